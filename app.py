@@ -1,0 +1,26 @@
+"""Home: what LoRA is, the four numbers that answer the seed question, and links to every page."""
+
+import streamlit as st
+
+from lora_viz import ui
+from lora_viz.notation import labels
+from lora_viz.summary import count_lines, seed_numbers
+
+settings = ui.page_settings("Home")
+names = labels(settings.notation)
+
+st.title("How LoRA saves memory")
+st.markdown(
+    f"LoRA (low-rank adaptation) **freezes** a weight matrix W of d×k = {settings.d:,}×{settings.k:,} and trains a small "
+    f"update instead: two thin matrices {names.up} ({settings.d:,}×{settings.r:,}) and {names.down} "
+    f"({settings.r:,}×{settings.k:,}), so that {names.merged}. Only the thin ones learn."
+)
+st.caption(names.note)
+
+st.subheader(f"Parameters for one {settings.d:,}×{settings.k:,} matrix at rank r = {settings.r:,}")
+ui.metrics(seed_numbers(settings))
+for line in count_lines(settings):
+    st.markdown(f"- {line}")
+
+st.subheader("Explore")
+ui.page_link("pages/matrices.py", settings)

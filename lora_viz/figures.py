@@ -1,0 +1,151 @@
+"""Plotly figures: W, A and B to scale, a magnified corner, and ΔW = A×B, from exact block means."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .geometry import Box, ScaleLayout, scale_layout
+from .matrices import LoraMatrices, lora_matrices, product_block_means
+from .notation import labels
+from .settings import Settings
+
+# Red–blue diverging: readable with red–green colour blindness; white is exactly zero.
+COLORSCALE = "RdBu_r"
+FROZEN_COLOR = "#4c78a8"
+TRAINED_COLOR = "#e45756"
+MAGNIFIED_CELLS = 12
+
+
+def _heatmap(values: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray, name: str, what: str) -> go.Heatmap:
+    """A heatmap whose cells span the given edges exactly (uneven last block included)."""
+    return go.Heatmap(
+        z=values.astype(np.float32),
+        x=x_edges.astype(np.float64),  # edges stay exact; there are only blocks + 1 of them
+        y=y_edges.astype(np.float64),
+        coloraxis="coloraxis",
+        name=name,
+        hovertemplate=f"{name}: {what} %{{z:.4f}}<extra></extra>",
+    )
+
+
+def _outline(box: Box, color: str, dash: str = "solid") -> dict:
+    return dict(type="rect", x0=box.x0, x1=box.x1, y0=box.y0, y1=box.y1, line=dict(color=color, width=1.5, dash=dash))
+
+
+def _arrow(x: float, y_from: float, y_to: float, text: str = "", x_from: float | None = None) -> dict:
+    """An arrow drawn in data units from (x_from, y_from) to (x, y_to)."""
+    return dict(
+        x=x, y=y_to, ax=x if x_from is None else x_from, ay=y_from, xref="x", yref="y", axref="x", ayref="y",
+        text=text, showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor="#888",
+    )
+
+
+def _label(x: float, y: float, text: str, anchor: str = "center", yanchor: str = "bottom") -> dict:
+    return dict(x=x, y=y, xref="x", yref="y", text=text, showarrow=False, xanchor=anchor, yanchor=yanchor, font=dict(size=13))
+
+
+def _equal_scale_layout(fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], height: int, limit: float) -> None:
+    """Same pixels per unit on both axes (scaleanchor), rows growing downwards, one shared colour scale."""
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(range=list(x_range), visible=False, constrain="domain"),
+        yaxis=dict(range=[y_range[1], y_range[0]], visible=False, scaleanchor="x", scaleratio=1, constrain="domain"),
+        coloraxis=dict(colorscale=COLORSCALE, cmin=-limit, cmax=limit, cmid=0, colorbar=dict(title="value", thickness=12, len=0.6)),
+        showlegend=False,
+        dragmode=False,
+    )
+
+
+def _symmetric_limit(*arrays: np.ndarray) -> float:
+    biggest = max(float(np.abs(a).max()) if a.size else 0.0 for a in arrays)
+    return biggest if biggest > 0 else 1.0
+
+
+def scale_figure(s: Settings) -> go.Figure:
+    """W, up and down at one scale: a cell is the same size in every matrix; values are exact block means."""
+    g = scale_layout(s.d, s.k, s.r)
+    m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
+    names = labels(s.notation)
+    d_edges, k_edges, r_edges = g.edges(s.d), g.edges(s.k), g.edges(s.r)
+    w = m.w.block_means(d_edges, k_edges)
+    up = m.up.block_means(d_edges, r_edges)
+    down = m.down.block_means(r_edges, k_edges)
+    what = "value" if g.block == 1 else "block mean"
+    fig = go.Figure([
+        _heatmap(w, k_edges + g.w.x0, d_edges + g.w.y0, "W", what),
+        _heatmap(up, r_edges + g.up.x0, d_edges + g.up.y0, names.up, what),
+        _heatmap(down, k_edges + g.down.x0, r_edges + g.down.y0, names.down, what),
+    ])
+    below = g.down.y1 + g.gap * 0.45
+    annotations = [
+        _label((g.w.x0 + g.w.x1) / 2, g.w.y0, f"W  {s.d:,}×{s.k:,}  frozen"),
+        _label(g.up.x1, g.up.y0, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left"),
+        _label(g.down.x1, g.down.y1, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right", yanchor="top"),
+        _arrow((g.w.x0 + g.w.x1) / 2, below, g.w.y1),
+        _arrow((g.down.x0 + g.down.x1) / 2, below, g.down.y1),
+        _arrow((g.up.x0 + g.up.x1) / 2, g.down.y0, g.up.y1),
+        _label((g.w.x0 + g.down.x1) / 2, below, f"input x  ({s.k:,} values)", yanchor="top"),
+    ]
+    fig.update_layout(
+        title=dict(text=names.output, font=dict(size=13), x=0.01),
+        shapes=[_outline(g.w, FROZEN_COLOR), _outline(g.up, TRAINED_COLOR), _outline(g.down, TRAINED_COLOR)],
+        annotations=annotations,
+    )
+    _equal_scale_layout(fig, (-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.35, g.height + g.gap * 0.5), g.height_px, _symmetric_limit(w, up, down))
+    return fig
+
+
+def magnifier_figure(s: Settings) -> go.Figure:
+    """The top-left corner where W, up and down meet, magnified, every square one weight, all at one scale."""
+    m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
+    names = labels(s.notation)
+    rows, cols, rank = min(s.d, MAGNIFIED_CELLS), min(s.k, MAGNIFIED_CELLS), min(s.r, MAGNIFIED_CELLS)
+    gap = 2.0
+    w = m.w.cells(range(rows), range(cols))
+    up = m.up.cells(range(rows), range(rank))
+    down = m.down.cells(range(rank), range(cols))
+    up_x0 = cols + gap
+    down_y0 = rows + gap / 2
+    fig = go.Figure([
+        _heatmap(w, np.arange(cols + 1), np.arange(rows + 1), "W", "value"),
+        _heatmap(up, np.arange(rank + 1) + up_x0, np.arange(rows + 1), names.up, "value"),
+        _heatmap(down, np.arange(cols + 1) + up_x0, np.arange(rank + 1) + down_y0, names.down, "value"),
+    ])
+    fig.update_layout(
+        title=dict(text="Magnified corner: every square is one weight", font=dict(size=13), x=0.01),
+        annotations=[
+            _label(0, 0, f"W<br>{rows}×{cols} of {s.d:,}×{s.k:,}", anchor="left"),
+            _label(up_x0, 0, f"{names.up}<br>{rows}×{rank} of {s.d:,}×{s.r:,}", anchor="left"),
+            _label(up_x0 + cols, down_y0 + rank, f"{names.down}: {rank}×{cols} of {s.r:,}×{s.k:,}", anchor="right", yanchor="top"),
+        ],
+        shapes=[
+            _outline(Box(0, cols, 0, rows), FROZEN_COLOR),
+            _outline(Box(up_x0, up_x0 + rank, 0, rows), TRAINED_COLOR),
+            _outline(Box(up_x0, up_x0 + cols, down_y0, down_y0 + rank), TRAINED_COLOR),
+        ],
+    )
+    _equal_scale_layout(fig, (-0.5, up_x0 + cols + 0.5), (-3.0, down_y0 + rank + 1.5), 360, _symmetric_limit(w, up, down))
+    return fig
+
+
+def delta_figure(s: Settings) -> go.Figure:
+    """ΔW = (α/r)·up·down at W's scale and grid, from exact block means (O(blocks²·r))."""
+    g = scale_layout(s.d, s.k, s.r)
+    m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
+    names = labels(s.notation)
+    d_edges, k_edges = g.edges(s.d), g.edges(s.k)
+    if m.up_is_zero:
+        delta = np.zeros((d_edges.size - 1, k_edges.size - 1))
+    else:
+        delta = (s.alpha / s.r) * product_block_means(m.up, m.down, d_edges, k_edges)
+    what = "value" if g.block == 1 else "block mean"
+    fig = go.Figure([_heatmap(delta, k_edges, d_edges, "ΔW", what)])
+    title = f"ΔW = (α/r)·{names.product}, d×k = {s.d:,}×{s.k:,}: as large as W, stored as two thin factors"
+    if m.up_is_zero:
+        title = f"ΔW = (α/r)·{names.product} = 0 at initialisation ({names.up} starts at zero)"
+    fig.update_layout(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[_outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
+    height = int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
+    _equal_scale_layout(fig, (0, s.k), (0, s.d), height, _symmetric_limit(delta))
+    return fig

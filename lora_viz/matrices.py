@@ -1,0 +1,73 @@
+"""The concrete W, A and B a page draws, and exact block means of them and of their product."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fields import Field, Wave
+
+# Salts keep the three matrices independent under one seed.
+_SALT_W, _SALT_UP, _SALT_DOWN = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class LoraMatrices:
+    """W (d×k, frozen), up (d×r, next to the output) and down (r×k, next to the input): ΔW = up·down."""
+
+    w: Field
+    up: Field
+    down: Field
+
+    @property
+    def up_is_zero(self) -> bool:
+        return not self.up.noise and not self.up.waves
+
+
+def _waves(seed: int, salt: int, count: int, amplitude: float, rank_axis: str = "", rank: int = 0) -> tuple[Wave, ...]:
+    """A few smooth patterns with seeded frequencies and phases.
+
+    Along a rank axis the frequency is fixed per index (rank/7.3 cycles over rank entries), so entry t of a
+    factor does not depend on r: a larger rank only adds columns to up and rows to down.
+    """
+    rng = np.random.default_rng([seed, salt])
+    waves = []
+    for q in range(count):
+        row_cycles, row_phase, col_cycles, col_phase = (float(v) for v in rng.uniform([0.5, 0, 0.5, 0], [3.5, 2 * np.pi, 3.5, 2 * np.pi]))
+        per_index = rank / 7.3 * (q + 1)
+        waves.append(
+            Wave(
+                row_cycles=per_index if rank_axis == "rows" else row_cycles,
+                row_phase=row_phase,
+                col_cycles=per_index if rank_axis == "cols" else col_cycles,
+                col_phase=col_phase,
+                amplitude=amplitude * float(rng.choice([-1.0, 1.0])),
+            )
+        )
+    return tuple(waves)
+
+
+def lora_matrices(d: int, k: int, r: int, seed: int, trained: bool) -> LoraMatrices:
+    """Seeded W (depends on seed, d, k only, never on r), and the adapter at initialisation or 'trained'.
+
+    Initialisation as in the paper: the factor next to the input random, the one next to the output zero,
+    so ΔW = 0 at the start. 'Trained' gives both factors smooth structure plus noise.
+    """
+    w = Field(d, k, seed=seed, salt=_SALT_W, noise=0.3, waves=_waves(seed, _SALT_W, 3, 0.6))
+    if not trained:
+        return LoraMatrices(w=w, up=Field(d, r), down=Field(r, k, seed=seed, salt=_SALT_DOWN, noise=1.0))
+    up = Field(d, r, seed=seed, salt=_SALT_UP, noise=0.3, waves=_waves(seed, _SALT_UP, 2, 0.8, "cols", r))
+    down = Field(r, k, seed=seed, salt=_SALT_DOWN, noise=0.3, waves=_waves(seed, _SALT_DOWN, 2, 0.8, "rows", r))
+    return LoraMatrices(w=w, up=up, down=down)
+
+
+def product_block_means(up: Field, down: Field, row_edges: np.ndarray, col_edges: np.ndarray) -> np.ndarray:
+    """Exact block means of up·down: mean over I×J of Σ_t up[i,t]·down[t,j] = Σ_t ū(I,t)·d̄(t,J).
+
+    Costs O(blocks² · r), never O(d·k·r).
+    """
+    rank = np.arange(up.cols + 1)
+    up_means = up.block_means(row_edges, rank)  # blocks_d × r
+    down_means = down.block_means(rank, col_edges)  # r × blocks_k
+    return up_means @ down_means

@@ -1,0 +1,105 @@
+"""Bytes for one weight matrix: storage per dtype, training memory (AdamW) and serving memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .counts import ParamCounts
+
+# Whole bytes per element for the plain dtypes.
+ELEMENT_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+FLOAT_DTYPES = ("fp32", "fp16", "bf16")
+DTYPE_LABELS = {
+    "fp32": "fp32 (4 bytes)",
+    "fp16": "fp16 (2 bytes)",
+    "bf16": "bf16 (2 bytes)",
+    "int8": "int8 (1 byte)",
+    "nf4": "NF4 (4.5 bits with constants)",
+    "nf4-dq": "NF4 + double quant (4.127 bits)",
+}
+# PEFT keeps LoRA weights in fp32 when the base model is 16-bit or quantised (autocast_adapter_dtype=True).
+ADAPTER_DTYPE = "fp32"
+NF4_BLOCK = 64  # weights per absmax constant (QLoRA, Dettmers et al. 2023)
+NF4_DQ_BLOCK = 256  # 8-bit constants per fp32 second-level constant
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def tensor_bytes(n: int, dtype: str) -> int:
+    """Bytes to store n weights: n·size for plain dtypes; for NF4, ⌈n/2⌉ packed bytes plus quantisation constants."""
+    if dtype in ELEMENT_BYTES:
+        return n * ELEMENT_BYTES[dtype]
+    packed = _ceil_div(n, 2)
+    blocks = _ceil_div(n, NF4_BLOCK)
+    if dtype == "nf4":
+        return packed + 4 * blocks  # one fp32 absmax per 64 weights: 4 + 32/64 = 4.5 bits
+    if dtype == "nf4-dq":
+        # 8-bit absmax per 64 weights, one fp32 per 256 of those: 4 + 8/64 + 32/(64·256) ≈ 4.127 bits
+        return packed + blocks + 4 * _ceil_div(blocks, NF4_DQ_BLOCK)
+    raise ValueError(f"unknown dtype {dtype!r}")
+
+
+def bits_per_weight(n: int, dtype: str) -> float:
+    """Average storage bits per weight for n weights, constants included."""
+    return 8 * tensor_bytes(n, dtype) / n
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """Bytes held during training with AdamW (activations not included)."""
+
+    weights: int  # every weight, frozen or trained
+    gradients: int  # one per trained weight, same dtype as it
+    optimizer_states: int  # AdamW: exp_avg and exp_avg_sq per trained weight, same dtype as it
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.gradients + self.optimizer_states
+
+
+@dataclass(frozen=True)
+class MatrixMemory:
+    """Training and serving bytes for one matrix, full fine-tuning vs LoRA."""
+
+    dtype: str
+    full: TrainingMemory | None  # None: quantised weights cannot be trained directly
+    lora: TrainingMemory
+    frozen_bytes: int  # W in its dtype
+    adapter_bytes: int  # A and B in ADAPTER_DTYPE
+    served_separate: int  # W + A + B
+    served_merged: int  # W′ = W + A×B, same size as W
+
+
+def matrix_memory(counts: ParamCounts, dtype: str) -> MatrixMemory:
+    """Memory for W (d×k) in dtype and its rank-r adapter in fp32; AdamW keeps two states per trained weight."""
+    w = tensor_bytes(counts.full_trained, dtype)
+    adapter = tensor_bytes(counts.lora_trainable, ADAPTER_DTYPE)
+    full = None
+    if dtype in FLOAT_DTYPES:
+        full = TrainingMemory(weights=w, gradients=w, optimizer_states=2 * w)
+    lora = TrainingMemory(weights=w + adapter, gradients=adapter, optimizer_states=2 * adapter)
+    return MatrixMemory(
+        dtype=dtype,
+        full=full,
+        lora=lora,
+        frozen_bytes=w,
+        adapter_bytes=adapter,
+        served_separate=w + adapter,
+        served_merged=tensor_bytes(counts.served_merged, dtype),
+    )
+
+
+def format_bytes(n: int) -> str:
+    """Readable binary size: 33554432 → '32 MiB' (KiB = 1024 B)."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+    value = float(n)
+    unit = 0
+    while value >= 1024 and unit < len(units) - 1:
+        value /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{n:,} B"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} {units[unit]}"

@@ -1,0 +1,24 @@
+"""The app's pages: file, label and URL path, shared by the navigation and the home page's links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    script: str  # path from the repository root, as st.page_link wants it
+    label: str
+    url_path: str  # stable: teachers' links use it
+    blurb: str
+
+
+PAGES = (
+    PageInfo("app.py", "Home", "", "What LoRA is and the four numbers that answer the seed question."),
+    PageInfo(
+        "pages/matrices.py",
+        "Matrices to scale",
+        "matrices",
+        "W, A and B drawn at one scale, with live parameter counts and memory.",
+    ),
+)

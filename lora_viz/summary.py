@@ -1,0 +1,127 @@
+"""The numbers and sentences pages show, computed from settings (pages only lay them out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .counts import break_even_rank, count_params
+from .geometry import scale_layout
+from .memory import ADAPTER_DTYPE, DTYPE_LABELS, format_bytes, matrix_memory
+from .notation import labels
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline number with the formula that gives it."""
+
+    label: str
+    value: int
+    formula: str
+
+
+@dataclass(frozen=True)
+class MemoryRow:
+    """One line of the memory table: bytes for full fine-tuning and for LoRA (None: not possible)."""
+
+    part: str
+    full: int | None
+    lora: int | None
+
+
+def _ratio_text(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def seed_numbers(s: Settings) -> list[Figure]:
+    """The four answers to the seed question for W (d×k) and rank r."""
+    c = count_params(s.d, s.k, s.r)
+    names = labels(s.notation)
+    dk = f"{s.d:,} × {s.k:,}"
+    adapter = f"{s.d:,}×{s.r:,} + {s.r:,}×{s.k:,}"
+    return [
+        Figure("Full fine-tuning: trains, serves", c.full_trained, f"d·k = {dk}"),
+        Figure("LoRA trains", c.lora_trainable, f"{names.up} + {names.down} = {adapter}; W frozen: {c.lora_frozen:,}"),
+        Figure("Served, adapter separate", c.served_separate, f"W + {names.up} + {names.down} = d·k + r·(d + k)"),
+        Figure("Served, merged", c.served_merged, f"{names.merged}: d·k again, no extra compute"),
+    ]
+
+
+def count_lines(s: Settings) -> list[str]:
+    """Plain sentences about the counts: share, reduction, break-even rank."""
+    c = count_params(s.d, s.k, s.r)
+    even = break_even_rank(s.d, s.k)
+    even_text = f"{even.numerator:,}" if even.denominator == 1 else f"{float(even):,.1f}"
+    side = "below" if s.r < even else ("at" if s.r == even else "above")
+    return [
+        f"LoRA trains {c.trainable_percent:.4g}% of the weights: {_ratio_text(float(c.reduction))}× fewer than full fine-tuning.",
+        f"It freezes all {c.lora_frozen:,} weights of W: they get no gradient and no optimizer state.",
+        f"Break-even rank d·k/(d + k) = {even_text}: at r = {s.r:,} you are {side} it"
+        + (" — LoRA would train more than full fine-tuning." if side == "above" else "."),
+    ]
+
+
+def memory_rows(s: Settings) -> list[MemoryRow]:
+    """Training (AdamW) and serving bytes for W in the chosen dtype and the adapter in fp32."""
+    m = matrix_memory(count_params(s.d, s.k, s.r), s.dtype)
+    full = m.full
+    return [
+        MemoryRow("Weights", full and full.weights, m.lora.weights),
+        MemoryRow("Gradients", full and full.gradients, m.lora.gradients),
+        MemoryRow("AdamW states (m and v)", full and full.optimizer_states, m.lora.optimizer_states),
+        MemoryRow("Training total", full and full.total, m.lora.total),
+        MemoryRow("Serving, adapter separate", m.frozen_bytes, m.served_separate),
+        MemoryRow("Serving, merged", m.frozen_bytes, m.served_merged),
+    ]
+
+
+def bytes_text(n: int | None) -> str:
+    """'32 MiB (33,554,432 B)', or a dash when not applicable."""
+    if n is None:
+        return "—"
+    readable = format_bytes(n)
+    return readable if readable.endswith(" B") else f"{readable} ({n:,} B)"
+
+
+def memory_notes(s: Settings) -> list[str]:
+    """What the memory table assumes."""
+    notes = [
+        f"W is stored in {DTYPE_LABELS[s.dtype]}; LoRA's {labels(s.notation).up} and {labels(s.notation).down} in "
+        f"{ADAPTER_DTYPE} (PEFT's default for a 16-bit or quantised base).",
+        "AdamW keeps two states per trained weight in the weight's dtype; frozen weights get no gradient and no state. "
+        "Activations are not included.",
+        "Sizes in binary units: 1 KiB = 1,024 B, 1 MiB = 1,024² B, 1 GiB = 1,024³ B.",
+    ]
+    if s.dtype in ("int8", "nf4", "nf4-dq"):
+        notes.append(f"Full fine-tuning cannot train {s.dtype} weights directly, so its training column is empty.")
+    return notes
+
+
+def scale_caption(s: Settings) -> str:
+    """What the to-scale drawing shows, in words, for the caption and the text alternative."""
+    g = scale_layout(s.d, s.k, s.r)
+    names = labels(s.notation)
+    if g.block == 1:
+        cells = "Every weight is drawn as one cell."
+    else:
+        cells = (
+            f"Each drawn cell is the exact mean of a {g.block:,}×{g.block:,} block of weights "
+            f"(W: {g.edges(s.d).size - 1}×{g.edges(s.k).size - 1} cells; blocks at the edges may be smaller)."
+        )
+    thin = ""
+    if g.needs_magnifier:
+        thin = f" The thinnest strip is {g.thinnest_px:.2g} px wide at this scale, so a magnified corner is shown below it."
+    return (
+        f"W ({s.d:,}×{s.k:,}), {names.up} ({s.d:,}×{s.r:,}) and {names.down} ({s.r:,}×{s.k:,}) at the same pixels per row "
+        f"and per column: areas compare honestly. {cells}{thin}"
+    )
+
+
+def delta_at_start(s: Settings) -> str:
+    """Why ΔW is zero before training, in this notation."""
+    names = labels(s.notation)
+    return (
+        f"At initialisation {names.up} (next to the output) is all zeros and {names.down} (next to the input) is random, "
+        f"as in the LoRA paper, so ΔW = (α/r)·{names.product} = 0 and W′ = W exactly. "
+        "Switch on “Trained adapter” in the sidebar to see a non-zero ΔW."
+    )

@@ -1,0 +1,127 @@
+"""Streamlit glue shared by every page: settings ⇄ URL, sidebar controls, navigation, layout helpers.
+
+The only module in lora_viz that imports streamlit.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from . import figures
+from .memory import DTYPE_LABELS
+from .ranks import rank_options
+from .settings import DTYPES, MAX_ALPHA, MAX_DIM, MAX_SEED, NOTATIONS, URL_KEYS, Settings, parse_settings, to_query
+from .site import PAGES
+from .summary import Figure, MemoryRow, bytes_text
+
+_LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened
+_STREAMLIT_KEYS = ("embed", "embed_options")
+
+
+def _url_query() -> dict[str, list[str]]:
+    """The current URL's query, every value kept (repeated keys give lists)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys() if key not in _STREAMLIT_KEYS}
+
+
+def _widget_query() -> dict[str, str] | None:
+    """The sidebar widgets' values as query strings, or None before the widgets exist."""
+    state = st.session_state
+    if any(key not in state for key in URL_KEYS):
+        return None
+    query = {key: str(state[key]) for key in URL_KEYS}
+    query["trained"] = "1" if state["trained"] else "0"
+    return query
+
+
+def _store_in_widgets(s: Settings) -> None:
+    """Give every control its value before it is drawn (so links and clamping win over stale state)."""
+    for key, value in vars(s).items():
+        st.session_state[key] = value
+
+
+def _controls(s: Settings) -> None:
+    """The shared sidebar controls; each one's key is its URL parameter."""
+    sidebar = st.sidebar
+    sidebar.header("Settings")
+    sidebar.number_input("d — rows of W (output size)", min_value=1, max_value=MAX_DIM, step=1, key="d")
+    sidebar.number_input("k — columns of W (input size)", min_value=1, max_value=MAX_DIM, step=1, key="k")
+    sidebar.select_slider(
+        "r — rank of the adapter",
+        options=rank_options(min(s.d, s.k), s.r),
+        key="r",
+        help="Steps are spaced roughly logarithmically; any rank up to min(d, k) can be given in the link.",
+    )
+    sidebar.number_input("α — scaling numerator (ΔW is scaled by α/r)", min_value=1e-3, max_value=MAX_ALPHA, step=1.0, format="%g", key="alpha")
+    sidebar.selectbox("dtype of W", options=DTYPES, format_func=DTYPE_LABELS.get, key="dtype")
+    sidebar.radio(
+        "Notation",
+        options=NOTATIONS,
+        format_func={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"}.get,
+        key="notation",
+    )
+    sidebar.toggle("Trained adapter (both factors non-zero)", key="trained")
+    sidebar.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")
+
+
+def _navigation(s: Settings) -> None:
+    """Links to every page that carry the current settings."""
+    st.sidebar.header("Pages")
+    for page in PAGES:
+        st.sidebar.page_link(page.script, label=page.label, query_params=to_query(s))
+
+
+def page_settings(title: str) -> Settings:
+    """Set up a page: read the settings from a new link or from the controls, draw controls and notices, sync the URL."""
+    st.set_page_config(page_title=f"{title} · lora-viz", page_icon="🧮", layout="wide")
+    url = _url_query()
+    widgets = _widget_query()
+    new_link = widgets is None or st.session_state.get(_LAST_URL) != url
+    settings, notices = parse_settings(url if new_link else widgets)
+    _store_in_widgets(settings)
+    _controls(settings)
+    _navigation(settings)
+    query = to_query(settings)
+    if url != {key: [value] for key, value in query.items()}:
+        st.query_params.from_dict(query)
+    st.session_state[_LAST_URL] = {key: [value] for key, value in query.items()}
+    if notices:
+        heading = "Some settings in this link were adjusted:" if new_link else "Adjusted:"
+        st.warning(heading + "\n\n" + "\n".join(f"- {notice}" for notice in notices), icon="⚠️")
+    return settings
+
+
+def page_link(script: str, s: Settings) -> None:
+    """A link to one page of the app that keeps the current settings."""
+    page = next(p for p in PAGES if p.script == script)
+    st.page_link(page.script, label=f"**{page.label}** — {page.blurb}", query_params=to_query(s))
+
+
+def metrics(items: list[Figure], columns: int = 4) -> None:
+    """Headline numbers in a row (wrapping on narrow screens), each with its formula as help text and caption."""
+    for start in range(0, len(items), columns):
+        for column, item in zip(st.columns(columns), items[start : start + columns]):
+            with column:
+                st.metric(item.label, f"{item.value:,}")
+                st.caption(item.formula)
+
+
+def memory_table(rows: list[MemoryRow]) -> None:
+    """The memory table: exact bytes and binary units, full fine-tuning beside LoRA."""
+    st.table(
+        {
+            "": [row.part for row in rows],
+            "Full fine-tuning": [bytes_text(row.full) for row in rows],
+            "LoRA": [bytes_text(row.lora) for row in rows],
+        }
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _figure(name: str, s: Settings) -> go.Figure:
+    return getattr(figures, name)(s)
+
+
+def figure(name: str, s: Settings, alt: str) -> None:
+    """Draw one of the core's figures (cached by its small settings key) with a text alternative."""
+    st.plotly_chart(_figure(name, s), config={"displayModeBar": False, "scrollZoom": False}, alt=alt)

@@ -1,0 +1,32 @@
+"""Matrices to scale: W, A and B at one scale, with live parameter counts and memory."""
+
+import streamlit as st
+
+from lora_viz import ui
+from lora_viz.geometry import scale_layout
+from lora_viz.summary import count_lines, delta_at_start, memory_notes, memory_rows, scale_caption, seed_numbers
+
+settings = ui.page_settings("Matrices to scale")
+
+st.title("Matrices to scale")
+caption = scale_caption(settings)
+st.caption(caption)
+
+drawing, numbers = st.columns([3, 2], gap="large")
+with drawing:
+    ui.figure("scale_figure", settings, alt=caption)
+    if scale_layout(settings.d, settings.k, settings.r).needs_magnifier:
+        ui.figure("magnifier_figure", settings, alt="The top-left corner of W, A and B magnified; every square is one weight.")
+    if settings.trained:
+        ui.figure("delta_figure", settings, alt="ΔW, the update the adapter adds to W, as block means at W's size.")
+    else:
+        st.info(delta_at_start(settings))
+with numbers:
+    st.subheader("Parameters")
+    ui.metrics(seed_numbers(settings), columns=1)
+    for line in count_lines(settings):
+        st.markdown(f"- {line}")
+    st.subheader("Memory")
+    ui.memory_table(memory_rows(settings))
+    for note in memory_notes(settings):
+        st.caption(note)

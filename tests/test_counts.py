@@ -1,0 +1,36 @@
+from fractions import Fraction
+
+from lora_viz.counts import break_even_rank, count_params
+
+
+def test_seed_question_numbers_exactly():
+    c = count_params(4096, 4096, 8)
+    assert c.full_trained == c.full_served == 16_777_216
+    assert c.lora_trainable == 65_536
+    assert c.lora_frozen == 16_777_216
+    assert c.served_separate == 16_842_752
+    assert c.served_merged == 16_777_216
+    assert c.reduction == 256
+    assert abs(c.trainable_percent - 0.390625) < 1e-12
+
+
+def test_counts_are_exact_ints_at_the_largest_size():
+    n = 131_072
+    c = count_params(n, n, n)
+    assert c.full_trained == 17_179_869_184 and type(c.full_trained) is int
+    assert c.lora_trainable == 2 * n * n == 34_359_738_368
+    assert c.served_separate == 3 * n * n
+
+
+def test_non_square_counts():
+    c = count_params(11008, 4096, 16)  # a Llama-2-7B MLP matrix
+    assert c.lora_trainable == 16 * (11008 + 4096) == 241_664
+    assert c.full_trained == 45_088_768
+
+
+def test_break_even_rank():
+    assert break_even_rank(4096, 4096) == 2048
+    assert break_even_rank(3, 5) == Fraction(15, 8)
+    d, k = 4096, 4096
+    assert count_params(d, k, 2048).lora_trainable == count_params(d, k, 2048).full_trained
+    assert count_params(d, k, 2049).lora_trainable > count_params(d, k, 2049).full_trained

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from lora_viz.figures import delta_figure, magnifier_figure, scale_figure
+from lora_viz.geometry import scale_layout
+from lora_viz.settings import Settings
+
+
+def decode(trace_array) -> np.ndarray:
+    return np.asarray(trace_array, dtype=float)
+
+
+def extent(trace) -> tuple[float, float]:
+    x, y = decode(trace.x), decode(trace.y)
+    return x[-1] - x[0], y[-1] - y[0]
+
+
+@pytest.mark.parametrize("d, k, r", [(4096, 4096, 8), (64, 32, 8), (11008, 4096, 16), (131_072, 131_072, 131_072), (7, 131_072, 3)])
+def test_same_cells_per_unit_in_every_matrix(d, k, r):
+    fig = scale_figure(Settings(d=d, k=k, r=r))
+    w, up, down = fig.data
+    assert extent(w) == pytest.approx((k, d), rel=1e-12)  # W spans k columns and d rows
+    assert extent(up) == pytest.approx((r, d), rel=1e-12)
+    assert extent(down) == pytest.approx((k, r), rel=1e-12)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
+
+
+@pytest.mark.parametrize("d, k, r", [(4096, 4096, 8), (131_072, 131_072, 131_072)])
+def test_figures_stay_small(d, k, r):
+    s = Settings(d=d, k=k, r=r, trained=True)
+    for build in (scale_figure, magnifier_figure, delta_figure):
+        size = len(build(s).to_json())
+        assert size < 300_000, (build.__name__, size)
+
+
+def test_every_weight_drawn_when_small_and_no_magnifier_needed():
+    g = scale_layout(64, 64, 8)
+    assert g.block == 1 and not g.needs_magnifier
+    fig = scale_figure(Settings(d=64, k=64, r=8))
+    assert decode(fig.data[0].z).shape == (64, 64)
+
+
+def test_thin_strips_get_a_magnifier():
+    g = scale_layout(4096, 4096, 8)
+    assert g.needs_magnifier and g.thinnest_px < 1
+    fig = magnifier_figure(Settings())
+    w, up, down = fig.data
+    assert decode(w.z).shape == (12, 12) and decode(up.z).shape == (12, 8) and decode(down.z).shape == (8, 12)
+    assert fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_delta_is_zero_at_start_and_scaled_by_alpha_over_r_when_trained():
+    assert not decode(delta_figure(Settings(d=64, k=64, r=4)).data[0].z).any()
+    a = decode(delta_figure(Settings(d=64, k=64, r=4, alpha=4, trained=True)).data[0].z)
+    b = decode(delta_figure(Settings(d=64, k=64, r=4, alpha=8, trained=True)).data[0].z)
+    np.testing.assert_allclose(b, 2 * a, rtol=1e-5)
+
+
+def test_notation_switches_labels():
+    card = scale_figure(Settings(notation="card"))
+    paper = scale_figure(Settings(notation="paper"))
+    assert [t.name for t in card.data] == ["W", "A", "B"]
+    assert [t.name for t in paper.data] == ["W", "B", "A"]

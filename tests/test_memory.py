@@ -1,0 +1,43 @@
+import pytest
+
+from lora_viz.counts import count_params
+from lora_viz.memory import bits_per_weight, format_bytes, matrix_memory, tensor_bytes
+
+
+@pytest.mark.parametrize("dtype, size", [("fp32", 4), ("fp16", 2), ("bf16", 2), ("int8", 1)])
+def test_plain_dtypes(dtype, size):
+    assert tensor_bytes(1000, dtype) == 1000 * size
+
+
+def test_nf4_bits_per_weight():
+    n = 4096 * 4096
+    assert bits_per_weight(n, "nf4") == 4.5  # 4 + 32/64
+    assert bits_per_weight(n, "nf4-dq") == pytest.approx(4.127, abs=5e-4)  # 4 + 8/64 + 32/(64·256)
+    assert tensor_bytes(n, "nf4-dq") == n // 2 + n // 64 + 4 * (n // 64 // 256)
+
+
+def test_nf4_partial_blocks_round_up():
+    assert tensor_bytes(1, "nf4") == 1 + 4
+    assert tensor_bytes(65, "nf4-dq") == 33 + 2 + 4
+
+
+def test_training_memory_seed_matrix_bf16():
+    m = matrix_memory(count_params(4096, 4096, 8), "bf16")
+    w = 16_777_216 * 2
+    assert (m.full.weights, m.full.gradients, m.full.optimizer_states) == (w, w, 2 * w)
+    adapter = 65_536 * 4  # fp32 adapters
+    assert m.lora.weights == w + adapter
+    assert m.lora.gradients == adapter  # frozen W gets no gradient
+    assert m.lora.optimizer_states == 2 * adapter  # and no AdamW state
+    assert m.served_separate == w + adapter and m.served_merged == w
+
+
+def test_full_fine_tuning_of_quantised_weights_is_not_offered():
+    assert matrix_memory(count_params(64, 64, 4), "nf4").full is None
+
+
+def test_format_bytes_binary_units():
+    assert format_bytes(33_554_432) == "32 MiB"
+    assert format_bytes(1023) == "1,023 B"
+    assert format_bytes(1536) == "1.5 KiB"
+    assert format_bytes(3 * 2**40) == "3 TiB"

@@ -1,0 +1,88 @@
+"""Every page through streamlit.testing.v1.AppTest: links seed the controls, controls change the numbers and the URL."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lora_viz.site import PAGES
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+SCRIPTS = [page.script for page in PAGES]
+
+
+def open_page(script: str, query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if script != "app.py":
+        at.switch_page(script)
+    at.query_params.update(query)
+    return at.run()
+
+
+def metric_values(at: AppTest) -> list[str]:
+    return [m.value for m in at.metric]
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_seed_link_shows_the_four_numbers(script):
+    at = open_page(script, {"d": "4096", "k": "4096", "r": "8"})
+    assert not at.exception
+    assert metric_values(at) == ["16,777,216", "65,536", "16,842,752", "16,777,216"]
+    assert at.number_input(key="d").value == 4096 and at.select_slider(key="r").value == 8
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_moving_the_rank_changes_numbers_and_url(script):
+    at = open_page(script, {"d": "4096", "k": "4096", "r": "8"})
+    at.select_slider(key="r").set_value(16).run()
+    assert not at.exception
+    assert metric_values(at)[1:3] == ["131,072", "16,908,288"]
+    assert at.query_params["r"] == "16"
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_link_round_trips_every_setting(script):
+    query = {"d": "11008", "k": "4096", "r": "24", "alpha": "32", "dtype": "nf4-dq", "notation": "paper", "seed": "7", "trained": "1"}
+    at = open_page(script, query)
+    assert not at.exception and not at.warning
+    assert {key: at.query_params[key] for key in query} == query
+    assert at.radio(key="notation").value == "paper" and at.toggle(key="trained").value is True
+    assert at.selectbox(key="dtype").value == "nf4-dq" and at.number_input(key="alpha").value == 32
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_hostile_link_gives_notices_not_errors(script):
+    query = {"d": "-5", "k": "1e12", "r": "NaN", "alpha": "inf", "dtype": "<script>alert(1)</script>", "seed": "9" * 30, "x": "**y**"}
+    at = open_page(script, query)
+    assert not at.exception
+    notice = at.warning[0].body
+    for key in ("d:", "k:", "r:", "alpha:", "dtype:", "seed:", "“x”"):
+        assert key in notice
+    assert "<script>" not in notice  # markup is escaped, never rendered
+    assert at.query_params["d"] == "1" and at.query_params["k"] == "131072" and "x" not in at.query_params
+
+
+def test_dimension_change_clamps_rank_with_a_notice():
+    at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "64"})
+    at.number_input(key="k").set_value(32).run()
+    assert at.select_slider(key="r").value == 32
+    assert "min(d, k)" in at.warning[0].body
+    assert metric_values(at)[1] == f"{32 * (4096 + 32):,}"
+
+
+def test_matrices_page_draws_to_scale_and_updates_memory():
+    at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "8", "dtype": "bf16"})
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # the drawing and its magnified corner (ΔW = 0 is said in words)
+    table = at.table[0].value
+    assert "32 MiB (33,554,432 B)" in table["Full fine-tuning"].tolist()
+    at.selectbox(key="dtype").set_value("fp32").run()
+    assert "64 MiB (67,108,864 B)" in at.table[0].value["Full fine-tuning"].tolist()
+    at.toggle(key="trained").set_value(True).run()
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_small_matrices_need_no_magnifier():
+    at = open_page("pages/matrices.py", {"d": "48", "k": "48", "r": "8"})
+    assert len(at.get("plotly_chart")) == 1
+    assert "Every weight is drawn as one cell" in at.caption[0].value

@@ -1,0 +1,85 @@
+import math
+
+from hypothesis import given, settings as hyp_settings, strategies as hs
+
+from lora_viz.settings import DEFAULTS, DTYPES, MAX_DIM, NOTATIONS, URL_KEYS, Settings, parse_settings, quote_input, to_query
+
+
+def test_defaults_answer_the_seed_question():
+    s, notices = parse_settings({})
+    assert (s.d, s.k, s.r) == (4096, 4096, 8) and notices == []
+
+
+def test_round_trip_is_exact_and_silent():
+    s = Settings(d=11008, k=4096, r=24, alpha=0.5, dtype="nf4-dq", notation="paper", seed=7, trained=True)
+    assert parse_settings(to_query(s)) == (s, [])
+
+
+def test_public_keys_are_stable():
+    assert set(to_query(DEFAULTS)) == {"d", "k", "r", "alpha", "dtype", "notation", "seed", "trained"}
+
+
+def test_clamping_names_the_field():
+    s, notices = parse_settings({"d": "-5", "k": "1e12", "r": "abc", "alpha": "inf", "dtype": "fp64", "seed": "9" * 25})
+    assert (s.d, s.k, s.r, s.alpha, s.dtype, s.seed) == (1, MAX_DIM, 1, DEFAULTS.alpha, DEFAULTS.dtype, 2**31 - 1)
+    for key in ("d", "k", "r", "alpha", "dtype", "seed"):
+        assert any(n.startswith(key) for n in notices), key
+
+
+def test_rank_is_clamped_to_min_of_d_and_k():
+    s, notices = parse_settings({"d": "16", "k": "64", "r": "32"})
+    assert s.r == 16 and any("min(d, k)" in n for n in notices)
+
+
+def test_huge_digit_strings_and_repeats():
+    s, notices = parse_settings({"d": "9" * 5000, "k": ["100", "200"]})
+    assert s.d == MAX_DIM and s.k == 200
+    assert any("2 times" in n for n in notices)
+
+
+def test_unknown_keys_are_reported():
+    _, notices = parse_settings({"evil": "1"})
+    assert notices == ["Ignored unknown setting “evil”."]
+
+
+def test_markup_is_quoted_inertly():
+    text = quote_input("<script>alert(1)</script>[x](javascript:y)")
+    assert "<" not in text.replace("\\<", "") and "](" not in text
+
+
+values = hs.one_of(
+    hs.text(max_size=30),
+    hs.integers(min_value=-(10**30), max_value=10**30).map(str),
+    hs.floats(allow_nan=True, allow_infinity=True).map(repr),
+    hs.sampled_from(["", " ", "nan", "-inf", "1e999", "<b>x</b>", "0x10", "٣", "1_000", "4096.0", "BF16", "Paper"]),
+)
+queries = hs.dictionaries(hs.one_of(hs.sampled_from(URL_KEYS), hs.text(max_size=8)), hs.one_of(values, hs.lists(values, max_size=3)), max_size=10)
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(queries)
+def test_any_query_gives_valid_settings(query):
+    s, notices = parse_settings(query)
+    assert 1 <= s.d <= MAX_DIM and 1 <= s.k <= MAX_DIM and 1 <= s.r <= min(s.d, s.k)
+    assert math.isfinite(s.alpha) and s.alpha > 0
+    assert s.dtype in DTYPES and s.notation in NOTATIONS
+    # The settings written back to the URL reproduce the view with nothing left to adjust.
+    assert parse_settings(to_query(s)) == (s, [])
+    for notice in notices:
+        assert "<" not in notice.replace("\\<", "")
+    # Every value that could not be used as given is called out by name.
+    for key, value in query.items():
+        raw = value if isinstance(value, str) else (value[-1] if value else "")
+        if key not in URL_KEYS:
+            assert any(quote_input(key) in n for n in notices)
+        elif key in ("dtype", "notation") and raw.strip().lower() not in (DTYPES if key == "dtype" else NOTATIONS):
+            assert any(n.startswith(key) for n in notices)
+        elif key in ("d", "k", "r", "seed", "alpha") and not _is_finite_number(raw):
+            assert any(n.startswith(key) for n in notices)
+
+
+def _is_finite_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return text.strip().lstrip("+-").isdigit() and text.strip().isascii()

@@ -1,0 +1,38 @@
+"""Screenshots of app pages in headless Chromium: python tools/screenshot.py OUT_DIR [PATH?QUERY ...]."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_idle  # noqa: E402
+
+# Tall viewports: Streamlit scrolls inside its own container, so full_page alone shows one screen.
+SIZES = {"wide": (1280, 2000), "phone": (360, 3200)}
+
+
+def main(out_dir: str, paths: list[str]) -> None:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with running_app() as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for scheme in ("light", "dark"):
+            for size, (width, height) in SIZES.items():
+                page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
+                for path in paths:
+                    page.goto(f"{base}/{path}")
+                    wait_for_idle(page)
+                    page.wait_for_timeout(800)  # let Plotly finish drawing before the picture (not a timing check)
+                    name = (path.split("?")[0] or "home").replace("/", "_")
+                    target = out / f"{name}-{size}-{scheme}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    print(target)
+                page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:] or ["?d=4096&k=4096&r=8", "matrices?d=4096&k=4096&r=8"])
