@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .geometry import Box, ScaleLayout, scale_layout
+from .fields import block_edges
+from .geometry import Box, product_block, scale_layout
 from .matrices import LoraMatrices, lora_matrices, product_block_means
 from .notation import labels
 from .settings import Settings
@@ -45,11 +46,13 @@ def _label(x: float, y: float, text: str, anchor: str = "center", yanchor: str =
     return dict(x=x, y=y, xref="x", yref="y", text=text, showarrow=False, xanchor=anchor, yanchor=yanchor, font=dict(size=13))
 
 
-def _equal_scale_layout(fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], height: int, limit: float) -> None:
+def _equal_scale_layout(
+    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], height: int, limit: float, top: int = 30
+) -> None:
     """Same pixels per unit on both axes (scaleanchor), rows growing downwards, one shared colour scale."""
     fig.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=30, b=10),
+        margin=dict(l=10, r=10, t=top, b=10),
         xaxis=dict(range=list(x_range), visible=False, constrain="domain"),
         yaxis=dict(range=[y_range[1], y_range[0]], visible=False, scaleanchor="x", scaleratio=1, constrain="domain"),
         coloraxis=dict(colorscale=COLORSCALE, cmin=-limit, cmax=limit, cmid=0, colorbar=dict(title="value", thickness=12, len=0.6)),
@@ -82,7 +85,7 @@ def scale_figure(s: Settings) -> go.Figure:
     annotations = [
         _label((g.w.x0 + g.w.x1) / 2, g.w.y0, f"W  {s.d:,}×{s.k:,}  frozen"),
         _label(g.up.x1, g.up.y0, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left"),
-        _label(g.down.x1, g.down.y1, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right", yanchor="top"),
+        _label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right"),
         _arrow((g.w.x0 + g.w.x1) / 2, below, g.w.y1),
         _arrow((g.down.x0 + g.down.x1) / 2, below, g.down.y1),
         _arrow((g.up.x0 + g.up.x1) / 2, g.down.y0, g.up.y1),
@@ -132,20 +135,21 @@ def magnifier_figure(s: Settings) -> go.Figure:
 
 def delta_figure(s: Settings) -> go.Figure:
     """ΔW = (α/r)·up·down at W's scale and grid, from exact block means (O(blocks²·r))."""
-    g = scale_layout(s.d, s.k, s.r)
+    block = product_block(s.d, s.k, s.r)
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
     names = labels(s.notation)
-    d_edges, k_edges = g.edges(s.d), g.edges(s.k)
+    d_edges, k_edges = block_edges(s.d, block), block_edges(s.k, block)
     if m.up_is_zero:
         delta = np.zeros((d_edges.size - 1, k_edges.size - 1))
     else:
         delta = (s.alpha / s.r) * product_block_means(m.up, m.down, d_edges, k_edges)
-    what = "value" if g.block == 1 else "block mean"
+    what = "value" if block == 1 else "block mean"
     fig = go.Figure([_heatmap(delta, k_edges, d_edges, "ΔW", what)])
-    title = f"ΔW = (α/r)·{names.product}, d×k = {s.d:,}×{s.k:,}: as large as W, stored as two thin factors"
+    cells = "every weight" if block == 1 else f"exact means of {block:,}×{block:,} blocks"
+    title = f"ΔW = (α/r)·{names.product}: {s.d:,}×{s.k:,} like W<br>({cells})"
     if m.up_is_zero:
-        title = f"ΔW = (α/r)·{names.product} = 0 at initialisation ({names.up} starts at zero)"
+        title = f"ΔW = (α/r)·{names.product} = 0 at initialisation<br>({names.up} starts at zero)"
     fig.update_layout(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[_outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
     height = int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
-    _equal_scale_layout(fig, (0, s.k), (0, s.d), height, _symmetric_limit(delta))
+    _equal_scale_layout(fig, (0, s.k), (0, s.d), height, _symmetric_limit(delta), top=55)
     return fig

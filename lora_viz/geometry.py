@@ -13,6 +13,7 @@ NOMINAL_WIDTH_PX = 560  # plot width the drawing is sized for; Plotly keeps the 
 MAX_HEIGHT_PX = 520
 MAX_CELLS = 96  # at most this many drawn cells along W's longer side
 THIN_PX = 3.0  # a strip thinner than this gets a magnified view
+PRODUCT_BUDGET = 2_000_000  # blocks·r corner lookups allowed for ΔW's block means
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,9 @@ def scale_layout(d: int, k: int, r: int) -> ScaleLayout:
     px = min(NOMINAL_WIDTH_PX / width, (MAX_HEIGHT_PX - 90) / height)
     block = max(1, math.ceil(max(d, k) / MAX_CELLS))
     return ScaleLayout(d=d, k=k, r=r, gap=gap, w=w, up=up, down=down, width=width, height=height, block=block, px_per_cell=px)
+
+
+def product_block(d: int, k: int, r: int) -> int:
+    """Block size for ΔW = up·down: W's grid, coarsened when r is so large that blocks·r would exceed the budget."""
+    cells = max(8, min(MAX_CELLS, PRODUCT_BUDGET // max(r, 1)))
+    return max(1, math.ceil(max(d, k) / cells))

@@ -61,3 +61,10 @@ def test_notation_switches_labels():
     paper = scale_figure(Settings(notation="paper"))
     assert [t.name for t in card.data] == ["W", "A", "B"]
     assert [t.name for t in paper.data] == ["W", "B", "A"]
+
+
+def test_delta_grid_coarsens_for_huge_ranks_and_says_so():
+    fig = delta_figure(Settings(d=131_072, k=131_072, r=131_072, trained=True))
+    rows, cols = decode(fig.data[0].z).shape
+    assert max(rows, cols) * 131_072 <= 2_000_000 and rows >= 8  # corner lookups stay within budget
+    assert "exact means of" in fig.layout.title.text
