@@ -34,11 +34,11 @@ def _outline(box: Box, color: str, dash: str = "solid") -> dict:
     return dict(type="rect", x0=box.x0, x1=box.x1, y0=box.y0, y1=box.y1, line=dict(color=color, width=1.5, dash=dash))
 
 
-def _arrow(x: float, y_from: float, y_to: float, text: str = "", x_from: float | None = None) -> dict:
+def _arrow(x: float, y_from: float, y_to: float, x_from: float | None = None) -> dict:
     """An arrow drawn in data units from (x_from, y_from) to (x, y_to)."""
     return dict(
         x=x, y=y_to, ax=x if x_from is None else x_from, ay=y_from, xref="x", yref="y", axref="x", ayref="y",
-        text=text, showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor="#888",
+        text="", showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor="#888",
     )
 
 
@@ -81,22 +81,29 @@ def scale_figure(s: Settings) -> go.Figure:
         _heatmap(up, r_edges + g.up.x0, d_edges + g.up.y0, names.up, what),
         _heatmap(down, k_edges + g.down.x0, r_edges + g.down.y0, names.down, what),
     ])
+    # The classic LoRA picture: x enters at the bottom, W's path and the adapter's path meet in y at the top.
     below = g.down.y1 + g.gap * 0.45
+    above = -g.gap * 0.45
+    # W's arrows sit right of centre so that its label, bottom-left, stays clear of them.
+    w_mid, up_mid, down_mid = g.w.x0 + 0.8 * (g.w.x1 - g.w.x0), (g.up.x0 + g.up.x1) / 2, (g.down.x0 + g.down.x1) / 2
+    out_x = (w_mid + up_mid) / 2
     annotations = [
-        _label((g.w.x0 + g.w.x1) / 2, g.w.y0, f"W  {s.d:,}×{s.k:,}  frozen"),
-        _label(g.up.x1, g.up.y0, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left"),
+        _label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}  frozen", anchor="left", yanchor="top"),
+        _label(g.up.x1, g.up.y1 / 2, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left", yanchor="middle"),
         _label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right"),
-        _arrow((g.w.x0 + g.w.x1) / 2, below, g.w.y1),
-        _arrow((g.down.x0 + g.down.x1) / 2, below, g.down.y1),
-        _arrow((g.up.x0 + g.up.x1) / 2, g.down.y0, g.up.y1),
+        _arrow(w_mid, below, g.w.y1),
+        _arrow(down_mid, below, g.down.y1),
+        _arrow(up_mid, g.down.y0, g.up.y1),
+        _arrow(out_x, g.w.y0, above, x_from=w_mid),
+        _arrow(out_x, g.up.y0, above, x_from=up_mid),
+        _label(out_x, above, f"{names.output}  ({s.d:,} outputs)"),
         _label((g.w.x0 + g.down.x1) / 2, below, f"input x  ({s.k:,} values)", yanchor="top"),
     ]
     fig.update_layout(
-        title=dict(text=names.output, font=dict(size=13), x=0.01),
         shapes=[_outline(g.w, FROZEN_COLOR), _outline(g.up, TRAINED_COLOR), _outline(g.down, TRAINED_COLOR)],
         annotations=annotations,
     )
-    _equal_scale_layout(fig, (-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.35, g.height + g.gap * 0.5), g.height_px, _symmetric_limit(w, up, down))
+    _equal_scale_layout(fig, (-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, _symmetric_limit(w, up, down), top=10)
     return fig
 
 

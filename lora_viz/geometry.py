@@ -68,7 +68,7 @@ def scale_layout(d: int, k: int, r: int) -> ScaleLayout:
     up = Box(k + gap, k + gap + r, 0, d)
     down = Box(k + gap, 2 * k + gap, d + gap / 2, d + gap / 2 + r)
     width = 2 * k + gap
-    height = d + gap + r  # room below for the input arrows
+    height = d + 1.9 * gap + r  # room above for the output and below for the input arrows
     px = min(NOMINAL_WIDTH_PX / width, (MAX_HEIGHT_PX - 90) / height)
     block = max(1, math.ceil(max(d, k) / MAX_CELLS))
     return ScaleLayout(d=d, k=k, r=r, gap=gap, w=w, up=up, down=down, width=width, height=height, block=block, px_per_cell=px)

@@ -59,6 +59,7 @@ def _controls(s: Settings) -> None:
         options=NOTATIONS,
         format_func={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"}.get,
         key="notation",
+        help="The same model either way: only the names swap. Tools differ on this.",
     )
     sidebar.toggle("Trained adapter (both factors non-zero)", key="trained")
     sidebar.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")

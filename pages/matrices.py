@@ -4,6 +4,7 @@ import streamlit as st
 
 from lora_viz import ui
 from lora_viz.geometry import scale_layout
+from lora_viz.notation import labels
 from lora_viz.summary import count_lines, delta_at_start, memory_notes, memory_rows, scale_caption, seed_numbers
 
 settings = ui.page_settings("Matrices to scale")
@@ -11,6 +12,7 @@ settings = ui.page_settings("Matrices to scale")
 st.title("Matrices to scale")
 caption = scale_caption(settings)
 st.caption(caption)
+st.caption(labels(settings.notation).note)
 
 drawing, numbers = st.columns([3, 2], gap="large")
 with drawing:

@@ -22,11 +22,11 @@ def main(out_dir: str, paths: list[str]) -> None:
         for scheme in ("light", "dark"):
             for size, (width, height) in SIZES.items():
                 page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
-                for path in paths:
+                for number, path in enumerate(paths, start=1):
                     page.goto(f"{base}/{path}")
                     wait_for_idle(page)
                     page.wait_for_timeout(800)  # let Plotly finish drawing before the picture (not a timing check)
-                    name = (path.split("?")[0] or "home").replace("/", "_")
+                    name = f'{number}-{(path.split("?")[0] or "home").replace("/", "_")}'
                     target = out / f"{name}-{size}-{scheme}.png"
                     page.screenshot(path=str(target), full_page=True)
                     print(target)
