@@ -7,13 +7,15 @@ import re
 from dataclasses import dataclass, fields
 from typing import Mapping, Sequence
 
+from .example import frame_count
+
 MAX_DIM = 131_072
 MAX_SEED = 2**31 - 1
 MAX_ALPHA = 65_536.0
 DTYPES = ("fp32", "fp16", "bf16", "int8", "nf4", "nf4-dq")
 NOTATIONS = ("card", "paper")
 # Teachers' links depend on these names: keep them stable.
-URL_KEYS = ("d", "k", "r", "alpha", "dtype", "notation", "seed", "trained")
+URL_KEYS = ("d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Settings:
     notation: str = "card"
     seed: int = 0
     trained: bool = False
+    step: int = 0  # the merge animation's opening frame
 
 
 DEFAULTS = Settings()
@@ -139,7 +142,8 @@ def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, 
     notation = _parse_choice("notation", get("notation", DEFAULTS.notation), NOTATIONS, DEFAULTS.notation, notices)
     seed = _parse_int("seed", get("seed", str(DEFAULTS.seed)), 0, MAX_SEED, DEFAULTS.seed, notices)
     trained = _parse_bool("trained", get("trained", "1" if DEFAULTS.trained else "0"), DEFAULTS.trained, notices)
-    settings = Settings(d=d, k=k, r=r, alpha=alpha, dtype=dtype, notation=notation, seed=seed, trained=trained)
+    step = _parse_int("step", get("step", "0"), 0, frame_count(r) - 1, 0, notices)
+    settings = Settings(d=d, k=k, r=r, alpha=alpha, dtype=dtype, notation=notation, seed=seed, trained=trained, step=step)
     return settings, notices
 
 
@@ -154,6 +158,7 @@ def to_query(settings: Settings) -> dict[str, str]:
         "notation": settings.notation,
         "seed": str(settings.seed),
         "trained": "1" if settings.trained else "0",
+        "step": str(settings.step),
     }
 
 

@@ -21,4 +21,10 @@ PAGES = (
         "matrices",
         "W, A and B drawn at one scale, with live parameter counts and memory.",
     ),
+    PageInfo(
+        "pages/merge.py",
+        "Merge",
+        "merge",
+        "Watch W′ = W + A×B being built, and check that merged and separate give the same answer.",
+    ),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import figures
+from . import figures, merge_figures
 from .memory import DTYPE_LABELS
 from .ranks import rank_options
 from .settings import DTYPES, MAX_ALPHA, MAX_DIM, MAX_SEED, NOTATIONS, URL_KEYS, Settings, parse_settings, to_query
@@ -24,13 +24,12 @@ def _url_query() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params.keys() if key not in _STREAMLIT_KEYS}
 
 
-def _widget_query() -> dict[str, str] | None:
-    """The sidebar widgets' values as query strings, or None before the widgets exist."""
+def _widget_query() -> dict[str, str]:
+    """The controls' current values as query strings (a page's own controls exist only on that page)."""
     state = st.session_state
-    if any(key not in state for key in URL_KEYS):
-        return None
-    query = {key: str(state[key]) for key in URL_KEYS}
-    query["trained"] = "1" if state["trained"] else "0"
+    query = {key: str(state[key]) for key in URL_KEYS if key in state}
+    if "trained" in query:
+        query["trained"] = "1" if state["trained"] else "0"
     return query
 
 
@@ -76,9 +75,9 @@ def page_settings(title: str) -> Settings:
     """Set up a page: read the settings from a new link or from the controls, draw controls and notices, sync the URL."""
     st.set_page_config(page_title=f"{title} · lora-viz", page_icon="🧮", layout="wide")
     url = _url_query()
-    widgets = _widget_query()
-    new_link = widgets is None or st.session_state.get(_LAST_URL) != url
-    settings, notices = parse_settings(url if new_link else widgets)
+    new_link = st.session_state.get(_LAST_URL) != url
+    # A new link wins; otherwise the controls do, and the URL fills in for any control not on this page.
+    settings, notices = parse_settings(url if new_link else {**url, **_widget_query()})
     _store_in_widgets(settings)
     _controls(settings)
     _navigation(settings)
@@ -90,6 +89,17 @@ def page_settings(title: str) -> Settings:
         heading = "Some settings in this link were adjusted:" if new_link else "Adjusted:"
         st.warning(heading + "\n\n" + "\n".join(f"- {notice}" for notice in notices), icon="⚠️")
     return settings
+
+
+def step_control(s: Settings, phases: list[str]) -> None:
+    """The merge animation's opening step; its key is the URL parameter `step`."""
+    st.select_slider("Open the animation at step", options=list(range(len(phases))), format_func=phases.__getitem__, key="step")
+
+
+def trained_switch(text: str) -> None:
+    """A notice with a button that turns the shared 'trained' setting on."""
+    st.info(text)
+    st.button("Use a trained adapter", on_click=lambda: st.session_state.update(trained=True))
 
 
 def page_link(script: str, s: Settings) -> None:
@@ -118,9 +128,19 @@ def memory_table(rows: list[MemoryRow]) -> None:
     )
 
 
+_BUILDERS = {
+    "scale_figure": figures.scale_figure,
+    "magnifier_figure": figures.magnifier_figure,
+    "delta_figure": figures.delta_figure,
+    "merge_animation": merge_figures.merge_animation,
+    "spectra_figure": merge_figures.spectra_figure,
+    "two_adapters_figure": merge_figures.two_adapters_figure,
+}
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _figure(name: str, s: Settings) -> go.Figure:
-    return getattr(figures, name)(s)
+    return _BUILDERS[name](s)
 
 
 def figure(name: str, s: Settings, alt: str) -> None:

@@ -65,6 +65,7 @@ def running_app(timeout: float = 60.0) -> Iterator[str]:
 
 
 def wait_for_idle(page, timeout_ms: int = 30_000) -> None:
-    """Wait until Streamlit has finished the current script run."""
+    """Wait until a page has drawn (every page has a title) and Streamlit has finished the script run."""
+    page.wait_for_selector("h1", timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
     page.wait_for_load_state("networkidle")

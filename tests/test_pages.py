@@ -1,5 +1,6 @@
 """Every page through streamlit.testing.v1.AppTest: links seed the controls, controls change the numbers and the URL."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def metric_values(at: AppTest) -> list[str]:
     return [m.value for m in at.metric]
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", ["app.py", "pages/matrices.py"])
 def test_seed_link_shows_the_four_numbers(script):
     at = open_page(script, {"d": "4096", "k": "4096", "r": "8"})
     assert not at.exception
@@ -31,12 +32,26 @@ def test_seed_link_shows_the_four_numbers(script):
     assert at.number_input(key="d").value == 4096 and at.select_slider(key="r").value == 8
 
 
+# What each page's metrics show at d = k = 4096 for r = 8 and after the rank moves to 16.
+EXPECTED_METRICS = {
+    "app.py": (["16,777,216", "65,536", "16,842,752", "16,777,216"], ["16,777,216", "131,072", "16,908,288", "16,777,216"]),
+    "pages/matrices.py": (["16,777,216", "65,536", "16,842,752", "16,777,216"], ["16,777,216", "131,072", "16,908,288", "16,777,216"]),
+    "pages/merge.py": (["33,554,432", "33,689,600"], ["33,554,432", "33,820,672"]),
+}
+
+
+def test_every_page_has_expected_metrics():
+    assert set(EXPECTED_METRICS) == set(SCRIPTS)
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_moving_the_rank_changes_numbers_and_url(script):
+    before, after = EXPECTED_METRICS[script]
     at = open_page(script, {"d": "4096", "k": "4096", "r": "8"})
+    assert metric_values(at) == before
     at.select_slider(key="r").set_value(16).run()
     assert not at.exception
-    assert metric_values(at)[1:3] == ["131,072", "16,908,288"]
+    assert metric_values(at) == after
     assert at.query_params["r"] == "16"
 
 
@@ -86,3 +101,36 @@ def test_small_matrices_need_no_magnifier():
     at = open_page("pages/matrices.py", {"d": "48", "k": "48", "r": "8"})
     assert len(at.get("plotly_chart")) == 1
     assert "Every weight is drawn as one cell" in at.caption[0].value
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("notation", ["card", "paper"])
+@pytest.mark.parametrize("dtype", ["fp32", "fp16", "bf16", "nf4"])
+def test_merge_page_opens_from_links(notation, dtype):
+    at = open_page("pages/merge.py", {"notation": notation, "dtype": dtype, "trained": "1", "r": "4", "step": "3"})
+    assert not at.exception and not at.warning
+    animation = chart_specs(at)[0]
+    assert len(animation["frames"]) == 4 + 6
+    assert animation["layout"]["sliders"][0]["active"] == 3
+    names = [trace["name"] for trace in animation["data"]]
+    assert names == (["A", "B", "ΔW", "W′"] if notation == "card" else ["B", "A", "ΔW", "W′"])
+    table = at.table[0].value
+    assert list(table["precision"]) == ["fp32", "fp16", "bf16"]
+
+
+def test_merge_step_control_round_trips_and_clamps():
+    at = open_page("pages/merge.py", {"r": "2", "step": "99", "trained": "1"})
+    assert "step" in at.warning[0].body and at.query_params["step"] == "7"
+    at.select_slider(key="step").set_value(2).run()
+    assert at.query_params["step"] == "2"
+    assert chart_specs(at)[0]["layout"]["sliders"][0]["active"] == 2
+
+
+def test_merge_page_offers_a_trained_adapter_at_initialisation():
+    at = open_page("pages/merge.py", {"trained": "0"})
+    assert "ΔW = 0" in at.info[0].value
+    at.button[0].click().run()
+    assert at.query_params["trained"] == "1" and not at.info

@@ -11,12 +11,12 @@ def test_defaults_answer_the_seed_question():
 
 
 def test_round_trip_is_exact_and_silent():
-    s = Settings(d=11008, k=4096, r=24, alpha=0.5, dtype="nf4-dq", notation="paper", seed=7, trained=True)
+    s = Settings(d=11008, k=4096, r=24, alpha=0.5, dtype="nf4-dq", notation="paper", seed=7, trained=True, step=13)
     assert parse_settings(to_query(s)) == (s, [])
 
 
 def test_public_keys_are_stable():
-    assert set(to_query(DEFAULTS)) == {"d", "k", "r", "alpha", "dtype", "notation", "seed", "trained"}
+    assert set(to_query(DEFAULTS)) == {"d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step"}
 
 
 def test_clamping_names_the_field():
@@ -74,7 +74,7 @@ def test_any_query_gives_valid_settings(query):
             assert any(quote_input(key) in n for n in notices)
         elif key in ("dtype", "notation") and raw.strip().lower() not in (DTYPES if key == "dtype" else NOTATIONS):
             assert any(n.startswith(key) for n in notices)
-        elif key in ("d", "k", "r", "seed", "alpha") and not _is_finite_number(raw):
+        elif key in ("d", "k", "r", "seed", "alpha", "step") and not _is_finite_number(raw):
             assert any(n.startswith(key) for n in notices)
 
 
@@ -83,3 +83,8 @@ def _is_finite_number(text: str) -> bool:
         return math.isfinite(float(text))
     except ValueError:
         return text.strip().lstrip("+-").isdigit() and text.strip().isascii()
+
+
+def test_step_is_clamped_to_the_animation_of_this_rank():
+    s, notices = parse_settings({"r": "2", "step": "50"})
+    assert s.step == 7 and notices == ["step: “50” is outside 0…7; using 7."]

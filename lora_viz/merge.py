@@ -1,0 +1,279 @@
+"""The merge W′ = W + (α/r)·up·down: animation frames, merged-vs-separate outputs, rank, and two mistakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import precision as p
+from .example import MERGE_FRAMES, ExampleSize, example_size
+from .matrices import lora_matrices
+from .notation import Labels, labels
+from .settings import Settings
+
+SAMPLE_DIM = 512  # the precision comparison uses up to 512×512 at rank ≤ 64
+SAMPLE_RANK = 64
+
+
+@dataclass(frozen=True)
+class Example:
+    """Dense W, up (d×r) and down (r×k) of the small example, and the scale α/r."""
+
+    size: ExampleSize
+    w: np.ndarray
+    up: np.ndarray
+    down: np.ndarray
+    scale: float
+
+    @property
+    def delta(self) -> np.ndarray:
+        """ΔW = (α/r)·up·down in fp64."""
+        return self.scale * (self.up @ self.down)
+
+
+def dense_example(d: int, k: int, r: int, s: Settings, seed_offset: int = 0) -> Example:
+    """The seeded matrices at d×k, rank r, as dense fp64 arrays (small sizes only)."""
+    m = lora_matrices(d, k, r, s.seed + seed_offset, s.trained)
+    size = ExampleSize(d, k, r, False)
+    return Example(size, m.w.dense(), m.up.dense(), m.down.dense(), s.alpha / r)
+
+
+def merge_example(s: Settings) -> Example:
+    """The animated example: min(d, 24) × min(k, 24) at rank min(r, 8)."""
+    size = example_size(s.d, s.k, s.r)
+    example = dense_example(size.d, size.k, size.r, s)
+    return Example(size, example.w, example.up, example.down, example.scale)
+
+
+@dataclass(frozen=True)
+class MergeFrame:
+    """One step of the animation: what the ΔW and W′ panels show, the caption, the highlighted term."""
+
+    name: str
+    caption: str
+    delta: np.ndarray
+    merged: np.ndarray
+    term: int | None = None  # index t of the rank-1 term being added
+
+
+def merge_frames(e: Example, names: Labels, alpha: float) -> list[MergeFrame]:
+    """Start; one frame per rank-1 term up[:, t]·down[t, :]; the α/r scaling; W turning into W′."""
+    r = e.size.r
+    product = np.zeros_like(e.w)
+    frames = [
+        MergeFrame(
+            "start",
+            f"W is frozen; {names.up} ({e.size.d}×{r}) and {names.down} ({r}×{e.size.k}) are the trained factors. "
+            "ΔW starts empty and W′ = W.",
+            product.copy(),
+            e.w.copy(),
+        )
+    ]
+    for t in range(r):
+        product = product + np.outer(e.up[:, t], e.down[t, :])
+        frames.append(
+            MergeFrame(
+                f"{t + 1}",
+                f"Term {t + 1} of {r}: column {t + 1} of {names.up} times row {t + 1} of {names.down} adds a rank-1 layer. "
+                f"The sum so far has rank ≤ {t + 1}.",
+                product.copy(),
+                e.w.copy(),
+                term=t,
+            )
+        )
+    delta = e.scale * product
+    frames.append(
+        MergeFrame(
+            "α/r",
+            f"Scale by α/r = {alpha:g}/{r} = {e.scale:.4g}: ΔW = (α/r)·{names.product}.",
+            delta,
+            e.w.copy(),
+        )
+    )
+    for step in range(1, MERGE_FRAMES + 1):
+        share = step / MERGE_FRAMES
+        done = step == MERGE_FRAMES
+        frames.append(
+            MergeFrame(
+                "merged" if done else f"{share:.0%}",
+                f"Merged: {names.merged}. One matrix of the original size; {names.up} and {names.down} are no longer needed."
+                if done
+                else f"Merging: W′ = W + {share:.0%} of ΔW (shown in steps; the real merge is one addition).",
+                delta,
+                e.w + share * delta,
+            )
+        )
+    return frames
+
+
+def product_hover(e: Example, names: Labels) -> tuple[list[list[str]], list[list[str]]]:
+    """Hover text for every cell of ΔW (its r products term by term) and of W′ (W[i, j] + ΔW[i, j])."""
+    delta = e.delta
+    delta_text, merged_text = [], []
+    for i in range(e.size.d):
+        delta_row, merged_row = [], []
+        for j in range(e.size.k):
+            terms = " + ".join(f"({e.up[i, t]:.2f})({e.down[t, j]:.2f})" for t in range(e.size.r))
+            delta_row.append(
+                f"ΔW[{i + 1},{j + 1}] = α/r · Σₜ {names.up}[{i + 1},t]·{names.down}[t,{j + 1}]<br>"
+                f"= {e.scale:.3g} · ({terms})<br>= {delta[i, j]:.4f}"
+            )
+            merged_row.append(f"W′[{i + 1},{j + 1}] = W + ΔW = {e.w[i, j]:.4f} + {delta[i, j]:.4f} = {e.w[i, j] + delta[i, j]:.4f}")
+        delta_text.append(delta_row)
+        merged_text.append(merged_row)
+    return delta_text, merged_text
+
+
+@dataclass(frozen=True)
+class OutputComparison:
+    """y = W x + (α/r)·up(down x) vs y = W′ x in one precision, and each against exact fp64 arithmetic."""
+
+    dtype: str
+    separate_vs_merged: float  # max |y_separate − y_merged|
+    separate_error: float  # max |y_separate − y_exact|
+    merged_error: float  # max |y_merged − y_exact|
+    output_scale: float  # max |y_exact|
+
+
+def _separate(w, up, down, x, factor, dtype):
+    return p.add(p.matmul(w, x, dtype), p.scale(p.matmul(up, p.matmul(down, x, dtype), dtype), factor, dtype), dtype)
+
+
+def _merged_weight(w, up, down, factor, dtype):
+    return p.add(w, p.scale(p.matmul(up, down, dtype), factor, dtype), dtype)
+
+
+def compare_outputs(s: Settings) -> tuple[ExampleSize, list[OutputComparison]]:
+    """Merged and separate outputs for a seeded random x on up to 512×512 at rank ≤ 64, in fp32, fp16, bf16."""
+    size = ExampleSize(min(s.d, SAMPLE_DIM), min(s.k, SAMPLE_DIM), min(s.r, SAMPLE_RANK), False)
+    e = dense_example(size.d, size.k, size.r, s)
+    x = np.random.default_rng([s.seed, 99]).standard_normal((size.k, 1))
+    results = []
+    for dtype in p.PRECISIONS:
+        w, up, down, xs = (p.round_to(a, dtype) for a in (e.w, e.up, e.down, x))
+        exact = _separate(*(a.astype(np.float64) for a in (w, up, down, xs)), e.scale, "fp64")
+        separate = _separate(w, up, down, xs, e.scale, dtype).astype(np.float64)
+        merged = p.matmul(_merged_weight(w, up, down, e.scale, dtype), xs, dtype).astype(np.float64)
+        results.append(
+            OutputComparison(
+                dtype=dtype,
+                separate_vs_merged=float(np.abs(separate - merged).max()),
+                separate_error=float(np.abs(separate - exact).max()),
+                merged_error=float(np.abs(merged - exact).max()),
+                output_scale=float(np.abs(exact).max()),
+            )
+        )
+    return size, results
+
+
+@dataclass(frozen=True)
+class TokenCost:
+    """Floating-point operations per token (one input vector) for the current d, k, r."""
+
+    merged: int  # 2dk
+    separate: int  # 2dk + 2r(d + k) + d
+
+    @property
+    def extra_percent(self) -> float:
+        return 100.0 * (self.separate - self.merged) / self.merged
+
+
+def token_cost(d: int, k: int, r: int) -> TokenCost:
+    """Merged: W′x costs 2dk. Separate: Wx (2dk), down·x (2rk), up·(…) (2dr), and d additions of the two paths."""
+    return TokenCost(merged=2 * d * k, separate=2 * d * k + 2 * r * (d + k) + d)
+
+
+@dataclass(frozen=True)
+class Spectra:
+    """Singular values of ΔW (fp64) and of W′ − W when W′ is stored in a given precision."""
+
+    delta: np.ndarray
+    merged_minus_w: np.ndarray
+    merged_dtype: str
+
+
+def spectra(e: Example, dtype: str) -> Spectra:
+    """σ(ΔW): at most r non-zero, the rest at machine zero. σ(W′ − W) with W′ rounded to dtype: rounding adds a floor."""
+    merged = p.add(e.w, p.round_to(e.delta, dtype), dtype).astype(np.float64)
+    return Spectra(
+        delta=np.linalg.svd(e.delta, compute_uv=False),
+        merged_minus_w=np.linalg.svd(merged - p.round_to(e.w, dtype).astype(np.float64), compute_uv=False),
+        merged_dtype=dtype,
+    )
+
+
+@dataclass(frozen=True)
+class MergeTwice:
+    """Merging the same adapter twice gives W + 2ΔW."""
+
+    weight_error: float  # max |W″ − W′| = max |ΔW|
+    output_change: float  # ‖(W″ − W′)x‖ / ‖W′x‖
+
+
+def merge_twice(e: Example, seed: int) -> MergeTwice:
+    """How far W + 2ΔW is from W′ = W + ΔW, in weights and in outputs for a random x."""
+    x = np.random.default_rng([seed, 98]).standard_normal(e.size.k)
+    merged = e.w + e.delta
+    return MergeTwice(
+        weight_error=float(np.abs(e.delta).max()),
+        output_change=float(np.linalg.norm(e.delta @ x) / np.linalg.norm(merged @ x)),
+    )
+
+
+@dataclass(frozen=True)
+class TwoAdapters:
+    """Adding two adapters' factors separately vs adding their products."""
+
+    correct: np.ndarray  # up₁down₁ + up₂down₂
+    wrong: np.ndarray  # (up₁ + up₂)(down₁ + down₂)
+    cross: np.ndarray  # up₁down₂ + up₂down₁ = wrong − correct
+    concatenated: np.ndarray  # [up₁ up₂]·[down₁; down₂], equal to correct
+    cross_share: float  # ‖cross‖ / ‖correct‖ (Frobenius)
+
+
+def two_adapters(s: Settings) -> TwoAdapters:
+    """Two trained adapters on the example: summing factors adds cross terms; concatenating them does not."""
+    size = example_size(s.d, s.k, s.r)
+    trained = Settings(**{**vars(s), "trained": True})
+    one = dense_example(size.d, size.k, size.r, trained)
+    two = dense_example(size.d, size.k, size.r, trained, seed_offset=1)
+    correct = one.up @ one.down + two.up @ two.down
+    wrong = (one.up + two.up) @ (one.down + two.down)
+    cross = one.up @ two.down + two.up @ one.down
+    concatenated = np.hstack([one.up, two.up]) @ np.vstack([one.down, two.down])
+    return TwoAdapters(correct, wrong, cross, concatenated, float(np.linalg.norm(cross) / np.linalg.norm(correct)))
+
+
+def example_note(s: Settings) -> str:
+    """Which example the animation shows and whether it was scaled down from the settings."""
+    size = example_size(s.d, s.k, s.r)
+    shown = f"{size.d}×{size.k} at rank {size.r}"
+    if not size.scaled_down:
+        return f"The animation uses the current settings, {shown}: every cell is one weight."
+    return (
+        f"Scaled down so every cell is visible: the animation shows {shown} "
+        f"(the settings are {s.d:,}×{s.k:,} at rank {s.r:,}); the steps are the same at any size."
+    )
+
+
+def phase_names(s: Settings) -> list[str]:
+    """Short names of the frames, for the 'open at step' control."""
+    names = labels(s.notation)
+    return [frame.name for frame in merge_frames(merge_example(s), names, s.alpha)]
+
+
+def comparison_rows(results: list[OutputComparison]) -> dict[str, list[str]]:
+    """The precision table as columns of text."""
+    return {
+        "precision": [r.dtype for r in results],
+        "max |y_separate − y_merged|": [f"{r.separate_vs_merged:.3g}" for r in results],
+        "separate vs exact": [f"{r.separate_error:.3g}" for r in results],
+        "merged vs exact": [f"{r.merged_error:.3g}" for r in results],
+        "relative to max |y|": [f"{r.separate_vs_merged / r.output_scale:.2g}" for r in results],
+    }
+
+
+def initialisation_gap(s: Settings) -> float:
+    """max |W′ − W| for the adapter as initialised: exactly 0, because the output-side factor starts at zero."""
+    return float(np.abs(merge_example(Settings(**{**vars(s), "trained": False})).delta).max())

@@ -1,0 +1,123 @@
+import json
+
+import numpy as np
+import pytest
+
+from lora_viz import precision
+from lora_viz.example import example_size, frame_count
+from lora_viz.merge import (
+    compare_outputs,
+    initialisation_gap,
+    merge_example,
+    merge_frames,
+    merge_twice,
+    product_hover,
+    spectra,
+    token_cost,
+    two_adapters,
+)
+from lora_viz.merge_figures import merge_animation
+from lora_viz.notation import CARD
+from lora_viz.settings import Settings
+
+TRAINED = Settings(trained=True, alpha=16)
+
+
+def test_final_frame_is_w_plus_scaled_product_brute_force():
+    e = merge_example(TRAINED)
+    frames = merge_frames(e, CARD, TRAINED.alpha)
+    d, k, r = e.size.d, e.size.k, e.size.r
+    brute = np.array([[e.w[i, j] + TRAINED.alpha / r * sum(e.up[i, t] * e.down[t, j] for t in range(r)) for j in range(k)] for i in range(d)])
+    np.testing.assert_allclose(frames[-1].merged, brute, atol=1e-12)
+    assert len(frames) == frame_count(TRAINED.r)
+
+
+def test_partial_sums_after_i_terms_have_rank_at_most_i():
+    e = merge_example(TRAINED)
+    terms = [f for f in merge_frames(e, CARD, TRAINED.alpha) if f.term is not None]
+    assert [f.term for f in terms] == list(range(e.size.r))
+    for i, frame in enumerate(terms, start=1):
+        assert np.linalg.matrix_rank(frame.delta) <= i
+
+
+def test_example_follows_settings_where_they_fit():
+    small = example_size(16, 20, 4)
+    assert (small.d, small.k, small.r, small.scaled_down) == (16, 20, 4, False)
+    big = example_size(4096, 4096, 64)
+    assert (big.d, big.k, big.r, big.scaled_down) == (24, 24, 8, True)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("fp32", 1e-5), ("fp16", 2e-3), ("bf16", 2e-2)])
+def test_merged_and_separate_agree_within_each_precision(dtype, tolerance):
+    _, results = compare_outputs(TRAINED)
+    result = next(r for r in results if r.dtype == dtype)
+    # Relative to the outputs' size: fp32 has 24 significant bits, fp16 11, bf16 8.
+    assert result.separate_vs_merged / result.output_scale < tolerance
+    assert result.merged_error / result.output_scale < tolerance
+
+
+def test_low_precision_merge_is_not_bit_exact_but_fp64_is():
+    _, results = compare_outputs(TRAINED)
+    by_dtype = {r.dtype: r.separate_vs_merged for r in results}
+    assert by_dtype["bf16"] > by_dtype["fp16"] > by_dtype["fp32"] > 0
+
+
+def test_bf16_rounding_keeps_eight_significant_bits():
+    x = np.array([1.0, 1.00390625, 1.005859375, 3.14159265, -2.5e-3], dtype=np.float32)
+    rounded = precision.to_bf16(x)
+    assert rounded[0] == 1.0 and rounded[1] == 1.0  # a tie rounds to even
+    assert rounded[2] == np.float32(1.0078125)
+    assert abs(rounded[3] - 3.140625) < 1e-7
+    assert (precision.to_bf16(rounded) == rounded).all()
+
+
+def test_token_cost_formulas():
+    cost = token_cost(4096, 4096, 8)
+    assert cost.merged == 2 * 4096 * 4096
+    assert cost.separate == 2 * 4096 * 4096 + 2 * 8 * (4096 + 4096) + 4096
+
+
+def test_delta_has_exactly_r_nonzero_singular_values():
+    e = merge_example(TRAINED)
+    sv = spectra(e, "fp32")
+    r = e.size.r
+    assert (sv.delta[:r] > 1e-3).all() and (sv.delta[r:] < 1e-12).all()
+    bf16 = spectra(e, "bf16").merged_minus_w
+    assert bf16[r] > 1e-6  # rounding W′ to 16 bits lifts the floor
+
+
+def test_initialisation_merges_to_w_exactly():
+    assert initialisation_gap(TRAINED) == 0.0
+    e = merge_example(Settings())
+    assert not e.delta.any()
+
+
+def test_mistakes():
+    e = merge_example(TRAINED)
+    twice = merge_twice(e, 0)
+    assert twice.weight_error == pytest.approx(np.abs(e.delta).max())
+    pair = two_adapters(TRAINED)
+    np.testing.assert_allclose(pair.wrong - pair.correct, pair.cross, atol=1e-12)
+    np.testing.assert_allclose(pair.concatenated, pair.correct, atol=1e-12)
+    assert pair.cross_share > 0.1
+
+
+def test_hover_lists_every_product():
+    e = merge_example(Settings(d=4, k=3, r=2, trained=True))
+    delta_text, merged_text = product_hover(e, CARD)
+    assert len(delta_text) == 4 and len(delta_text[0]) == 3
+    assert delta_text[1][2].count(")(") == 2  # r products
+    assert f"{e.delta[1, 2]:.4f}" in delta_text[1][2] and "W′[2,3]" in merged_text[1][2]
+
+
+@pytest.mark.parametrize("settings", [Settings(trained=True), Settings(d=131_072, k=131_072, r=131_072, trained=True, step=13)])
+def test_animation_frames_carry_only_what_changes_and_stay_small(settings):
+    fig = merge_animation(settings)
+    payload = json.loads(fig.to_json())
+    assert len(payload["frames"]) == frame_count(settings.r)
+    for frame in payload["frames"]:
+        assert frame["traces"] == [2, 3] and len(frame["data"]) == 2
+        assert set(frame["data"][0]) == {"type", "z"}
+    assert len(json.dumps(payload["frames"])) < 150_000
+    assert len(fig.to_json()) < 400_000
+    assert payload["layout"]["sliders"][0]["active"] == settings.step
