@@ -4,6 +4,7 @@ import streamlit as st
 
 from lora_viz import ui
 from lora_viz.notation import labels
+from lora_viz.site import PAGES
 from lora_viz.summary import count_lines, seed_numbers
 
 settings = ui.page_settings("Home")
@@ -23,4 +24,5 @@ for line in count_lines(settings):
     st.markdown(f"- {line}")
 
 st.subheader("Explore")
-ui.page_link("pages/matrices.py", settings)
+for page in PAGES[1:]:
+    ui.page_link(page.script, settings)

@@ -18,7 +18,6 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from lora_viz.figures import delta_figure, magnifier_figure, scale_figure  # noqa: E402
 from lora_viz.ranks import rank_options  # noqa: E402
 from lora_viz.settings import Settings, to_query  # noqa: E402
 
@@ -34,7 +33,7 @@ SIZES = {
     "largest (131072², trained)": Settings(d=131_072, k=131_072, r=8, trained=True),
     "largest, top ranks": Settings(d=131_072, k=131_072, r=65_536, trained=True),
 }
-PAGES = {"Home": "app.py", "Matrices to scale": "pages/matrices.py"}
+PAGES = {"Home": "app.py", "Matrices to scale": "pages/matrices.py", "Merge": "pages/merge.py"}
 MOVES = 20
 
 
@@ -78,10 +77,10 @@ def measure(bare_root: Path, script: str, s: Settings) -> tuple[float, float]:
     return statistics.median(page_times), statistics.median(bare_times)
 
 
-def payload(s: Settings) -> int:
-    """JSON bytes of the figures the matrices page draws."""
-    builders = [scale_figure, magnifier_figure] + ([delta_figure] if s.trained else [])
-    return sum(len(build(s).to_json()) for build in builders)
+def payload(script: str, s: Settings) -> int:
+    """JSON bytes of every figure the page sends for one render."""
+    at = _open(ROOT, script, s)
+    return sum(len(chart.proto.spec) for chart in at.get("plotly_chart"))
 
 
 def main() -> None:
@@ -93,13 +92,13 @@ def main() -> None:
         f"Median of {MOVES} rank moves to ranks not seen before (cache misses), interleaved with a bare page "
         "that has the same controls and does no other work. Server time via AppTest (script run, no network).",
         "",
-        "| page | size | ms per move | bare page ms | ratio | figure JSON (matrices page) |",
+        "| page | size | ms per move | bare page ms | ratio | figure JSON per render |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for page_name, script in PAGES.items():
         for size_name, s in SIZES.items():
             page_s, bare_s = measure(bare_root, script, s)
-            size = f"{payload(s) / 1024:,.0f} KiB" if script != "app.py" else "—"
+            size = f"{payload(script, s) / 1024:,.0f} KiB"
             lines.append(f"| {page_name} | {size_name} | {page_s * 1000:.0f} | {bare_s * 1000:.0f} | {page_s / bare_s:.2f} | {size} |")
             print(lines[-1], flush=True)
     (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(lines) + "\n")

@@ -39,6 +39,17 @@ def dense_example(d: int, k: int, r: int, s: Settings, seed_offset: int = 0) -> 
     return Example(size, m.w.dense(), m.up.dense(), m.down.dense(), s.alpha / r)
 
 
+def example_settings(s: Settings) -> Settings:
+    """The settings reduced to what the animated example depends on, so caches hit whenever it is unchanged."""
+    size = example_size(s.d, s.k, s.r)
+    return Settings(**{**vars(s), "d": size.d, "k": size.k, "r": size.r})
+
+
+def sample_settings(s: Settings) -> Settings:
+    """The settings reduced to what the precision comparison depends on."""
+    return Settings(**{**vars(s), "d": min(s.d, SAMPLE_DIM), "k": min(s.k, SAMPLE_DIM), "r": min(s.r, SAMPLE_RANK), "step": 0, "notation": "card", "dtype": "fp32"})
+
+
 def merge_example(s: Settings) -> Example:
     """The animated example: min(d, 24) × min(k, 24) at rank min(r, 8)."""
     size = example_size(s.d, s.k, s.r)

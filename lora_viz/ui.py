@@ -5,10 +5,11 @@ The only module in lora_viz that imports streamlit.
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+from typing import Any
+
 import streamlit as st
 
-from . import figures, merge_figures
+from . import figures, merge, merge_figures
 from .memory import DTYPE_LABELS
 from .ranks import rank_options
 from .settings import DTYPES, MAX_ALPHA, MAX_DIM, MAX_SEED, NOTATIONS, URL_KEYS, Settings, parse_settings, to_query
@@ -128,21 +129,35 @@ def memory_table(rows: list[MemoryRow]) -> None:
     )
 
 
-_BUILDERS = {
+# The core's heavier results, by name. Each is cached under the settings it really depends on
+# (the merge example's are reduced to the example's size), so unrelated moves are cache hits.
+_CACHED = {
     "scale_figure": figures.scale_figure,
     "magnifier_figure": figures.magnifier_figure,
     "delta_figure": figures.delta_figure,
     "merge_animation": merge_figures.merge_animation,
     "spectra_figure": merge_figures.spectra_figure,
     "two_adapters_figure": merge_figures.two_adapters_figure,
+    "compare_outputs": merge.compare_outputs,
+}
+_KEYS = {
+    "merge_animation": merge.example_settings,
+    "spectra_figure": merge.example_settings,
+    "two_adapters_figure": merge.example_settings,
+    "compare_outputs": merge.sample_settings,
 }
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _figure(name: str, s: Settings) -> go.Figure:
-    return _BUILDERS[name](s)
+def _cached(name: str, s: Settings) -> Any:
+    return _CACHED[name](s)
+
+
+def cached(name: str, s: Settings) -> Any:
+    """A core result by name, cached by a small key (at most 64 entries per name, so memory stays bounded)."""
+    return _cached(name, _KEYS.get(name, lambda x: x)(s))
 
 
 def figure(name: str, s: Settings, alt: str) -> None:
-    """Draw one of the core's figures (cached by its small settings key) with a text alternative."""
-    st.plotly_chart(_figure(name, s), config={"displayModeBar": False, "scrollZoom": False}, alt=alt)
+    """Draw one of the core's figures (cached) with a text alternative."""
+    st.plotly_chart(cached(name, s), config={"displayModeBar": False, "scrollZoom": False}, alt=alt)

@@ -4,7 +4,6 @@ import streamlit as st
 
 from lora_viz import ui
 from lora_viz.merge import (
-    compare_outputs,
     comparison_rows,
     example_note,
     initialisation_gap,
@@ -36,7 +35,7 @@ ui.figure(
 st.caption("Press ▶ Play or drag the step slider under the figure; playback runs in your browser. Hover a cell of ΔW or W′ to see the products that make it.")
 
 st.header("Same answer, no extra compute")
-size, results = compare_outputs(settings)
+size, results = ui.cached("compare_outputs", settings)
 cost = token_cost(settings.d, settings.k, settings.r)
 left, right = st.columns([3, 2], gap="large")
 with left:
