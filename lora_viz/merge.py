@@ -119,21 +119,30 @@ def merge_frames(e: Example, names: Labels, alpha: float) -> list[MergeFrame]:
 
 
 def product_hover(e: Example, names: Labels) -> tuple[list[list[str]], list[list[str]]]:
-    """Hover text for every cell of ΔW (its r products term by term) and of W′ (W[i, j] + ΔW[i, j])."""
+    """Per-cell hover text: ΔW[i, j]'s r products term by term and α/r; W′[i, j] adds W[i, j].
+
+    The formula itself lives once in each panel's hover template (hover_templates), not in every cell.
+    """
     delta = e.delta
     delta_text, merged_text = [], []
     for i in range(e.size.d):
         delta_row, merged_row = [], []
         for j in range(e.size.k):
             terms = " + ".join(f"({e.up[i, t]:.2f})({e.down[t, j]:.2f})" for t in range(e.size.r))
-            delta_row.append(
-                f"ΔW[{i + 1},{j + 1}] = α/r · Σₜ {names.up}[{i + 1},t]·{names.down}[t,{j + 1}]<br>"
-                f"= {e.scale:.3g} · ({terms})<br>= {delta[i, j]:.4f}"
+            delta_row.append(f"ΔW[{i + 1},{j + 1}] = {e.scale:.3g} · ({terms})<br>= {delta[i, j]:.4f}")
+            merged_row.append(
+                f"W′[{i + 1},{j + 1}] = {e.w[i, j]:.4f} + {e.scale:.3g} · ({terms})<br>"
+                f"= {e.w[i, j]:.4f} + {delta[i, j]:.4f} = {e.w[i, j] + delta[i, j]:.4f}"
             )
-            merged_row.append(f"W′[{i + 1},{j + 1}] = W + ΔW = {e.w[i, j]:.4f} + {delta[i, j]:.4f} = {e.w[i, j] + delta[i, j]:.4f}")
         delta_text.append(delta_row)
         merged_text.append(merged_row)
     return delta_text, merged_text
+
+
+def hover_templates(names: Labels) -> tuple[str, str]:
+    """The formulas shown above each cell's numbers: ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j], and W′ = W + that."""
+    products = f"α/r · Σₜ {names.up}[i,t]·{names.down}[t,j]"
+    return f"ΔW[i,j] = {products}<br>%{{text}}<br>now shown: %{{z:.4f}}", f"W′[i,j] = W[i,j] + {products}<br>%{{text}}<br>now shown: %{{z:.4f}}"
 
 
 @dataclass(frozen=True)

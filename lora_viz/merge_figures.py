@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from .figures import COLORSCALE, FROZEN_COLOR, TRAINED_COLOR, _equal_scale_layout, _label, _outline, _symmetric_limit
 from .geometry import Box
-from .merge import merge_example, merge_frames, product_hover, spectra, two_adapters
+from .merge import hover_templates, merge_example, merge_frames, product_hover, spectra, two_adapters
 from .notation import labels
 from .settings import Settings
 
@@ -24,7 +24,7 @@ def _wrap(caption: str, width: int = 58) -> str:
     return "<br>".join(textwrap.wrap(caption, width))
 
 
-def _cells(values: np.ndarray, x0: float, y0: float, name: str, text: list[list[str]] | None = None) -> go.Heatmap:
+def _cells(values: np.ndarray, x0: float, y0: float, name: str, text: list[list[str]] | None = None, template: str = "") -> go.Heatmap:
     rows, cols = values.shape
     return go.Heatmap(
         z=values.astype(np.float32),
@@ -33,7 +33,7 @@ def _cells(values: np.ndarray, x0: float, y0: float, name: str, text: list[list[
         coloraxis="coloraxis",
         name=name,
         text=text,
-        hovertemplate=("%{text}" if text else f"{name}[row %{{y:.0f}}]: %{{z:.4f}}") + "<extra></extra>",
+        hovertemplate=(template or f"{name}: %{{z:.4f}}") + "<extra></extra>",
     )
 
 
@@ -48,12 +48,13 @@ def merge_animation(s: Settings) -> go.Figure:
     down_box = Box(delta_box.x0, delta_box.x1, 0, r)
     merged_box = Box(delta_box.x1 + 2 * GAP, delta_box.x1 + 2 * GAP + k, delta_box.y0, delta_box.y1)
     delta_text, merged_text = product_hover(e, names)
+    delta_template, merged_template = hover_templates(names)
     start = frames[s.step]
     traces = [
         _cells(e.up, up_box.x0, up_box.y0, names.up),
         _cells(e.down, down_box.x0, down_box.y0, names.down),
-        _cells(start.delta, delta_box.x0, delta_box.y0, "ΔW", delta_text),
-        _cells(start.merged, merged_box.x0, merged_box.y0, "W′", merged_text),
+        _cells(start.delta, delta_box.x0, delta_box.y0, "ΔW", delta_text, delta_template),
+        _cells(start.merged, merged_box.x0, merged_box.y0, "W′", merged_text, merged_template),
     ]
     outlines = [
         _outline(up_box, TRAINED_COLOR),
