@@ -1,0 +1,169 @@
+"""Whole-model presets as data: every weight tensor, with linear layers named as PEFT names them.
+
+Configurations from the models' Hugging Face config.json files (hidden size, intermediate size, layers,
+attention and key/value heads, vocabulary, positions). Module names follow the transformers classes
+LlamaForCausalLM, MistralForCausalLM, GPT2LMHeadModel and BertModel, which is what PEFT matches targets against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+ALL_LINEAR = "all-linear"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The dimensions that fix a transformer's weights."""
+
+    key: str
+    label: str
+    family: str  # "llama" (also Mistral), "gpt2" or "bert"
+    hidden: int
+    intermediate: int
+    layers: int
+    heads: int
+    kv_heads: int
+    vocab: int
+    positions: int = 0  # learned position embeddings (GPT-2, BERT); 0 for rotary
+    published_total: int | None = None  # parameter count the model card or config gives
+    source: str = ""
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.heads
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One weight tensor, repeated `copies` times (once per block for block tensors)."""
+
+    path: str  # module path, with "layers.N." left out for block tensors
+    shape: tuple[int, ...]
+    copies: int
+    kind: str  # "linear", "bias", "embedding", "norm" or "head"
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for size in self.shape:
+            n *= size
+        return n
+
+    @property
+    def total(self) -> int:
+        return self.numel * self.copies
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A linear (or GPT-2 Conv1D) layer that LoRA can target: out × in weight, optional bias."""
+
+    path: str
+    in_features: int
+    out_features: int
+    bias: bool
+    copies: int  # how many of them the model has (layers, or 1)
+
+    @property
+    def name(self) -> str:
+        """The last part of the path: what a PEFT target name matches."""
+        return self.path.rsplit(".", 1)[-1]
+
+
+PRESETS: dict[str, ModelSpec] = {
+    spec.key: spec
+    for spec in (
+        ModelSpec("llama-2-7b", "Llama-2-7B", "llama", 4096, 11008, 32, 32, 32, 32000, published_total=6_738_415_616,
+                  source="meta-llama/Llama-2-7b-hf config.json"),
+        ModelSpec("llama-2-13b", "Llama-2-13B", "llama", 5120, 13824, 40, 40, 40, 32000, published_total=13_015_864_320,
+                  source="meta-llama/Llama-2-13b-hf config.json"),
+        ModelSpec("llama-3-8b", "Llama-3-8B", "llama", 4096, 14336, 32, 32, 8, 128256, published_total=8_030_261_248,
+                  source="meta-llama/Meta-Llama-3-8B config.json"),
+        ModelSpec("mistral-7b", "Mistral-7B-v0.1", "llama", 4096, 14336, 32, 32, 8, 32000, published_total=7_241_732_096,
+                  source="mistralai/Mistral-7B-v0.1 config.json"),
+        ModelSpec("gpt2", "GPT-2 (124M)", "gpt2", 768, 3072, 12, 12, 12, 50257, positions=1024, published_total=124_439_808,
+                  source="openai-community/gpt2 config.json (output head tied to the token embedding)"),
+        ModelSpec("bert-base", "BERT-base (BertModel)", "bert", 768, 3072, 12, 12, 12, 30522, positions=512,
+                  published_total=109_482_240, source="google-bert/bert-base-uncased config.json"),
+    )
+}
+CUSTOM = "custom"
+DEFAULT_TARGETS = {"llama": ("q_proj", "v_proj"), "gpt2": ("c_attn",), "bert": ("query", "value")}  # PEFT's defaults
+
+
+def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int, vocab: int) -> ModelSpec:
+    """A Llama-style model from typed dimensions."""
+    return ModelSpec(CUSTOM, "Custom (Llama-style)", "llama", hidden, intermediate, layers, heads, kv_heads, vocab, source="typed in")
+
+
+def linear_layers(spec: ModelSpec) -> tuple[Linear, ...]:
+    """Every LoRA-targetable layer, in the order the model runs them."""
+    h, i, n = spec.hidden, spec.intermediate, spec.layers
+    if spec.family == "llama":
+        kv = spec.kv_heads * spec.head_dim
+        return (
+            Linear("self_attn.q_proj", h, spec.heads * spec.head_dim, False, n),
+            Linear("self_attn.k_proj", h, kv, False, n),
+            Linear("self_attn.v_proj", h, kv, False, n),
+            Linear("self_attn.o_proj", spec.heads * spec.head_dim, h, False, n),
+            Linear("mlp.gate_proj", h, i, False, n),
+            Linear("mlp.up_proj", h, i, False, n),
+            Linear("mlp.down_proj", i, h, False, n),
+        )
+    if spec.family == "gpt2":
+        return (
+            Linear("attn.c_attn", h, 3 * h, True, n),  # q, k and v fused in one Conv1D
+            Linear("attn.c_proj", h, h, True, n),
+            Linear("mlp.c_fc", h, i, True, n),
+            Linear("mlp.c_proj", i, h, True, n),
+        )
+    if spec.family == "bert":
+        return (
+            Linear("attention.self.query", h, h, True, n),
+            Linear("attention.self.key", h, h, True, n),
+            Linear("attention.self.value", h, h, True, n),
+            Linear("attention.output.dense", h, h, True, n),
+            Linear("intermediate.dense", h, i, True, n),
+            Linear("output.dense", i, h, True, n),
+            Linear("pooler.dense", h, h, True, 1),  # outside the blocks; PEFT's all-linear includes it
+        )
+    raise ValueError(f"unknown family {spec.family!r}")
+
+
+def base_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
+    """Every weight tensor of the model, counted once even when shared (GPT-2's tied output head)."""
+    h, n = spec.hidden, spec.layers
+    tensors = [Tensor("embed_tokens", (spec.vocab, h), 1, "embedding")]
+    if spec.positions:
+        tensors.append(Tensor("embed_positions", (spec.positions, h), 1, "embedding"))
+    for layer in linear_layers(spec):
+        tensors.append(Tensor(layer.path + ".weight", (layer.out_features, layer.in_features), layer.copies, "linear"))
+        if layer.bias:
+            tensors.append(Tensor(layer.path + ".bias", (layer.out_features,), layer.copies, "bias"))
+    if spec.family == "llama":  # RMSNorm: weight only; untied output head
+        tensors += [Tensor("input_layernorm", (h,), n, "norm"), Tensor("post_attention_layernorm", (h,), n, "norm"),
+                    Tensor("norm", (h,), 1, "norm"), Tensor("lm_head", (spec.vocab, h), 1, "head")]
+    elif spec.family == "gpt2":  # LayerNorm weight and bias; the head is the token embedding, tied
+        for name, copies in (("ln_1", n), ("ln_2", n), ("ln_f", 1)):
+            tensors += [Tensor(name + ".weight", (h,), copies, "norm"), Tensor(name + ".bias", (h,), copies, "norm")]
+    elif spec.family == "bert":
+        tensors.append(Tensor("embed_token_type", (2, h), 1, "embedding"))
+        for name, copies in (("embeddings.LayerNorm", 1), ("attention.output.LayerNorm", n), ("output.LayerNorm", n)):
+            tensors += [Tensor(name + ".weight", (h,), copies, "norm"), Tensor(name + ".bias", (h,), copies, "norm")]
+    return tuple(tensors)
+
+
+def total_params(spec: ModelSpec) -> int:
+    """All base parameters, a shared tensor once."""
+    return sum(t.total for t in base_tensors(spec))
+
+
+def target_names(spec: ModelSpec) -> tuple[str, ...]:
+    """The distinct names a PEFT target list can use for this model, in model order."""
+    return tuple(dict.fromkeys(layer.name for layer in linear_layers(spec)))
+
+
+def with_dims(spec: ModelSpec, **dims: int) -> ModelSpec:
+    """A copy with some dimensions changed."""
+    return replace(spec, **dims)

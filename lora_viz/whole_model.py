@@ -1,0 +1,199 @@
+"""Counts and memory for a whole model: LoRA on chosen target modules, full fine-tuning, QLoRA.
+
+Counts follow PEFT: each targeted layer gets lora_A (r × in) and lora_B (out × r), no bias, so r·(in + out)
+trainable parameters; get_nb_trainable_parameters() reports (trainable, base + trainable).
+Memory follows what PyTorch allocates: AdamW keeps exp_avg and exp_avg_sq like each trained tensor plus
+a 4-byte fp32 `step` tensor per trained tensor; SGD without momentum keeps nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .memory import ELEMENT_BYTES, tensor_bytes
+from .models import ALL_LINEAR, ModelSpec, base_tensors, linear_layers, target_names, total_params
+
+METHODS = ("full", "lora", "qlora")
+OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
+ADAPTER_BYTES = 4  # PEFT keeps LoRA weights in fp32 on a 16-bit or quantised base
+QLORA_DTYPE = "nf4-dq"  # NF4 with double quantisation (QLoRA's default)
+QLORA_OTHER = "bf16"  # embeddings, norms, biases, output head
+BNB_MIN_8BIT = 4096  # bitsandbytes keeps 32-bit states for tensors smaller than this
+BNB_BLOCK = 256  # one fp32 absmax per 256 values per 8-bit state
+
+
+def resolve_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str, ...]:
+    """Target names in model order; 'all-linear' means every linear layer but the output head (PEFT's rule)."""
+    names = target_names(spec)
+    return names if ALL_LINEAR in targets else tuple(n for n in names if n in targets)
+
+
+@dataclass(frozen=True)
+class ModuleRow:
+    """One targetable layer: its shape, how many the model has, and what LoRA adds to them."""
+
+    path: str
+    in_features: int
+    out_features: int
+    copies: int
+    targeted: bool
+    base_params: int  # weight and bias, all copies
+    lora_params: int  # r·(in + out), all copies, 0 when not targeted
+
+
+@dataclass(frozen=True)
+class ModelCounts:
+    """What PEFT prints: trainable, all (= base + trainable), and the frozen base."""
+
+    trainable: int
+    base: int
+    rows: tuple[ModuleRow, ...]
+
+    @property
+    def all(self) -> int:
+        return self.base + self.trainable
+
+    @property
+    def trainable_percent(self) -> float:
+        return 100.0 * self.trainable / self.all
+
+
+def model_counts(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> ModelCounts:
+    """LoRA's trainable parameters for rank r on the targets, and the model's base count."""
+    chosen = set(resolve_targets(spec, targets))
+    rows = tuple(
+        ModuleRow(
+            path=layer.path,
+            in_features=layer.in_features,
+            out_features=layer.out_features,
+            copies=layer.copies,
+            targeted=layer.name in chosen,
+            base_params=(layer.in_features * layer.out_features + (layer.out_features if layer.bias else 0)) * layer.copies,
+            lora_params=r * (layer.in_features + layer.out_features) * layer.copies if layer.name in chosen else 0,
+        )
+        for layer in linear_layers(spec)
+    )
+    return ModelCounts(trainable=sum(row.lora_params for row in rows), base=total_params(spec), rows=rows)
+
+
+@dataclass(frozen=True)
+class TrainingBytes:
+    """Training memory: the exact parts (weights, gradients, optimizer states) and the activation estimate."""
+
+    weights: int
+    gradients: int
+    optimizer_states: int
+    activations: int  # an estimate (Korthikanti et al. 2022), not exact
+
+    @property
+    def exact(self) -> int:
+        return self.weights + self.gradients + self.optimizer_states
+
+    @property
+    def total(self) -> int:
+        return self.exact + self.activations
+
+
+def optimizer_bytes(trained: list[tuple[int, int]], optimizer: str, element_bytes: int) -> int:
+    """State bytes for trained tensors given as (numel, copies).
+
+    adamw: exp_avg and exp_avg_sq in the tensor's dtype plus a 4-byte fp32 step per tensor (PyTorch).
+    sgd: none (no momentum). adamw8bit: bitsandbytes' two uint8 states with one fp32 absmax per 256 values,
+    32-bit states for tensors under 4096 values.
+    """
+    if optimizer == "sgd":
+        return 0
+    if optimizer == "adamw":
+        return sum((2 * numel * element_bytes + 4) * copies for numel, copies in trained)
+    if optimizer == "adamw8bit":
+        total = 0
+        for numel, copies in trained:
+            if numel < BNB_MIN_8BIT:
+                total += 2 * 4 * numel * copies
+            else:
+                total += 2 * (numel + 4 * math.ceil(numel / BNB_BLOCK)) * copies
+        return total
+    raise ValueError(f"unknown optimizer {optimizer!r}")
+
+
+def activation_bytes(spec: ModelSpec, batch: int, seq: int, checkpointing: bool) -> int:
+    """Estimate: s·b·h·(34 + 5·a·s/h) bytes per layer in 16-bit (Korthikanti et al. 2022, no recomputation).
+
+    With gradient checkpointing only each layer's 2·s·b·h-byte input is kept, plus one layer recomputed at a time.
+    """
+    s, b, h, a = seq, batch, spec.hidden, spec.heads
+    per_layer = s * b * h * 34 + 5 * a * s * s * b
+    if checkpointing:
+        return spec.layers * 2 * s * b * h + per_layer
+    return spec.layers * per_layer
+
+
+def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(numel, copies) of every lora_A and lora_B tensor."""
+    chosen = set(resolve_targets(spec, targets))
+    tensors = []
+    for layer in linear_layers(spec):
+        if layer.name in chosen:
+            tensors += [(r * layer.in_features, layer.copies), (layer.out_features * r, layer.copies)]
+    return tensors
+
+
+def base_weight_bytes(spec: ModelSpec, method: str, dtype: str) -> int:
+    """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 and the rest in bf16."""
+    if method != "qlora":
+        return total_params(spec) * ELEMENT_BYTES[dtype]
+    total = 0
+    for t in base_tensors(spec):
+        if t.kind == "linear":
+            total += tensor_bytes(t.numel, QLORA_DTYPE) * t.copies
+        else:
+            total += t.total * ELEMENT_BYTES[QLORA_OTHER]
+    return total
+
+
+def training_bytes(
+    spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
+    batch: int, seq: int, checkpointing: bool,
+) -> TrainingBytes:
+    """Weights, gradients and optimizer states as PyTorch allocates them, plus estimated activations."""
+    activations = activation_bytes(spec, batch, seq, checkpointing)
+    if method == "full":
+        trained = [(t.numel, t.copies) for t in base_tensors(spec)]
+        size = ELEMENT_BYTES[dtype]
+        weights = total_params(spec) * size
+        return TrainingBytes(weights, weights, optimizer_bytes(trained, optimizer, size), activations)
+    adapters = _adapter_tensors(spec, r, targets)
+    adapter_params = sum(numel * copies for numel, copies in adapters)
+    return TrainingBytes(
+        weights=base_weight_bytes(spec, method, dtype) + adapter_params * ADAPTER_BYTES,
+        gradients=adapter_params * ADAPTER_BYTES,
+        optimizer_states=optimizer_bytes(adapters, optimizer, ADAPTER_BYTES),
+        activations=activations,
+    )
+
+
+@dataclass(frozen=True)
+class ServingBytes:
+    """Serving: merged, adapter kept separate, and N adapters on one base vs N merged copies."""
+
+    merged: int
+    separate: int
+    adapter_file: int  # fp32 adapter weights, as PEFT saves them (plus a small header)
+    n_adapters: int
+    shared_base: int  # base + N adapters
+    merged_copies: int  # N merged models
+
+
+def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int) -> ServingBytes:
+    """Base in dtype; adapters in fp32."""
+    base = total_params(spec) * ELEMENT_BYTES[dtype]
+    adapter = model_counts(spec, r, targets).trainable * ADAPTER_BYTES
+    return ServingBytes(
+        merged=base,
+        separate=base + adapter,
+        adapter_file=adapter,
+        n_adapters=n_adapters,
+        shared_base=base + n_adapters * adapter,
+        merged_copies=n_adapters * base,
+    )

@@ -1,0 +1,86 @@
+"""Whole-model counts and memory against golden files written by tools/make_golden.py with PEFT and PyTorch."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lora_viz.models import ALL_LINEAR, PRESETS, custom_model, total_params
+from lora_viz.whole_model import activation_bytes, model_counts, serving_bytes, training_bytes
+
+GOLDEN = Path(__file__).parent / "golden"
+PEFT_CASES = json.loads((GOLDEN / "peft_counts.json").read_text())["cases"]
+TORCH_CASES = json.loads((GOLDEN / "torch_memory.json").read_text())["cases"]
+
+
+def spec_of(case):
+    return custom_model(*case["dims"]) if case["model"] == "custom" else PRESETS[case["model"]]
+
+
+def targets_of(case):
+    return (ALL_LINEAR,) if case["targets"] == ALL_LINEAR else tuple(case["targets"])
+
+
+def test_golden_file_covers_every_preset():
+    assert {case["model"] for case in PEFT_CASES} == set(PRESETS) | {"custom"}
+    assert len(PEFT_CASES) >= 70
+
+
+@pytest.mark.parametrize("case", PEFT_CASES, ids=lambda c: f"{c['model']}-r{c['r']}-{c['targets'] if isinstance(c['targets'], str) else '+'.join(c['targets'])}")
+def test_counts_equal_peft(case):
+    counts = model_counts(spec_of(case), case["r"], targets_of(case))
+    assert (counts.trainable, counts.all) == (case["trainable"], case["all"])
+
+
+@pytest.mark.parametrize("key", list(PRESETS))
+def test_totals_equal_published_counts(key):
+    assert total_params(PRESETS[key]) == PRESETS[key].published_total
+
+
+def test_peft_printout_for_llama_2_7b():
+    counts = model_counts(PRESETS["llama-2-7b"], 8, ("q_proj", "v_proj"))
+    assert (counts.trainable, counts.all) == (4_194_304, 6_742_609_920)
+    assert f"{counts.trainable_percent:.4f}" == "0.0622"
+
+
+@pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: f"{c['method']}-{c['dtype']}-{c['optimizer']}-{c.get('targets', '')}")
+def test_memory_equals_pytorch_allocation(case):
+    targets = targets_of(case) if "targets" in case else ()
+    got = training_bytes(PRESETS["gpt2"], case.get("r", 8), targets, case["method"], case["dtype"], case["optimizer"], 1, 8, False)
+    assert (got.weights, got.gradients, got.optimizer_states) == (case["weights"], case["gradients"], case["optimizer_states"])
+
+
+def test_gqa_narrows_k_and_v():
+    rows = {row.path: row for row in model_counts(PRESETS["llama-3-8b"], 8, ("k_proj", "q_proj")).rows}
+    assert rows["self_attn.k_proj"].out_features == 1024 and rows["self_attn.q_proj"].out_features == 4096
+    assert rows["self_attn.k_proj"].lora_params == 8 * (4096 + 1024) * 32
+
+
+def test_qlora_stores_block_linears_in_nf4():
+    spec = PRESETS["llama-2-7b"]
+    full = training_bytes(spec, 8, ("q_proj",), "lora", "bf16", "adamw", 1, 1, False)
+    qlora = training_bytes(spec, 8, ("q_proj",), "qlora", "bf16", "adamw", 1, 1, False)
+    linear = sum(row.base_params for row in model_counts(spec, 8, ()).rows)
+    other = total_params(spec) - linear
+    # 4.127 bits per linear weight, 16 bits for the rest; adapters the same as LoRA.
+    assert qlora.weights - qlora.gradients == pytest.approx(linear * 4.127 / 8 + other * 2, rel=1e-4)
+    assert qlora.gradients == full.gradients and qlora.optimizer_states == full.optimizer_states
+
+
+def test_eight_bit_adamw_is_about_two_bytes_per_parameter():
+    got = training_bytes(PRESETS["llama-2-7b"], 8, (), "full", "bf16", "adamw8bit", 1, 1, False)
+    assert got.optimizer_states / total_params(PRESETS["llama-2-7b"]) == pytest.approx(2.03, abs=0.01)
+
+
+def test_activations_follow_korthikanti_and_shrink_with_checkpointing():
+    spec = PRESETS["llama-2-7b"]
+    s, b, h, a = 4096, 1, 4096, 32
+    assert activation_bytes(spec, b, s, False) == 32 * s * b * h * (34 + 5 * a * s // h)
+    assert activation_bytes(spec, b, s, True) < activation_bytes(spec, b, s, False) / 10
+
+
+def test_paper_serving_example_shape():
+    serving = serving_bytes(PRESETS["llama-2-7b"], 8, ("q_proj", "v_proj"), "fp16", 100)
+    assert serving.shared_base == serving.merged + 100 * serving.adapter_file
+    assert serving.merged_copies == 100 * serving.merged
+    assert serving.adapter_file == 4_194_304 * 4

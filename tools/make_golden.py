@@ -1,0 +1,131 @@
+"""Write the golden files the tests compare against, using the real libraries (dev only, not app dependencies).
+
+    pip install -r requirements-tools.txt && python tools/make_golden.py
+
+- tests/golden/peft_counts.json: PEFT's get_nb_trainable_parameters() for every preset, several ranks and
+  target sets. Models are built from their configurations on the meta device (no weights are downloaded).
+- tests/golden/torch_memory.json: bytes of parameters, gradients and optimizer states after one real
+  optimizer step on a randomly initialised GPT-2 on the CPU: full fine-tuning in fp32 (AdamW, SGD) and
+  LoRA on a bf16 base (AdamW).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import peft
+import torch
+import transformers
+from accelerate import init_empty_weights
+from peft import LoraConfig, get_peft_model
+from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from lora_viz.models import ALL_LINEAR, PRESETS, custom_model  # noqa: E402
+
+GOLDEN = ROOT / "tests" / "golden"
+RANKS = (1, 8, 64)
+TARGET_SETS = {
+    "llama": (["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"], ["gate_proj", "up_proj", "down_proj"], ALL_LINEAR),
+    "gpt2": (["c_attn"], ["c_proj"], ["c_attn", "c_fc"], ALL_LINEAR),
+    "bert": (["query", "value"], ["dense"], ["key"], ALL_LINEAR),
+}
+CUSTOM = custom_model(hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000)
+
+
+def build(spec, device_meta: bool = True):
+    """The transformers model for a spec, on the meta device (or real, randomly initialised, on the CPU)."""
+    if spec.family == "llama":
+        config = LlamaConfig(
+            hidden_size=spec.hidden, intermediate_size=spec.intermediate, num_hidden_layers=spec.layers,
+            num_attention_heads=spec.heads, num_key_value_heads=spec.kv_heads, vocab_size=spec.vocab,
+            tie_word_embeddings=False,
+        )
+        cls = LlamaForCausalLM
+    elif spec.family == "gpt2":
+        config = GPT2Config(n_embd=spec.hidden, n_inner=spec.intermediate, n_layer=spec.layers, n_head=spec.heads,
+                            vocab_size=spec.vocab, n_positions=spec.positions)
+        cls = GPT2LMHeadModel
+    else:
+        config = BertConfig(hidden_size=spec.hidden, intermediate_size=spec.intermediate, num_hidden_layers=spec.layers,
+                            num_attention_heads=spec.heads, vocab_size=spec.vocab, max_position_embeddings=spec.positions)
+        cls = BertModel
+    if not device_meta:
+        return cls(config)
+    with init_empty_weights():
+        model = cls(config)
+    if spec.family == "gpt2":
+        model.lm_head.weight = model.transformer.wte.weight  # a real GPT-2 ties its head; count it once
+    return model
+
+
+def peft_counts() -> list[dict]:
+    cases = []
+    for spec in [*PRESETS.values(), CUSTOM]:
+        for targets in TARGET_SETS[spec.family]:
+            for r in RANKS:
+                model = get_peft_model(build(spec), LoraConfig(r=r, lora_alpha=8, target_modules=targets))
+                trainable, all_params = model.get_nb_trainable_parameters()
+                cases.append({
+                    "model": spec.key,
+                    "dims": None if spec.key != "custom" else [spec.hidden, spec.intermediate, spec.layers, spec.heads, spec.kv_heads, spec.vocab],
+                    "r": r,
+                    "targets": targets,
+                    "trainable": trainable,
+                    "all": all_params,
+                })
+                print(cases[-1], flush=True)
+    return cases
+
+
+def _bytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def one_step(model, optimizer) -> dict:
+    """Run one optimizer step on a tiny batch; report parameter, gradient and optimizer-state bytes."""
+    ids = torch.randint(0, 1000, (1, 8))
+    model(input_ids=ids, labels=ids).loss.backward()
+    optimizer.step()
+    params = {id(p): p for p in model.parameters()}.values()  # a tied tensor once
+    trained = [p for p in params if p.requires_grad]
+    states = [value for state in optimizer.state.values() for value in state.values() if torch.is_tensor(value)]
+    return {
+        "weights": _bytes(params),
+        "gradients": _bytes(p.grad for p in trained if p.grad is not None),
+        "optimizer_states": _bytes(states),
+        "trained_params": sum(p.numel() for p in trained),
+        "trained_tensors": len(trained),
+    }
+
+
+def torch_memory() -> list[dict]:
+    torch.manual_seed(0)
+    spec = PRESETS["gpt2"]
+    cases = []
+    for optimizer_name, make in (("adamw", torch.optim.AdamW), ("sgd", torch.optim.SGD)):
+        model = build(spec, device_meta=False)
+        optimizer = make(model.parameters(), lr=1e-4)
+        cases.append({"model": "gpt2", "method": "full", "dtype": "fp32", "optimizer": optimizer_name, **one_step(model, optimizer)})
+        print(cases[-1], flush=True)
+    for targets in (["c_attn"], ALL_LINEAR):
+        model = build(spec, device_meta=False).to(torch.bfloat16)
+        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=targets))  # adapters cast to fp32
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+        cases.append({"model": "gpt2", "method": "lora", "dtype": "bf16", "optimizer": "adamw", "r": 8, "targets": targets, **one_step(model, optimizer)})
+        print(cases[-1], flush=True)
+    return cases
+
+
+def main() -> None:
+    GOLDEN.mkdir(parents=True, exist_ok=True)
+    versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
+    (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
+    (GOLDEN / "torch_memory.json").write_text(json.dumps({"versions": versions, "cases": torch_memory()}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
