@@ -8,14 +8,29 @@ from dataclasses import dataclass, fields
 from typing import Mapping, Sequence
 
 from .example import frame_count
+from .models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, target_names
 
 MAX_DIM = 131_072
 MAX_SEED = 2**31 - 1
 MAX_ALPHA = 65_536.0
 DTYPES = ("fp32", "fp16", "bf16", "int8", "nf4", "nf4-dq")
 NOTATIONS = ("card", "paper")
+MODELS = (*PRESETS, CUSTOM)
+METHODS = ("full", "lora", "qlora")
+OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
 # Teachers' links depend on these names: keep them stable.
-URL_KEYS = ("d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step")
+URL_KEYS = (
+    "d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step",
+    "model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters",
+    "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab",
+)
+CUSTOM_KEYS = ("hidden", "intermediate", "layers", "heads", "kv_heads", "vocab")  # used with model=custom only
+# (lowest, highest) for each whole-number setting of the whole-model page.
+INT_RANGES = {
+    "batch": (1, 1024), "seq": (1, 131_072), "adapters": (1, 100_000),
+    "hidden": (1, MAX_DIM), "intermediate": (1, 4 * MAX_DIM), "layers": (1, 1024), "heads": (1, 1024),
+    "kv_heads": (1, 1024), "vocab": (1, 1_000_000),
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,20 @@ class Settings:
     seed: int = 0
     trained: bool = False
     step: int = 0  # the merge animation's opening frame
+    model: str = "llama-2-7b"
+    targets: tuple[str, ...] = ("q_proj", "v_proj")
+    method: str = "lora"
+    optimizer: str = "adamw"
+    batch: int = 1
+    seq: int = 2048
+    ckpt: bool = False  # gradient checkpointing
+    adapters: int = 100  # adapters served on one base
+    hidden: int = 4096  # the custom model's dimensions (Llama-style)
+    intermediate: int = 11008
+    layers: int = 32
+    heads: int = 32
+    kv_heads: int = 32
+    vocab: int = 32000
 
 
 DEFAULTS = Settings()
@@ -143,12 +172,61 @@ def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, 
     seed = _parse_int("seed", get("seed", str(DEFAULTS.seed)), 0, MAX_SEED, DEFAULTS.seed, notices)
     trained = _parse_bool("trained", get("trained", "1" if DEFAULTS.trained else "0"), DEFAULTS.trained, notices)
     step = _parse_int("step", get("step", "0"), 0, frame_count(r) - 1, 0, notices)
-    settings = Settings(d=d, k=k, r=r, alpha=alpha, dtype=dtype, notation=notation, seed=seed, trained=trained, step=step)
-    return settings, notices
+    model = _parse_choice("model", get("model", DEFAULTS.model), MODELS, DEFAULTS.model, notices)
+    ints = {key: _parse_int(key, get(key, str(getattr(DEFAULTS, key))), *INT_RANGES[key], getattr(DEFAULTS, key), notices)
+            for key in INT_RANGES if key not in CUSTOM_KEYS or model == CUSTOM}
+    if model == CUSTOM:
+        ints["heads"] = _divisor("heads", ints["heads"], ints["hidden"], "hidden", notices)
+        ints["kv_heads"] = _divisor("kv_heads", ints["kv_heads"], ints["heads"], "heads", notices)
+    settings = Settings(
+        d=d, k=k, r=r, alpha=alpha, dtype=dtype, notation=notation, seed=seed, trained=trained, step=step,
+        model=model,
+        method=_parse_choice("method", get("method", DEFAULTS.method), METHODS, DEFAULTS.method, notices),
+        optimizer=_parse_choice("optimizer", get("optimizer", DEFAULTS.optimizer), OPTIMIZERS, DEFAULTS.optimizer, notices),
+        ckpt=_parse_bool("ckpt", get("ckpt", "0"), DEFAULTS.ckpt, notices),
+        **ints,
+    )
+    targets = _parse_targets(raw.get("targets"), model_spec(settings), notices)
+    return Settings(**{**vars(settings), "targets": targets}), notices
+
+
+def _divisor(key: str, value: int, whole: int, whole_key: str, notices: list[str]) -> int:
+    """value if it divides whole, else the largest divisor of whole below it (attention heads must split evenly)."""
+    if whole % value == 0:
+        return value
+    fitted = next(v for v in range(min(value, whole), 0, -1) if whole % v == 0)
+    notices.append(f"{key}: {value:,} does not divide {whole_key} = {whole:,}; using {fitted:,}.")
+    return fitted
+
+
+def _parse_targets(raw: str | None, spec, notices: list[str]) -> tuple[str, ...]:
+    """Comma-separated module names of this model, or 'all-linear'; unknown names are dropped with a notice."""
+    default = DEFAULT_TARGETS[spec.family]
+    if raw is None or raw.strip().lower() in ("", "default"):
+        return default
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    if ALL_LINEAR in (name.lower() for name in names):
+        return (ALL_LINEAR,)
+    known = target_names(spec)
+    unknown = [name for name in names if name not in known]
+    for name in unknown:
+        notices.append(f"targets: {quote_input(name)} is not a module of {spec.label} ({', '.join(known)}); left out.")
+    chosen = tuple(name for name in known if name in names)
+    if not chosen:
+        notices.append(f"targets: nothing left to adapt; using PEFT's default for {spec.label}, {', '.join(default)}.")
+        return default
+    return chosen
+
+
+def model_spec(settings: Settings):
+    """The preset, or the custom model built from the typed dimensions."""
+    if settings.model == CUSTOM:
+        return custom_model(settings.hidden, settings.intermediate, settings.layers, settings.heads, settings.kv_heads, settings.vocab)
+    return PRESETS[settings.model]
 
 
 def to_query(settings: Settings) -> dict[str, str]:
-    """The URL query parameters that reproduce these settings exactly (every key, always)."""
+    """The URL query parameters that reproduce these settings exactly (the custom model's sizes only with model=custom)."""
     return {
         "d": str(settings.d),
         "k": str(settings.k),
@@ -159,6 +237,15 @@ def to_query(settings: Settings) -> dict[str, str]:
         "seed": str(settings.seed),
         "trained": "1" if settings.trained else "0",
         "step": str(settings.step),
+        "model": settings.model,
+        "targets": ",".join(settings.targets),
+        "method": settings.method,
+        "optimizer": settings.optimizer,
+        "batch": str(settings.batch),
+        "seq": str(settings.seq),
+        "ckpt": "1" if settings.ckpt else "0",
+        "adapters": str(settings.adapters),
+        **({key: str(getattr(settings, key)) for key in CUSTOM_KEYS} if settings.model == CUSTOM else {}),
     }
 
 

@@ -11,12 +11,18 @@ def test_defaults_answer_the_seed_question():
 
 
 def test_round_trip_is_exact_and_silent():
-    s = Settings(d=11008, k=4096, r=24, alpha=0.5, dtype="nf4-dq", notation="paper", seed=7, trained=True, step=13)
+    s = Settings(d=11008, k=4096, r=24, alpha=0.5, dtype="nf4-dq", notation="paper", seed=7, trained=True, step=13,
+                 model="custom", targets=("k_proj", "down_proj"), method="qlora", optimizer="adamw8bit", batch=4, seq=512,
+                 ckpt=True, adapters=7, hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000)
     assert parse_settings(to_query(s)) == (s, [])
 
 
 def test_public_keys_are_stable():
-    assert set(to_query(DEFAULTS)) == {"d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step"}
+    shared = {"d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step"}
+    whole_model = {"model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters"}
+    assert set(to_query(DEFAULTS)) == shared | whole_model
+    custom = {"hidden", "intermediate", "layers", "heads", "kv_heads", "vocab"}
+    assert set(to_query(Settings(model="custom"))) == shared | whole_model | custom
 
 
 def test_clamping_names_the_field():
@@ -88,3 +94,15 @@ def _is_finite_number(text: str) -> bool:
 def test_step_is_clamped_to_the_animation_of_this_rank():
     s, notices = parse_settings({"r": "2", "step": "50"})
     assert s.step == 7 and notices == ["step: “50” is outside 0…7; using 7."]
+
+
+def test_targets_are_checked_against_the_model():
+    s, notices = parse_settings({"model": "gpt2", "targets": "c_attn,q_proj"})
+    assert s.targets == ("c_attn",) and any(quote_input("q_proj") in n and n.startswith("targets") for n in notices)
+    assert parse_settings({"model": "bert-base", "targets": "all-linear"})[0].targets == ("all-linear",)
+    assert parse_settings({"model": "gpt2"})[0].targets == ("c_attn",)  # PEFT's default for GPT-2
+
+
+def test_custom_heads_must_divide_evenly():
+    s, notices = parse_settings({"model": "custom", "hidden": "1000", "heads": "7", "kv_heads": "3"})
+    assert (s.heads, s.kv_heads) == (5, 1) and len(notices) == 2
