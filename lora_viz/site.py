@@ -27,4 +27,10 @@ PAGES = (
         "merge",
         "Watch W′ = W + A×B being built, and check that merged and separate give the same answer.",
     ),
+    PageInfo(
+        "pages/whole_model.py",
+        "Whole model",
+        "whole_model",
+        "Llama, Mistral, GPT-2 and BERT: counts equal to PEFT's, and memory for full fine-tuning, LoRA and QLoRA.",
+    ),
 )

@@ -9,12 +9,17 @@ from typing import Any
 
 import streamlit as st
 
-from . import figures, merge, merge_figures
+from . import figures, merge, merge_figures, model_figures
 from .memory import DTYPE_LABELS
 from .ranks import rank_options
-from .settings import DTYPES, MAX_ALPHA, MAX_DIM, MAX_SEED, NOTATIONS, URL_KEYS, Settings, parse_settings, to_query
+from .model_summary import METHOD_LABELS, OPTIMIZER_LABELS
+from .models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
+from .settings import (
+    CUSTOM_KEYS, DTYPES, INT_RANGES, MAX_ALPHA, MAX_DIM, MAX_SEED, METHODS, MODELS, NOTATIONS, OPTIMIZERS, URL_KEYS,
+    Settings, model_spec, parse_settings, to_query,
+)
 from .site import PAGES
-from .summary import Figure, MemoryRow, bytes_text
+from .summary import Figure, MemoryRow, bytes_text  # noqa: F401 (Figure is used by pages as ui.Figure)
 
 _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened
 _STREAMLIT_KEYS = ("embed", "embed_options")
@@ -25,19 +30,24 @@ def _url_query() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params.keys() if key not in _STREAMLIT_KEYS}
 
 
+def _as_query_value(value: object) -> str:
+    """A control's value as the URL writes it: lists comma-joined, switches as 1/0."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
 def _widget_query() -> dict[str, str]:
     """The controls' current values as query strings (a page's own controls exist only on that page)."""
-    state = st.session_state
-    query = {key: str(state[key]) for key in URL_KEYS if key in state}
-    if "trained" in query:
-        query["trained"] = "1" if state["trained"] else "0"
-    return query
+    return {key: _as_query_value(st.session_state[key]) for key in URL_KEYS if key in st.session_state}
 
 
 def _store_in_widgets(s: Settings) -> None:
     """Give every control its value before it is drawn (so links and clamping win over stale state)."""
     for key, value in vars(s).items():
-        st.session_state[key] = value
+        st.session_state[key] = list(value) if isinstance(value, tuple) else value
 
 
 def _controls(s: Settings) -> None:
@@ -103,6 +113,35 @@ def trained_switch(text: str) -> None:
     st.button("Use a trained adapter", on_click=lambda: st.session_state.update(trained=True))
 
 
+def _reset_targets() -> None:
+    """A new model gets PEFT's default targets for it (the old model's names may not exist there)."""
+    model = st.session_state["model"]
+    family = "llama" if model == CUSTOM else PRESETS[model].family
+    st.session_state["targets"] = list(DEFAULT_TARGETS[family])
+
+
+def whole_model_controls(s: Settings) -> None:
+    """The whole-model page's own controls; each key is its URL parameter."""
+    spec = model_spec(s)
+    top = st.columns([2, 3, 2])
+    top[0].selectbox("Model", options=MODELS, format_func=lambda key: "Custom (Llama-style)" if key == CUSTOM else PRESETS[key].label,
+                     key="model", on_change=_reset_targets)
+    top[1].multiselect("LoRA target modules", options=[ALL_LINEAR, *target_names(spec)], key="targets",
+                       help="Module names as PEFT matches them; all-linear is every linear layer except the output head.")
+    top[2].radio("Method", options=METHODS, format_func=METHOD_LABELS.get, key="method", horizontal=True)
+    row = st.columns(5)
+    row[0].selectbox("Optimizer", options=OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, key="optimizer")
+    row[1].number_input("Batch size", *INT_RANGES["batch"], step=1, key="batch")
+    row[2].number_input("Sequence length", *INT_RANGES["seq"], step=256, key="seq")
+    row[3].number_input("Adapters served", *INT_RANGES["adapters"], step=1, key="adapters")
+    row[4].toggle("Checkpointing", key="ckpt", help="Gradient checkpointing: keep each layer's input only, recompute the rest.")
+    if s.model == CUSTOM:
+        with st.expander("Custom model sizes", expanded=True):
+            sizes = st.columns(6)
+            for column, key, label in zip(sizes, CUSTOM_KEYS, ("hidden", "intermediate", "layers", "heads", "KV heads", "vocab")):
+                column.number_input(label, *INT_RANGES[key], step=1, key=key)
+
+
 def page_link(script: str, s: Settings) -> None:
     """A link to one page of the app that keeps the current settings."""
     page = next(p for p in PAGES if p.script == script)
@@ -139,6 +178,8 @@ _CACHED = {
     "spectra_figure": merge_figures.spectra_figure,
     "two_adapters_figure": merge_figures.two_adapters_figure,
     "compare_outputs": merge.compare_outputs,
+    "block_figure": model_figures.block_figure,
+    "memory_figure": model_figures.memory_figure,
 }
 _KEYS = {
     "merge_animation": merge.example_settings,

@@ -37,6 +37,7 @@ EXPECTED_METRICS = {
     "app.py": (["16,777,216", "65,536", "16,842,752", "16,777,216"], ["16,777,216", "131,072", "16,908,288", "16,777,216"]),
     "pages/matrices.py": (["16,777,216", "65,536", "16,842,752", "16,777,216"], ["16,777,216", "131,072", "16,908,288", "16,777,216"]),
     "pages/merge.py": (["33,554,432", "33,689,600"], ["33,554,432", "33,820,672"]),
+    "pages/whole_model.py": (["4,194,304", "6,738,415,616", "6,742,609,920"], ["8,388,608", "6,738,415,616", "6,746,804,224"]),
 }
 
 
@@ -134,3 +135,31 @@ def test_merge_page_offers_a_trained_adapter_at_initialisation():
     assert "ΔW = 0" in at.info[0].value
     at.button[0].click().run()
     assert at.query_params["trained"] == "1" and not at.info
+
+
+def test_whole_model_page_shows_peft_numbers_and_memory():
+    at = open_page("pages/whole_model.py", {"model": "gpt2", "targets": "c_attn", "r": "8", "dtype": "bf16", "method": "lora"})
+    assert not at.exception and not at.warning
+    assert at.code[0].value == "trainable params: 294,912 || all params: 124,734,720 || trainable%: 0.2364"
+    parts = dict(zip(at.table[0].value[""], at.table[0].value["bytes"]))
+    assert parts["Gradients"].endswith("(1,179,648 B)") and parts["Optimizer states"].endswith("(2,359,392 B)")
+    at.multiselect(key="targets").set_value(["all-linear"]).run()
+    assert metric_values(at)[0] == "1,179,648" and at.query_params["targets"] == "all-linear"
+    at.radio(key="method").set_value("full").run()
+    parts = dict(zip(at.table[0].value[""], at.table[0].value["bytes"]))
+    assert parts["Gradients"].endswith("(248,879,616 B)")  # every weight, bf16
+
+
+def test_whole_model_switching_model_resets_targets_to_pefts_default():
+    at = open_page("pages/whole_model.py", {"model": "llama-2-7b"})
+    at.selectbox(key="model").set_value("bert-base").run()
+    assert at.multiselect(key="targets").value == ["query", "value"] and not at.warning
+    assert at.query_params["targets"] == "query,value"
+
+
+def test_whole_model_custom_sizes_round_trip():
+    query = {"model": "custom", "hidden": "1024", "intermediate": "2816", "layers": "4", "heads": "16", "kv_heads": "4", "vocab": "1000", "targets": "all-linear", "r": "8"}
+    at = open_page("pages/whole_model.py", query)
+    assert not at.exception and not at.warning
+    assert metric_values(at)[0] == "581,632"  # PEFT's count, from the golden file
+    assert {key: at.query_params[key] for key in query} == query

@@ -1,0 +1,73 @@
+"""Plotly figures for the whole-model page: one block's matrices to scale, and memory per method."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from .figures import FROZEN_COLOR, TRAINED_COLOR, _equal_scale_layout, _label
+from .memory import format_bytes
+from .model_summary import METHOD_LABELS, model_view
+from .models import linear_layers
+from .settings import Settings, model_spec
+from .whole_model import METHODS, resolve_targets
+
+PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations (estimate)": "#b0b0b0"}
+
+
+def block_figure(s: Settings) -> go.Figure:
+    """Every linear layer of one block at one scale (out rows × in columns); targeted ones with their A and B strips."""
+    spec = model_spec(s)
+    chosen = set(resolve_targets(spec, s.targets))
+    layers = [layer for layer in linear_layers(spec) if layer.copies == spec.layers]
+    gap = 0.12 * max(max(layer.in_features, layer.out_features) for layer in layers)
+    shapes, annotations, x = [], [], 0.0
+    for layer in layers:
+        w, h = layer.in_features, layer.out_features
+        targeted = layer.name in chosen
+        color = TRAINED_COLOR if targeted else FROZEN_COLOR
+        shapes.append(dict(type="rect", x0=x, x1=x + w, y0=0, y1=h, line=dict(color=color, width=1.5), fillcolor=color, opacity=0.35 if targeted else 0.18))
+        if targeted:  # the adapter's strips, to the same scale: up (out × r) beside W, down (r × in) below it
+            shapes.append(dict(type="rect", x0=x + w, x1=x + w + s.r, y0=0, y1=h, line=dict(color=TRAINED_COLOR, width=1), fillcolor=TRAINED_COLOR))
+            shapes.append(dict(type="rect", x0=x, x1=x + w, y0=h, y1=h + s.r, line=dict(color=TRAINED_COLOR, width=1), fillcolor=TRAINED_COLOR))
+        annotations.append(_label(x + w / 2, 0, f"{layer.name}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
+        x += w + gap
+    height_units = max(layer.out_features for layer in layers)
+    fig = go.Figure(go.Scatter(x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip"))
+    fig.update_layout(shapes=shapes, annotations=annotations)
+    height = int(min(420, max(220, 760 * height_units / x))) + 80
+    _equal_scale_layout(fig, (-gap / 2, x), (-0.35 * height_units, height_units * 1.05), height, 1.0, top=10)
+    fig.update_layout(coloraxis_showscale=False)
+    return fig
+
+
+def memory_figure(s: Settings) -> go.Figure:
+    """Training memory per method, stacked: weights, gradients, optimizer states, and estimated activations."""
+    view = model_view(s)
+    labels = [METHOD_LABELS[m] for m in METHODS]
+    parts = {
+        "weights": [view.training[m].weights for m in METHODS],
+        "gradients": [view.training[m].gradients for m in METHODS],
+        "optimizer states": [view.training[m].optimizer_states for m in METHODS],
+        "activations (estimate)": [view.training[m].activations for m in METHODS],
+    }
+    fig = go.Figure()
+    for name, values in parts.items():
+        fig.add_bar(
+            x=labels,
+            y=[v / 2**30 for v in values],
+            name=name,
+            marker=dict(color=PART_COLORS[name], pattern=dict(shape="/" if "estimate" in name else "")),
+            customdata=[[format_bytes(v), f"{v:,}"] for v in values],
+            hovertemplate=f"{name}: %{{customdata[0]}} (%{{customdata[1]}} B)<extra></extra>",
+        )
+    chosen = METHODS.index(s.method)
+    totals = [view.training[m].total / 2**30 for m in METHODS]
+    fig.add_annotation(x=labels[chosen], y=totals[chosen], text="▼ chosen", showarrow=False, yanchor="bottom")
+    fig.update_layout(
+        barmode="stack",
+        height=360,
+        margin=dict(l=10, r=10, t=30, b=10),
+        yaxis=dict(title="GiB"),
+        legend=dict(orientation="h", y=-0.15),
+    )
+    return fig

@@ -1,0 +1,63 @@
+"""Whole model: presets, target modules, counts equal to PEFT's, and memory for full fine-tuning, LoRA and QLoRA."""
+
+import streamlit as st
+
+from lora_viz import ui
+from lora_viz.model_summary import METHOD_LABELS, OPTIMIZER_LABELS, dtype_note, model_view, module_table, peft_printout, serving_lines
+from lora_viz.summary import bytes_text
+
+settings = ui.page_settings("Whole model")
+view = model_view(settings)
+
+st.title(f"Whole model: {view.spec.label}")
+st.caption(
+    "Every linear layer has its own shape here, so the sidebar's d and k are not used; r, dtype and notation are. "
+    f"Configuration: {view.spec.source}."
+)
+ui.whole_model_controls(settings)
+
+st.subheader("Parameters, as PEFT counts them")
+ui.metrics(
+    [
+        ui.Figure("LoRA trains", view.counts.trainable, f"r·(in + out) over every targeted layer, r = {settings.r}"),
+        ui.Figure("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
+        ui.Figure("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
+    ],
+    columns=3,
+)
+st.code(peft_printout(view.counts), language=None)
+
+st.subheader("One block's matrices, to scale")
+ui.figure("block_figure", settings, alt=f"The linear layers of one {view.spec.label} block drawn to one scale; targeted ones in red with their adapter strips.")
+st.caption(
+    "Each rectangle is a weight matrix, out rows × in columns, all at the same scale: grouped-query attention narrows "
+    "k and v, the MLP matrices are not square. Targeted layers are red, with their thin adapter strips (r wide) drawn "
+    f"to the same scale on the right and below. The block repeats {view.spec.layers} times."
+)
+
+st.subheader("Training memory")
+chosen = view.training[settings.method]
+left, right = st.columns([3, 2], gap="large")
+with left:
+    ui.figure("memory_figure", settings, alt="Stacked bars of training memory for full fine-tuning, LoRA and QLoRA.")
+with right:
+    st.markdown(f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, sequence {settings.seq:,}")
+    st.table(
+        {
+            "": ["Weights", "Gradients", "Optimizer states", "Exact total", "Activations (estimate)", "Total"],
+            "bytes": [bytes_text(v) for v in (chosen.weights, chosen.gradients, chosen.optimizer_states, chosen.exact, chosen.activations, chosen.total)],
+        }
+    )
+st.caption(dtype_note(settings, view))
+st.caption(
+    "Weights, gradients and optimizer states are exact: the bytes PyTorch allocates (AdamW keeps two states like each "
+    "trained tensor plus a 4-byte step). Activations are an estimate — s·b·h·(34 + 5·a·s/h) bytes per layer in 16-bit "
+    "(Korthikanti et al. 2022), or each layer's input only with gradient checkpointing."
+)
+
+st.subheader("Serving")
+for line in serving_lines(settings, view):
+    st.markdown(f"- {line}")
+
+st.subheader("Every targetable layer")
+st.dataframe(module_table(view.counts), hide_index=True)

@@ -1,0 +1,56 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lora_viz.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_count_json_matches_peft(capsys):
+    code, out, _ = run(capsys, "count", "--model", "llama-2-7b", "--rank", "8", "--targets", "q_proj,v_proj", "--json")
+    assert code == 0 and json.loads(out) == {"trainable": 4_194_304, "base": 6_738_415_616, "all": 6_742_609_920}
+
+
+def test_memory_json_matches_pytorch(capsys):
+    code, out, _ = run(capsys, "memory", "--model", "gpt2", "--method", "lora", "--rank", "8", "--targets", "c_attn",
+                       "--dtype", "bf16", "--optimizer", "adamw", "--json")
+    result = json.loads(out)
+    assert code == 0 and set(result) == {"weights", "gradients", "optimizer_states", "activations", "total"}
+    assert (result["weights"], result["gradients"], result["optimizer_states"]) == (250_059_264, 1_179_648, 2_359_392)
+    assert result["activations"] == 0 and result["total"] == 253_598_304
+
+
+def test_memory_with_batch_and_seq_estimates_activations(capsys):
+    code, out, _ = run(capsys, "memory", "--model", "gpt2", "--method", "full", "--rank", "8", "--targets", "c_attn",
+                       "--dtype", "fp32", "--optimizer", "sgd", "--batch", "2", "--seq", "512")
+    assert code == 0 and "activations:" in out and "optimizer_states: 0" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["count", "--model", "foo", "--rank", "8", "--targets", "q_proj"],
+        ["count", "--model", "gpt2", "--rank", "-3", "--targets", "c_attn"],
+        ["count", "--model", "gpt2", "--rank", "8"],
+        ["count", "--model", "gpt2", "--rank", "8", "--targets", "q_proj"],
+        ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "dora", "--dtype", "bf16", "--optimizer", "adamw"],
+        ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "nf4", "--optimizer", "adamw"],
+        ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "bf16", "--optimizer", "adamw", "--batch", "2"],
+        ["explain"],
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(args):
+    result = subprocess.run([sys.executable, "-m", "lora_viz", *args], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("lora_viz: error:") and "Traceback" not in result.stderr
