@@ -21,6 +21,10 @@ QLORA_DTYPE = "nf4-dq"  # NF4 with double quantisation (QLoRA's default)
 QLORA_OTHER = "bf16"  # embeddings, norms, biases, output head
 BNB_MIN_8BIT = 4096  # bitsandbytes keeps 32-bit states for tensors smaller than this
 BNB_BLOCK = 256  # one fp32 absmax per 256 values per 8-bit state
+BNB_QMAPS = 2 * 256 * 4  # 8-bit AdamW's two fp32 quantisation maps, shared by all tensors
+# bitsandbytes keeps per NF4 tensor: the 16-value NF4 code, an fp32 offset and the 256-value code of the
+# second-level (double) quantisation, all fp32 and not shared between tensors.
+NF4_TENSOR_TABLES = (16 + 1 + 256) * 4
 
 
 def resolve_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str, ...]:
@@ -100,14 +104,14 @@ def optimizer_bytes(trained: list[tuple[int, int]], optimizer: str, element_byte
 
     adamw: exp_avg and exp_avg_sq in the tensor's dtype plus a 4-byte fp32 step per tensor (PyTorch).
     sgd: none (no momentum). adamw8bit: bitsandbytes' two uint8 states with one fp32 absmax per 256 values,
-    32-bit states for tensors under 4096 values.
+    32-bit states for tensors under 4096 values, and two shared 256-value fp32 quantisation maps.
     """
     if optimizer == "sgd":
         return 0
     if optimizer == "adamw":
         return sum((2 * numel * element_bytes + 4) * copies for numel, copies in trained)
     if optimizer == "adamw8bit":
-        total = 0
+        total = BNB_QMAPS
         for numel, copies in trained:
             if numel < BNB_MIN_8BIT:
                 total += 2 * 4 * numel * copies
@@ -140,13 +144,13 @@ def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> list[
 
 
 def base_weight_bytes(spec: ModelSpec, method: str, dtype: str) -> int:
-    """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 and the rest in bf16."""
+    """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 (with their tables) and the rest in bf16."""
     if method != "qlora":
         return total_params(spec) * ELEMENT_BYTES[dtype]
     total = 0
     for t in base_tensors(spec):
         if t.kind == "linear":
-            total += tensor_bytes(t.numel, QLORA_DTYPE) * t.copies
+            total += (tensor_bytes(t.numel, QLORA_DTYPE) + NF4_TENSOR_TABLES) * t.copies
         else:
             total += t.total * ELEMENT_BYTES[QLORA_OTHER]
     return total

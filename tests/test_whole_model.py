@@ -21,6 +21,12 @@ def targets_of(case):
     return (ALL_LINEAR,) if case["targets"] == ALL_LINEAR else tuple(case["targets"])
 
 
+def test_memory_golden_covers_every_method_and_optimizer():
+    assert {(c["method"], c["optimizer"]) for c in TORCH_CASES} == {
+        ("full", "adamw"), ("full", "sgd"), ("full", "adamw8bit"), ("lora", "adamw"), ("qlora", "adamw"), ("qlora", "adamw8bit")
+    }
+
+
 def test_golden_file_covers_every_preset():
     assert {case["model"] for case in PEFT_CASES} == set(PRESETS) | {"custom"}
     assert len(PEFT_CASES) >= 70
@@ -46,7 +52,7 @@ def test_peft_printout_for_llama_2_7b():
 @pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: f"{c['method']}-{c['dtype']}-{c['optimizer']}-{c.get('targets', '')}")
 def test_memory_equals_pytorch_allocation(case):
     targets = targets_of(case) if "targets" in case else ()
-    got = training_bytes(PRESETS["gpt2"], case.get("r", 8), targets, case["method"], case["dtype"], case["optimizer"], 1, 8, False)
+    got = training_bytes(spec_of(case), case.get("r", 8), targets, case["method"], case["dtype"], case["optimizer"], 1, 8, False)
     assert (got.weights, got.gradients, got.optimizer_states) == (case["weights"], case["gradients"], case["optimizer_states"])
 
 

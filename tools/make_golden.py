@@ -6,7 +6,8 @@
   target sets. Models are built from their configurations on the meta device (no weights are downloaded).
 - tests/golden/torch_memory.json: bytes of parameters, gradients and optimizer states after one real
   optimizer step on a randomly initialised GPT-2 on the CPU: full fine-tuning in fp32 (AdamW, SGD) and
-  LoRA on a bf16 base (AdamW).
+  LoRA on a bf16 base (AdamW); and with bitsandbytes on a small Llama-style model: QLoRA (NF4 with double
+  quantisation) with AdamW and 8-bit AdamW, and full bf16 fine-tuning with 8-bit AdamW.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def peft_counts() -> list[dict]:
                 trainable, all_params = model.get_nb_trainable_parameters()
                 cases.append({
                     "model": spec.key,
-                    "dims": None if spec.key != "custom" else [spec.hidden, spec.intermediate, spec.layers, spec.heads, spec.kv_heads, spec.vocab],
+                    "dims": None if spec.key != "custom" else _dims(spec),
                     "r": r,
                     "targets": targets,
                     "trainable": trainable,
@@ -92,7 +93,8 @@ def one_step(model, optimizer) -> dict:
     optimizer.step()
     params = {id(p): p for p in model.parameters()}.values()  # a tied tensor once
     trained = [p for p in params if p.requires_grad]
-    states = [value for state in optimizer.state.values() for value in state.values() if torch.is_tensor(value)]
+    # Each storage once: 8-bit AdamW hands every tensor the same two quantisation maps.
+    states = {value.data_ptr(): value for state in optimizer.state.values() for value in state.values() if torch.is_tensor(value)}.values()
     return {
         "weights": _bytes(params),
         "gradients": _bytes(p.grad for p in trained if p.grad is not None),
@@ -120,11 +122,67 @@ def torch_memory() -> list[dict]:
     return cases
 
 
+QLORA_SPEC = custom_model(hidden=256, intermediate=704, layers=2, heads=8, kv_heads=2, vocab=1000)
+
+
+def _quantised_bytes(model) -> int:
+    """Parameters plus every bitsandbytes quantisation-state tensor, each storage counted once."""
+    seen, total = set(), 0
+    tensors = list(model.parameters())
+    for param in model.parameters():
+        state = getattr(param, "quant_state", None)
+        if state is not None:
+            tensors += [v for v in vars(state).values() if torch.is_tensor(v)]
+            if getattr(state, "state2", None) is not None:
+                tensors += [v for v in vars(state.state2).values() if torch.is_tensor(v)]
+    for tensor in tensors:
+        if tensor.data_ptr() not in seen:
+            seen.add(tensor.data_ptr())
+            total += tensor.numel() * tensor.element_size()
+    return total
+
+
+def bitsandbytes_memory() -> list[dict]:
+    """QLoRA (NF4 with double quantisation, bf16 elsewhere) and 8-bit AdamW, measured with bitsandbytes on the CPU."""
+    import tempfile
+
+    import bitsandbytes as bnb
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    torch.manual_seed(0)
+    folder = tempfile.mkdtemp()
+    build(QLORA_SPEC, device_meta=False).save_pretrained(folder)  # random weights, saved locally: nothing downloaded
+    quantisation = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                      bnb_4bit_compute_dtype=torch.bfloat16)
+    cases = []
+    for optimizer_name, make in (("adamw", torch.optim.AdamW), ("adamw8bit", bnb.optim.AdamW8bit)):
+        model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantisation, dtype=torch.bfloat16, device_map="cpu")
+        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=ALL_LINEAR))
+        # Weights as loaded: on the CPU, bitsandbytes' forward pass later shares some of its small code tables.
+        weights = _quantised_bytes(model)
+        optimizer = make([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+        measured = {**one_step(model, optimizer), "weights": weights}
+        cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "qlora", "dtype": "bf16", "optimizer": optimizer_name,
+                      "r": 8, "targets": ALL_LINEAR, **measured})
+        print(cases[-1], flush=True)
+    model = build(QLORA_SPEC, device_meta=False).to(torch.bfloat16)
+    optimizer = bnb.optim.AdamW8bit(model.parameters(), lr=1e-4)
+    cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "full", "dtype": "bf16", "optimizer": "adamw8bit", **one_step(model, optimizer)})
+    print(cases[-1], flush=True)
+    return cases
+
+
+def _dims(spec) -> list[int]:
+    return [spec.hidden, spec.intermediate, spec.layers, spec.heads, spec.kv_heads, spec.vocab]
+
+
 def main() -> None:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
     (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
-    (GOLDEN / "torch_memory.json").write_text(json.dumps({"versions": versions, "cases": torch_memory()}, indent=1) + "\n")
+    versions["bitsandbytes"] = __import__("bitsandbytes").__version__
+    cases = torch_memory() + bitsandbytes_memory()
+    (GOLDEN / "torch_memory.json").write_text(json.dumps({"versions": versions, "cases": cases}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
