@@ -23,13 +23,19 @@ URL_KEYS = (
     "d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step",
     "model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters",
     "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab",
+    "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer",
 )
+SPECTRA = ("rank", "power", "noise")
+TRAINERS = ("adam", "gd")
+# (lowest, highest) for the training page's numbers.
+FLOAT_RANGES = {"decay": (0.0, 4.0), "noise": (0.0, 2.0), "lr": (1e-5, 1.0)}
 CUSTOM_KEYS = ("hidden", "intermediate", "layers", "heads", "kv_heads", "vocab")  # used with model=custom only
 # (lowest, highest) for each whole-number setting of the whole-model page.
 INT_RANGES = {
     "batch": (1, 1024), "seq": (1, 131_072), "adapters": (1, 100_000),
     "hidden": (1, MAX_DIM), "intermediate": (1, 4 * MAX_DIM), "layers": (1, 1024), "heads": (1, 1024),
     "kv_heads": (1, 1024), "vocab": (1, 1_000_000),
+    "spectrum_rank": (1, 48), "steps": (10, 3000),
 }
 
 
@@ -60,6 +66,13 @@ class Settings:
     heads: int = 32
     kv_heads: int = 32
     vocab: int = 32000
+    spectrum: str = "power"  # the training task's ΔW*: exactly rank s, power-law decay, or full-rank noise
+    spectrum_rank: int = 4
+    decay: float = 1.0
+    noise: float = 0.0
+    steps: int = 400
+    lr: float = 0.02
+    trainer: str = "adam"
 
 
 DEFAULTS = Settings()
@@ -184,6 +197,10 @@ def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, 
         method=_parse_choice("method", get("method", DEFAULTS.method), METHODS, DEFAULTS.method, notices),
         optimizer=_parse_choice("optimizer", get("optimizer", DEFAULTS.optimizer), OPTIMIZERS, DEFAULTS.optimizer, notices),
         ckpt=_parse_bool("ckpt", get("ckpt", "0"), DEFAULTS.ckpt, notices),
+        spectrum=_parse_choice("spectrum", get("spectrum", DEFAULTS.spectrum), SPECTRA, DEFAULTS.spectrum, notices),
+        trainer=_parse_choice("trainer", get("trainer", DEFAULTS.trainer), TRAINERS, DEFAULTS.trainer, notices),
+        **{key: _parse_float(key, get(key, format_number(getattr(DEFAULTS, key))), *FLOAT_RANGES[key], getattr(DEFAULTS, key), notices)
+           for key in FLOAT_RANGES},
         **ints,
     )
     targets = _parse_targets(raw.get("targets"), model_spec(settings), notices)
@@ -245,6 +262,13 @@ def to_query(settings: Settings) -> dict[str, str]:
         "seq": str(settings.seq),
         "ckpt": "1" if settings.ckpt else "0",
         "adapters": str(settings.adapters),
+        "spectrum": settings.spectrum,
+        "spectrum_rank": str(settings.spectrum_rank),
+        "decay": format_number(settings.decay),
+        "noise": format_number(settings.noise),
+        "steps": str(settings.steps),
+        "lr": format_number(settings.lr),
+        "trainer": settings.trainer,
         **({key: str(getattr(settings, key)) for key in CUSTOM_KEYS} if settings.model == CUSTOM else {}),
     }
 

@@ -33,4 +33,10 @@ PAGES = (
         "whole_model",
         "Llama, Mistral, GPT-2 and BERT: counts equal to PEFT's, and memory for full fine-tuning, LoRA and QLoRA.",
     ),
+    PageInfo(
+        "pages/low_rank.py",
+        "Why low rank works",
+        "low_rank",
+        "Train a LoRA live and see when a rank-r update is enough, and when it is not.",
+    ),
 )

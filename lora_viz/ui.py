@@ -14,8 +14,9 @@ from .memory import DTYPE_LABELS
 from .ranks import rank_options
 from .model_summary import METHOD_LABELS, OPTIMIZER_LABELS
 from .models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
+from .training import TrainingResult, TrainingSpec, train_everything, training_spec
 from .settings import (
-    CUSTOM_KEYS, DTYPES, INT_RANGES, MAX_ALPHA, MAX_DIM, MAX_SEED, METHODS, MODELS, NOTATIONS, OPTIMIZERS, URL_KEYS,
+    CUSTOM_KEYS, DTYPES, FLOAT_RANGES, INT_RANGES, SPECTRA, TRAINERS, MAX_ALPHA, MAX_DIM, MAX_SEED, METHODS, MODELS, NOTATIONS, OPTIMIZERS, URL_KEYS,
     Settings, model_spec, parse_settings, to_query,
 )
 from .site import PAGES
@@ -142,6 +143,34 @@ def whole_model_controls(s: Settings) -> None:
                 column.number_input(label, *INT_RANGES[key], step=1, key=key)
 
 
+def training_controls(s: Settings) -> None:
+    """The low-rank page's controls for the task and the training; each key is its URL parameter."""
+    left, middle, right = st.columns(3)
+    left.radio("Needed change ΔW*", options=SPECTRA, key="spectrum", format_func=SPECTRUM_LABELS.get)
+    if s.spectrum == "rank":
+        left.slider("its rank s", *INT_RANGES["spectrum_rank"], key="spectrum_rank")
+    elif s.spectrum == "power":
+        left.slider("decay p (σᵢ ∝ i⁻ᵖ)", *FLOAT_RANGES["decay"], step=0.05, key="decay")
+    middle.slider("label noise", *FLOAT_RANGES["noise"], step=0.05, key="noise")
+    middle.radio("Optimizer", options=TRAINERS, key="trainer", format_func={"adam": "Adam", "gd": "gradient descent"}.get, horizontal=True)
+    right.number_input("steps", *INT_RANGES["steps"], step=50, key="steps")
+    right.number_input("learning rate", *FLOAT_RANGES["lr"], step=0.005, format="%g", key="lr")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _train(spec: TrainingSpec, _progress: Any = None) -> TrainingResult:
+    return train_everything(spec, _progress)  # _progress is left out of the cache key (leading underscore)
+
+
+def train(s: Settings) -> TrainingResult:
+    """Train (or fetch the cached result) with a progress bar that stays to say what was trained."""
+    spec = training_spec(s)
+    bar = st.progress(0.0, text="Training LoRA, full fine-tuning and every rank…")
+    result = _train(spec, lambda share: bar.progress(min(share, 1.0), text="Training LoRA, full fine-tuning and every rank…"))
+    bar.progress(1.0, text=f"Trained: LoRA at r = {result.r}, full fine-tuning, and ranks 1–{len(result.sweep)}, {spec.steps} steps each.")
+    return result
+
+
 def page_link(script: str, s: Settings) -> None:
     """A link to one page of the app that keeps the current settings."""
     page = next(p for p in PAGES if p.script == script)
@@ -181,6 +210,7 @@ _CACHED = {
     "block_figure": model_figures.block_figure,
     "memory_figure": model_figures.memory_figure,
 }
+SPECTRUM_LABELS = {"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"}
 _KEYS = {
     "merge_animation": merge.example_settings,
     "spectra_figure": merge.example_settings,

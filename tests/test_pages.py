@@ -38,6 +38,7 @@ EXPECTED_METRICS = {
     "pages/matrices.py": (["16,777,216", "65,536", "16,842,752", "16,777,216"], ["16,777,216", "131,072", "16,908,288", "16,777,216"]),
     "pages/merge.py": (["33,554,432", "33,689,600"], ["33,554,432", "33,820,672"]),
     "pages/whole_model.py": (["4,194,304", "6,738,415,616", "6,742,609,920"], ["8,388,608", "6,738,415,616", "6,746,804,224"]),
+    "pages/low_rank.py": ([], []),  # no metrics: the numbers are in the training summary
 }
 
 
@@ -54,6 +55,8 @@ def test_moving_the_rank_changes_numbers_and_url(script):
     assert not at.exception
     assert metric_values(at) == after
     assert at.query_params["r"] == "16"
+    if script == "pages/low_rank.py":
+        assert "LoRA at r = 16" in at.markdown[1].value
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -163,3 +166,29 @@ def test_whole_model_custom_sizes_round_trip():
     assert not at.exception and not at.warning
     assert metric_values(at)[0] == "581,632"  # PEFT's count, from the golden file
     assert {key: at.query_params[key] for key in query} == query
+
+
+@pytest.mark.parametrize("spectrum", ["rank", "power", "noise"])
+def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
+    query = {"spectrum": spectrum, "spectrum_rank": "3", "decay": "1.5", "noise": "0.1", "steps": "100", "lr": "0.03", "trainer": "adam", "r": "2", "d": "16", "k": "12"}
+    at = open_page("pages/low_rank.py", query)
+    assert not at.exception and not at.warning
+    assert len(at.get("plotly_chart")) == 3
+    assert {key: at.query_params[key] for key in query} == query
+    sweep = json.loads(at.get("plotly_chart")[2].proto.spec)
+    assert len(sweep["data"][1]["x"]) == 12  # every rank 1 … min(d, k)
+    assert "Trained: LoRA at r = 2" in at.get("progress")[0].proto.text
+
+
+def test_low_rank_results_are_cached_so_unrelated_controls_do_not_retrain(monkeypatch):
+    from lora_viz import ui
+
+    calls = []
+    real = ui.train_everything
+    monkeypatch.setattr(ui, "train_everything", lambda spec, progress=None: calls.append(spec) or real(spec, progress))
+    at = open_page("pages/low_rank.py", {"steps": "50", "d": "12", "k": "12"})
+    at.radio(key="notation").set_value("paper").run()
+    at.selectbox(key="dtype").set_value("fp32").run()
+    assert len(calls) == 1
+    at.number_input(key="steps").set_value(60).run()
+    assert len(calls) == 2

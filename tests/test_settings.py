@@ -13,16 +13,18 @@ def test_defaults_answer_the_seed_question():
 def test_round_trip_is_exact_and_silent():
     s = Settings(d=11008, k=4096, r=24, alpha=0.5, dtype="nf4-dq", notation="paper", seed=7, trained=True, step=13,
                  model="custom", targets=("k_proj", "down_proj"), method="qlora", optimizer="adamw8bit", batch=4, seq=512,
-                 ckpt=True, adapters=7, hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000)
+                 ckpt=True, adapters=7, hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000,
+                 spectrum="rank", spectrum_rank=3, decay=0.25, noise=0.1, steps=50, lr=0.125, trainer="gd")
     assert parse_settings(to_query(s)) == (s, [])
 
 
 def test_public_keys_are_stable():
     shared = {"d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step"}
     whole_model = {"model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters"}
-    assert set(to_query(DEFAULTS)) == shared | whole_model
+    training = {"spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer"}
+    assert set(to_query(DEFAULTS)) == shared | whole_model | training
     custom = {"hidden", "intermediate", "layers", "heads", "kv_heads", "vocab"}
-    assert set(to_query(Settings(model="custom"))) == shared | whole_model | custom
+    assert set(to_query(Settings(model="custom"))) == shared | whole_model | training | custom
 
 
 def test_clamping_names_the_field():
@@ -80,7 +82,7 @@ def test_any_query_gives_valid_settings(query):
             assert any(quote_input(key) in n for n in notices)
         elif key in ("dtype", "notation") and raw.strip().lower() not in (DTYPES if key == "dtype" else NOTATIONS):
             assert any(n.startswith(key) for n in notices)
-        elif key in ("d", "k", "r", "seed", "alpha", "step") and not _is_finite_number(raw):
+        elif key in ("d", "k", "r", "seed", "alpha", "step", "steps", "spectrum_rank", "decay", "noise", "lr") and not _is_finite_number(raw):
             assert any(n.startswith(key) for n in notices)
 
 

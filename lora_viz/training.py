@@ -1,0 +1,232 @@
+"""Why low rank works: train a LoRA and full fine-tuning in NumPy on a task whose best answer is known.
+
+Task: frozen W (d×k), target change ΔW* with a chosen spectrum (‖ΔW*‖_F = 1), inputs X (k×n) with
+(1/n)·X·Xᵀ = I, targets Y = (W + ΔW*)·X + noise. Loss L(ΔW) = ‖(W + ΔW)·X − Y‖²_F / n. Because
+(1/n)·X·Xᵀ = I this equals ‖ΔW − M‖²_F + c exactly, with M = ΔW* + N·Xᵀ/n and c what no ΔW can fit,
+so the best rank-r update is M's truncated SVD and its loss Σ_{i>r} σᵢ(M)² + c (Eckart–Young).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .matrices import lora_matrices
+from .settings import Settings
+
+TASK_MAX_DIM = 48  # d and k of the task; small enough to train a whole rank sweep in about a second
+SAMPLES_PER_INPUT = 2  # n = 2·k samples
+ADAM = (0.9, 0.999, 1e-8)
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """What a training depends on: the cache key, so unrelated controls never retrain."""
+
+    d: int
+    k: int
+    r: int
+    alpha: float
+    seed: int
+    spectrum: str
+    spectrum_rank: int
+    decay: float
+    noise: float
+    steps: int
+    lr: float
+    trainer: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """A frozen W, the change ΔW* to learn, data X and Y, and the exact optimum's ingredients M and c."""
+
+    w: np.ndarray
+    delta_star: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    target: np.ndarray  # M = ΔW* + N·Xᵀ/n: the ΔW that minimises the loss
+    floor: float  # c: the loss no ΔW can remove (noise outside the span the model sees)
+
+    @property
+    def n(self) -> int:
+        return self.x.shape[1]
+
+    def singular_values(self) -> np.ndarray:
+        return np.linalg.svd(self.target, compute_uv=False)
+
+    def best_loss(self, r: int) -> float:
+        """Eckart–Young: Σ_{i>r} σᵢ(M)² + c, the lowest loss any update of rank ≤ r can reach."""
+        return float(np.sum(self.singular_values()[r:] ** 2) + self.floor)
+
+
+def training_spec(s: Settings) -> TrainingSpec:
+    """The settings reduced to what training depends on (d and k only up to the task's size)."""
+    d, k = task_size(s.d, s.k)
+    return TrainingSpec(d, k, min(s.r, d, k), s.alpha, s.seed, s.spectrum, min(s.spectrum_rank, d, k), s.decay, s.noise, s.steps, s.lr, s.trainer)
+
+
+def task_size(d: int, k: int) -> tuple[int, int]:
+    """The task's d and k: the settings', at most 48."""
+    return min(d, TASK_MAX_DIM), min(k, TASK_MAX_DIM)
+
+
+def _orthonormal(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((rows, cols)))
+    return q * np.sign(np.diag(r))  # a fixed sign per column, so a seed gives one answer
+
+
+def make_task(spec: TrainingSpec) -> Task:
+    """The seeded task for a spec."""
+    d, k = task_size(spec.d, spec.k)
+    rng = np.random.default_rng([spec.seed, 5])
+    m = min(d, k)
+    if spec.spectrum == "noise":
+        delta = rng.standard_normal((d, k))
+    else:
+        index = np.arange(1, m + 1, dtype=float)
+        sigma = (index <= spec.spectrum_rank).astype(float) if spec.spectrum == "rank" else index ** -spec.decay
+        delta = _orthonormal(rng, d, m) @ np.diag(sigma) @ _orthonormal(rng, k, m).T
+    delta /= np.linalg.norm(delta)
+    n = SAMPLES_PER_INPUT * k
+    x = np.sqrt(n) * _orthonormal(rng, n, k).T  # k×n with X·Xᵀ = n·I
+    w = lora_matrices(d, k, 1, spec.seed, False).w.dense()
+    noise = spec.noise / np.sqrt(d) * rng.standard_normal((d, n))  # ‖N‖²/n ≈ noise²
+    y = (w + delta) @ x + noise
+    projected = noise @ x.T / n
+    floor = float(np.sum(noise**2) / n - np.sum(projected**2))
+    return Task(w=w, delta_star=delta, x=x, y=y, target=delta + projected, floor=floor)
+
+
+def loss_and_gradient(task: Task, delta: np.ndarray) -> tuple[float, np.ndarray]:
+    """L = ‖(W + ΔW)X − Y‖²/n and ∂L/∂ΔW = (2/n)·E·Xᵀ with E = (W + ΔW)X − Y."""
+    error = (task.w + delta) @ task.x - task.y
+    return float(np.sum(error**2) / task.n), (2.0 / task.n) * error @ task.x.T
+
+
+@dataclass(frozen=True)
+class Run:
+    """Loss after every step (index 0: before training) and the learned update."""
+
+    losses: np.ndarray
+    delta: np.ndarray
+
+
+class _Optimizer:
+    """Adam (β₁ 0.9, β₂ 0.999) or plain gradient descent over a list of arrays, updated in place."""
+
+    def __init__(self, params: list[np.ndarray], lr: float, trainer: str) -> None:
+        self.params, self.lr, self.trainer, self.t = params, lr, trainer, 0
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+
+    def step(self, grads: list[np.ndarray]) -> None:
+        self.t += 1
+        b1, b2, eps = ADAM
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            if self.trainer == "gd":
+                p -= self.lr * g
+                continue
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            p -= self.lr * (m / (1 - b1**self.t)) / (np.sqrt(v / (1 - b2**self.t)) + eps)
+
+
+Progress = Callable[[float], None] | None
+
+
+def lora_factors_init(task: Task, r: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """As PEFT: the input-side factor Kaiming-uniform, U(−1/√k, 1/√k); the output-side factor zero."""
+    d, k = task.w.shape
+    rng = np.random.default_rng([seed, 6, r])
+    return np.zeros((d, r)), rng.uniform(-1, 1, (r, k)) / np.sqrt(k)
+
+
+def lora_gradients(task: Task, up: np.ndarray, down: np.ndarray, scale: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """Loss and gradients for ΔW = scale·up·down: ∂L/∂up = scale·G·downᵀ, ∂L/∂down = scale·upᵀ·G."""
+    loss, g = loss_and_gradient(task, scale * up @ down)
+    return loss, scale * g @ down.T, scale * up.T @ g
+
+
+def train_lora(task: Task, r: int, alpha: float, steps: int, lr: float, trainer: str, seed: int, progress: Progress = None) -> Run:
+    """Train up (d×r, from zero) and down (r×k, random) with W frozen; ΔW = (α/r)·up·down."""
+    up, down = lora_factors_init(task, r, seed)
+    scale = alpha / r
+    optimizer = _Optimizer([up, down], lr, trainer)
+    losses = np.empty(steps + 1)
+    for step in range(steps):
+        losses[step], g_up, g_down = lora_gradients(task, up, down, scale)
+        optimizer.step([g_up, g_down])
+        if progress and (step + 1) % max(1, steps // 20) == 0:
+            progress((step + 1) / steps)
+    delta = scale * up @ down
+    losses[steps] = loss_and_gradient(task, delta)[0]
+    return Run(losses, delta)
+
+
+def train_full(task: Task, steps: int, lr: float, trainer: str) -> Run:
+    """Full fine-tuning: every entry of ΔW trained, from zero."""
+    delta = np.zeros_like(task.w)
+    optimizer = _Optimizer([delta], lr, trainer)
+    losses = np.empty(steps + 1)
+    for step in range(steps):
+        losses[step], g = loss_and_gradient(task, delta)
+        optimizer.step([g])
+    losses[steps] = loss_and_gradient(task, delta)[0]
+    return Run(losses, delta)
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    r: int
+    final_loss: float
+    best_loss: float  # Eckart–Young
+    trainable: int  # r·(d + k)
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """Everything the page shows for one spec."""
+
+    task: Task
+    lora: Run
+    full: Run
+    sweep: tuple[SweepPoint, ...]
+    r: int  # the rank trained (the settings' r, at most min(task d, k))
+
+
+def train_everything(spec: TrainingSpec, progress: Progress = None) -> TrainingResult:
+    """The chosen rank, full fine-tuning, and a sweep over every rank 1 … min(d, k)."""
+    task = make_task(spec)
+    d, k = task.w.shape
+    r = min(spec.r, d, k)
+    ranks = range(1, min(d, k) + 1)
+    report = (lambda share: progress(share)) if progress else None
+    lora = train_lora(task, r, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed, report and (lambda s: report(0.3 * s)))
+    full = train_full(task, spec.steps, spec.lr, spec.trainer)
+    sweep = []
+    for i, rank in enumerate(ranks):
+        run = lora if rank == r else train_lora(task, rank, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed)
+        sweep.append(SweepPoint(rank, float(run.losses[-1]), task.best_loss(rank), rank * (d + k)))
+        if report:
+            report(0.3 + 0.7 * (i + 1) / len(ranks))
+    return TrainingResult(task, lora, full, tuple(sweep), r)
+
+
+def loss_text(loss: float) -> str:
+    """A loss for reading: 3 significant digits, or 0 below rounding noise."""
+    return "0 (to rounding)" if loss < 1e-12 else f"{loss:.3g}"
+
+
+def training_summary(result: TrainingResult) -> str:
+    """LoRA's final loss beside the best possible at its rank and full fine-tuning's, with parameter counts."""
+    d, k = result.task.w.shape
+    return (
+        f"LoRA at r = {result.r} ends at **{loss_text(float(result.lora.losses[-1]))}**; the best any rank-{result.r} "
+        f"update can do is **{loss_text(result.task.best_loss(result.r))}**; full fine-tuning ends at "
+        f"**{loss_text(float(result.full.losses[-1]))}** with {d * k:,} trainable parameters against LoRA's {result.r * (d + k):,}."
+    )
