@@ -18,6 +18,11 @@ TRAINED_COLOR = "#e45756"
 MAGNIFIED_CELLS = 12
 
 
+def drawing_settings(s: Settings) -> Settings:
+    """The settings reduced to what the matrix drawings depend on (a small cache key)."""
+    return Settings(d=s.d, k=s.k, r=s.r, alpha=s.alpha, notation=s.notation, seed=s.seed, trained=s.trained)
+
+
 def _heatmap(values: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray, name: str, what: str) -> go.Heatmap:
     """A heatmap whose cells span the given edges exactly (uneven last block included)."""
     return go.Heatmap(

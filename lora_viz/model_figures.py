@@ -14,6 +14,13 @@ from .whole_model import METHODS, resolve_targets
 PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations (estimate)": "#b0b0b0"}
 
 
+def model_settings(s: Settings) -> Settings:
+    """The settings reduced to what the whole-model figures depend on (a small cache key)."""
+    keep = ("r", "dtype", "model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters",
+            "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab")
+    return Settings(**{key: getattr(s, key) for key in keep})
+
+
 def block_figure(s: Settings) -> go.Figure:
     """Every linear layer of one block at one scale (out rows × in columns); targeted ones with their A and B strips."""
     spec = model_spec(s)

@@ -24,7 +24,13 @@ URL_KEYS = (
     "model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters",
     "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab",
     "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer",
+    "lesson", "present", "image",
 )
+LESSON_LENGTH = 9  # steps in lora_viz.lesson (a test keeps the two equal)
+IMAGE_FORMATS = ("png", "svg")
+HIDE_SUFFIX = "_hide"  # d_hide=1 hides the d control, in the manner of TensorFlow Playground's links
+# Controls a teacher's link can hide, plus the share box and the page links.
+HIDEABLE = tuple(key for key in URL_KEYS if key not in ("present", "image")) + ("share", "pages", "export")
 SPECTRA = ("rank", "power", "noise")
 TRAINERS = ("adam", "gd")
 # (lowest, highest) for the training page's numbers.
@@ -73,6 +79,10 @@ class Settings:
     steps: int = 400
     lr: float = 0.02
     trainer: str = "adam"
+    lesson: int = 0  # the lesson's step
+    present: bool = False  # presentation mode: larger type for projectors
+    image: str = "png"  # the format figures download in
+    hide: tuple[str, ...] = ()  # controls a teacher's link hides (URL: <key>_hide=1)
 
 
 DEFAULTS = Settings()
@@ -168,8 +178,12 @@ def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, 
     for key, value in query.items():
         if not isinstance(value, str) and len(value) > 1 and key in URL_KEYS:
             notices.append(f"{key} was given {len(value)} times; using the last, {quote_input(raw[key])}.")
+    hidden = []
     for key in raw:
-        if key not in URL_KEYS:
+        if key.endswith(HIDE_SUFFIX) and key[: -len(HIDE_SUFFIX)] in HIDEABLE:
+            if _parse_bool(key, raw[key], False, notices):
+                hidden.append(key[: -len(HIDE_SUFFIX)])
+        elif key not in URL_KEYS:
             notices.append(f"Ignored unknown setting {quote_input(key)}.")
     get = lambda key, fallback: raw.get(key, fallback)  # noqa: E731
     d = _parse_int("d", get("d", str(DEFAULTS.d)), 1, MAX_DIM, DEFAULTS.d, notices)
@@ -197,6 +211,10 @@ def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, 
         method=_parse_choice("method", get("method", DEFAULTS.method), METHODS, DEFAULTS.method, notices),
         optimizer=_parse_choice("optimizer", get("optimizer", DEFAULTS.optimizer), OPTIMIZERS, DEFAULTS.optimizer, notices),
         ckpt=_parse_bool("ckpt", get("ckpt", "0"), DEFAULTS.ckpt, notices),
+        lesson=_parse_int("lesson", get("lesson", "0"), 0, LESSON_LENGTH - 1, 0, notices),
+        present=_parse_bool("present", get("present", "0"), False, notices),
+        image=_parse_choice("image", get("image", DEFAULTS.image), IMAGE_FORMATS, DEFAULTS.image, notices),
+        hide=tuple(key for key in HIDEABLE if key in hidden),
         spectrum=_parse_choice("spectrum", get("spectrum", DEFAULTS.spectrum), SPECTRA, DEFAULTS.spectrum, notices),
         trainer=_parse_choice("trainer", get("trainer", DEFAULTS.trainer), TRAINERS, DEFAULTS.trainer, notices),
         **{key: _parse_float(key, get(key, format_number(getattr(DEFAULTS, key))), *FLOAT_RANGES[key], getattr(DEFAULTS, key), notices)
@@ -269,8 +287,12 @@ def to_query(settings: Settings) -> dict[str, str]:
         "steps": str(settings.steps),
         "lr": format_number(settings.lr),
         "trainer": settings.trainer,
+        "lesson": str(settings.lesson),
+        "present": "1" if settings.present else "0",
+        "image": settings.image,
+        **{key + HIDE_SUFFIX: "1" for key in settings.hide},
         **({key: str(getattr(settings, key)) for key in CUSTOM_KEYS} if settings.model == CUSTOM else {}),
     }
 
 
-assert tuple(f.name for f in fields(Settings)) == URL_KEYS
+assert tuple(f.name for f in fields(Settings)) == (*URL_KEYS, "hide")

@@ -15,6 +15,7 @@ class PageInfo:
 
 PAGES = (
     PageInfo("app.py", "Home", "", "What LoRA is and the four numbers that answer the seed question."),
+    PageInfo("pages/lesson.py", "Lesson", "lesson", "The seed question step by step: guess each number, then see it."),
     PageInfo(
         "pages/matrices.py",
         "Matrices to scale",

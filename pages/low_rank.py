@@ -23,18 +23,18 @@ ui.training_controls(settings)
 result = ui.train(settings)
 
 st.subheader("Training")
-st.plotly_chart(training_figures.loss_figure(result), config={"displayModeBar": False},
-                alt="Loss per step for LoRA and full fine-tuning on a log scale, with the best loss possible at rank r.")
+ui.chart(training_figures.loss_figure(result), settings, name="loss",
+         alt=f"Loss per step, log scale: LoRA at r = {result.r} ends at {float(result.lora.losses[-1]):.3g}, full fine-tuning at {float(result.full.losses[-1]):.3g}.")
 st.markdown(training_summary(result))
 
 st.subheader("The spectrum")
-st.plotly_chart(training_figures.spectrum_figure(result), config={"displayModeBar": False},
-                alt="Singular values of the needed change and of the learned LoRA update on a log scale.")
+ui.chart(training_figures.spectrum_figure(result), settings, name="spectrum",
+         alt=f"Singular values, log scale, of the needed change and of the learned rank-{result.r} update.")
 st.caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
 
 st.subheader("Every rank")
-st.plotly_chart(training_figures.sweep_figure(result), config={"displayModeBar": False},
-                alt="Final loss against rank, with the Eckart–Young bound, full fine-tuning, and trainable parameters per rank.")
+ui.chart(training_figures.sweep_figure(result), settings, name="rank-sweep",
+         alt=f"Final loss at every rank 1 to {len(result.sweep)} beside the Eckart–Young bound and full fine-tuning.")
 st.caption(
     "Where the dots meet the dotted line, training found the best update of that rank. On an exactly rank-s change "
     "the loss drops to zero at r = s; on full-rank noise every extra rank helps a little and none is enough."

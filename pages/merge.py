@@ -22,6 +22,7 @@ st.title(f"Merge: {names.merged}")
 st.caption(example_note(settings) + " " + names.note)
 if not settings.trained:
     ui.trained_switch(
+        settings,
         f"This adapter is as initialised: {names.up} is all zeros, so ΔW = 0 and W′ = W — the animation adds nothing. "
         "That is the point of LoRA's start: training begins from the pretrained model exactly."
     )

@@ -39,6 +39,7 @@ EXPECTED_METRICS = {
     "pages/merge.py": (["33,554,432", "33,689,600"], ["33,554,432", "33,820,672"]),
     "pages/whole_model.py": (["4,194,304", "6,738,415,616", "6,742,609,920"], ["8,388,608", "6,738,415,616", "6,746,804,224"]),
     "pages/low_rank.py": ([], []),  # no metrics: the numbers are in the training summary
+    "pages/lesson.py": ([], []),  # no metrics: the numbers are revealed step by step
 }
 
 
@@ -57,6 +58,8 @@ def test_moving_the_rank_changes_numbers_and_url(script):
     assert at.query_params["r"] == "16"
     if script == "pages/low_rank.py":
         assert "LoRA at r = 16" in at.markdown[1].value
+    if script == "pages/lesson.py":
+        assert "r = 16" in at.caption[0].value
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -181,14 +184,72 @@ def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
 
 
 def test_low_rank_results_are_cached_so_unrelated_controls_do_not_retrain(monkeypatch):
-    from lora_viz import ui
+    from lora_viz.ui import page_controls
 
     calls = []
-    real = ui.train_everything
-    monkeypatch.setattr(ui, "train_everything", lambda spec, progress=None: calls.append(spec) or real(spec, progress))
+    real = page_controls.train_everything
+    monkeypatch.setattr(page_controls, "train_everything", lambda spec, progress=None: calls.append(spec) or real(spec, progress))
     at = open_page("pages/low_rank.py", {"steps": "50", "d": "12", "k": "12"})
     at.radio(key="notation").set_value("paper").run()
     at.selectbox(key="dtype").set_value("fp32").run()
     assert len(calls) == 1
     at.number_input(key="steps").set_value(60).run()
     assert len(calls) == 2
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_lesson_guess_then_reveal_then_next():
+    at = open_page("pages/lesson.py", {"lesson": "2", "d": "4096", "k": "4096", "r": "8"})
+    assert at.subheader[0].value == "Step 3 of 9: LoRA: what is trained"
+    assert not [m for m in at.markdown if "Answer" in m.value]  # hidden before a guess
+    at.text_input(key="_guess_input_2").input("65536")
+    _button(at, "Check my guess").click().run()
+    assert at.success[0].value == "Exactly right."
+    assert any("**Answer: 65,536 parameters**" in m.value for m in at.markdown)
+    _button(at, "Next →").click().run()
+    assert at.subheader[0].value == "Step 4 of 9: LoRA: what share" and at.query_params["lesson"] == "3"
+    at.text_input(key="_guess_input_3").input("4%")
+    _button(at, "Check my guess").click().run()
+    assert at.warning[0].value == "Off: 10.2 times too high."
+
+
+def test_lesson_numbers_follow_the_settings():
+    at = open_page("pages/lesson.py", {"lesson": "4", "d": "11008", "k": "4096", "r": "16"})
+    at.text_input(key="_guess_input_4").input("1")
+    _button(at, "Check my guess").click().run()
+    assert any(f"{11008 * 4096 + 16 * (11008 + 4096):,} parameters" in m.value for m in at.markdown)
+
+
+def test_hidden_controls_link_shows_only_what_the_teacher_left():
+    query = {"lesson": "1", "d_hide": "1", "k_hide": "1", "seed_hide": "1", "share_hide": "1", "lesson_hide": "1"}
+    at = open_page("pages/lesson.py", query)
+    assert not at.exception and not at.warning
+    keys = {w.key for w in [*at.number_input, *at.select_slider, *at.toggle]}
+    assert {"d", "k", "seed", "lesson"}.isdisjoint(keys) and {"r", "alpha", "trained"} <= keys
+    assert not [e for e in at.expander if e.label == "Share this view"]
+    assert at.query_params["d_hide"] == "1" and at.query_params["d"] == "4096"  # hidden, still in the link
+    at.select_slider(key="r").set_value(16).run()
+    assert at.query_params["d_hide"] == "1" and at.query_params["r"] == "16"  # the flags survive a move
+
+
+def test_presentation_mode_enlarges_type():
+    at = open_page("app.py", {"present": "1"})
+    assert any("font-size: 3.4rem" in m.value for m in at.markdown)
+    assert not any("font-size: 3.4rem" in m.value for m in open_page("app.py", {}).markdown)
+
+
+def test_export_box_offers_numbers_and_a_lora_config():
+    at = open_page("pages/whole_model.py", {"model": "gpt2", "targets": "all-linear", "r": "16", "alpha": "32"})
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Numbers as CSV", "Numbers as Markdown"]
+    snippet = next(c.value for c in at.code if "LoraConfig" in c.value)
+    assert 'target_modules="all-linear"' in snippet and "r=16" in snippet and "lora_alpha=32" in snippet
+
+
+def test_figures_download_in_the_chosen_format():
+    at = open_page("pages/matrices.py", {"image": "svg", "d": "64", "k": "64"})
+    config = json.loads(at.get("plotly_chart")[0].proto.config)
+    assert config["toImageButtonOptions"]["format"] == "svg" and config["modeBarButtons"] == [["toImage"]]

@@ -14,14 +14,15 @@ def test_round_trip_is_exact_and_silent():
     s = Settings(d=11008, k=4096, r=24, alpha=0.5, dtype="nf4-dq", notation="paper", seed=7, trained=True, step=13,
                  model="custom", targets=("k_proj", "down_proj"), method="qlora", optimizer="adamw8bit", batch=4, seq=512,
                  ckpt=True, adapters=7, hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000,
-                 spectrum="rank", spectrum_rank=3, decay=0.25, noise=0.1, steps=50, lr=0.125, trainer="gd")
+                 spectrum="rank", spectrum_rank=3, decay=0.25, noise=0.1, steps=50, lr=0.125, trainer="gd",
+                 lesson=4, present=True, image="svg", hide=("d", "k", "share"))
     assert parse_settings(to_query(s)) == (s, [])
 
 
 def test_public_keys_are_stable():
     shared = {"d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step"}
     whole_model = {"model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters"}
-    training = {"spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer"}
+    training = {"spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer", "lesson", "present", "image"}
     assert set(to_query(DEFAULTS)) == shared | whole_model | training
     custom = {"hidden", "intermediate", "layers", "heads", "kv_heads", "vocab"}
     assert set(to_query(Settings(model="custom"))) == shared | whole_model | training | custom
@@ -108,3 +109,10 @@ def test_targets_are_checked_against_the_model():
 def test_custom_heads_must_divide_evenly():
     s, notices = parse_settings({"model": "custom", "hidden": "1000", "heads": "7", "kv_heads": "3"})
     assert (s.heads, s.kv_heads) == (5, 1) and len(notices) == 2
+
+
+def test_hide_flags_in_the_manner_of_tensorflow_playground():
+    s, notices = parse_settings({"d_hide": "1", "r_hide": "0", "share_hide": "true", "nope_hide": "1"})
+    assert s.hide == ("d", "share") and notices == ["Ignored unknown setting “nope\\_hide”."]
+    query = to_query(s)
+    assert query["d_hide"] == "1" and "r_hide" not in query

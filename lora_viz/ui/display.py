@@ -1,0 +1,80 @@
+"""Display helpers: headline numbers, tables, links, and figures (cached by the settings they depend on)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from .. import figures, merge, merge_figures, model_figures
+from ..settings import Settings, to_query
+from ..site import PAGES
+from ..summary import Figure, MemoryRow, bytes_text
+
+# The core's heavier results, by name, each cached under the settings it really depends on,
+# so that moving an unrelated control is a cache hit.
+_CACHED = {
+    "scale_figure": (figures.scale_figure, figures.drawing_settings),
+    "magnifier_figure": (figures.magnifier_figure, figures.drawing_settings),
+    "delta_figure": (figures.delta_figure, figures.drawing_settings),
+    "merge_animation": (merge_figures.merge_animation, merge.example_settings),
+    "spectra_figure": (merge_figures.spectra_figure, merge.example_settings),
+    "two_adapters_figure": (merge_figures.two_adapters_figure, merge.example_settings),
+    "compare_outputs": (merge.compare_outputs, merge.sample_settings),
+    "block_figure": (model_figures.block_figure, model_figures.model_settings),
+    "memory_figure": (model_figures.memory_figure, model_figures.model_settings),
+}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _cached(name: str, s: Settings) -> Any:
+    return _CACHED[name][0](s)
+
+
+def cached(name: str, s: Settings) -> Any:
+    """A core result by name, cached by a small key (64 entries at most, so memory stays bounded)."""
+    build, key = _CACHED[name]
+    return _cached(name, key(s))
+
+
+def chart(fig: go.Figure, s: Settings, alt: str, name: str) -> None:
+    """A Plotly figure with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting)."""
+    config = {
+        "displaylogo": False,
+        "scrollZoom": False,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {"format": s.image, "filename": f"lora-viz-{name}", "scale": 2},
+    }
+    st.plotly_chart(fig, config=config, alt=alt)
+
+
+def figure(name: str, s: Settings, alt: str) -> None:
+    """Draw one of the core's figures (cached)."""
+    chart(cached(name, s), s, alt, name.removesuffix("_figure"))
+
+
+def page_link(script: str, s: Settings) -> None:
+    """A link to one page of the app that keeps the current settings."""
+    page = next(p for p in PAGES if p.script == script)
+    st.page_link(page.script, label=f"**{page.label}** — {page.blurb}", query_params=to_query(s))
+
+
+def metrics(items: list[Figure], columns: int = 4) -> None:
+    """Headline numbers in a row (wrapping on narrow screens), each with its formula as a caption."""
+    for start in range(0, len(items), columns):
+        for column, item in zip(st.columns(columns), items[start : start + columns]):
+            with column:
+                st.metric(item.label, f"{item.value:,}")
+                st.caption(item.formula)
+
+
+def memory_table(rows: list[MemoryRow]) -> None:
+    """The memory table: exact bytes and binary units, full fine-tuning beside LoRA."""
+    st.table(
+        {
+            "": [row.part for row in rows],
+            "Full fine-tuning": [bytes_text(row.full) for row in rows],
+            "LoRA": [bytes_text(row.lora) for row in rows],
+        }
+    )

@@ -1,0 +1,49 @@
+"""One step of the guided lesson: its text, a guess before the answer, feedback, and the way on."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..lesson import answer_text, feedback, lesson_steps
+from ..settings import Settings, to_query
+from ..site import PAGES
+from .sidebar import shown
+
+_VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning}
+
+
+def _go(step: int) -> None:
+    st.session_state["lesson"] = step
+
+
+def lesson_step(s: Settings) -> None:
+    """The current step; a question's answer stays hidden until a guess is checked."""
+    steps = lesson_steps(s)
+    index = s.lesson
+    step = steps[index]
+    if shown(s, "lesson"):
+        st.select_slider("Lesson step", options=list(range(len(steps))), key="lesson",
+                         format_func=lambda i: f"{i + 1}. {steps[i].title}")
+    st.subheader(f"Step {index + 1} of {len(steps)}: {step.title}")
+    st.markdown(step.body)
+    question = step.question
+    if question is not None:
+        guessed = st.session_state.get(f"_guess_{index}")
+        with st.form(f"_guess_form_{index}", clear_on_submit=False, enter_to_submit=True):
+            st.text_input(f"{question.prompt} Your guess ({question.unit}):", key=f"_guess_input_{index}",
+                          placeholder="for example 65536, 65.5k or 0.39")
+            if st.form_submit_button("Check my guess"):
+                guessed = st.session_state[f"_guess_input_{index}"]
+                st.session_state[f"_guess_{index}"] = guessed
+        if guessed:
+            result = feedback(guessed, question)
+            _VERDICT_BOX[result.verdict](result.message)
+            if result.verdict != "unreadable":
+                st.markdown(f"**Answer: {answer_text(question)}** — {question.formula}.")
+        else:
+            st.caption("The answer appears once you have checked a guess.")
+    page = next(p for p in PAGES if p.script == step.page)
+    st.page_link(page.script, label=f"See it on “{page.label}”", query_params=to_query(s))
+    back, forward = st.columns(2)
+    back.button("← Previous", on_click=_go, args=(index - 1,), disabled=index == 0, use_container_width=True)
+    forward.button("Next →", on_click=_go, args=(index + 1,), disabled=index == len(steps) - 1, use_container_width=True, type="primary")

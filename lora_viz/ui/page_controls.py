@@ -1,0 +1,91 @@
+"""Each page's own controls; every key is its URL parameter, and a link can hide any of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ..model_summary import METHOD_LABELS, OPTIMIZER_LABELS
+from ..models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
+from ..settings import CUSTOM_KEYS, FLOAT_RANGES, INT_RANGES, METHODS, MODELS, OPTIMIZERS, SPECTRA, TRAINERS, Settings, model_spec
+from ..training import TrainingResult, TrainingSpec, train_everything, training_spec
+from .sidebar import shown
+
+SPECTRUM_LABELS = {"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"}
+
+
+def _control(s: Settings, container: Any, widget: str, key: str, *args: Any, **kwargs: Any) -> None:
+    """Draw one control in a container unless the link hides it."""
+    if shown(s, key):
+        getattr(container, widget)(*args, key=key, **kwargs)
+
+
+def step_control(s: Settings, phases: list[str]) -> None:
+    """The merge animation's opening step."""
+    _control(s, st, "select_slider", "step", "Open the animation at step", options=list(range(len(phases))), format_func=phases.__getitem__)
+
+
+def trained_switch(s: Settings, text: str) -> None:
+    """A notice, with a button that turns the shared 'trained' setting on unless the link hides that control."""
+    st.info(text)
+    if shown(s, "trained"):
+        st.button("Use a trained adapter", on_click=lambda: st.session_state.update(trained=True))
+
+
+def _reset_targets() -> None:
+    """A new model gets PEFT's default targets for it (the old model's names may not exist there)."""
+    model = st.session_state["model"]
+    family = "llama" if model == CUSTOM else PRESETS[model].family
+    st.session_state["targets"] = list(DEFAULT_TARGETS[family])
+
+
+def whole_model_controls(s: Settings) -> None:
+    """The whole-model page's own controls."""
+    spec = model_spec(s)
+    top = st.columns([2, 3, 2])
+    _control(s, top[0], "selectbox", "model", "Model", options=MODELS, on_change=_reset_targets,
+             format_func=lambda key: "Custom (Llama-style)" if key == CUSTOM else PRESETS[key].label)
+    _control(s, top[1], "multiselect", "targets", "LoRA target modules", options=[ALL_LINEAR, *target_names(spec)],
+             help="Module names as PEFT matches them; all-linear is every linear layer except the output head.")
+    _control(s, top[2], "radio", "method", "Method", options=METHODS, format_func=METHOD_LABELS.get, horizontal=True)
+    row = st.columns(5)
+    _control(s, row[0], "selectbox", "optimizer", "Optimizer", options=OPTIMIZERS, format_func=OPTIMIZER_LABELS.get)
+    _control(s, row[1], "number_input", "batch", "Batch size", *INT_RANGES["batch"], step=1)
+    _control(s, row[2], "number_input", "seq", "Sequence length", *INT_RANGES["seq"], step=256)
+    _control(s, row[3], "number_input", "adapters", "Adapters served", *INT_RANGES["adapters"], step=1)
+    _control(s, row[4], "toggle", "ckpt", "Checkpointing", help="Gradient checkpointing: keep each layer's input only, recompute the rest.")
+    if s.model == CUSTOM:
+        with st.expander("Custom model sizes", expanded=True):
+            sizes = st.columns(6)
+            for column, key, label in zip(sizes, CUSTOM_KEYS, ("hidden", "intermediate", "layers", "heads", "KV heads", "vocab")):
+                _control(s, column, "number_input", key, label, *INT_RANGES[key], step=1)
+
+
+def training_controls(s: Settings) -> None:
+    """The low-rank page's controls for the task and the training."""
+    left, middle, right = st.columns(3)
+    _control(s, left, "radio", "spectrum", "Needed change ΔW*", options=SPECTRA, format_func=SPECTRUM_LABELS.get)
+    if s.spectrum == "rank":
+        _control(s, left, "slider", "spectrum_rank", "its rank s", *INT_RANGES["spectrum_rank"])
+    elif s.spectrum == "power":
+        _control(s, left, "slider", "decay", "decay p (σᵢ ∝ i⁻ᵖ)", *FLOAT_RANGES["decay"], step=0.05)
+    _control(s, middle, "slider", "noise", "label noise", *FLOAT_RANGES["noise"], step=0.05)
+    _control(s, middle, "radio", "trainer", "Optimizer", options=TRAINERS, horizontal=True,
+             format_func={"adam": "Adam", "gd": "gradient descent"}.get)
+    _control(s, right, "number_input", "steps", "steps", *INT_RANGES["steps"], step=50)
+    _control(s, right, "number_input", "lr", "learning rate", *FLOAT_RANGES["lr"], step=0.005, format="%g")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _train(spec: TrainingSpec, _progress: Any = None) -> TrainingResult:
+    return train_everything(spec, _progress)  # _progress is left out of the cache key (leading underscore)
+
+
+def train(s: Settings) -> TrainingResult:
+    """Train (or fetch the cached result) with a progress bar that stays to say what was trained."""
+    spec = training_spec(s)
+    bar = st.progress(0.0, text="Training LoRA, full fine-tuning and every rank…")
+    result = _train(spec, lambda share: bar.progress(min(share, 1.0), text="Training LoRA, full fine-tuning and every rank…"))
+    bar.progress(1.0, text=f"Trained: LoRA at r = {result.r}, full fine-tuning, and ranks 1–{len(result.sweep)}, {spec.steps} steps each.")
+    return result

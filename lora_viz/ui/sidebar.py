@@ -1,0 +1,97 @@
+"""The sidebar every page shares: settings, page links, share this view, and exports."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from ..export import lora_config_snippet, numbers_table, to_csv, to_markdown
+from ..memory import DTYPE_LABELS
+from ..ranks import rank_options
+from ..settings import DTYPES, HIDE_SUFFIX, HIDEABLE, IMAGE_FORMATS, MAX_ALPHA, MAX_DIM, MAX_SEED, NOTATIONS, Settings, to_query
+from ..site import PAGES
+
+
+def shown(s: Settings, key: str) -> bool:
+    """False for a control the link hides (<key>_hide=1)."""
+    return key not in s.hide
+
+
+def _settings(s: Settings) -> None:
+    """The shared controls; each one's key is its URL parameter."""
+    bar = st.sidebar
+    bar.header("Settings")
+    if shown(s, "d"):
+        bar.number_input("d — rows of W (output size)", min_value=1, max_value=MAX_DIM, step=1, key="d")
+    if shown(s, "k"):
+        bar.number_input("k — columns of W (input size)", min_value=1, max_value=MAX_DIM, step=1, key="k")
+    if shown(s, "r"):
+        bar.select_slider(
+            "r — rank of the adapter", options=rank_options(min(s.d, s.k), s.r), key="r",
+            help="Steps are spaced roughly logarithmically; any rank up to min(d, k) can be given in the link.",
+        )
+    if shown(s, "alpha"):
+        bar.number_input("α — scaling numerator (ΔW is scaled by α/r)", min_value=1e-3, max_value=MAX_ALPHA, step=1.0, format="%g", key="alpha")
+    if shown(s, "dtype"):
+        bar.selectbox("dtype of W", options=DTYPES, format_func=DTYPE_LABELS.get, key="dtype")
+    if shown(s, "notation"):
+        bar.radio(
+            "Notation", options=NOTATIONS, key="notation",
+            format_func={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"}.get,
+            help="The same model either way: only the names swap. Tools differ on this.",
+        )
+    if shown(s, "trained"):
+        bar.toggle("Trained adapter (both factors non-zero)", key="trained")
+    if shown(s, "seed"):
+        bar.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")
+    if shown(s, "present"):
+        bar.toggle("Presentation mode (larger type)", key="present")
+
+
+def _navigation(s: Settings) -> None:
+    """Links to every page that carry the current settings."""
+    st.sidebar.header("Pages")
+    for page in PAGES:
+        st.sidebar.page_link(page.script, label=page.label, query_params=to_query(s))
+
+
+def share_link(base_url: str, s: Settings, hide: list[str], present: bool) -> str:
+    """The link to this exact view, with the chosen controls hidden and presentation mode on or off."""
+    query = {key: value for key, value in to_query(s).items() if not key.endswith(HIDE_SUFFIX)}
+    query["present"] = "1" if present else "0"
+    query |= {key + HIDE_SUFFIX: "1" for key in hide}
+    return f"{base_url.split('?')[0]}?{urlencode(query)}"
+
+
+def _share(s: Settings) -> None:
+    """'Share this view': pick what students may not see, copy the link."""
+    with st.sidebar.expander("Share this view"):
+        hide = st.multiselect("Hide these controls from students", options=HIDEABLE, default=list(s.hide), key="_share_hide")
+        present = st.toggle("Open in presentation mode", value=s.present, key="_share_present")
+        st.caption("Copy this link (the lesson opens at its current step):")
+        st.code(share_link(st.context.url or "", s, hide, present), language=None, wrap_lines=True)
+
+
+def _export(s: Settings) -> None:
+    """Downloads of the current numbers, a LoraConfig snippet, and the figures' image format."""
+    with st.sidebar.expander("Export"):
+        rows = numbers_table(s)
+        st.download_button("Numbers as CSV", to_csv(rows), file_name="lora-viz-numbers.csv", mime="text/csv", on_click="ignore")
+        st.download_button("Numbers as Markdown", to_markdown(rows), file_name="lora-viz-numbers.md", mime="text/markdown", on_click="ignore")
+        if shown(s, "image"):
+            st.radio("Figures download as", options=IMAGE_FORMATS, key="image", horizontal=True,
+                     help="Each figure's camera button (top right of the figure) saves it in this format.")
+        st.caption("PEFT configuration for these settings:")
+        st.code(lora_config_snippet(s), language="python")
+
+
+def sidebar(s: Settings) -> None:
+    """Everything in the sidebar, less what the link hides."""
+    _settings(s)
+    if shown(s, "pages"):
+        _navigation(s)
+    if shown(s, "share"):
+        _share(s)
+    if shown(s, "export"):
+        _export(s)

@@ -1,0 +1,65 @@
+"""Settings ⇄ URL: a new link sets the controls; otherwise the controls set the URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..settings import URL_KEYS, Settings, parse_settings, to_query
+from .sidebar import sidebar
+
+_LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened
+_STREAMLIT_KEYS = ("embed", "embed_options")
+# Larger type for projectors; a constant, never built from input.
+_PRESENTATION_CSS = """<style>
+[data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.35rem !important; line-height: 1.5; }
+[data-testid="stMain"] h1 { font-size: 3.4rem !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
+[data-testid="stMetricValue"] { font-size: 3.2rem !important; }
+[data-testid="stMetricLabel"] p, [data-testid="stCaptionContainer"] { font-size: 1.2rem !important; }
+</style>"""
+
+
+def _url_query() -> dict[str, list[str]]:
+    """The current URL's query, every value kept (repeated keys give lists)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys() if key not in _STREAMLIT_KEYS}
+
+
+def _as_query_value(value: object) -> str:
+    """A control's value as the URL writes it: lists comma-joined, switches as 1/0."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _widget_query() -> dict[str, str]:
+    """The controls' current values as query strings (a page's own controls exist only on that page)."""
+    return {key: _as_query_value(st.session_state[key]) for key in URL_KEYS if key in st.session_state}
+
+
+def _store_in_widgets(s: Settings) -> None:
+    """Give every control its value before it is drawn (so links and clamping win over stale state)."""
+    for key, value in vars(s).items():
+        st.session_state[key] = list(value) if isinstance(value, tuple) else value
+
+
+def page_settings(title: str) -> Settings:
+    """Set up a page: read the settings from a new link or from the controls, draw the sidebar and notices, sync the URL."""
+    st.set_page_config(page_title=f"{title} · lora-viz", page_icon="🧮", layout="wide")
+    url = _url_query()
+    new_link = st.session_state.get(_LAST_URL) != url
+    # A new link wins; otherwise the controls do, and the URL fills in for any control not on this page.
+    settings, notices = parse_settings(url if new_link else {**url, **_widget_query()})
+    _store_in_widgets(settings)
+    sidebar(settings)
+    query = to_query(settings)
+    if url != {key: [value] for key, value in query.items()}:
+        st.query_params.from_dict(query)
+    st.session_state[_LAST_URL] = {key: [value] for key, value in query.items()}
+    if settings.present:
+        st.markdown(_PRESENTATION_CSS, unsafe_allow_html=True)
+    if notices:
+        heading = "Some settings in this link were adjusted:" if new_link else "Adjusted:"
+        st.warning(heading + "\n\n" + "\n".join(f"- {notice}" for notice in notices), icon="⚠️")
+    return settings

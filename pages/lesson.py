@@ -1,0 +1,14 @@
+"""Lesson: the seed question step by step — guess each number, then see it, with the formula."""
+
+import streamlit as st
+
+from lora_viz import ui
+
+settings = ui.page_settings("Lesson")
+
+st.title("Lesson: what does LoRA train, and what does it serve?")
+st.caption(
+    f"Every number comes from the current settings: W is {settings.d:,}×{settings.k:,} and r = {settings.r:,}. "
+    "Teachers: “Share this view” in the sidebar makes a link that opens here, at this step, with the controls you choose hidden."
+)
+ui.lesson_step(settings)

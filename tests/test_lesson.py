@@ -1,0 +1,53 @@
+import pytest
+
+from lora_viz.lesson import answer_text, feedback, lesson_steps, parse_guess
+from lora_viz.settings import LESSON_LENGTH, Settings
+
+
+def questions(settings=Settings()):
+    return [step.question for step in lesson_steps(settings) if step.question]
+
+
+def test_lesson_length_matches_the_settings_clamp():
+    assert len(lesson_steps(Settings())) == LESSON_LENGTH
+
+
+def test_seed_numbers_in_the_lesson():
+    answers = [q.answer for q in questions()]
+    assert answers[:2] == [16_777_216, 65_536]
+    assert answers[2] == pytest.approx(0.390625)
+    assert answers[3:5] == [16_842_752, 16_777_216]
+    assert answers[5] == pytest.approx(0.25)  # 65,536 fp32 values = 256 KiB
+
+
+def test_lesson_follows_settings_and_notation():
+    steps = lesson_steps(Settings(d=1024, k=512, r=4, notation="paper"))
+    assert steps[2].question.answer == 4 * (1024 + 512)
+    assert "B (1,024×4)" in steps[0].body
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("65536", 65536), ("65,536", 65536), ("65.5k", 65500), ("16.8M", 16.8e6), ("1.2e6", 1.2e6), ("0.39%", 0.39),
+     ("0.25 MiB", 0.25), (" 7 ", 7), ("1_000", 1000), ("abc", None), ("", None), ("1e999", None), ("--5", None)],
+)
+def test_parse_guess(text, value):
+    assert parse_guess(text) == (pytest.approx(value) if value is not None else None)
+
+
+def test_feedback_rules():
+    trained = questions()[1]  # 65,536 parameters
+    assert feedback("65536", trained).verdict == "exact"
+    assert feedback("65535", trained).verdict == "close"  # counts must be exact to be exact
+    assert feedback("60000", trained).message == "Close: 8.4% too low."
+    assert feedback("16777216", trained).message == "Off: 256 times too high."
+    assert feedback("40000", trained).message == "Off: 39% too low."
+    assert feedback("lots", trained).verdict == "unreadable"
+    share = questions()[2]  # 0.390625 %
+    assert feedback("0.39", share).verdict == "exact"  # within 0.5% for percentages and MiB
+    assert feedback("0.4", share).verdict == "close"
+
+
+def test_answer_text_by_unit():
+    q = questions()
+    assert [answer_text(x) for x in (q[0], q[2], q[5])] == ["16,777,216 parameters", "0.3906%", "0.25 MiB"]
