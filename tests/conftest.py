@@ -3,8 +3,11 @@
 import pytest
 import streamlit as st
 
+from lora_viz.ui.page_controls import clear_training_cache
+
 
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches():
     st.cache_data.clear()
+    clear_training_cache()
     yield

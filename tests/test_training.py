@@ -122,3 +122,14 @@ def test_training_key_ignores_unrelated_settings():
     a = training_spec(Settings(dtype="fp32", notation="paper", model="gpt2", d=4096))
     b = training_spec(Settings(dtype="nf4", notation="card", model="bert-base", d=100))
     assert a == b  # both scaled to the 48×48 task
+
+
+def test_training_cache_is_bounded_and_reused():
+    from lora_viz.ui import page_controls
+
+    page_controls.clear_training_cache()
+    first = page_controls._train(spec(d=6, k=6, steps=10), lambda share: None)
+    assert page_controls._train(spec(d=6, k=6, steps=10), lambda share: None) is first
+    for seed in range(40):
+        page_controls._train(spec(d=4, k=4, steps=10, seed=seed), lambda share: None)
+    assert len(page_controls._TRAINED) == page_controls._TRAINED_MAX

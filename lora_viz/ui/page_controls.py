@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -77,9 +79,30 @@ def training_controls(s: Settings) -> None:
     _control(s, right, "number_input", "lr", "learning rate", *FLOAT_RANGES["lr"], step=0.005, format="%g")
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _train(spec: TrainingSpec, _progress: Any = None) -> TrainingResult:
-    return train_everything(spec, _progress)  # _progress is left out of the cache key (leading underscore)
+# Trainings are cached here rather than with st.cache_data: st.cache_data would record the progress bar's
+# updates and replay them into another session's page, where that bar does not exist.
+_TRAINED: OrderedDict[TrainingSpec, TrainingResult] = OrderedDict()
+_TRAINED_MAX = 32
+_LOCK = threading.Lock()
+
+
+def clear_training_cache() -> None:
+    with _LOCK:
+        _TRAINED.clear()
+
+
+def _train(spec: TrainingSpec, progress: Callable[[float], None]) -> TrainingResult:
+    """The cached result for a spec, or a new training (the 32 most recent are kept, shared by all sessions)."""
+    with _LOCK:
+        if spec in _TRAINED:
+            _TRAINED.move_to_end(spec)
+            return _TRAINED[spec]
+    result = train_everything(spec, progress)
+    with _LOCK:
+        _TRAINED[spec] = result
+        while len(_TRAINED) > _TRAINED_MAX:
+            _TRAINED.popitem(last=False)
+    return result
 
 
 def train(s: Settings) -> TrainingResult:

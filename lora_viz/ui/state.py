@@ -11,7 +11,7 @@ _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL mea
 _STREAMLIT_KEYS = ("embed", "embed_options")
 # Larger type for projectors; a constant, never built from input.
 _PRESENTATION_CSS = """<style>
-[data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.35rem !important; line-height: 1.5; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem !important; line-height: 1.5; }
 [data-testid="stMain"] h1 { font-size: 3.4rem !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
 [data-testid="stMetricValue"] { font-size: 3.2rem !important; }

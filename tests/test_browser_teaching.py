@@ -1,0 +1,95 @@
+"""Real browser, teaching layer: every page at desktop and phone widths in both themes, the lesson by keyboard
+alone, and downloads that produce real files."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lora_viz.site import PAGES
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_idle
+from tests.test_browser import SCREENSHOTS, app_url, expect  # noqa: F401 (app_url is a fixture)
+
+pytestmark = pytest.mark.browser
+WIDTHS = {"desktop": 1280, "phone": 360}
+
+
+@pytest.fixture(scope="module")
+def browser(app_url):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _background_is_dark(page) -> bool:
+    rgb = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
+    return sum(int(v) for v in re.findall(r"\d+", rgb)[:3]) < 3 * 100
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_page_reads_in_both_themes_at_desktop_and_phone_width(app_url, browser, scheme, width):  # noqa: F811
+    page = browser.new_page(viewport={"width": WIDTHS[width], "height": 900}, color_scheme=scheme)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for info in PAGES:
+        page.goto(f"{app_url}/{info.url_path}?d=4096&k=4096&r=8&trained=1&steps=60")
+        wait_for_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, info.label
+        assert _background_is_dark(page) == (scheme == "dark")
+        overflow = page.evaluate("() => { const m = document.querySelector('[data-testid=stMain]'); return m.scrollWidth - m.clientWidth; }")
+        assert overflow <= 0, f"{info.label} scrolls sideways by {overflow}px at {WIDTHS[width]}px"
+        page.screenshot(path=str(SCREENSHOTS / f"{info.url_path or 'home'}-{width}-{scheme}.png"))
+    page.close()
+
+
+def _tab_to(page, predicate_js: str, limit: int = 80) -> None:
+    """Press Tab until the focused element satisfies the predicate (keyboard only, as a student would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => {{ const e = document.activeElement; return !!e && ({predicate_js}); }}"):
+            return
+    raise AssertionError(f"Tab never reached: {predicate_js}")
+
+
+def test_lesson_by_keyboard_alone(app_url, browser):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{app_url}/lesson?lesson=1&d=4096&k=4096&r=8")
+    wait_for_idle(page)
+    expect(page.locator("h3").first).to_have_text("Step 2 of 9: Full fine-tuning")
+    _tab_to(page, "e.tagName === 'INPUT' && (e.placeholder || '').startsWith('for example')")
+    page.keyboard.type("16777216")
+    page.keyboard.press("Enter")  # submits the guess form
+    expect(page.get_by_text("Exactly right.")).to_be_visible()
+    expect(page.get_by_text("Answer: 16,777,216 parameters")).to_be_visible()
+    _tab_to(page, "e.tagName === 'BUTTON' && e.innerText.includes('Next')")
+    page.keyboard.press("Enter")
+    expect(page.locator("h3").first).to_have_text("Step 3 of 9: LoRA: what is trained")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lesson') === '2'")
+    page.screenshot(path=str(SCREENSHOTS / "lesson-keyboard.png"))
+    page.close()
+
+
+def _download(page, click) -> bytes:
+    with page.expect_download() as info:
+        click()
+    return Path(info.value.path()).read_bytes()
+
+
+@pytest.mark.parametrize("image, magic", [("png", b"\x89PNG"), ("svg", b"<svg")])
+def test_downloads_produce_files_of_the_right_type(app_url, browser, image, magic):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    page.goto(f"{app_url}/matrices?d=64&k=64&r=8&image={image}")
+    wait_for_idle(page)
+    page.get_by_text("Export", exact=True).click()
+    csv_bytes = _download(page, lambda: page.get_by_role("button", name="Numbers as CSV").click())
+    assert csv_bytes.startswith(b"section,quantity,value,unit,formula") and b"LoRA trains" in csv_bytes
+    md_bytes = _download(page, lambda: page.get_by_role("button", name="Numbers as Markdown").click())
+    assert md_bytes.startswith(b"### ") and b"| LoRA trains |" in md_bytes
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()
+    figure_bytes = _download(page, lambda: chart.locator(".modebar-btn").first.click())
+    assert figure_bytes.lstrip()[:4] == magic[:4] and len(figure_bytes) > 1000
+    page.close()
