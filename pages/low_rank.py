@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lora_viz import training_figures, ui
+from lora_viz import alt_text, training_figures, ui
 from lora_viz.notation import labels
 from lora_viz.training import task_size, training_summary
 
@@ -24,17 +24,17 @@ result = ui.train(settings)
 
 st.subheader("Training")
 ui.chart(training_figures.loss_figure(result), settings, name="loss",
-         alt=f"Loss per step, log scale: LoRA at r = {result.r} ends at {float(result.lora.losses[-1]):.3g}, full fine-tuning at {float(result.full.losses[-1]):.3g}.")
+         alt=alt_text.loss_alt(result))
 st.markdown(training_summary(result))
 
 st.subheader("The spectrum")
 ui.chart(training_figures.spectrum_figure(result), settings, name="spectrum",
-         alt=f"Singular values, log scale, of the needed change and of the learned rank-{result.r} update.")
+         alt=alt_text.training_spectrum_alt(result))
 st.caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
 
 st.subheader("Every rank")
 ui.chart(training_figures.sweep_figure(result), settings, name="rank-sweep",
-         alt=f"Final loss at every rank 1 to {len(result.sweep)} beside the Eckart–Young bound and full fine-tuning.")
+         alt=alt_text.sweep_alt(result))
 st.caption(
     "Where the dots meet the dotted line, training found the best update of that rank. On an exactly rank-s change "
     "the loss drops to zero at r = s; on full-rank noise every extra rank helps a little and none is enough."

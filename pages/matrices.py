@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lora_viz import ui
+from lora_viz import alt_text, ui
 from lora_viz.geometry import scale_layout
 from lora_viz.notation import labels
 from lora_viz.summary import count_lines, delta_at_start, memory_notes, memory_rows, scale_caption, seed_numbers
@@ -18,9 +18,9 @@ drawing, numbers = st.columns([3, 2], gap="large")
 with drawing:
     ui.figure("scale_figure", settings, alt=caption)
     if scale_layout(settings.d, settings.k, settings.r).needs_magnifier:
-        ui.figure("magnifier_figure", settings, alt="The top-left corner of W, A and B magnified; every square is one weight.")
+        ui.figure("magnifier_figure", settings, alt=alt_text.magnifier_alt(settings))
     if settings.trained:
-        ui.figure("delta_figure", settings, alt="ΔW, the update the adapter adds to W, as block means at W's size.")
+        ui.figure("delta_figure", settings, alt=alt_text.delta_alt(settings))
     else:
         st.info(delta_at_start(settings))
 with numbers:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lora_viz import ui
+from lora_viz import alt_text, ui
 from lora_viz.merge import (
     comparison_rows,
     example_note,
@@ -31,7 +31,7 @@ ui.step_control(settings, phase_names(settings))
 ui.figure(
     "merge_animation",
     settings,
-    alt=f"Animation: ΔW = (α/r)·{names.product} built from rank-1 terms, then added to W to give W′. Hover a cell for its products.",
+    alt=alt_text.merge_animation_alt(settings),
 )
 st.caption("Press ▶ Play or drag the step slider under the figure; playback runs in your browser. Hover a cell of ΔW or W′ to see the products that make it.")
 
@@ -53,7 +53,7 @@ with right:
     st.caption(f"W·x + {names.up}·({names.down}·x): 2·d·k + 2·r·(d + k), plus d additions of the two paths")
 
 st.header("Rank made visible")
-ui.figure("spectra_figure", settings, alt="Singular values of ΔW and of W′ − W on a log scale.")
+ui.figure("spectra_figure", settings, alt=alt_text.spectra_alt(settings))
 example = merge_example(settings)
 st.caption(
     f"ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
@@ -84,4 +84,4 @@ st.markdown(
     f"Putting the factors side by side instead — [{names.up}₁ {names.up}₂] times [{names.down}₁; {names.down}₂], rank 2r — "
     f"gives exactly the sum (largest difference {abs(pair.concatenated - pair.correct).max():.1g})."
 )
-ui.figure("two_adapters_figure", settings, alt="Heatmaps of the correct sum of two adapters, the factor-sum mistake, and the cross terms.")
+ui.figure("two_adapters_figure", settings, alt=alt_text.two_adapters_alt(settings))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lora_viz import ui
+from lora_viz import alt_text, ui
 from lora_viz.model_summary import METHOD_LABELS, OPTIMIZER_LABELS, dtype_note, model_view, module_table, peft_printout, serving_lines
 from lora_viz.summary import bytes_text
 
@@ -28,7 +28,7 @@ ui.metrics(
 st.code(peft_printout(view.counts), language=None)
 
 st.subheader("One block's matrices, to scale")
-ui.figure("block_figure", settings, alt=f"The linear layers of one {view.spec.label} block drawn to one scale; targeted ones in red with their adapter strips.")
+ui.figure("block_figure", settings, alt=alt_text.block_alt(settings))
 st.caption(
     "Each rectangle is a weight matrix, out rows × in columns, all at the same scale: grouped-query attention narrows "
     "k and v, the MLP matrices are not square. Targeted layers are red, with their thin adapter strips (r wide) drawn "
@@ -39,7 +39,7 @@ st.subheader("Training memory")
 chosen = view.training[settings.method]
 left, right = st.columns([3, 2], gap="large")
 with left:
-    ui.figure("memory_figure", settings, alt="Stacked bars of training memory for full fine-tuning, LoRA and QLoRA.")
+    ui.figure("memory_figure", settings, alt=alt_text.memory_alt(settings))
 with right:
     st.markdown(f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, sequence {settings.seq:,}")
     st.table(
