@@ -19,21 +19,23 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from lora_viz.ranks import rank_options  # noqa: E402
+from lora_viz.site import PAGES as SITE_PAGES  # noqa: E402
 from lora_viz.settings import Settings, to_query  # noqa: E402
 
 BARE = f'''
 import sys
 sys.path.insert(0, {str(ROOT)!r})
+import streamlit as st
 from lora_viz import ui
 ui.page_settings("Bare")
+st.title("Bare page")
 '''
 SIZES = {
     "small (64×64)": Settings(d=64, k=64, r=8),
     "default (4096×4096)": Settings(),
-    "largest (131072², trained)": Settings(d=131_072, k=131_072, r=8, trained=True),
-    "largest, top ranks": Settings(d=131_072, k=131_072, r=65_536, trained=True),
+    "largest (131072², r = 131072, trained)": Settings(d=131_072, k=131_072, r=131_072, trained=True),
 }
-PAGES = {"Home": "app.py", "Matrices to scale": "pages/matrices.py", "Merge": "pages/merge.py"}
+PAGES = {page.label: page.script for page in SITE_PAGES}
 MOVES = 20
 
 
@@ -68,7 +70,9 @@ def measure(bare_root: Path, script: str, s: Settings) -> tuple[float, float]:
     """Median seconds per move on the page and on the bare page, moves interleaved page/bare."""
     options = rank_options(min(s.d, s.k), s.r)
     start = options.index(s.r)
-    ranks = [options[(start + 1 + i) % len(options)] for i in range(MOVES)]
+    # Ranks not seen before, moving down from the top rank when the settings start there.
+    step = -1 if start == len(options) - 1 else 1
+    ranks = [options[(start + step * (1 + i)) % len(options)] for i in range(MOVES)]
     page, bare = _open(ROOT, script, s), _open(bare_root, script, s)
     page_times, bare_times = [], []
     for r in ranks:

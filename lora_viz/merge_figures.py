@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import COLORSCALE, FROZEN_COLOR, TRAINED_COLOR, _equal_scale_layout, _label, _outline, _symmetric_limit
+from .figures import plot, COLORSCALE, FROZEN_COLOR, TRAINED_COLOR, _equal_scale_layout, _label, _outline, _symmetric_limit
 from .geometry import Box
 from .merge import hover_templates, merge_example, merge_frames, product_hover, spectra, two_adapters
 from .notation import labels
@@ -24,9 +24,10 @@ def _wrap(caption: str, width: int = 58) -> str:
     return "<br>".join(textwrap.wrap(caption, width))
 
 
-def _cells(values: np.ndarray, x0: float, y0: float, name: str, text: list[list[str]] | None = None, template: str = "") -> go.Heatmap:
+def _cells(values: np.ndarray, x0: float, y0: float, name: str, text: list[list[str]] | None = None, template: str = "") -> dict:
     rows, cols = values.shape
-    return go.Heatmap(
+    return dict(
+        type="heatmap",
         z=values.astype(np.float32),
         x=np.arange(cols + 1, dtype=float) + x0,
         y=np.arange(rows + 1, dtype=float) + y0,
@@ -72,12 +73,12 @@ def merge_animation(s: Settings) -> go.Figure:
 
     middle = (delta_box.y0 + delta_box.y1) / 2
     big = dict(font=dict(size=22))
-    fig = go.Figure(
+    fig = plot(
         data=traces,
         frames=[
-            go.Frame(
+            dict(
                 name=frame.name,
-                data=[go.Heatmap(z=frame.delta.astype(np.float32)), go.Heatmap(z=frame.merged.astype(np.float32))],
+                data=[dict(type="heatmap", z=frame.delta.astype(np.float32)), dict(type="heatmap", z=frame.merged.astype(np.float32))],
                 traces=[2, 3],  # only the two panels that change travel with each frame
                 layout=dict(title=dict(text=_wrap(frame.caption)), shapes=shapes(frame.term)),
             )
@@ -151,9 +152,9 @@ def spectra_figure(s: Settings) -> go.Figure:
     dtype = s.dtype if s.dtype in ("fp32", "fp16", "bf16") else "fp32"
     sv = spectra(e, dtype)
     index = np.arange(1, sv.delta.size + 1)
-    fig = go.Figure([
-        go.Scatter(x=index, y=np.maximum(sv.delta, MACHINE_ZERO_FLOOR), mode="markers+lines", name="ΔW = (α/r)·" + labels(s.notation).product + " (fp64)", marker=dict(color=TRAINED_COLOR, size=8)),
-        go.Scatter(x=index, y=np.maximum(sv.merged_minus_w, MACHINE_ZERO_FLOOR), mode="markers+lines", name=f"W′ − W, W′ stored in {dtype}", marker=dict(color=FROZEN_COLOR, size=7, symbol="diamond")),
+    fig = plot([
+        dict(type="scatter", x=index, y=np.maximum(sv.delta, MACHINE_ZERO_FLOOR), mode="markers+lines", name="ΔW = (α/r)·" + labels(s.notation).product + " (fp64)", marker=dict(color=TRAINED_COLOR, size=8)),
+        dict(type="scatter", x=index, y=np.maximum(sv.merged_minus_w, MACHINE_ZERO_FLOOR), mode="markers+lines", name=f"W′ − W, W′ stored in {dtype}", marker=dict(color=FROZEN_COLOR, size=7, symbol="diamond")),
     ])
     fig.add_vline(x=e.size.r + 0.5, line=dict(dash="dot", color="#888"), annotation_text=f"r = {e.size.r}")
     fig.update_layout(
@@ -178,7 +179,7 @@ def two_adapters_figure(s: Settings) -> go.Figure:
         x0 = index * (cols + GAP)
         traces.append(_cells(values, x0, 0, title.split(" (")[0]))
         annotations.append(_label(x0 + cols / 2, 0, title))
-    fig = go.Figure(traces)
+    fig = plot(traces)
     fig.update_layout(annotations=annotations)
     _equal_scale_layout(fig, (-0.5, 3 * cols + 2 * GAP + 0.5), (-2.5, rows + 0.5), 300, _symmetric_limit(t.correct, t.wrong, t.cross), top=10)
     return fig

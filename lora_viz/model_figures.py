@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .figures import FROZEN_COLOR, TRAINED_COLOR, _equal_scale_layout, _label
+from .figures import plot, FROZEN_COLOR, TRAINED_COLOR, _equal_scale_layout, _label
 from .memory import format_bytes
 from .model_summary import METHOD_LABELS, model_view
 from .models import linear_layers
@@ -39,7 +39,7 @@ def block_figure(s: Settings) -> go.Figure:
         annotations.append(_label(x + w / 2, 0, f"{layer.name}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
         x += w + gap
     height_units = max(layer.out_features for layer in layers)
-    fig = go.Figure(go.Scatter(x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip"))
+    fig = plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")])
     fig.update_layout(shapes=shapes, annotations=annotations)
     height = int(min(420, max(220, 760 * height_units / x))) + 80
     _equal_scale_layout(fig, (-gap / 2, x), (-0.35 * height_units, height_units * 1.05), height, 1.0, top=10)
@@ -57,9 +57,9 @@ def memory_figure(s: Settings) -> go.Figure:
         "optimizer states": [view.training[m].optimizer_states for m in METHODS],
         "activations (estimate)": [view.training[m].activations for m in METHODS],
     }
-    fig = go.Figure()
-    for name, values in parts.items():
-        fig.add_bar(
+    fig = plot([
+        dict(
+            type="bar",
             x=labels,
             y=[v / 2**30 for v in values],
             name=name,
@@ -67,6 +67,8 @@ def memory_figure(s: Settings) -> go.Figure:
             customdata=[[format_bytes(v), f"{v:,}"] for v in values],
             hovertemplate=f"{name}: %{{customdata[0]}} (%{{customdata[1]}} B)<extra></extra>",
         )
+        for name, values in parts.items()
+    ])
     chosen = METHODS.index(s.method)
     totals = [view.training[m].total / 2**30 for m in METHODS]
     fig.add_annotation(x=labels[chosen], y=totals[chosen], text="▼ chosen", showarrow=False, yanchor="bottom")

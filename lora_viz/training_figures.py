@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import FROZEN_COLOR, TRAINED_COLOR
+from .figures import plot, FROZEN_COLOR, TRAINED_COLOR
 from .training import TrainingResult
 
 LOSS_FLOOR = 1e-8  # log axes cannot show 0: smaller losses are drawn here
@@ -26,9 +26,9 @@ def _log_layout(fig: go.Figure, x_title: str, y_title: str, height: int = 340) -
 def loss_figure(result: TrainingResult) -> go.Figure:
     """Loss per step for LoRA at rank r and full fine-tuning, with the best loss any rank-r update can reach."""
     steps = np.arange(result.lora.losses.size)
-    fig = go.Figure([
-        go.Scatter(x=steps, y=np.maximum(result.lora.losses, LOSS_FLOOR), name=f"LoRA, r = {result.r}", line=dict(color=TRAINED_COLOR, width=2.5)),
-        go.Scatter(x=steps, y=np.maximum(result.full.losses, LOSS_FLOOR), name="full fine-tuning", line=dict(color=FROZEN_COLOR, width=2, dash="dash")),
+    fig = plot([
+        dict(type="scatter", x=steps, y=np.maximum(result.lora.losses, LOSS_FLOOR), name=f"LoRA, r = {result.r}", line=dict(color=TRAINED_COLOR, width=2.5)),
+        dict(type="scatter", x=steps, y=np.maximum(result.full.losses, LOSS_FLOOR), name="full fine-tuning", line=dict(color=FROZEN_COLOR, width=2, dash="dash")),
     ])
     best = max(result.task.best_loss(result.r), LOSS_FLOOR)
     fig.add_hline(y=best, line=dict(color=BOUND_COLOR, dash="dot"), annotation_text=f"best possible at rank {result.r}: {best:.3g}")
@@ -40,9 +40,9 @@ def spectrum_figure(result: TrainingResult) -> go.Figure:
     target = result.task.singular_values()
     learned = np.linalg.svd(result.lora.delta, compute_uv=False)
     index = np.arange(1, target.size + 1)
-    fig = go.Figure([
-        go.Bar(x=index, y=np.maximum(target, LOSS_FLOOR), name="needed change ΔW* (with the noise the data shows)", marker_color=FROZEN_COLOR, opacity=0.55),
-        go.Scatter(x=index, y=np.maximum(learned, LOSS_FLOOR), name=f"learned (α/r)·up·down, r = {result.r}", mode="markers", marker=dict(color=TRAINED_COLOR, size=8)),
+    fig = plot([
+        dict(type="bar", x=index, y=np.maximum(target, LOSS_FLOOR), name="needed change ΔW* (with the noise the data shows)", marker_color=FROZEN_COLOR, opacity=0.55),
+        dict(type="scatter", x=index, y=np.maximum(learned, LOSS_FLOOR), name=f"learned (α/r)·up·down, r = {result.r}", mode="markers", marker=dict(color=TRAINED_COLOR, size=8)),
     ])
     fig.add_vline(x=result.r + 0.5, line=dict(dash="dot", color="#888"), annotation_text=f"r = {result.r}")
     return _log_layout(fig, "singular value index", "singular value")
@@ -51,10 +51,10 @@ def spectrum_figure(result: TrainingResult) -> go.Figure:
 def sweep_figure(result: TrainingResult) -> go.Figure:
     """Final loss at every rank with the Eckart–Young bound and full fine-tuning; trainable parameters on the right."""
     ranks = [p.r for p in result.sweep]
-    fig = go.Figure([
-        go.Bar(x=ranks, y=[p.trainable for p in result.sweep], name="trainable parameters r·(d + k)", marker_color="#cccccc", yaxis="y2", opacity=0.5),
-        go.Scatter(x=ranks, y=[max(p.final_loss, LOSS_FLOOR) for p in result.sweep], name="LoRA after training", mode="markers+lines", marker=dict(color=TRAINED_COLOR, size=7)),
-        go.Scatter(x=ranks, y=[max(p.best_loss, LOSS_FLOOR) for p in result.sweep], name="best possible (Eckart–Young)", line=dict(color=BOUND_COLOR, dash="dot")),
+    fig = plot([
+        dict(type="bar", x=ranks, y=[p.trainable for p in result.sweep], name="trainable parameters r·(d + k)", marker_color="#cccccc", yaxis="y2", opacity=0.5),
+        dict(type="scatter", x=ranks, y=[max(p.final_loss, LOSS_FLOOR) for p in result.sweep], name="LoRA after training", mode="markers+lines", marker=dict(color=TRAINED_COLOR, size=7)),
+        dict(type="scatter", x=ranks, y=[max(p.best_loss, LOSS_FLOOR) for p in result.sweep], name="best possible (Eckart–Young)", line=dict(color=BOUND_COLOR, dash="dot")),
     ])
     fig.add_hline(y=max(float(result.full.losses[-1]), LOSS_FLOOR), line=dict(color=FROZEN_COLOR, dash="dash"), annotation_text="full fine-tuning")
     _log_layout(fig, "rank r", "final loss", height=380)

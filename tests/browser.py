@@ -32,16 +32,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(timeout: float = 60.0) -> Iterator[str]:
-    """Yield the base URL of a headless `streamlit run app.py`; stop it afterwards."""
+def running_app(timeout: float = 60.0, base_path: str = "", root: Path = ROOT) -> Iterator[str]:
+    """Yield the base URL of a headless `streamlit run app.py` (optionally under a base URL path); stop it afterwards."""
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
-    base = f"http://127.0.0.1:{port}"
+    if base_path:
+        command += ["--server.baseUrlPath", base_path]
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
+    base = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
     try:
         deadline = time.monotonic() + timeout
         while True:

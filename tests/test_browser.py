@@ -134,3 +134,26 @@ def test_low_rank_training_shows_progress_and_result(app_url, page):
     expect(page.get_by_text("the best any rank-3 update can do is")).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "low-rank-trained.png"))
+
+
+def test_two_replicas_under_a_base_path_serve_the_same_link():
+    """The README's scale-out recipe: replicas share nothing, since every view lives in its link."""
+    _require_browser()
+    from contextlib import ExitStack
+
+    from playwright.sync_api import sync_playwright
+
+    link = "matrices?d=11008&k=4096&r=16&dtype=fp16"
+    with ExitStack() as stack, sync_playwright() as p:
+        replicas = [stack.enter_context(running_app(base_path="lora")) for _ in range(2)]
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        seen = []
+        for base in replicas:
+            assert base.endswith("/lora")
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.goto(f"{base}/{link}")
+            wait_for_idle(tab)
+            expect(tab.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text(f"{16 * (11008 + 4096):,}")
+            seen.append((tab.locator('[data-testid="stMetricValue"]').all_inner_texts(), query_of(tab)))
+        browser.close()
+    assert seen[0] == seen[1]

@@ -68,3 +68,23 @@ def test_delta_grid_coarsens_for_huge_ranks_and_says_so():
     rows, cols = decode(fig.data[0].z).shape
     assert max(rows, cols) * 131_072 <= 2_000_000 and rows >= 8  # corner lookups stay within budget
     assert "exact means of" in fig.layout.title.text
+
+
+def _every_figure(s: Settings):
+    from lora_viz import merge_figures, model_figures, training_figures
+    from lora_viz.training import train_everything, training_spec
+
+    result = train_everything(training_spec(Settings(d=8, k=8, steps=20)))
+    yield from (scale_figure(s), magnifier_figure(s), delta_figure(s))
+    yield from (merge_figures.merge_animation(s), merge_figures.spectra_figure(s), merge_figures.two_adapters_figure(s))
+    yield from (model_figures.block_figure(s), model_figures.memory_figure(s))
+    yield from (training_figures.loss_figure(result), training_figures.spectrum_figure(result), training_figures.sweep_figure(result))
+
+
+@pytest.mark.parametrize("s", [Settings(trained=True), Settings(d=7, k=131_072, r=3, notation="paper", model="gpt2", step=5)])
+def test_every_figure_passes_plotlys_full_validation(s):
+    """Figures are built without Plotly's per-property checks (for speed); here every one gets them."""
+    import plotly.graph_objects as go
+
+    for fig in _every_figure(s):
+        go.Figure(fig.to_dict())  # raises ValueError on any invalid property

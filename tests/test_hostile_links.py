@@ -1,0 +1,59 @@
+"""Hostile links: every page opened through AppTest with generated query strings.
+
+Each case: no exception, a visible notice naming every rejected value, and no user text rendered as HTML.
+The quick run tries a few dozen links per page; `LORA_VIZ_FULL=1` (set by .ci/run) tries 500 per page.
+"""
+
+import os
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as hs
+
+from lora_viz.settings import HIDE_SUFFIX, URL_KEYS, quote_input
+from tests.test_pages import SCRIPTS, open_page
+
+CASES = 500 if os.environ.get("LORA_VIZ_FULL") == "1" else 10
+NUMERIC = ("d", "k", "r", "alpha", "seed", "step", "batch", "seq", "adapters", "spectrum_rank", "decay", "noise", "steps", "lr", "lesson")
+
+hostile_values = hs.one_of(
+    hs.integers(min_value=-(10**25), max_value=10**25).map(str),
+    hs.floats(allow_nan=True, allow_infinity=True).map(repr),
+    hs.sampled_from(["", " ", "nan", "NaN", "inf", "-inf", "1e309", "0", "-1", "9" * 40, "<script>alert(1)</script>",
+                     "<b>bold</b>", "**x**", "[a](javascript:alert(1))", "llama-9b", "q_proj,evil", "all-linear", "ℵ", "🙂",
+                     "gpt2", "fp64", "paper", "1", "yes"]),
+    hs.text(max_size=12),
+)
+hostile_queries = hs.dictionaries(
+    hs.one_of(hs.sampled_from(URL_KEYS), hs.sampled_from([k + HIDE_SUFFIX for k in ("d", "r", "share")]), hs.text(max_size=6)),
+    hs.one_of(hostile_values, hs.lists(hostile_values, min_size=1, max_size=3)),
+    max_size=8,
+)
+
+
+def _finite_number(text: str) -> bool:
+    try:
+        return float(text) == float(text) and abs(float(text)) != float("inf")
+    except ValueError:
+        return text.strip().lstrip("+-").isdigit() and text.strip().isascii()
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_hostile_links_never_break_a_page(script):
+    @hyp_settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(hostile_queries)
+    def check(query):
+        at = open_page(script, query)
+        assert not at.exception, at.exception
+        notices = "\n".join(w.body for w in at.warning)
+        for key, value in query.items():
+            raw = value if isinstance(value, str) else value[-1]
+            if key not in URL_KEYS and not (key.endswith(HIDE_SUFFIX) and key[: -len(HIDE_SUFFIX)] in ("d", "r", "share")):
+                assert quote_input(key) in notices, (key, notices)
+            elif key in NUMERIC and not _finite_number(raw):
+                assert re.search(rf"(^|\n)- {re.escape(key)}[: ]", notices), (key, raw, notices)
+        for element in [*at.markdown, *at.warning, *at.caption]:
+            text = getattr(element, "body", None) or element.value
+            assert "<script" not in text.replace("\\<script", "")  # markup is escaped, never passed through
+
+    check()
