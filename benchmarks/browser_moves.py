@@ -42,7 +42,7 @@ def measure(browser, base: str, path: str, query: str) -> tuple[float, int]:
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
     page.goto(f"{base}/{path}?{query}&steps=60")
     wait_for_idle(page)
-    slider = page.get_by_role("slider").first
+    slider = page.locator('[data-testid="stSidebar"]').get_by_role("slider").first  # the rank
     # Move to ranks not seen before: down from the top rank, else up.
     key = "ArrowLeft" if "r=131072" in query else "ArrowRight"
     times, sizes = [], []
