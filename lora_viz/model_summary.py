@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .memory import FLOAT_DTYPES
+from .memory import FLOAT_DTYPES, format_bytes
 from .models import ModelSpec
 from .settings import Settings, model_spec
 from .whole_model import METHODS, ModelCounts, ServingBytes, TrainingBytes, model_counts, serving_bytes, training_bytes
@@ -70,8 +70,6 @@ def dtype_note(s: Settings, view: ModelView) -> str:
 
 def serving_lines(s: Settings, view: ModelView) -> list[str]:
     """Serving in words: merged, separate, the adapter file, and N adapters on one base."""
-    from .memory import format_bytes
-
     v = view.serving
     return [
         f"Merged: {format_bytes(v.merged)} — the base's size, no extra compute.",

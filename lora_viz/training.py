@@ -205,15 +205,15 @@ def train_everything(spec: TrainingSpec, progress: Progress = None) -> TrainingR
     d, k = task.w.shape
     r = min(spec.r, d, k)
     ranks = range(1, min(d, k) + 1)
-    report = (lambda share: progress(share)) if progress else None
-    lora = train_lora(task, r, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed, report and (lambda s: report(0.3 * s)))
+    report = progress or (lambda share: None)
+    # The chosen rank is the first 30% of the progress bar, the sweep over every rank the rest.
+    lora = train_lora(task, r, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed, lambda share: report(0.3 * share))
     full = train_full(task, spec.steps, spec.lr, spec.trainer)
     sweep = []
     for i, rank in enumerate(ranks):
         run = lora if rank == r else train_lora(task, rank, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed)
         sweep.append(SweepPoint(rank, float(run.losses[-1]), task.best_loss(rank), rank * (d + k)))
-        if report:
-            report(0.3 + 0.7 * (i + 1) / len(ranks))
+        report(0.3 + 0.7 * (i + 1) / len(ranks))
     return TrainingResult(task, lora, full, tuple(sweep), r)
 
 

@@ -34,8 +34,8 @@ def _cached(name: str, s: Settings) -> Any:
 
 def cached(name: str, s: Settings) -> Any:
     """A core result by name, cached by a small key (64 entries at most, so memory stays bounded)."""
-    build, key = _CACHED[name]
-    return _cached(name, key(s))
+    reduce_to_key = _CACHED[name][1]
+    return _cached(name, reduce_to_key(s))
 
 
 def chart(fig: go.Figure, s: Settings, alt: str, name: str) -> None:
