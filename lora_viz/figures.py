@@ -44,7 +44,7 @@ def _heatmap(values: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray, name:
     )
 
 
-def _outline(box: Box, color: str, dash: str = "solid") -> dict:
+def outline(box: Box, color: str, dash: str = "solid") -> dict:
     return dict(type="rect", x0=box.x0, x1=box.x1, y0=box.y0, y1=box.y1, line=dict(color=color, width=1.5, dash=dash))
 
 
@@ -56,11 +56,11 @@ def _arrow(x: float, y_from: float, y_to: float, x_from: float | None = None) ->
     )
 
 
-def _label(x: float, y: float, text: str, anchor: str = "center", yanchor: str = "bottom") -> dict:
+def label(x: float, y: float, text: str, anchor: str = "center", yanchor: str = "bottom") -> dict:
     return dict(x=x, y=y, xref="x", yref="y", text=text, showarrow=False, xanchor=anchor, yanchor=yanchor, font=dict(size=13))
 
 
-def _equal_scale_layout(
+def equal_scale_layout(
     fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], height: int, limit: float, top: int = 30
 ) -> None:
     """Same pixels per unit on both axes (scaleanchor), rows growing downwards, one shared colour scale."""
@@ -75,7 +75,7 @@ def _equal_scale_layout(
     )
 
 
-def _symmetric_limit(*arrays: np.ndarray) -> float:
+def symmetric_limit(*arrays: np.ndarray) -> float:
     biggest = max(float(np.abs(a).max()) if a.size else 0.0 for a in arrays)
     return biggest if biggest > 0 else 1.0
 
@@ -102,22 +102,22 @@ def scale_figure(s: Settings) -> go.Figure:
     w_mid, up_mid, down_mid = g.w.x0 + 0.8 * (g.w.x1 - g.w.x0), (g.up.x0 + g.up.x1) / 2, (g.down.x0 + g.down.x1) / 2
     out_x = (w_mid + up_mid) / 2
     annotations = [
-        _label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}  frozen", anchor="left", yanchor="top"),
-        _label(g.up.x1, g.up.y1 / 2, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left", yanchor="middle"),
-        _label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right"),
+        label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}  frozen", anchor="left", yanchor="top"),
+        label(g.up.x1, g.up.y1 / 2, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left", yanchor="middle"),
+        label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right"),
         _arrow(w_mid, below, g.w.y1),
         _arrow(down_mid, below, g.down.y1),
         _arrow(up_mid, g.down.y0, g.up.y1),
         _arrow(out_x, g.w.y0, above, x_from=w_mid),
         _arrow(out_x, g.up.y0, above, x_from=up_mid),
-        _label(out_x, above, f"{names.output}  ({s.d:,} outputs)"),
-        _label((g.w.x0 + g.down.x1) / 2, below, f"input x  ({s.k:,} values)", yanchor="top"),
+        label(out_x, above, f"{names.output}  ({s.d:,} outputs)"),
+        label((g.w.x0 + g.down.x1) / 2, below, f"input x  ({s.k:,} values)", yanchor="top"),
     ]
     fig.update_layout(
-        shapes=[_outline(g.w, FROZEN_COLOR), _outline(g.up, TRAINED_COLOR), _outline(g.down, TRAINED_COLOR)],
+        shapes=[outline(g.w, FROZEN_COLOR), outline(g.up, TRAINED_COLOR), outline(g.down, TRAINED_COLOR)],
         annotations=annotations,
     )
-    _equal_scale_layout(fig, (-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, _symmetric_limit(w, up, down), top=10)
+    equal_scale_layout(fig, (-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, symmetric_limit(w, up, down), top=10)
     return fig
 
 
@@ -140,17 +140,17 @@ def magnifier_figure(s: Settings) -> go.Figure:
     fig.update_layout(
         title=dict(text="Magnified corner: every square is one weight", font=dict(size=13), x=0.01),
         annotations=[
-            _label(0, 0, f"W<br>{rows}×{cols} of {s.d:,}×{s.k:,}", anchor="left"),
-            _label(up_x0, 0, f"{names.up}<br>{rows}×{rank} of {s.d:,}×{s.r:,}", anchor="left"),
-            _label(up_x0 + cols, down_y0 + rank, f"{names.down}: {rank}×{cols} of {s.r:,}×{s.k:,}", anchor="right", yanchor="top"),
+            label(0, 0, f"W<br>{rows}×{cols} of {s.d:,}×{s.k:,}", anchor="left"),
+            label(up_x0, 0, f"{names.up}<br>{rows}×{rank} of {s.d:,}×{s.r:,}", anchor="left"),
+            label(up_x0 + cols, down_y0 + rank, f"{names.down}: {rank}×{cols} of {s.r:,}×{s.k:,}", anchor="right", yanchor="top"),
         ],
         shapes=[
-            _outline(Box(0, cols, 0, rows), FROZEN_COLOR),
-            _outline(Box(up_x0, up_x0 + rank, 0, rows), TRAINED_COLOR),
-            _outline(Box(up_x0, up_x0 + cols, down_y0, down_y0 + rank), TRAINED_COLOR),
+            outline(Box(0, cols, 0, rows), FROZEN_COLOR),
+            outline(Box(up_x0, up_x0 + rank, 0, rows), TRAINED_COLOR),
+            outline(Box(up_x0, up_x0 + cols, down_y0, down_y0 + rank), TRAINED_COLOR),
         ],
     )
-    _equal_scale_layout(fig, (-0.5, up_x0 + cols + 0.5), (-3.0, down_y0 + rank + 1.5), 360, _symmetric_limit(w, up, down))
+    equal_scale_layout(fig, (-0.5, up_x0 + cols + 0.5), (-3.0, down_y0 + rank + 1.5), 360, symmetric_limit(w, up, down))
     return fig
 
 
@@ -170,7 +170,7 @@ def delta_figure(s: Settings) -> go.Figure:
     title = f"ΔW = (α/r)·{names.product}: {s.d:,}×{s.k:,} like W<br>({cells})"
     if m.up_is_zero:
         title = f"ΔW = (α/r)·{names.product} = 0 at initialisation<br>({names.up} starts at zero)"
-    fig.update_layout(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[_outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
+    fig.update_layout(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
     height = int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
-    _equal_scale_layout(fig, (0, s.k), (0, s.d), height, _symmetric_limit(delta), top=55)
+    equal_scale_layout(fig, (0, s.k), (0, s.d), height, symmetric_limit(delta), top=55)
     return fig

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import plot, COLORSCALE, FROZEN_COLOR, TRAINED_COLOR, _equal_scale_layout, _label, _outline, _symmetric_limit
+from .figures import plot, COLORSCALE, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label, outline, symmetric_limit
 from .geometry import Box
 from .merge import hover_templates, merge_example, merge_frames, product_hover, spectra, two_adapters
 from .notation import labels
@@ -58,10 +58,10 @@ def merge_animation(s: Settings) -> go.Figure:
         _cells(start.merged, merged_box.x0, merged_box.y0, "W′", merged_text, merged_template),
     ]
     outlines = [
-        _outline(up_box, TRAINED_COLOR),
-        _outline(down_box, TRAINED_COLOR),
-        _outline(delta_box, TRAINED_COLOR, "dot"),
-        _outline(merged_box, FROZEN_COLOR),
+        outline(up_box, TRAINED_COLOR),
+        outline(down_box, TRAINED_COLOR),
+        outline(delta_box, TRAINED_COLOR, "dot"),
+        outline(merged_box, FROZEN_COLOR),
     ]
 
     def shapes(term: int | None) -> list[dict]:
@@ -69,7 +69,7 @@ def merge_animation(s: Settings) -> go.Figure:
             return outlines
         column = Box(up_box.x0 + term, up_box.x0 + term + 1, up_box.y0, up_box.y1)
         row = Box(down_box.x0, down_box.x1, down_box.y0 + term, down_box.y0 + term + 1)
-        return outlines + [dict(_outline(column, HIGHLIGHT), line=dict(color=HIGHLIGHT, width=3)), dict(_outline(row, HIGHLIGHT), line=dict(color=HIGHLIGHT, width=3))]
+        return outlines + [dict(outline(column, HIGHLIGHT), line=dict(color=HIGHLIGHT, width=3)), dict(outline(row, HIGHLIGHT), line=dict(color=HIGHLIGHT, width=3))]
 
     middle = (delta_box.y0 + delta_box.y1) / 2
     big = dict(font=dict(size=22))
@@ -90,11 +90,11 @@ def merge_animation(s: Settings) -> go.Figure:
         title=dict(text=_wrap(start.caption), font=dict(size=13), x=0.01, xanchor="left", yref="paper", y=1.0, yanchor="bottom", pad=dict(b=12)),
         shapes=shapes(start.term),
         annotations=[
-            _label(up_box.x0, up_box.y0 - 0.3, f"{names.up}<br>{d}×{r}", anchor="left"),
-            _label(down_box.x0, down_box.y0 - 0.2, f"{names.down} {r}×{k}", anchor="left"),
-            _label((delta_box.x0 + delta_box.x1) / 2, delta_box.y1 + 0.3, f"ΔW<br>= (α/r)·{names.product}", yanchor="top"),
-            _label((merged_box.x0 + merged_box.x1) / 2, merged_box.y1 + 0.3, "W′ = W + ΔW<br>(starts as W)", yanchor="top"),
-            dict(_label(delta_box.x1 + GAP, middle, "→", yanchor="middle"), **big),
+            label(up_box.x0, up_box.y0 - 0.3, f"{names.up}<br>{d}×{r}", anchor="left"),
+            label(down_box.x0, down_box.y0 - 0.2, f"{names.down} {r}×{k}", anchor="left"),
+            label((delta_box.x0 + delta_box.x1) / 2, delta_box.y1 + 0.3, f"ΔW<br>= (α/r)·{names.product}", yanchor="top"),
+            label((merged_box.x0 + merged_box.x1) / 2, merged_box.y1 + 0.3, "W′ = W + ΔW<br>(starts as W)", yanchor="top"),
+            dict(label(delta_box.x1 + GAP, middle, "→", yanchor="middle"), **big),
         ],
         updatemenus=[
             dict(
@@ -137,7 +137,7 @@ def merge_animation(s: Settings) -> go.Figure:
     x_range, y_range = (-0.5, merged_box.x1 + 0.5), (-2.0, delta_box.y1 + 2.0)
     # Tall enough for a ~700 px wide plot; Plotly keeps cells square at any width.
     height = int(min(480, 700 * (y_range[1] - y_range[0]) / (x_range[1] - x_range[0]))) + 170
-    _equal_scale_layout(fig, x_range, y_range, height, limit)
+    equal_scale_layout(fig, x_range, y_range, height, limit)
     # A short, thin colour bar leaves the width to the cells on a phone.
     fig.update_layout(
         margin=dict(l=10, r=10, t=80, b=90),
@@ -178,8 +178,8 @@ def two_adapters_figure(s: Settings) -> go.Figure:
     for index, (title, values) in enumerate(panels):
         x0 = index * (cols + GAP)
         traces.append(_cells(values, x0, 0, title.split(" (")[0]))
-        annotations.append(_label(x0 + cols / 2, 0, title))
+        annotations.append(label(x0 + cols / 2, 0, title))
     fig = plot(traces)
     fig.update_layout(annotations=annotations)
-    _equal_scale_layout(fig, (-0.5, 3 * cols + 2 * GAP + 0.5), (-2.5, rows + 0.5), 300, _symmetric_limit(t.correct, t.wrong, t.cross), top=10)
+    equal_scale_layout(fig, (-0.5, 3 * cols + 2 * GAP + 0.5), (-2.5, rows + 0.5), 300, symmetric_limit(t.correct, t.wrong, t.cross), top=10)
     return fig

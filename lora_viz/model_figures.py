@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .figures import plot, FROZEN_COLOR, TRAINED_COLOR, _equal_scale_layout, _label
+from .figures import plot, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label
 from .memory import format_bytes
 from .model_summary import METHOD_LABELS, model_view
 from .models import linear_layers
@@ -36,13 +36,13 @@ def block_figure(s: Settings) -> go.Figure:
         if targeted:  # the adapter's strips, to the same scale: up (out × r) beside W, down (r × in) below it
             shapes.append(dict(type="rect", x0=x + w, x1=x + w + s.r, y0=0, y1=h, line=dict(color=TRAINED_COLOR, width=1), fillcolor=TRAINED_COLOR))
             shapes.append(dict(type="rect", x0=x, x1=x + w, y0=h, y1=h + s.r, line=dict(color=TRAINED_COLOR, width=1), fillcolor=TRAINED_COLOR))
-        annotations.append(_label(x + w / 2, 0, f"{layer.name}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
+        annotations.append(label(x + w / 2, 0, f"{layer.name}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
         x += w + gap
     height_units = max(layer.out_features for layer in layers)
     fig = plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")])
     fig.update_layout(shapes=shapes, annotations=annotations)
     height = int(min(420, max(220, 760 * height_units / x))) + 80
-    _equal_scale_layout(fig, (-gap / 2, x), (-0.35 * height_units, height_units * 1.05), height, 1.0, top=10)
+    equal_scale_layout(fig, (-gap / 2, x), (-0.35 * height_units, height_units * 1.05), height, 1.0, top=10)
     fig.update_layout(coloraxis_showscale=False)
     return fig
 

@@ -7,7 +7,7 @@ LlamaForCausalLM, MistralForCausalLM, GPT2LMHeadModel and BertModel, which is wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 ALL_LINEAR = "all-linear"
 
@@ -162,8 +162,3 @@ def total_params(spec: ModelSpec) -> int:
 def target_names(spec: ModelSpec) -> tuple[str, ...]:
     """The distinct names a PEFT target list can use for this model, in model order."""
     return tuple(dict.fromkeys(layer.name for layer in linear_layers(spec)))
-
-
-def with_dims(spec: ModelSpec, **dims: int) -> ModelSpec:
-    """A copy with some dimensions changed."""
-    return replace(spec, **dims)

@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 
 from .example import frame_count
 from .models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, target_names
+from .whole_model import METHODS, OPTIMIZERS
 
 MAX_DIM = 131_072
 MAX_SEED = 2**31 - 1
@@ -16,8 +17,6 @@ MAX_ALPHA = 65_536.0
 DTYPES = ("fp32", "fp16", "bf16", "int8", "nf4", "nf4-dq")
 NOTATIONS = ("card", "paper")
 MODELS = (*PRESETS, CUSTOM)
-METHODS = ("full", "lora", "qlora")
-OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
 # Teachers' links depend on these names: keep them stable.
 URL_KEYS = (
     "d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step",

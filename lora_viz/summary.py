@@ -12,7 +12,7 @@ from .settings import Settings
 
 
 @dataclass(frozen=True)
-class Figure:
+class Headline:
     """One headline number with the formula that gives it."""
 
     label: str
@@ -33,17 +33,17 @@ def _ratio_text(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def seed_numbers(s: Settings) -> list[Figure]:
+def seed_numbers(s: Settings) -> list[Headline]:
     """The four answers to the seed question for W (d×k) and rank r."""
     c = count_params(s.d, s.k, s.r)
     names = labels(s.notation)
     dk = f"{s.d:,} × {s.k:,}"
     adapter = f"{s.d:,}×{s.r:,} + {s.r:,}×{s.k:,}"
     return [
-        Figure("Full fine-tuning: trains, serves", c.full_trained, f"d·k = {dk}"),
-        Figure("LoRA trains", c.lora_trainable, f"{names.up} + {names.down} = {adapter}; W frozen: {c.lora_frozen:,}"),
-        Figure("Served, adapter separate", c.served_separate, f"W + {names.up} + {names.down} = d·k + r·(d + k)"),
-        Figure("Served, merged", c.served_merged, f"{names.merged}: d·k again, no extra compute"),
+        Headline("Full fine-tuning: trains, serves", c.full_trained, f"d·k = {dk}"),
+        Headline("LoRA trains", c.lora_trainable, f"{names.up} + {names.down} = {adapter}; W frozen: {c.lora_frozen:,}"),
+        Headline("Served, adapter separate", c.served_separate, f"W + {names.up} + {names.down} = d·k + r·(d + k)"),
+        Headline("Served, merged", c.served_merged, f"{names.merged}: d·k again, no extra compute"),
     ]
 
 

@@ -19,9 +19,9 @@ ui.whole_model_controls(settings)
 st.subheader("Parameters, as PEFT counts them")
 ui.metrics(
     [
-        ui.Figure("LoRA trains", view.counts.trainable, f"r·(in + out) over every targeted layer, r = {settings.r}"),
-        ui.Figure("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
-        ui.Figure("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
+        ui.Headline("LoRA trains", view.counts.trainable, f"r·(in + out) over every targeted layer, r = {settings.r}"),
+        ui.Headline("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
+        ui.Headline("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
     ],
     columns=3,
 )

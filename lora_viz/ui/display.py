@@ -10,7 +10,7 @@ import streamlit as st
 from .. import figures, merge, merge_figures, model_figures
 from ..settings import Settings, to_query
 from ..site import PAGES
-from ..summary import Figure, MemoryRow, bytes_text
+from ..summary import Headline, MemoryRow, bytes_text
 
 # The core's heavier results, by name, each cached under the settings it really depends on,
 # so that moving an unrelated control is a cache hit.
@@ -60,7 +60,7 @@ def page_link(script: str, s: Settings) -> None:
     st.page_link(page.script, label=f"**{page.label}** — {page.blurb}", query_params=to_query(s))
 
 
-def metrics(items: list[Figure], columns: int = 4) -> None:
+def metrics(items: list[Headline], columns: int = 4) -> None:
     """Headline numbers in a row (wrapping on narrow screens), each with its formula as a caption."""
     for start in range(0, len(items), columns):
         for column, item in zip(st.columns(columns), items[start : start + columns]):
