@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+from functools import lru_cache
+from typing import Any
+
 import numpy as np
-import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.colors import diverging
 
 from .fields import block_edges
 from .geometry import Box, product_block, scale_layout
@@ -11,19 +16,69 @@ from .matrices import LoraMatrices, lora_matrices, product_block_means
 from .notation import labels
 from .settings import Settings
 
-# Red–blue diverging: readable with red–green colour blindness; white is exactly zero.
-COLORSCALE = "RdBu_r"
+# Red–blue diverging: readable with red–green colour blindness; white is exactly zero. Spelled out as
+# colour stops, because figures skip Plotly's checks, which would otherwise expand the name for plotly.js.
+COLORSCALE = [[i / 10, color] for i, color in enumerate(reversed(diverging.RdBu))]
 FROZEN_COLOR = "#4c78a8"
 TRAINED_COLOR = "#e45756"
 MAGNIFIED_CELLS = 12
 
+FigureSpec = dict[str, Any]  # a Plotly figure as plain data: {"data": [...], "layout": {...}, "frames": [...]}
 
-def plot(data: list[dict], frames: list[dict] | None = None) -> go.Figure:
-    """A figure from plain trace dicts, without Plotly's per-property checks (5–10× faster to build).
 
-    tests/test_figures.py validates every figure the app builds with the full checks instead.
+def plot(data: list[dict], layout: dict, frames: list[dict] | None = None) -> FigureSpec:
+    """A finished figure as the JSON-ready dict plotly.js draws: arrays packed, the default template in.
+
+    Built without Plotly's per-property checks, which cost more than the drawing itself;
+    tests/test_figures.py runs every figure through them instead.
     """
-    return go.Figure(data=data, frames=frames, _validate=False)
+    layout = {"template": _template(pio.templates.default), **packed(layout)}
+    return {"data": packed(data), "layout": layout, "frames": packed(frames or [])}
+
+
+def packed(value: Any) -> Any:
+    """The value with every NumPy array in it replaced by a plotly.js typed array (base64, a quarter the size of a list)."""
+    if isinstance(value, np.ndarray):
+        return typed_array(value)
+    if isinstance(value, dict):
+        return {key: packed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [packed(item) for item in value]
+    return value
+
+
+def typed_array(values: np.ndarray) -> dict:
+    """{dtype, bdata, shape}: plotly.js's typed array, little-endian bytes in base64."""
+    if values.dtype.kind in "iub" and (values.size == 0 or np.abs(values).max() < 2**31):
+        values, code = values.astype("<i4"), "i4"
+    elif values.dtype == np.float32:
+        values, code = values.astype("<f4"), "f4"
+    else:
+        values, code = values.astype("<f8"), "f8"
+    spec = {"dtype": code, "bdata": base64.b64encode(values.tobytes()).decode("ascii")}
+    if values.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in values.shape)
+    return spec
+
+
+@lru_cache(maxsize=8)
+def _template(name: str) -> dict:
+    """A Plotly template by name as plain data (Streamlit registers and selects its own when it is imported)."""
+    return pio.templates[name].to_plotly_json()
+
+
+def hline(y: float, line: dict, text: str) -> tuple[dict, dict]:
+    """A horizontal line across the plot at y, and its label at the right end (as Plotly's add_hline draws them)."""
+    shape = dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line)
+    note = dict(xref="x domain", x=1, yref="y", y=y, text=text, showarrow=False, xanchor="right", yanchor="bottom")
+    return shape, note
+
+
+def vline(x: float, line: dict, text: str) -> tuple[dict, dict]:
+    """A vertical line up the plot at x, and its label at the top (as Plotly's add_vline draws them)."""
+    shape = dict(type="line", xref="x", x0=x, x1=x, yref="y domain", y0=0, y1=1, line=line)
+    note = dict(xref="x", x=x, yref="y domain", y=1, text=text, showarrow=False, xanchor="left", yanchor="top")
+    return shape, note
 
 
 def drawing_settings(s: Settings) -> Settings:
@@ -60,16 +115,14 @@ def label(x: float, y: float, text: str, anchor: str = "center", yanchor: str = 
     return dict(x=x, y=y, xref="x", yref="y", text=text, showarrow=False, xanchor=anchor, yanchor=yanchor, font=dict(size=13))
 
 
-def equal_scale_layout(
-    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], height: int, limit: float, top: int = 30
-) -> None:
+def equal_scale_layout(x_range: tuple[float, float], y_range: tuple[float, float], height: int, limit: float, top: int = 30) -> dict:
     """Same pixels per unit on both axes (scaleanchor), rows growing downwards, one shared colour scale."""
-    fig.update_layout(
+    return dict(
         height=height,
         margin=dict(l=10, r=10, t=top, b=10),
         xaxis=dict(range=list(x_range), visible=False, constrain="domain"),
         yaxis=dict(range=[y_range[1], y_range[0]], visible=False, scaleanchor="x", scaleratio=1, constrain="domain"),
-        coloraxis=dict(colorscale=COLORSCALE, cmin=-limit, cmax=limit, cmid=0, colorbar=dict(title="value", thickness=12, len=0.6)),
+        coloraxis=dict(colorscale=COLORSCALE, cmin=-limit, cmax=limit, cmid=0, colorbar=dict(title=dict(text="value"), thickness=12, len=0.6)),
         showlegend=False,
         dragmode=False,
     )
@@ -80,7 +133,7 @@ def symmetric_limit(*arrays: np.ndarray) -> float:
     return biggest if biggest > 0 else 1.0
 
 
-def scale_figure(s: Settings) -> go.Figure:
+def scale_figure(s: Settings) -> FigureSpec:
     """W, up and down at one scale: a cell is the same size in every matrix; values are exact block means."""
     g = scale_layout(s.d, s.k, s.r)
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
@@ -90,11 +143,11 @@ def scale_figure(s: Settings) -> go.Figure:
     up = m.up.block_means(d_edges, r_edges)
     down = m.down.block_means(r_edges, k_edges)
     what = "value" if g.block == 1 else "block mean"
-    fig = plot([
+    traces = [
         _heatmap(w, k_edges + g.w.x0, d_edges + g.w.y0, "W", what),
         _heatmap(up, r_edges + g.up.x0, d_edges + g.up.y0, names.up, what),
         _heatmap(down, k_edges + g.down.x0, r_edges + g.down.y0, names.down, what),
-    ])
+    ]
     # The classic LoRA picture: x enters at the bottom, W's path and the adapter's path meet in y at the top.
     below = g.down.y1 + g.gap * 0.45
     above = -g.gap * 0.45
@@ -113,15 +166,15 @@ def scale_figure(s: Settings) -> go.Figure:
         label(out_x, above, f"{names.output}  ({s.d:,} outputs)"),
         label((g.w.x0 + g.down.x1) / 2, below, f"input x  ({s.k:,} values)", yanchor="top"),
     ]
-    fig.update_layout(
+    layout = equal_scale_layout((-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, symmetric_limit(w, up, down), top=10)
+    layout.update(
         shapes=[outline(g.w, FROZEN_COLOR), outline(g.up, TRAINED_COLOR), outline(g.down, TRAINED_COLOR)],
         annotations=annotations,
     )
-    equal_scale_layout(fig, (-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, symmetric_limit(w, up, down), top=10)
-    return fig
+    return plot(traces, layout)
 
 
-def magnifier_figure(s: Settings) -> go.Figure:
+def magnifier_figure(s: Settings) -> FigureSpec:
     """The top-left corner where W, up and down meet, magnified, every square one weight, all at one scale."""
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
     names = labels(s.notation)
@@ -132,12 +185,13 @@ def magnifier_figure(s: Settings) -> go.Figure:
     down = m.down.cells(range(rank), range(cols))
     up_x0 = cols + gap
     down_y0 = rows + gap / 2
-    fig = plot([
+    traces = [
         _heatmap(w, np.arange(cols + 1), np.arange(rows + 1), "W", "value"),
         _heatmap(up, np.arange(rank + 1) + up_x0, np.arange(rows + 1), names.up, "value"),
         _heatmap(down, np.arange(cols + 1) + up_x0, np.arange(rank + 1) + down_y0, names.down, "value"),
-    ])
-    fig.update_layout(
+    ]
+    layout = equal_scale_layout((-0.5, up_x0 + cols + 0.5), (-3.0, down_y0 + rank + 1.5), 360, symmetric_limit(w, up, down))
+    layout.update(
         title=dict(text="Magnified corner: every square is one weight", font=dict(size=13), x=0.01),
         annotations=[
             label(0, 0, f"W<br>{rows}×{cols} of {s.d:,}×{s.k:,}", anchor="left"),
@@ -150,11 +204,10 @@ def magnifier_figure(s: Settings) -> go.Figure:
             outline(Box(up_x0, up_x0 + cols, down_y0, down_y0 + rank), TRAINED_COLOR),
         ],
     )
-    equal_scale_layout(fig, (-0.5, up_x0 + cols + 0.5), (-3.0, down_y0 + rank + 1.5), 360, symmetric_limit(w, up, down))
-    return fig
+    return plot(traces, layout)
 
 
-def delta_figure(s: Settings) -> go.Figure:
+def delta_figure(s: Settings) -> FigureSpec:
     """ΔW = (α/r)·up·down at W's scale and grid, from exact block means (O(blocks²·r))."""
     block = product_block(s.d, s.k, s.r)
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
@@ -165,12 +218,11 @@ def delta_figure(s: Settings) -> go.Figure:
     else:
         delta = (s.alpha / s.r) * product_block_means(m.up, m.down, d_edges, k_edges)
     what = "value" if block == 1 else "block mean"
-    fig = plot([_heatmap(delta, k_edges, d_edges, "ΔW", what)])
     cells = "every weight" if block == 1 else f"exact means of {block:,}×{block:,} blocks"
     title = f"ΔW = (α/r)·{names.product}: {s.d:,}×{s.k:,} like W<br>({cells})"
     if m.up_is_zero:
         title = f"ΔW = (α/r)·{names.product} = 0 at initialisation<br>({names.up} starts at zero)"
-    fig.update_layout(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
     height = int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
-    equal_scale_layout(fig, (0, s.k), (0, s.d), height, symmetric_limit(delta), top=55)
-    return fig
+    layout = equal_scale_layout((0, s.k), (0, s.d), height, symmetric_limit(delta), top=55)
+    layout.update(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
+    return plot([_heatmap(delta, k_edges, d_edges, "ΔW", what)], layout)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
-import plotly.graph_objects as go
 
-from .figures import plot, COLORSCALE, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label, outline, symmetric_limit
+from .figures import FigureSpec, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label, outline, plot, symmetric_limit, vline
 from .geometry import Box
 from .merge import hover_templates, merge_example, merge_frames, product_hover, spectra, two_adapters
 from .notation import labels
@@ -26,19 +25,21 @@ def _wrap(caption: str, width: int = 58) -> str:
 
 def _cells(values: np.ndarray, x0: float, y0: float, name: str, text: list[list[str]] | None = None, template: str = "") -> dict:
     rows, cols = values.shape
-    return dict(
+    cells = dict(
         type="heatmap",
         z=values.astype(np.float32),
         x=np.arange(cols + 1, dtype=float) + x0,
         y=np.arange(rows + 1, dtype=float) + y0,
         coloraxis="coloraxis",
         name=name,
-        text=text,
         hovertemplate=(template or f"{name}: %{{z:.4f}}") + "<extra></extra>",
     )
+    if text is not None:
+        cells["text"] = text
+    return cells
 
 
-def merge_animation(s: Settings) -> go.Figure:
+def merge_animation(s: Settings) -> FigureSpec:
     """A to the left of ΔW and B above it (a matrix product), then the W′ panel, which starts as W; one frame per step."""
     e = merge_example(s)
     names = labels(s.notation)
@@ -73,19 +74,26 @@ def merge_animation(s: Settings) -> go.Figure:
 
     middle = (delta_box.y0 + delta_box.y1) / 2
     big = dict(font=dict(size=22))
-    fig = plot(
-        data=traces,
-        frames=[
-            dict(
-                name=frame.name,
-                data=[dict(type="heatmap", z=frame.delta.astype(np.float32)), dict(type="heatmap", z=frame.merged.astype(np.float32))],
-                traces=[2, 3],  # only the two panels that change travel with each frame
-                layout=dict(title=dict(text=_wrap(frame.caption)), shapes=shapes(frame.term)),
-            )
-            for frame in frames
-        ],
-    )
-    fig.update_layout(
+    animation = [
+        dict(
+            name=frame.name,
+            data=[dict(type="heatmap", z=frame.delta.astype(np.float32)), dict(type="heatmap", z=frame.merged.astype(np.float32))],
+            traces=[2, 3],  # only the two panels that change travel with each frame
+            layout=dict(title=dict(text=_wrap(frame.caption)), shapes=shapes(frame.term)),
+        )
+        for frame in frames
+    ]
+    # A few large ΔW entries would wash out every other cell: clip the colours at the 98th percentile, and say so.
+    every = np.abs(np.concatenate([a.ravel() for a in (e.w, e.up, e.down, frames[-1].delta, frames[-1].merged)]))
+    limit = float(np.percentile(every, 98)) or 1.0
+    x_range, y_range = (-0.5, merged_box.x1 + 0.5), (-2.0, delta_box.y1 + 2.0)
+    # Tall enough for a ~700 px wide plot; Plotly keeps cells square at any width.
+    height = int(min(480, 700 * (y_range[1] - y_range[0]) / (x_range[1] - x_range[0]))) + 170
+    layout = equal_scale_layout(x_range, y_range, height, limit)
+    # A short, thin colour bar leaves the width to the cells on a phone.
+    layout["margin"] = dict(l=10, r=10, t=80, b=90)
+    layout["coloraxis"]["colorbar"] = dict(title=dict(text=f"value<br>clip ±{limit:.2g}"), len=0.6, thickness=10)
+    layout.update(
         # Anchored to the bottom of the title area: multi-line titles anchored at the top drift out of view.
         title=dict(text=_wrap(start.caption), font=dict(size=13), x=0.01, xanchor="left", yref="paper", y=1.0, yanchor="bottom", pad=dict(b=12)),
         shapes=shapes(start.term),
@@ -131,43 +139,32 @@ def merge_animation(s: Settings) -> go.Figure:
             )
         ],
     )
-    # A few large ΔW entries would wash out every other cell: clip the colours at the 98th percentile, and say so.
-    every = np.abs(np.concatenate([a.ravel() for a in (e.w, e.up, e.down, frames[-1].delta, frames[-1].merged)]))
-    limit = float(np.percentile(every, 98)) or 1.0
-    x_range, y_range = (-0.5, merged_box.x1 + 0.5), (-2.0, delta_box.y1 + 2.0)
-    # Tall enough for a ~700 px wide plot; Plotly keeps cells square at any width.
-    height = int(min(480, 700 * (y_range[1] - y_range[0]) / (x_range[1] - x_range[0]))) + 170
-    equal_scale_layout(fig, x_range, y_range, height, limit)
-    # A short, thin colour bar leaves the width to the cells on a phone.
-    fig.update_layout(
-        margin=dict(l=10, r=10, t=80, b=90),
-        coloraxis_colorbar=dict(title=dict(text=f"value<br>clip ±{limit:.2g}"), len=0.6, thickness=10),
-    )
-    return fig
+    return plot(traces, layout, animation)
 
 
-def spectra_figure(s: Settings) -> go.Figure:
+def spectra_figure(s: Settings) -> FigureSpec:
     """Singular values of ΔW (fp64) and of W′ − W with W′ stored in the chosen float dtype, on a log axis."""
     e = merge_example(s)
     dtype = s.dtype if s.dtype in ("fp32", "fp16", "bf16") else "fp32"
     sv = spectra(e, dtype)
     index = np.arange(1, sv.delta.size + 1)
-    fig = plot([
+    traces = [
         dict(type="scatter", x=index, y=np.maximum(sv.delta, MACHINE_ZERO_FLOOR), mode="markers+lines", name="ΔW = (α/r)·" + labels(s.notation).product + " (fp64)", marker=dict(color=TRAINED_COLOR, size=8)),
         dict(type="scatter", x=index, y=np.maximum(sv.merged_minus_w, MACHINE_ZERO_FLOOR), mode="markers+lines", name=f"W′ − W, W′ stored in {dtype}", marker=dict(color=FROZEN_COLOR, size=7, symbol="diamond")),
-    ])
-    fig.add_vline(x=e.size.r + 0.5, line=dict(dash="dot", color="#888"), annotation_text=f"r = {e.size.r}")
-    fig.update_layout(
+    ]
+    shape, note = vline(e.size.r + 0.5, dict(dash="dot", color="#888"), f"r = {e.size.r}")
+    return plot(traces, dict(
+        shapes=[shape],
+        annotations=[note],
         height=320,
         margin=dict(l=10, r=10, t=30, b=10),
-        xaxis=dict(title="singular value index", dtick=1 if index.size <= 24 else None),
-        yaxis=dict(title="singular value (log)", type="log", exponentformat="power"),
+        xaxis=dict(title=dict(text="singular value index"), **(dict(dtick=1) if index.size <= 24 else {})),
+        yaxis=dict(title=dict(text="singular value (log)"), type="log", exponentformat="power"),
         legend=dict(orientation="h", y=1.12),
-    )
-    return fig
+    ))
 
 
-def two_adapters_figure(s: Settings) -> go.Figure:
+def two_adapters_figure(s: Settings) -> FigureSpec:
     """Correct sum of two adapters, the factor-sum mistake, and the cross terms that separate them, one colour scale."""
     t = two_adapters(s)
     rows, cols = t.correct.shape
@@ -179,7 +176,6 @@ def two_adapters_figure(s: Settings) -> go.Figure:
         x0 = index * (cols + GAP)
         traces.append(_cells(values, x0, 0, title.split(" (")[0]))
         annotations.append(label(x0 + cols / 2, 0, title))
-    fig = plot(traces)
-    fig.update_layout(annotations=annotations)
-    equal_scale_layout(fig, (-0.5, 3 * cols + 2 * GAP + 0.5), (-2.5, rows + 0.5), 300, symmetric_limit(t.correct, t.wrong, t.cross), top=10)
-    return fig
+    layout = equal_scale_layout((-0.5, 3 * cols + 2 * GAP + 0.5), (-2.5, rows + 0.5), 300, symmetric_limit(t.correct, t.wrong, t.cross), top=10)
+    layout["annotations"] = annotations
+    return plot(traces, layout)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 
-from .figures import plot, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label
+from .figures import FigureSpec, plot, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label
 from .memory import format_bytes
 from .model_summary import METHOD_LABELS, model_view
 from .models import linear_layers
@@ -21,7 +20,7 @@ def model_settings(s: Settings) -> Settings:
     return Settings(**{key: getattr(s, key) for key in keep})
 
 
-def block_figure(s: Settings) -> go.Figure:
+def block_figure(s: Settings) -> FigureSpec:
     """Every linear layer of one block at one scale (out rows × in columns); targeted ones with their A and B strips."""
     spec = model_spec(s)
     chosen = set(resolve_targets(spec, s.targets))
@@ -39,15 +38,14 @@ def block_figure(s: Settings) -> go.Figure:
         annotations.append(label(x + w / 2, 0, f"{layer.name}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
         x += w + gap
     height_units = max(layer.out_features for layer in layers)
-    fig = plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")])
-    fig.update_layout(shapes=shapes, annotations=annotations)
     height = int(min(420, max(220, 760 * height_units / x))) + 80
-    equal_scale_layout(fig, (-gap / 2, x), (-0.35 * height_units, height_units * 1.05), height, 1.0, top=10)
-    fig.update_layout(coloraxis_showscale=False)
-    return fig
+    layout = equal_scale_layout((-gap / 2, x), (-0.35 * height_units, height_units * 1.05), height, 1.0, top=10)
+    layout["coloraxis"]["showscale"] = False
+    layout.update(shapes=shapes, annotations=annotations)
+    return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
 
 
-def memory_figure(s: Settings) -> go.Figure:
+def memory_figure(s: Settings) -> FigureSpec:
     """Training memory per method, stacked: weights, gradients, optimizer states, and estimated activations."""
     view = model_view(s)
     labels = [METHOD_LABELS[m] for m in METHODS]
@@ -57,7 +55,7 @@ def memory_figure(s: Settings) -> go.Figure:
         "optimizer states": [view.training[m].optimizer_states for m in METHODS],
         "activations (estimate)": [view.training[m].activations for m in METHODS],
     }
-    fig = plot([
+    traces = [
         dict(
             type="bar",
             x=labels,
@@ -68,15 +66,14 @@ def memory_figure(s: Settings) -> go.Figure:
             hovertemplate=f"{name}: %{{customdata[0]}} (%{{customdata[1]}} B)<extra></extra>",
         )
         for name, values in parts.items()
-    ])
+    ]
     chosen = METHODS.index(s.method)
     totals = [view.training[m].total / 2**30 for m in METHODS]
-    fig.add_annotation(x=labels[chosen], y=totals[chosen], text="▼ chosen", showarrow=False, yanchor="bottom")
-    fig.update_layout(
+    return plot(traces, dict(
+        annotations=[dict(x=labels[chosen], y=totals[chosen], text="▼ chosen", showarrow=False, yanchor="bottom")],
         barmode="stack",
         height=360,
         margin=dict(l=10, r=10, t=30, b=10),
-        yaxis=dict(title="GiB"),
+        yaxis=dict(title=dict(text="GiB")),
         legend=dict(orientation="h", y=-0.15),
-    )
-    return fig
+    ))

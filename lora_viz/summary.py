@@ -125,3 +125,15 @@ def delta_at_start(s: Settings) -> str:
         f"as in the LoRA paper, so ΔW = (α/r)·{names.product} = 0 and W′ = W exactly. "
         "Switch on “Trained adapter” in the sidebar to see a non-zero ΔW."
     )
+
+
+def markdown_table(columns: dict[str, list]) -> str:
+    """Columns of values as a Markdown table: first column left-aligned, the rest (numbers) right-aligned."""
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|") or " "
+
+    names = list(columns)
+    lines = ["| " + " | ".join(cell(name) for name in names) + " |", "|" + "|".join([":---"] + ["---:"] * (len(names) - 1)) + "|"]
+    for row in zip(*columns.values()):
+        lines.append("| " + " | ".join(cell(value) for value in row) + " |")
+    return "\n".join(lines)

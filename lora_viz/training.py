@@ -23,11 +23,13 @@ ADAM = (0.9, 0.999, 1e-8)
 
 @dataclass(frozen=True)
 class TrainingSpec:
-    """What a training depends on: the cache key, so unrelated controls never retrain."""
+    """What a training depends on: the cache key, so unrelated controls never retrain.
+
+    The rank is not part of it: one training covers every rank, so moving the rank slider never retrains.
+    """
 
     d: int
     k: int
-    r: int
     alpha: float
     seed: int
     spectrum: str
@@ -65,7 +67,7 @@ class Task:
 def training_spec(s: Settings) -> TrainingSpec:
     """The settings reduced to what training depends on (d and k only up to the task's size)."""
     d, k = task_size(s.d, s.k)
-    return TrainingSpec(d, k, min(s.r, d, k), s.alpha, s.seed, s.spectrum, min(s.spectrum_rank, d, k), s.decay, s.noise, s.steps, s.lr, s.trainer)
+    return TrainingSpec(d, k, s.alpha, s.seed, s.spectrum, min(s.spectrum_rank, d, k), s.decay, s.noise, s.steps, s.lr, s.trainer)
 
 
 def task_size(d: int, k: int) -> tuple[int, int]:
@@ -152,7 +154,7 @@ def lora_gradients(task: Task, up: np.ndarray, down: np.ndarray, scale: float) -
     return loss, scale * g @ down.T, scale * up.T @ g
 
 
-def train_lora(task: Task, r: int, alpha: float, steps: int, lr: float, trainer: str, seed: int, progress: Progress = None) -> Run:
+def train_lora(task: Task, r: int, alpha: float, steps: int, lr: float, trainer: str, seed: int) -> Run:
     """Train up (d×r, from zero) and down (r×k, random) with W frozen; ΔW = (α/r)·up·down."""
     up, down = lora_factors_init(task, r, seed)
     scale = alpha / r
@@ -161,8 +163,6 @@ def train_lora(task: Task, r: int, alpha: float, steps: int, lr: float, trainer:
     for step in range(steps):
         losses[step], g_up, g_down = lora_gradients(task, up, down, scale)
         optimizer.step([g_up, g_down])
-        if progress and (step + 1) % max(1, steps // 20) == 0:
-            progress((step + 1) / steps)
     delta = scale * up @ down
     losses[steps] = loss_and_gradient(task, delta)[0]
     return Run(losses, delta)
@@ -189,32 +189,55 @@ class SweepPoint:
 
 
 @dataclass(frozen=True)
-class TrainingResult:
-    """Everything the page shows for one spec."""
+class RankRun:
+    """What the page shows of one LoRA training: the loss curve and the learned update's singular values."""
+
+    losses: np.ndarray
+    singular_values: np.ndarray
+
+
+@dataclass(frozen=True)
+class Training:
+    """Full fine-tuning and LoRA at every rank 1 … min(d, k), for one spec."""
 
     task: Task
-    lora: Run
+    full: Run
+    runs: tuple[RankRun, ...]  # runs[r − 1] is rank r
+    sweep: tuple[SweepPoint, ...]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """Everything the page shows for one rank."""
+
+    task: Task
+    lora: RankRun
     full: Run
     sweep: tuple[SweepPoint, ...]
-    r: int  # the rank trained (the settings' r, at most min(task d, k))
+    r: int  # the rank shown (the settings' r, at most min(task d, k))
 
 
-def train_everything(spec: TrainingSpec, progress: Progress = None) -> TrainingResult:
-    """The chosen rank, full fine-tuning, and a sweep over every rank 1 … min(d, k)."""
+def train_everything(spec: TrainingSpec, progress: Progress = None) -> Training:
+    """Full fine-tuning and a LoRA training at every rank 1 … min(d, k) (each seeded by its rank)."""
     task = make_task(spec)
     d, k = task.w.shape
-    r = min(spec.r, d, k)
     ranks = range(1, min(d, k) + 1)
     report = progress or (lambda share: None)
-    # The chosen rank is the first 30% of the progress bar, the sweep over every rank the rest.
-    lora = train_lora(task, r, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed, lambda share: report(0.3 * share))
     full = train_full(task, spec.steps, spec.lr, spec.trainer)
-    sweep = []
-    for i, rank in enumerate(ranks):
-        run = lora if rank == r else train_lora(task, rank, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed)
+    report(1 / (len(ranks) + 1))
+    runs, sweep = [], []
+    for rank in ranks:
+        run = train_lora(task, rank, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed)
+        runs.append(RankRun(run.losses, np.linalg.svd(run.delta, compute_uv=False)))
         sweep.append(SweepPoint(rank, float(run.losses[-1]), task.best_loss(rank), rank * (d + k)))
-        report(0.3 + 0.7 * (i + 1) / len(ranks))
-    return TrainingResult(task, lora, full, tuple(sweep), r)
+        report((rank + 1) / (len(ranks) + 1))
+    return Training(task, full, tuple(runs), tuple(sweep))
+
+
+def at_rank(training: Training, r: int) -> TrainingResult:
+    """The training seen at rank r (at most min(d, k) of the task)."""
+    r = min(r, len(training.runs))
+    return TrainingResult(training.task, training.runs[r - 1], training.full, training.sweep, r)
 
 
 def loss_text(loss: float) -> str:

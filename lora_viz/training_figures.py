@@ -3,60 +3,62 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
-from .figures import plot, FROZEN_COLOR, TRAINED_COLOR
+from .figures import FigureSpec, FROZEN_COLOR, TRAINED_COLOR, hline, plot, vline
 from .training import TrainingResult
 
 LOSS_FLOOR = 1e-8  # log axes cannot show 0: smaller losses are drawn here
 BOUND_COLOR = "#54a24b"
 
 
-def _log_layout(fig: go.Figure, x_title: str, y_title: str, height: int = 340) -> go.Figure:
-    fig.update_layout(
+def _log_layout(x_title: str, y_title: str, marker: tuple[dict, dict], height: int = 340) -> dict:
+    """A log-y layout with one marked line (a shape and its label)."""
+    shape, note = marker
+    return dict(
+        shapes=[shape],
+        annotations=[note],
         height=height,
         margin=dict(l=10, r=10, t=30, b=10),
-        xaxis=dict(title=x_title),
-        yaxis=dict(title=y_title, type="log", exponentformat="power"),
+        xaxis=dict(title=dict(text=x_title)),
+        yaxis=dict(title=dict(text=y_title), type="log", exponentformat="power"),
         legend=dict(orientation="h", y=1.14),
     )
-    return fig
 
 
-def loss_figure(result: TrainingResult) -> go.Figure:
+def loss_figure(result: TrainingResult) -> FigureSpec:
     """Loss per step for LoRA at rank r and full fine-tuning, with the best loss any rank-r update can reach."""
     steps = np.arange(result.lora.losses.size)
-    fig = plot([
+    traces = [
         dict(type="scatter", x=steps, y=np.maximum(result.lora.losses, LOSS_FLOOR), name=f"LoRA, r = {result.r}", line=dict(color=TRAINED_COLOR, width=2.5)),
         dict(type="scatter", x=steps, y=np.maximum(result.full.losses, LOSS_FLOOR), name="full fine-tuning", line=dict(color=FROZEN_COLOR, width=2, dash="dash")),
-    ])
+    ]
     best = max(result.task.best_loss(result.r), LOSS_FLOOR)
-    fig.add_hline(y=best, line=dict(color=BOUND_COLOR, dash="dot"), annotation_text=f"best possible at rank {result.r}: {best:.3g}")
-    return _log_layout(fig, "training step", "loss (share of ΔW* not learned)")
+    marker = hline(best, dict(color=BOUND_COLOR, dash="dot"), f"best possible at rank {result.r}: {best:.3g}")
+    return plot(traces, _log_layout("training step", "loss (share of ΔW* not learned)", marker))
 
 
-def spectrum_figure(result: TrainingResult) -> go.Figure:
+def spectrum_figure(result: TrainingResult) -> FigureSpec:
     """Singular values of the change to learn and of the learned LoRA update; the tail beyond r is what LoRA must miss."""
     target = result.task.singular_values()
-    learned = np.linalg.svd(result.lora.delta, compute_uv=False)
+    learned = result.lora.singular_values
     index = np.arange(1, target.size + 1)
-    fig = plot([
-        dict(type="bar", x=index, y=np.maximum(target, LOSS_FLOOR), name="needed change ΔW* (with the noise the data shows)", marker_color=FROZEN_COLOR, opacity=0.55),
+    traces = [
+        dict(type="bar", x=index, y=np.maximum(target, LOSS_FLOOR), name="needed change ΔW* (with the noise the data shows)", marker=dict(color=FROZEN_COLOR), opacity=0.55),
         dict(type="scatter", x=index, y=np.maximum(learned, LOSS_FLOOR), name=f"learned (α/r)·up·down, r = {result.r}", mode="markers", marker=dict(color=TRAINED_COLOR, size=8)),
-    ])
-    fig.add_vline(x=result.r + 0.5, line=dict(dash="dot", color="#888"), annotation_text=f"r = {result.r}")
-    return _log_layout(fig, "singular value index", "singular value")
+    ]
+    marker = vline(result.r + 0.5, dict(dash="dot", color="#888"), f"r = {result.r}")
+    return plot(traces, _log_layout("singular value index", "singular value", marker))
 
 
-def sweep_figure(result: TrainingResult) -> go.Figure:
+def sweep_figure(result: TrainingResult) -> FigureSpec:
     """Final loss at every rank with the Eckart–Young bound and full fine-tuning; trainable parameters on the right."""
     ranks = [p.r for p in result.sweep]
-    fig = plot([
-        dict(type="bar", x=ranks, y=[p.trainable for p in result.sweep], name="trainable parameters r·(d + k)", marker_color="#cccccc", yaxis="y2", opacity=0.5),
+    traces = [
+        dict(type="bar", x=ranks, y=[p.trainable for p in result.sweep], name="trainable parameters r·(d + k)", marker=dict(color="#cccccc"), yaxis="y2", opacity=0.5),
         dict(type="scatter", x=ranks, y=[max(p.final_loss, LOSS_FLOOR) for p in result.sweep], name="LoRA after training", mode="markers+lines", marker=dict(color=TRAINED_COLOR, size=7)),
         dict(type="scatter", x=ranks, y=[max(p.best_loss, LOSS_FLOOR) for p in result.sweep], name="best possible (Eckart–Young)", line=dict(color=BOUND_COLOR, dash="dot")),
-    ])
-    fig.add_hline(y=max(float(result.full.losses[-1]), LOSS_FLOOR), line=dict(color=FROZEN_COLOR, dash="dash"), annotation_text="full fine-tuning")
-    _log_layout(fig, "rank r", "final loss", height=380)
-    fig.update_layout(yaxis2=dict(title="trainable parameters", overlaying="y", side="right", showgrid=False, rangemode="tozero"))
-    return fig
+    ]
+    marker = hline(max(float(result.full.losses[-1]), LOSS_FLOOR), dict(color=FROZEN_COLOR, dash="dash"), "full fine-tuning")
+    layout = _log_layout("rank r", "final loss", marker, height=380)
+    layout["yaxis2"] = dict(title=dict(text="trainable parameters"), overlaying="y", side="right", showgrid=False, rangemode="tozero")
+    return plot(traces, layout)

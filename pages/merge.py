@@ -44,7 +44,7 @@ with left:
         f"For a random input x: y_separate = W·x + (α/r)·{names.up}·({names.down}·x) and y_merged = W′·x, "
         f"on a {size.d}×{size.k} example at rank {size.r}. Inputs are stored in each precision, products accumulate in fp32."
     )
-    st.table(comparison_rows(results))
+    ui.table(comparison_rows(results))
     st.caption("In fp32 the two agree to rounding; in fp16 and bf16 merging is not bit-exact — the table says by how much.")
 with right:
     st.metric("FLOPs per token, merged", f"{cost.merged:,}")

@@ -42,7 +42,7 @@ with left:
     ui.figure("memory_figure", settings, alt=alt_text.memory_alt(settings))
 with right:
     st.markdown(f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, sequence {settings.seq:,}")
-    st.table(
+    ui.table(
         {
             "": ["Weights", "Gradients", "Optimizer states", "Exact total", "Activations (estimate)", "Total"],
             "bytes": [bytes_text(v) for v in (chosen.weights, chosen.gradients, chosen.optimizer_states, chosen.exact, chosen.activations, chosen.total)],
@@ -60,4 +60,4 @@ for line in serving_lines(settings, view):
     st.markdown(f"- {line}")
 
 st.subheader("Every targetable layer")
-st.dataframe(module_table(view.counts), hide_index=True)
+ui.table(module_table(view.counts))

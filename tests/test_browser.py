@@ -121,16 +121,16 @@ def test_low_rank_training_shows_progress_and_result(app_url, page):
     page.goto(f"{app_url}/low_rank?spectrum=rank&spectrum_rank=3&r=2&d=20&k=20&steps=200&seed=11")
     wait_for_idle(page)
     progress = page.locator('[data-testid="stProgress"]').first
-    expect(progress).to_contain_text("Trained: LoRA at r = 2")
+    expect(progress).to_contain_text("showing r = 2")
     expect(page.locator(".js-plotly-plot")).to_have_count(3)
     expect(page.get_by_text("the best any rank-2 update can do is")).to_be_visible()
 
-    # Train again at another rank: the bar reports the new training and the summary follows.
+    # Another rank: the training already covers it, so the bar and the summary follow at once.
     slider = page.get_by_role("slider").first  # the sidebar's rank
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function("() => new URLSearchParams(location.search).get('r') === '3'")
-    expect(progress).to_contain_text("Trained: LoRA at r = 3")
+    expect(progress).to_contain_text("showing r = 3")
     expect(page.get_by_text("the best any rank-3 update can do is")).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "low-rank-trained.png"))

@@ -1,13 +1,40 @@
+import base64
+import json
+
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
-from lora_viz.figures import delta_figure, magnifier_figure, scale_figure
+from lora_viz import figures as core_figures
+from lora_viz.figures import packed, typed_array
 from lora_viz.geometry import scale_layout
 from lora_viz.settings import Settings
 
+TYPES = {"i4": "<i4", "f4": "<f4", "f8": "<f8"}
+
 
 def decode(trace_array) -> np.ndarray:
+    """A trace's array, whether a plain list or a plotly.js typed array."""
+    if isinstance(trace_array, dict):
+        values = np.frombuffer(base64.b64decode(trace_array["bdata"]), dtype=TYPES[trace_array["dtype"]])
+        if "shape" in trace_array:
+            values = values.reshape([int(n) for n in trace_array["shape"].split(",")])
+        return values.astype(float)
     return np.asarray(trace_array, dtype=float)
+
+
+# The core builds figures as plain data; the tests read them through Plotly's validated objects.
+def scale_figure(s: Settings) -> go.Figure:
+    return go.Figure(core_figures.scale_figure(s))
+
+
+def magnifier_figure(s: Settings) -> go.Figure:
+    return go.Figure(core_figures.magnifier_figure(s))
+
+
+def delta_figure(s: Settings) -> go.Figure:
+    return go.Figure(core_figures.delta_figure(s))
 
 
 def extent(trace) -> tuple[float, float]:
@@ -28,8 +55,8 @@ def test_same_cells_per_unit_in_every_matrix(d, k, r):
 @pytest.mark.parametrize("d, k, r", [(4096, 4096, 8), (131_072, 131_072, 131_072)])
 def test_figures_stay_small(d, k, r):
     s = Settings(d=d, k=k, r=r, trained=True)
-    for build in (scale_figure, magnifier_figure, delta_figure):
-        size = len(build(s).to_json())
+    for build in (core_figures.scale_figure, core_figures.magnifier_figure, core_figures.delta_figure):
+        size = len(pio.to_json(build(s)))
         assert size < 300_000, (build.__name__, size)
 
 
@@ -72,10 +99,10 @@ def test_delta_grid_coarsens_for_huge_ranks_and_says_so():
 
 def _every_figure(s: Settings):
     from lora_viz import merge_figures, model_figures, training_figures
-    from lora_viz.training import train_everything, training_spec
+    from lora_viz.training import at_rank, train_everything, training_spec
 
-    result = train_everything(training_spec(Settings(d=8, k=8, steps=20)))
-    yield from (scale_figure(s), magnifier_figure(s), delta_figure(s))
+    result = at_rank(train_everything(training_spec(Settings(d=8, k=8, steps=20))), s.r)
+    yield from (core_figures.scale_figure(s), core_figures.magnifier_figure(s), core_figures.delta_figure(s))
     yield from (merge_figures.merge_animation(s), merge_figures.spectra_figure(s), merge_figures.two_adapters_figure(s))
     yield from (model_figures.block_figure(s), model_figures.memory_figure(s))
     yield from (training_figures.loss_figure(result), training_figures.spectrum_figure(result), training_figures.sweep_figure(result))
@@ -84,7 +111,25 @@ def _every_figure(s: Settings):
 @pytest.mark.parametrize("s", [Settings(trained=True), Settings(d=7, k=131_072, r=3, notation="paper", model="gpt2", step=5)])
 def test_every_figure_passes_plotlys_full_validation(s):
     """Figures are built without Plotly's per-property checks (for speed); here every one gets them."""
-    import plotly.graph_objects as go
-
     for fig in _every_figure(s):
-        go.Figure(fig.to_dict())  # raises ValueError on any invalid property
+        go.Figure(fig)  # raises ValueError on any invalid property
+
+
+def test_figures_are_plain_json_ready_data():
+    for fig in _every_figure(Settings(trained=True)):
+        assert set(fig) == {"data", "layout", "frames"} and "template" in fig["layout"]
+        assert json.loads(json.dumps(fig)) == fig  # no NumPy left: every array packed
+
+
+@pytest.mark.parametrize("values", [
+    np.arange(6, dtype=np.float32).reshape(2, 3), np.linspace(-1, 1, 7), np.arange(-3, 4), np.array([True, False]), np.array([2**40, 3]),
+])
+def test_typed_arrays_round_trip_exactly(values):
+    assert np.array_equal(decode(typed_array(values)), values.astype(float))
+    assert decode(typed_array(values)).shape == values.shape
+
+
+def test_packed_reaches_nested_arrays_and_leaves_the_rest():
+    spec = packed({"a": [np.zeros(2), {"b": np.ones((1, 2))}], "c": "text", "d": (1, 2)})
+    assert decode(spec["a"][0]).tolist() == [0, 0] and decode(spec["a"][1]["b"]).tolist() == [[1, 1]]
+    assert spec["c"] == "text" and spec["d"] == [1, 2]

@@ -92,14 +92,25 @@ def test_dimension_change_clamps_rank_with_a_notice():
     assert metric_values(at)[1] == f"{32 * (4096 + 32):,}"
 
 
+def tables(at: AppTest) -> list[dict[str, list[str]]]:
+    """Every Markdown table on the page, as columns of cell text."""
+    found = []
+    for element in at.markdown:
+        lines = element.value.splitlines()
+        if len(lines) < 2 or not lines[0].startswith("| ") or not lines[1].startswith("|:---"):
+            continue
+        rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[:1] + lines[2:]]
+        found.append({name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])})
+    return found
+
+
 def test_matrices_page_draws_to_scale_and_updates_memory():
     at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "8", "dtype": "bf16"})
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # the drawing and its magnified corner (ΔW = 0 is said in words)
-    table = at.table[0].value
-    assert "32 MiB (33,554,432 B)" in table["Full fine-tuning"].tolist()
+    assert "32 MiB (33,554,432 B)" in tables(at)[0]["Full fine-tuning"]
     at.selectbox(key="dtype").set_value("fp32").run()
-    assert "64 MiB (67,108,864 B)" in at.table[0].value["Full fine-tuning"].tolist()
+    assert "64 MiB (67,108,864 B)" in tables(at)[0]["Full fine-tuning"]
     at.toggle(key="trained").set_value(True).run()
     assert len(at.get("plotly_chart")) == 3
 
@@ -124,8 +135,7 @@ def test_merge_page_opens_from_links(notation, dtype):
     assert animation["layout"]["sliders"][0]["active"] == 3
     names = [trace["name"] for trace in animation["data"]]
     assert names == (["A", "B", "ΔW", "W′"] if notation == "card" else ["B", "A", "ΔW", "W′"])
-    table = at.table[0].value
-    assert list(table["precision"]) == ["fp32", "fp16", "bf16"]
+    assert tables(at)[0]["precision"] == ["fp32", "fp16", "bf16"]
 
 
 def test_merge_step_control_round_trips_and_clamps():
@@ -147,12 +157,12 @@ def test_whole_model_page_shows_peft_numbers_and_memory():
     at = open_page("pages/whole_model.py", {"model": "gpt2", "targets": "c_attn", "r": "8", "dtype": "bf16", "method": "lora"})
     assert not at.exception and not at.warning
     assert at.code[0].value == "trainable params: 294,912 || all params: 124,734,720 || trainable%: 0.2364"
-    parts = dict(zip(at.table[0].value[""], at.table[0].value["bytes"]))
+    parts = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
     assert parts["Gradients"].endswith("(1,179,648 B)") and parts["Optimizer states"].endswith("(2,359,392 B)")
     at.multiselect(key="targets").set_value(["all-linear"]).run()
     assert metric_values(at)[0] == "1,179,648" and at.query_params["targets"] == "all-linear"
     at.radio(key="method").set_value("full").run()
-    parts = dict(zip(at.table[0].value[""], at.table[0].value["bytes"]))
+    parts = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
     assert parts["Gradients"].endswith("(248,879,616 B)")  # every weight, bf16
 
 
@@ -180,7 +190,7 @@ def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
     assert {key: at.query_params[key] for key in query} == query
     sweep = json.loads(at.get("plotly_chart")[2].proto.spec)
     assert len(sweep["data"][1]["x"]) == 12  # every rank 1 … min(d, k)
-    assert "Trained: LoRA at r = 2" in at.get("progress")[0].proto.text
+    assert "ranks 1–12" in at.get("progress")[0].proto.text and "showing r = 2" in at.get("progress")[0].proto.text
 
 
 def test_low_rank_results_are_cached_so_unrelated_controls_do_not_retrain(monkeypatch):
@@ -192,6 +202,7 @@ def test_low_rank_results_are_cached_so_unrelated_controls_do_not_retrain(monkey
     at = open_page("pages/low_rank.py", {"steps": "50", "d": "12", "k": "12"})
     at.radio(key="notation").set_value("paper").run()
     at.selectbox(key="dtype").set_value("fp32").run()
+    at.select_slider(key="r").set_value(4).run()  # every rank was trained already
     assert len(calls) == 1
     at.number_input(key="steps").set_value(60).run()
     assert len(calls) == 2

@@ -4,6 +4,7 @@ import pytest
 from lora_viz.settings import Settings
 from lora_viz.training import (
     TrainingSpec,
+    at_rank,
     lora_factors_init,
     lora_gradients,
     loss_and_gradient,
@@ -16,7 +17,7 @@ from lora_viz.training import (
 
 
 def spec(**changes) -> TrainingSpec:
-    base = dict(d=24, k=20, r=4, alpha=8.0, seed=3, spectrum="power", spectrum_rank=3, decay=1.0, noise=0.0, steps=400, lr=0.02, trainer="adam")
+    base = dict(d=24, k=20, alpha=8.0, seed=3, spectrum="power", spectrum_rank=3, decay=1.0, noise=0.0, steps=400, lr=0.02, trainer="adam")
     return TrainingSpec(**{**base, **changes})
 
 
@@ -99,14 +100,28 @@ def test_plain_gradient_descent_also_learns():
 
 
 def test_same_seed_same_curves_and_other_seed_differs():
-    a, b, c = train_everything(spec(d=12, k=10)), train_everything(spec(d=12, k=10)), train_everything(spec(d=12, k=10, seed=4))
+    a, b, c = (at_rank(train_everything(spec(d=12, k=10, seed=seed)), 4) for seed in (3, 3, 4))
     np.testing.assert_array_equal(a.lora.losses, b.lora.losses)
     np.testing.assert_array_equal([p.final_loss for p in a.sweep], [p.final_loss for p in b.sweep])
     assert not np.array_equal(a.lora.losses, c.lora.losses)
 
 
+def test_each_rank_in_the_training_is_that_ranks_own_lora_run():
+    task_spec = spec(d=12, k=10, steps=60)
+    training = train_everything(task_spec)
+    task = make_task(task_spec)
+    for r in (1, 4, 10):
+        run = train_lora(task, r, task_spec.alpha, task_spec.steps, task_spec.lr, task_spec.trainer, task_spec.seed)
+        shown = at_rank(training, r)
+        assert shown.r == r
+        np.testing.assert_array_equal(shown.lora.losses, run.losses)
+        np.testing.assert_allclose(shown.lora.singular_values, np.linalg.svd(run.delta, compute_uv=False))
+    assert at_rank(training, 4096).r == 10  # a rank beyond the task shows the largest one
+
+
 def test_sweep_covers_every_rank_with_bound_and_counts():
     result = train_everything(spec(d=12, k=10))
+    assert len(result.runs) == 10
     assert [p.r for p in result.sweep] == list(range(1, 11))
     assert all(p.final_loss >= p.best_loss - 1e-9 for p in result.sweep)  # nobody beats Eckart–Young
     assert [p.trainable for p in result.sweep] == [r * 22 for r in range(1, 11)]
@@ -128,8 +143,8 @@ def test_training_cache_is_bounded_and_reused():
     from lora_viz.ui import page_controls
 
     page_controls.clear_training_cache()
-    first = page_controls._train(spec(d=6, k=6, steps=10), lambda share: None)
-    assert page_controls._train(spec(d=6, k=6, steps=10), lambda share: None) is first
+    first = page_controls._TRAINED.get(spec(d=6, k=6, steps=10), lambda: train_everything(spec(d=6, k=6, steps=10)))
+    assert page_controls._TRAINED.get(spec(d=6, k=6, steps=10), lambda: None) is first
     for seed in range(40):
-        page_controls._train(spec(d=4, k=4, steps=10, seed=seed), lambda share: None)
-    assert len(page_controls._TRAINED) == page_controls._TRAINED_MAX
+        page_controls._TRAINED.get(spec(d=4, k=4, steps=10, seed=seed), lambda: train_everything(spec(d=4, k=4, steps=10, seed=seed)))
+    assert len(page_controls._TRAINED) == page_controls._TRAINED.size

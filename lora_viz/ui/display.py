@@ -8,9 +8,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from .. import figures, merge, merge_figures, model_figures
+from ..cache import LruCache
+from ..figures import FigureSpec
 from ..settings import Settings, to_query
 from ..site import PAGES
-from ..summary import Headline, MemoryRow, bytes_text
+from ..summary import Headline, MemoryRow, bytes_text, markdown_table
 
 # The core's heavier results, by name, each cached under the settings it really depends on,
 # so that moving an unrelated control is a cache hit.
@@ -27,18 +29,34 @@ _CACHED = {
 }
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _cached(name: str, s: Settings) -> Any:
-    return _CACHED[name][0](s)
+# Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs
+# more than building most figures) under a key that hashes in microseconds. Nothing changes the values.
+_RESULTS: LruCache[tuple[str, Settings], Any] = LruCache(size=64)
 
 
 def cached(name: str, s: Settings) -> Any:
-    """A core result by name, cached by a small key (64 entries at most, so memory stays bounded)."""
-    reduce_to_key = _CACHED[name][1]
-    return _cached(name, reduce_to_key(s))
+    """A core result by name, cached by a small key (64 entries at most, so memory stays bounded), shared by all sessions."""
+    make, reduce_to_key = _CACHED[name]
+    key = reduce_to_key(s)
+    return _RESULTS.get((name, key), lambda: make(key))
 
 
-def chart(fig: go.Figure, s: Settings, alt: str, name: str) -> None:
+def clear_cache() -> None:
+    _RESULTS.clear()
+
+
+class _Ready(go.Figure):
+    """A figure already built as plain data (figures.plot). st.plotly_chart asks a Plotly figure only for
+    to_dict(), so this skips rebuilding and re-validating Plotly's objects on every draw."""
+
+    def __init__(self, spec: FigureSpec) -> None:  # deliberately not Figure.__init__: nothing else is asked of it
+        object.__setattr__(self, "_spec", spec)
+
+    def to_dict(self) -> FigureSpec:
+        return self._spec
+
+
+def chart(fig: FigureSpec, s: Settings, alt: str, name: str) -> None:
     """A Plotly figure with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting)."""
     config = {
         "displaylogo": False,
@@ -46,7 +64,7 @@ def chart(fig: go.Figure, s: Settings, alt: str, name: str) -> None:
         "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"format": s.image, "filename": f"lora-viz-{name}", "scale": 2},
     }
-    st.plotly_chart(fig, config=config, alt=alt)
+    st.plotly_chart(_Ready(fig), config=config, alt=alt)
 
 
 def figure(name: str, s: Settings, alt: str) -> None:
@@ -69,9 +87,14 @@ def metrics(items: list[Headline], columns: int = 4) -> None:
                 st.caption(item.formula)
 
 
+def table(columns: dict[str, list]) -> None:
+    """A table of text, drawn as Markdown (a fraction of st.table's cost, which converts through pandas and Arrow)."""
+    st.markdown(markdown_table(columns))
+
+
 def memory_table(rows: list[MemoryRow]) -> None:
     """The memory table: exact bytes and binary units, full fine-tuning beside LoRA."""
-    st.table(
+    table(
         {
             "": [row.part for row in rows],
             "Full fine-tuning": [bytes_text(row.full) for row in rows],

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 
 from ..model_summary import METHOD_LABELS, OPTIMIZER_LABELS
 from ..models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
 from ..settings import CUSTOM_KEYS, FLOAT_RANGES, INT_RANGES, METHODS, MODELS, OPTIMIZERS, SPECTRA, TRAINERS, Settings, model_spec
-from ..training import TrainingResult, TrainingSpec, train_everything, training_spec
+from ..cache import LruCache
+from ..training import Training, TrainingResult, TrainingSpec, at_rank, train_everything, training_spec
 from .sidebar import shown
 
 SPECTRUM_LABELS = {"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"}
@@ -80,35 +79,21 @@ def training_controls(s: Settings) -> None:
 
 
 # Trainings are cached here rather than with st.cache_data: st.cache_data would record the progress bar's
-# updates and replay them into another session's page, where that bar does not exist.
-_TRAINED: OrderedDict[TrainingSpec, TrainingResult] = OrderedDict()
-_TRAINED_MAX = 32
-_LOCK = threading.Lock()
+# updates and replay them into another session's page, where that bar does not exist. One training covers
+# every rank, so the rank slider never retrains; 16 trainings (a few MB) are kept, shared by all sessions.
+_TRAINED: LruCache[TrainingSpec, Training] = LruCache(size=16)
 
 
 def clear_training_cache() -> None:
-    with _LOCK:
-        _TRAINED.clear()
-
-
-def _train(spec: TrainingSpec, progress: Callable[[float], None]) -> TrainingResult:
-    """The cached result for a spec, or a new training (the 32 most recent are kept, shared by all sessions)."""
-    with _LOCK:
-        if spec in _TRAINED:
-            _TRAINED.move_to_end(spec)
-            return _TRAINED[spec]
-    result = train_everything(spec, progress)
-    with _LOCK:
-        _TRAINED[spec] = result
-        while len(_TRAINED) > _TRAINED_MAX:
-            _TRAINED.popitem(last=False)
-    return result
+    _TRAINED.clear()
 
 
 def train(s: Settings) -> TrainingResult:
-    """Train (or fetch the cached result) with a progress bar that stays to say what was trained."""
+    """Train (or fetch the cached training) with a progress bar that stays to say what was trained."""
     spec = training_spec(s)
-    bar = st.progress(0.0, text="Training LoRA, full fine-tuning and every rank…")
-    result = _train(spec, lambda share: bar.progress(min(share, 1.0), text="Training LoRA, full fine-tuning and every rank…"))
-    bar.progress(1.0, text=f"Trained: LoRA at r = {result.r}, full fine-tuning, and ranks 1–{len(result.sweep)}, {spec.steps} steps each.")
+    doing = "Training full fine-tuning and LoRA at every rank…"
+    bar = st.progress(0.0, text=doing)
+    training = _TRAINED.get(spec, lambda: train_everything(spec, lambda share: bar.progress(min(share, 1.0), text=doing)))
+    result = at_rank(training, s.r)
+    bar.progress(1.0, text=f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {spec.steps} steps each; showing r = {result.r}.")
     return result
