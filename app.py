@@ -20,8 +20,7 @@ st.caption(names.note)
 
 st.subheader(f"Parameters for one {settings.d:,}×{settings.k:,} matrix at rank r = {settings.r:,}")
 ui.metrics(seed_numbers(settings))
-for line in count_lines(settings):
-    st.markdown(f"- {line}")
+ui.bullets(count_lines(settings))
 
 st.subheader("Explore")
 for page in PAGES[1:]:

@@ -38,3 +38,7 @@ class LruCache(Generic[Key, Value]):
 
     def __len__(self) -> int:
         return len(self._values)
+
+    def __contains__(self, key: Key) -> bool:
+        with self._lock:
+            return key in self._values

@@ -32,19 +32,16 @@ def plot(data: list[dict], layout: dict, frames: list[dict] | None = None) -> Fi
     Built without Plotly's per-property checks, which cost more than the drawing itself;
     tests/test_figures.py runs every figure through them instead.
     """
-    layout = {"template": _template(pio.templates.default), **packed(layout)}
-    return {"data": packed(data), "layout": layout, "frames": packed(frames or [])}
+    return {
+        "data": [packed(trace) for trace in data],
+        "layout": {"template": _template(pio.templates.default), **layout},
+        "frames": [{**frame, "data": [packed(trace) for trace in frame["data"]]} for frame in frames or []],
+    }
 
 
-def packed(value: Any) -> Any:
-    """The value with every NumPy array in it replaced by a plotly.js typed array (base64, a quarter the size of a list)."""
-    if isinstance(value, np.ndarray):
-        return typed_array(value)
-    if isinstance(value, dict):
-        return {key: packed(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [packed(item) for item in value]
-    return value
+def packed(trace: dict) -> dict:
+    """The trace with its NumPy arrays as plotly.js typed arrays (base64: a quarter the size of a list, and quick)."""
+    return {key: typed_array(value) if isinstance(value, np.ndarray) else value for key, value in trace.items()}
 
 
 def typed_array(values: np.ndarray) -> dict:

@@ -14,6 +14,7 @@ MAX_HEIGHT_PX = 520
 MAX_CELLS = 96  # at most this many drawn cells along W's longer side
 THIN_PX = 3.0  # a strip thinner than this gets a magnified view
 PRODUCT_BUDGET = 2_000_000  # blocks·r corner lookups allowed for ΔW's block means
+INSTANT_LOOKUPS = 250_000  # about 5–10 ms: more than this and ΔW is computed after the page answers
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ def scale_layout(d: int, k: int, r: int) -> ScaleLayout:
     px = min(NOMINAL_WIDTH_PX / width, (MAX_HEIGHT_PX - 90) / height)
     block = max(1, math.ceil(max(d, k) / MAX_CELLS))
     return ScaleLayout(d=d, k=k, r=r, gap=gap, w=w, up=up, down=down, width=width, height=height, block=block, px_per_cell=px)
+
+
+def product_lookups(d: int, k: int, r: int) -> int:
+    """Corner lookups for ΔW's exact block means: (row edges + column edges)·(r + 1), so O(blocks·r) at any d, k."""
+    block = product_block(d, k, r)
+    return (math.ceil(d / block) + math.ceil(k / block) + 2) * (r + 1)
 
 
 def product_block(d: int, k: int, r: int) -> int:

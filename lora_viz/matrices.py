@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,10 +32,8 @@ def _waves(seed: int, salt: int, count: int, amplitude: float, rank_axis: str = 
     Along a rank axis the frequency is fixed per index (rank/7.3 cycles over rank entries), so entry t of a
     factor does not depend on r: a larger rank only adds columns to up and rows to down.
     """
-    rng = np.random.default_rng([seed, salt])
     waves = []
-    for q in range(count):
-        row_cycles, row_phase, col_cycles, col_phase = (float(v) for v in rng.uniform([0.5, 0, 0.5, 0], [3.5, 2 * np.pi, 3.5, 2 * np.pi]))
+    for q, (row_cycles, row_phase, col_cycles, col_phase, sign) in enumerate(_wave_draws(seed, salt, count)):
         per_index = rank / 7.3 * (q + 1)
         waves.append(
             Wave(
@@ -42,10 +41,21 @@ def _waves(seed: int, salt: int, count: int, amplitude: float, rank_axis: str = 
                 row_phase=row_phase,
                 col_cycles=per_index if rank_axis == "cols" else col_cycles,
                 col_phase=col_phase,
-                amplitude=amplitude * float(rng.choice([-1.0, 1.0])),
+                amplitude=amplitude * sign,
             )
         )
     return tuple(waves)
+
+
+@lru_cache(maxsize=256)
+def _wave_draws(seed: int, salt: int, count: int) -> tuple[tuple[float, float, float, float, float], ...]:
+    """The seeded random numbers behind _waves: cycles, phases and sign per wave (cached: a generator costs more than the rest)."""
+    rng = np.random.default_rng([seed, salt])
+    draws = []
+    for _ in range(count):
+        row_cycles, row_phase, col_cycles, col_phase = (float(v) for v in rng.uniform([0.5, 0, 0.5, 0], [3.5, 2 * np.pi, 3.5, 2 * np.pi]))
+        draws.append((row_cycles, row_phase, col_cycles, col_phase, float(rng.choice([-1.0, 1.0]))))
+    return tuple(draws)
 
 
 def lora_matrices(d: int, k: int, r: int, seed: int, trained: bool) -> LoraMatrices:

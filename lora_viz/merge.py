@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -12,8 +13,8 @@ from .matrices import lora_matrices
 from .notation import Labels, labels
 from .settings import Settings
 
-SAMPLE_DIM = 512  # the precision comparison uses up to 512×512 at rank ≤ 64
-SAMPLE_RANK = 64
+SAMPLE_DIM = 64  # the precision comparison uses up to 64×64 at rank ≤ 16: enough to show rounding, under a ms
+SAMPLE_RANK = 16
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,16 @@ class Example:
 def dense_example(d: int, k: int, r: int, s: Settings, seed_offset: int = 0) -> Example:
     """The seeded matrices at d×k, rank r, as dense fp64 arrays (small sizes only)."""
     m = lora_matrices(d, k, r, s.seed + seed_offset, s.trained)
-    size = ExampleSize(d, k, r, False)
-    return Example(size, m.w.dense(), m.up.dense(), m.down.dense(), s.alpha / r)
+    return Example(ExampleSize(d, k, r, False), m.w.dense(), m.up.dense(), m.down.dense(), s.alpha / r)
+
+
+@lru_cache(maxsize=64)
+def _small_example(d: int, k: int, r: int, seed: int, trained: bool, alpha: float) -> Example:
+    """dense_example for the ≤ 24×24 examples the page reads many times per draw (cached, so read-only)."""
+    example = dense_example(d, k, r, Settings(seed=seed, trained=trained, alpha=alpha))
+    for array in (example.w, example.up, example.down):
+        array.setflags(write=False)
+    return example
 
 
 def example_settings(s: Settings) -> Settings:
@@ -53,7 +62,7 @@ def sample_settings(s: Settings) -> Settings:
 def merge_example(s: Settings) -> Example:
     """The animated example: min(d, 24) × min(k, 24) at rank min(r, 8)."""
     size = example_size(s.d, s.k, s.r)
-    example = dense_example(size.d, size.k, size.r, s)
+    example = _small_example(size.d, size.k, size.r, s.seed, s.trained, s.alpha)
     return Example(size, example.w, example.up, example.down, example.scale)
 
 
@@ -119,9 +128,10 @@ def merge_frames(e: Example, names: Labels, alpha: float) -> list[MergeFrame]:
 
 
 def product_hover(e: Example, names: Labels) -> tuple[list[list[str]], list[list[str]]]:
-    """Per-cell hover text: ΔW[i, j]'s r products term by term and α/r; W′[i, j] adds W[i, j].
+    """Per-cell hover text: ΔW[i, j]'s r products term by term and α/r; W′[i, j] as W[i, j] + ΔW[i, j].
 
-    The formula itself lives once in each panel's hover template (hover_templates), not in every cell.
+    The formula itself lives once in each panel's hover template (hover_templates), not in every cell, and
+    the products only in ΔW's cells (repeating them in W′'s doubled the animation's size for nothing new).
     """
     delta = e.delta
     delta_text, merged_text = [], []
@@ -130,19 +140,16 @@ def product_hover(e: Example, names: Labels) -> tuple[list[list[str]], list[list
         for j in range(e.size.k):
             terms = " + ".join(f"({e.up[i, t]:.2f})({e.down[t, j]:.2f})" for t in range(e.size.r))
             delta_row.append(f"ΔW[{i + 1},{j + 1}] = {e.scale:.3g} · ({terms})<br>= {delta[i, j]:.4f}")
-            merged_row.append(
-                f"W′[{i + 1},{j + 1}] = {e.w[i, j]:.4f} + {e.scale:.3g} · ({terms})<br>"
-                f"= {e.w[i, j]:.4f} + {delta[i, j]:.4f} = {e.w[i, j] + delta[i, j]:.4f}"
-            )
+            merged_row.append(f"W′[{i + 1},{j + 1}] = {e.w[i, j]:.4f} + {delta[i, j]:.4f} = {e.w[i, j] + delta[i, j]:.4f}")
         delta_text.append(delta_row)
         merged_text.append(merged_row)
     return delta_text, merged_text
 
 
 def hover_templates(names: Labels) -> tuple[str, str]:
-    """The formulas shown above each cell's numbers: ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j], and W′ = W + that."""
+    """The formulas shown above each cell's numbers: ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j], and W′[i,j] = W[i,j] + ΔW[i,j]."""
     products = f"α/r · Σₜ {names.up}[i,t]·{names.down}[t,j]"
-    return f"ΔW[i,j] = {products}<br>%{{text}}<br>now shown: %{{z:.4f}}", f"W′[i,j] = W[i,j] + {products}<br>%{{text}}<br>now shown: %{{z:.4f}}"
+    return f"ΔW[i,j] = {products}<br>%{{text}}<br>now shown: %{{z:.4f}}", "W′[i,j] = W[i,j] + ΔW[i,j]<br>%{text}<br>now shown: %{z:.4f}"
 
 
 @dataclass(frozen=True)
@@ -165,7 +172,7 @@ def _merged_weight(w, up, down, factor, dtype):
 
 
 def compare_outputs(s: Settings) -> tuple[ExampleSize, list[OutputComparison]]:
-    """Merged and separate outputs for a seeded random x on up to 512×512 at rank ≤ 64, in fp32, fp16, bf16."""
+    """Merged and separate outputs for a seeded random x on up to 64×64 at rank ≤ 16, in fp32, fp16, bf16."""
     size = ExampleSize(min(s.d, SAMPLE_DIM), min(s.k, SAMPLE_DIM), min(s.r, SAMPLE_RANK), False)
     e = dense_example(size.d, size.k, size.r, s)
     x = np.random.default_rng([s.seed, 99]).standard_normal((size.k, 1))
@@ -255,9 +262,8 @@ class TwoAdapters:
 def two_adapters(s: Settings) -> TwoAdapters:
     """Two trained adapters on the example: summing factors adds cross terms; concatenating them does not."""
     size = example_size(s.d, s.k, s.r)
-    trained = Settings(**{**vars(s), "trained": True})
-    one = dense_example(size.d, size.k, size.r, trained)
-    two = dense_example(size.d, size.k, size.r, trained, seed_offset=1)
+    one = _small_example(size.d, size.k, size.r, s.seed, True, s.alpha)
+    two = _small_example(size.d, size.k, size.r, s.seed + 1, True, s.alpha)
     correct = one.up @ one.down + two.up @ two.down
     wrong = (one.up + two.up) @ (one.down + two.down)
     cross = one.up @ two.down + two.up @ one.down

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .memory import FLOAT_DTYPES, format_bytes
 from .models import ModelSpec
 from .settings import Settings, model_spec
+from .summary import bytes_text
 from .whole_model import METHODS, ModelCounts, ServingBytes, TrainingBytes, model_counts, serving_bytes, training_bytes
 
 METHOD_LABELS = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA (NF4 base)"}
@@ -54,6 +55,15 @@ def module_table(counts: ModelCounts) -> dict[str, list]:
         "LoRA": ["✓" if row.targeted else "" for row in counts.rows],
         "base params": [f"{row.base_params:,}" for row in counts.rows],
         "LoRA params": [f"{row.lora_params:,}" for row in counts.rows],
+    }
+
+
+def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
+    """One method's training memory, part by part, as a table of text."""
+    values = (m.weights, m.gradients, m.optimizer_states, m.exact, m.activations, m.total)
+    return {
+        "": ["Weights", "Gradients", "Optimizer states", "Exact total", "Activations (estimate)", "Total"],
+        "bytes": [bytes_text(v) for v in values],
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .counts import break_even_rank, count_params
-from .geometry import scale_layout
+from .geometry import INSTANT_LOOKUPS, product_lookups, scale_layout
 from .memory import ADAPTER_DTYPE, DTYPE_LABELS, format_bytes, matrix_memory
 from .notation import labels
 from .settings import Settings
@@ -124,6 +124,17 @@ def delta_at_start(s: Settings) -> str:
         f"At initialisation {names.up} (next to the output) is all zeros and {names.down} (next to the input) is random, "
         f"as in the LoRA paper, so ΔW = (α/r)·{names.product} = 0 and W′ = W exactly. "
         "Switch on “Trained adapter” in the sidebar to see a non-zero ΔW."
+    )
+
+
+def delta_pending(s: Settings) -> str:
+    """'' when ΔW's exact block means are quick; otherwise the note shown while they are computed."""
+    lookups = product_lookups(s.d, s.k, s.r)
+    if lookups <= INSTANT_LOOKUPS:
+        return ""
+    return (
+        f"Computing ΔW's exact block means: at r = {s.r:,} that is {lookups:,} lookups (every one of the r rank-1 "
+        "terms counts), so it is drawn a moment after the rest of the page."
     )
 
 

@@ -57,7 +57,10 @@ class Task:
         return self.x.shape[1]
 
     def singular_values(self) -> np.ndarray:
-        return np.linalg.svd(self.target, compute_uv=False)
+        """σ(M), computed once: the bound, the figures and their text all read it."""
+        if "_sigma" not in self.__dict__:
+            object.__setattr__(self, "_sigma", np.linalg.svd(self.target, compute_uv=False))
+        return self.__dict__["_sigma"]
 
     def best_loss(self, r: int) -> float:
         """Eckart–Young: Σ_{i>r} σᵢ(M)² + c, the lowest loss any update of rank ≤ r can reach."""
@@ -200,6 +203,7 @@ class RankRun:
 class Training:
     """Full fine-tuning and LoRA at every rank 1 … min(d, k), for one spec."""
 
+    spec: TrainingSpec
     task: Task
     full: Run
     runs: tuple[RankRun, ...]  # runs[r − 1] is rank r
@@ -210,6 +214,7 @@ class Training:
 class TrainingResult:
     """Everything the page shows for one rank."""
 
+    spec: TrainingSpec
     task: Task
     lora: RankRun
     full: Run
@@ -231,13 +236,13 @@ def train_everything(spec: TrainingSpec, progress: Progress = None) -> Training:
         runs.append(RankRun(run.losses, np.linalg.svd(run.delta, compute_uv=False)))
         sweep.append(SweepPoint(rank, float(run.losses[-1]), task.best_loss(rank), rank * (d + k)))
         report((rank + 1) / (len(ranks) + 1))
-    return Training(task, full, tuple(runs), tuple(sweep))
+    return Training(spec, task, full, tuple(runs), tuple(sweep))
 
 
 def at_rank(training: Training, r: int) -> TrainingResult:
     """The training seen at rank r (at most min(d, k) of the task)."""
     r = min(r, len(training.runs))
-    return TrainingResult(training.task, training.runs[r - 1], training.full, training.sweep, r)
+    return TrainingResult(training.spec, training.task, training.runs[r - 1], training.full, training.sweep, r)
 
 
 def loss_text(loss: float) -> str:

@@ -22,19 +22,21 @@ if (d, k) != (settings.d, settings.k):
 ui.training_controls(settings)
 result = ui.train(settings)
 
+shown = (result.spec, result.r)  # what the loss and spectrum figures depend on: their cache key
+
 st.subheader("Training")
-ui.chart(training_figures.loss_figure(result), settings, name="loss",
-         alt=alt_text.loss_alt(result))
+ui.cached_chart(("loss", shown), lambda: training_figures.loss_figure(result), settings, name="loss",
+                alt=alt_text.loss_alt(result))
 st.markdown(training_summary(result))
 
 st.subheader("The spectrum")
-ui.chart(training_figures.spectrum_figure(result), settings, name="spectrum",
-         alt=alt_text.training_spectrum_alt(result))
+ui.cached_chart(("spectrum", shown), lambda: training_figures.spectrum_figure(result), settings, name="spectrum",
+                alt=alt_text.training_spectrum_alt(result))
 st.caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
 
 st.subheader("Every rank")
-ui.chart(training_figures.sweep_figure(result), settings, name="rank-sweep",
-         alt=alt_text.sweep_alt(result))
+ui.cached_chart(("sweep", result.spec), lambda: training_figures.sweep_figure(result), settings, name="rank-sweep",
+                alt=alt_text.sweep_alt(result))
 st.caption(
     "Where the dots meet the dotted line, training found the best update of that rank. On an exactly rank-s change "
     "the loss drops to zero at r = s; on full-rank noise every extra rank helps a little and none is enough."

@@ -3,8 +3,17 @@
 import streamlit as st
 
 from lora_viz import alt_text, ui
-from lora_viz.model_summary import METHOD_LABELS, OPTIMIZER_LABELS, dtype_note, model_view, module_table, peft_printout, serving_lines
-from lora_viz.summary import bytes_text
+from lora_viz.model_summary import (
+    METHOD_LABELS,
+    OPTIMIZER_LABELS,
+    dtype_note,
+    memory_parts,
+    model_view,
+    module_table,
+    peft_printout,
+    serving_lines,
+)
+from lora_viz.summary import markdown_table
 
 settings = ui.page_settings("Whole model")
 view = model_view(settings)
@@ -41,23 +50,16 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     ui.figure("memory_figure", settings, alt=alt_text.memory_alt(settings))
 with right:
-    st.markdown(f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, sequence {settings.seq:,}")
-    ui.table(
-        {
-            "": ["Weights", "Gradients", "Optimizer states", "Exact total", "Activations (estimate)", "Total"],
-            "bytes": [bytes_text(v) for v in (chosen.weights, chosen.gradients, chosen.optimizer_states, chosen.exact, chosen.activations, chosen.total)],
-        }
+    st.markdown(
+        f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, "
+        f"sequence {settings.seq:,}\n\n" + markdown_table(memory_parts(chosen))
     )
-st.caption(dtype_note(settings, view))
 st.caption(
+    dtype_note(settings, view) + "\n\n"
     "Weights, gradients and optimizer states are exact: the bytes PyTorch allocates (AdamW keeps two states like each "
     "trained tensor plus a 4-byte step). Activations are an estimate — s·b·h·(34 + 5·a·s/h) bytes per layer in 16-bit "
     "(Korthikanti et al. 2022), or each layer's input only with gradient checkpointing."
 )
 
-st.subheader("Serving")
-for line in serving_lines(settings, view):
-    st.markdown(f"- {line}")
-
-st.subheader("Every targetable layer")
-ui.table(module_table(view.counts))
+st.markdown("### Serving\n\n" + "\n".join(f"- {line}" for line in serving_lines(settings, view)))
+st.markdown("### Every targetable layer\n\n" + markdown_table(module_table(view.counts)))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -31,9 +32,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str  # http://127.0.0.1:<port>[/<base path>]
+    pid: int
+
+
 @contextlib.contextmanager
 def running_app(timeout: float = 60.0, base_path: str = "", root: Path = ROOT) -> Iterator[str]:
     """Yield the base URL of a headless `streamlit run app.py` (optionally under a base URL path); stop it afterwards."""
+    with running_server(timeout, base_path, root) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT, options: tuple[str, ...] = ()) -> Iterator[Server]:
+    """running_app, yielding the server's process id too (benchmarks read its memory); extra `streamlit run` options allowed."""
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -42,6 +56,7 @@ def running_app(timeout: float = 60.0, base_path: str = "", root: Path = ROOT) -
     ]
     if base_path:
         command += ["--server.baseUrlPath", base_path]
+    command += list(options)
     process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
     base = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
     try:
@@ -57,7 +72,7 @@ def running_app(timeout: float = 60.0, base_path: str = "", root: Path = ROOT) -
                 output = process.stdout.read().decode(errors="replace") if process.stdout else ""
                 raise RuntimeError(f"streamlit did not start:\n{output}")
             time.sleep(0.2)
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         try:

@@ -129,7 +129,7 @@ def test_typed_arrays_round_trip_exactly(values):
     assert decode(typed_array(values)).shape == values.shape
 
 
-def test_packed_reaches_nested_arrays_and_leaves_the_rest():
-    spec = packed({"a": [np.zeros(2), {"b": np.ones((1, 2))}], "c": "text", "d": (1, 2)})
-    assert decode(spec["a"][0]).tolist() == [0, 0] and decode(spec["a"][1]["b"]).tolist() == [[1, 1]]
-    assert spec["c"] == "text" and spec["d"] == [1, 2]
+def test_packed_converts_a_traces_arrays_and_leaves_the_rest():
+    trace = packed({"z": np.ones((1, 2)), "x": np.zeros(2), "name": "W", "y": [1, 2]})
+    assert decode(trace["z"]).tolist() == [[1, 1]] and decode(trace["x"]).tolist() == [0, 0]
+    assert trace["name"] == "W" and trace["y"] == [1, 2]

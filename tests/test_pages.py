@@ -93,14 +93,16 @@ def test_dimension_change_clamps_rank_with_a_notice():
 
 
 def tables(at: AppTest) -> list[dict[str, list[str]]]:
-    """Every Markdown table on the page, as columns of cell text."""
+    """Every Markdown table on the page (alone or after text in its element), as columns of cell text."""
     found = []
     for element in at.markdown:
         lines = element.value.splitlines()
-        if len(lines) < 2 or not lines[0].startswith("| ") or not lines[1].startswith("|:---"):
-            continue
-        rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[:1] + lines[2:]]
-        found.append({name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])})
+        for start in range(len(lines) - 1):
+            if not (lines[start].startswith("| ") and lines[start + 1].startswith("|:---")):
+                continue
+            body = [line for line in lines[start + 2:] if line.startswith("| ")]
+            rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in [lines[start], *body]]
+            found.append({name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])})
     return found
 
 

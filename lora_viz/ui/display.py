@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Hashable
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -31,7 +31,7 @@ _CACHED = {
 
 # Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs
 # more than building most figures) under a key that hashes in microseconds. Nothing changes the values.
-_RESULTS: LruCache[tuple[str, Settings], Any] = LruCache(size=64)
+_RESULTS: LruCache[Hashable, Any] = LruCache(size=64)
 
 
 def cached(name: str, s: Settings) -> Any:
@@ -67,9 +67,34 @@ def chart(fig: FigureSpec, s: Settings, alt: str, name: str) -> None:
     st.plotly_chart(_Ready(fig), config=config, alt=alt)
 
 
-def figure(name: str, s: Settings, alt: str) -> None:
-    """Draw one of the core's figures (cached)."""
+def cached_chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, alt: str, name: str) -> None:
+    """Draw the figure `build` makes, cached under `key` (for figures of results rather than of settings)."""
+    chart(_RESULTS.get(key, build), s, alt, name)
+
+
+def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
+    """Draw one of the core's figures (cached). With `later`, a figure not yet cached is computed just after
+    this run, which shows `later` meanwhile: the interaction that asked for it answers at once."""
+    make, reduce_to_key = _CACHED[name]
+    key = (name, reduce_to_key(s))
+    if later and key not in _RESULTS:
+        st.session_state[_SHOWING_NOTE] = key
+        _finish_later(name, s, later)
+        return
     chart(cached(name, s), s, alt, name.removesuffix("_figure"))
+
+
+_SHOWING_NOTE = "_lora_viz_showing_note"
+
+
+@st.fragment(run_every=0.1)
+def _finish_later(name: str, s: Settings, note: str) -> None:
+    """Called in a page run: show the note. Run again by itself a moment later: compute, then redraw the page."""
+    if st.session_state.pop(_SHOWING_NOTE, None) == (name, _CACHED[name][1](s)):
+        st.info(note, icon="⏳")
+        return
+    cached(name, s)
+    st.rerun()
 
 
 def page_link(script: str, s: Settings) -> None:
@@ -79,12 +104,17 @@ def page_link(script: str, s: Settings) -> None:
 
 
 def metrics(items: list[Headline], columns: int = 4) -> None:
-    """Headline numbers in a row (wrapping on narrow screens), each with its formula as a caption."""
+    """Headline numbers in a row (wrapping on narrow screens), each with its formula in small grey type beneath."""
     for start in range(0, len(items), columns):
-        for column, item in zip(st.columns(columns), items[start : start + columns]):
-            with column:
-                st.metric(item.label, f"{item.value:,}")
-                st.caption(item.formula)
+        places = st.columns(columns) if columns > 1 else [st]
+        for place, item in zip(places, items[start : start + columns]):
+            # The formula rides in the metric's delta line, muted and without an arrow: one element per number.
+            place.metric(item.label, f"{item.value:,}", delta=item.formula, delta_color="off", delta_arrow="off")
+
+
+def bullets(lines: list[str]) -> None:
+    """A bulleted list in one element (each element costs a little on every rerun)."""
+    st.markdown("\n".join(f"- {line}" for line in lines))
 
 
 def table(columns: dict[str, list]) -> None:

@@ -1,0 +1,113 @@
+"""A minimal client that speaks Streamlit's own WebSocket protocol, for measuring the real server under load.
+
+A browser tab and this client send the same messages: a BackMsg asking for a script run (with the page, the
+query string and the widgets' values), then the server streams ForwardMsgs until `script_finished`.
+Like a browser, the client tells the server which large messages it already holds (so they are not resent),
+and it can run a fragment's timed follow-up when the page asks for one (`auto_rerun`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+
+@dataclass
+class Rerun:
+    """One interaction as the client saw it: from the request to the last `script_finished`."""
+
+    seconds: float
+    bytes_received: int
+    errors: list[str]
+    follow_up: str  # a fragment the page asked to run a moment later ("" if none)
+
+
+@dataclass
+class Select:
+    """A select slider as the page drew it: its widget id and its options as shown."""
+
+    id: str
+    options: list[str]
+
+
+@dataclass
+class Session:
+    """One open page: the socket, the page's current query string, and its select sliders by key."""
+
+    socket: websockets.ClientConnection
+    page: str
+    query: str
+    sliders: dict[str, Select] = field(default_factory=dict)
+    page_hash: str = ""
+    cached: set[str] = field(default_factory=set)  # hashes of large messages kept, as a browser keeps them
+
+    @classmethod
+    async def open(cls, server: str, page: str, query: str) -> tuple[Session, Rerun]:
+        """Connect to ws://server and run `page` (its URL path, "" for Home) with a shared link's query string."""
+        socket = await websockets.connect(f"ws://{server}/_stcore/stream", subprotocols=["streamlit"], max_size=2**26)
+        session = cls(socket, page, query)
+        return session, await session.rerun([])
+
+    async def rerun(self, widgets: list[WidgetState], fragment: str = "") -> Rerun:
+        """Ask for a script run (or a fragment's run) with these widget values and read until it finishes."""
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string = self.query
+        state.page_name = self.page
+        state.page_script_hash = self.page_hash
+        state.widget_states.widgets.extend(widgets)
+        if fragment:
+            state.fragment_id = fragment
+            state.is_auto_rerun = True
+        # Like a browser, say which large messages we hold, so the server sends a reference instead of resending them.
+        state.cached_message_hashes.extend(sorted(self.cached))
+        start = time.perf_counter()
+        await self.socket.send(message.SerializeToString())
+        received, errors, follow_up = 0, [], ""
+        while True:
+            data = await self.socket.recv()
+            received += len(data)
+            reply = ForwardMsg()
+            reply.ParseFromString(data)
+            kind = reply.WhichOneof("type")
+            if reply.metadata.cacheable:
+                self.cached.add(reply.hash)
+            if kind == "navigation":  # the page this run resolved to: later runs name it by its hash
+                self.page_hash = reply.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                self.query = reply.page_info_changed.query_string
+            elif kind == "delta":
+                errors += self._read_delta(reply)
+            elif kind == "auto_rerun":
+                follow_up = reply.auto_rerun.fragment_id
+            elif kind == "script_finished" and reply.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                return Rerun(time.perf_counter() - start, received, errors, follow_up)
+
+    def _read_delta(self, reply: ForwardMsg) -> list[str]:
+        """Remember select sliders; report exceptions and error boxes the page drew."""
+        if reply.delta.WhichOneof("type") != "new_element":
+            return []
+        element = reply.delta.new_element
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            return [f"{element.exception.type}: {element.exception.message}"]
+        if kind == "alert" and element.alert.format == element.alert.ERROR:
+            return [element.alert.body]
+        if kind == "slider" and element.slider.options:
+            key = element.slider.id.rsplit("-", 1)[-1]  # keyed widgets' ids end in "-<key>"
+            self.sliders[key] = Select(element.slider.id, list(element.slider.options))
+        return []
+
+    async def select(self, key: str, option: str) -> Rerun:
+        """Move the select slider `key` to the option shown as `option`, as a browser does."""
+        widget = WidgetState(id=self.sliders[key].id)
+        widget.string_array_value.data.append(option)
+        return await self.rerun([widget])
+
+    async def close(self) -> None:
+        await self.socket.close()

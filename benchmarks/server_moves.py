@@ -1,0 +1,136 @@
+"""Server time and bytes per rank-slider move on every page, against the bare page, on the real server.
+
+Both apps run under `streamlit run`; one client per page speaks Streamlit's protocol (benchmarks/protocol.py)
+and moves the rank slider to ranks not seen before (cache misses: the real cost), alternating page and
+bare page. Per move: the server's time for the page script (benchmarks/timed.py), the time until
+`script_finished` as the client sees it, and the bytes received, the client keeping large messages as a
+browser does. When a page defers a figure to a follow-up run, the follow-up is run and timed too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lora_viz.ranks import rank_options
+from lora_viz.settings import Settings, to_query
+from lora_viz.site import PAGES
+from tests.browser import running_server
+
+from .bare import ROOT, bare_app
+from .protocol import Rerun, Session
+from .timed import TimingLog, timed_copy
+
+SIZES = {
+    "small": Settings(d=64, k=64, r=8),
+    "default": Settings(),
+    "largest": Settings(d=131_072, k=131_072, r=131_072, trained=True),
+}
+MOVES = 20
+
+
+@dataclass(frozen=True)
+class Measured:
+    page: str
+    size: str
+    server_ms: float  # median over moves
+    bare_server_ms: float
+    client_ms: float
+    bare_client_ms: float
+    first_kib: float  # the first render: everything the page sends
+    move_kib: float  # median per move
+    errors: int
+    follow_ups: int  # moves after which the page computed a deferred figure in a follow-up run
+    follow_up_ms: float  # median time from the move to the follow-up's end, as the client sees it (0 if none)
+
+    @property
+    def server_ratio(self) -> float:
+        return self.server_ms / self.bare_server_ms
+
+    @property
+    def client_ratio(self) -> float:
+        return self.client_ms / self.bare_client_ms
+
+
+def unseen_ranks(s: Settings, moves: int = MOVES) -> list[int]:
+    """Ranks a move has not visited: up from the settings' rank, or down when it starts at the top (wrapping)."""
+    options = rank_options(min(s.d, s.k), s.r)
+    start = options.index(s.r)
+    step = -1 if start == len(options) - 1 else 1
+    return [options[(start + step * (1 + i)) % len(options)] for i in range(moves)]
+
+
+def option_text(session: Session, rank: int) -> str:
+    """The rank slider's option as the page shows it (1,024 or 1024)."""
+    options = session.sliders["r"].options
+    return next(text for text in options if text.replace(",", "") == str(rank))
+
+
+async def measure(page_server: str, bare_server: str, url_path: str, s: Settings, page_log: TimingLog, bare_log: TimingLog) -> Measured:
+    query = "&".join(f"{key}={value}" for key, value in to_query(s).items())
+    page, first = await Session.open(page_server, url_path, query)
+    bare, _ = await Session.open(bare_server, url_path, query)
+    page_log.new(), bare_log.new()
+    page_runs: list[Rerun] = []
+    page_ms, bare_ms, client_ms, bare_client_ms, follow_up_ms = [], [], [], [], []
+    for rank in unseen_ranks(s):
+        run = await page.select("r", option_text(page, rank))
+        page_runs.append(run)
+        page_ms.append(1000 * sum(page_log.new()))
+        client_ms.append(1000 * run.seconds)
+        if run.follow_up:  # a browser runs the deferred figure's fragment a moment later: so do we
+            later = await page.rerun([], fragment=run.follow_up)
+            page_runs.append(later)
+            follow_up_ms.append(1000 * (run.seconds + later.seconds))
+            page_log.new()
+        bare_run = await bare.select("r", option_text(bare, rank))
+        bare_ms.append(1000 * sum(bare_log.new()))
+        bare_client_ms.append(1000 * bare_run.seconds)
+    await page.close()
+    await bare.close()
+    median = statistics.median
+    return Measured(
+        page="", size="",
+        server_ms=median(page_ms), bare_server_ms=median(bare_ms),
+        client_ms=median(client_ms), bare_client_ms=median(bare_client_ms),
+        first_kib=first.bytes_received / 1024,
+        move_kib=median(run.bytes_received for run in page_runs if not run.follow_up) / 1024 if page_runs else 0,
+        errors=sum(len(run.errors) for run in page_runs + [first]),
+        follow_ups=len(follow_up_ms), follow_up_ms=median(follow_up_ms) if follow_up_ms else 0.0,
+    )
+
+
+def run() -> list[Measured]:
+    """Every page at every size, page and bare page measured alternately in one run."""
+    results = []
+    logs = Path(tempfile.mkdtemp(prefix="lora-viz-timing-"))
+    page_log, bare_log = TimingLog(logs / "page.log"), TimingLog(logs / "bare.log")
+    page_app, bare_root = timed_copy(ROOT, page_log.path), timed_copy(bare_app(), bare_log.path)
+    with running_server(root=page_app) as app, running_server(root=bare_root) as bare:
+        for info in PAGES:
+            for size, s in SIZES.items():
+                m = asyncio.run(measure(app.url.removeprefix("http://"), bare.url.removeprefix("http://"), info.url_path, s, page_log, bare_log))
+                results.append(Measured(**{**vars(m), "page": info.label, "size": size}))
+                print(f"{info.label:20s} {size:8s} server {m.server_ms:6.1f} / {m.bare_server_ms:5.1f} = {m.server_ratio:.2f}   "
+                      f"client {m.client_ms:6.1f} / {m.bare_client_ms:5.1f} = {m.client_ratio:.2f}   "
+                      f"first {m.first_kib:6.0f} KiB, per move {m.move_kib:5.0f} KiB, errors {m.errors}"
+                      + (f", {m.follow_ups} follow-ups: {m.follow_up_ms:.0f} ms" if m.follow_ups else ""), flush=True)
+    return results
+
+
+def table(results: list[Measured]) -> list[str]:
+    lines = [
+        "| page | size | server ms per move | bare server ms | ratio | largest ÷ small | client ms per move | bare client ms | ratio | first render KiB | KiB per move |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    small = {m.page: m.server_ms for m in results if m.size == "small"}
+    for m in results:
+        growth = f"{m.server_ms / small[m.page]:.2f}" if m.size == "largest" else ""
+        lines.append(
+            f"| {m.page} | {m.size} | {m.server_ms:.1f} | {m.bare_server_ms:.1f} | {m.server_ratio:.2f} | {growth} | "
+            f"{m.client_ms:.0f} | {m.bare_client_ms:.0f} | {m.client_ratio:.2f} | {m.first_kib:,.0f} | {m.move_kib:,.0f} |"
+        )
+    return lines

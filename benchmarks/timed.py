@@ -1,0 +1,61 @@
+"""A copy of an app whose page scripts time themselves: each run appends its seconds to a log file.
+
+Streamlit can report a run's time itself (page_profile), but only with usage statistics on, which adds
+telemetry work to every element and so inflates exactly what we measure. A page timing its own body
+adds two clock reads and a line of file output per run, the same for the app and the bare app.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from lora_viz.site import PAGES
+
+# Compiled once per server process, as Streamlit compiles a page once (its script cache).
+COMPILED = '''from functools import cache
+
+
+@cache
+def compiled(path: str):
+    return compile(open(path).read(), path, "exec")
+'''
+
+SHIM = '''import time as _time
+from _timed_compiled import compiled
+_start = _time.perf_counter()
+try:
+    exec(compiled({source!r}), globals())
+finally:
+    with open({log!r}, "a") as _log:
+        _log.write(f"{{_time.perf_counter() - _start:.6f}}\\n")
+'''
+
+
+def timed_copy(root: Path, log: Path) -> Path:
+    """A temporary copy of the app at `root` with every page replaced by a shim that runs and times the original."""
+    folder = Path(tempfile.mkdtemp(prefix="lora-viz-timed-"))
+    shutil.copytree(root, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git", "artifacts", "__pycache__", ".pytest_cache"))
+    originals = folder / "_timed_originals"  # outside pages/, so Streamlit does not list them as pages
+    originals.mkdir()
+    (folder / "_timed_compiled.py").write_text(COMPILED)
+    for page in PAGES:
+        source = originals / page.script.replace("/", "__")
+        shutil.move(folder / page.script, source)
+        (folder / page.script).write_text(SHIM.format(source=str(source), log=str(log)))
+    return folder
+
+
+class TimingLog:
+    """Reads the seconds the pages appended since the last read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.write_text("")
+        self._seen = 0
+
+    def new(self) -> list[float]:
+        lines = self.path.read_text().splitlines()
+        fresh, self._seen = lines[self._seen:], len(lines)
+        return [float(line) for line in fresh]

@@ -1,0 +1,40 @@
+"""The merge page's explanations, with the example's numbers filled in (the page only lays them out)."""
+
+from __future__ import annotations
+
+from .merge import initialisation_gap, merge_example, merge_twice, two_adapters
+from .notation import labels
+from .settings import Settings
+
+
+def initialisation_text(s: Settings) -> str:
+    """Why W′ = W exactly at the start: the output-side factor is zero."""
+    names = labels(s.notation)
+    return (
+        f"With {names.up} = 0 (the paper's start), ΔW = 0 and the merged matrix equals W: max |W′ − W| = "
+        f"**{initialisation_gap(s):g}** exactly. "
+        + ("Switch off “Trained adapter” to see the animation add nothing." if s.trained else "")
+    )
+
+
+def merging_twice_text(s: Settings) -> str:
+    """W + 2·ΔW, by how much it moves weights and outputs, and how libraries prevent it."""
+    twice = merge_twice(merge_example(s), s.seed)
+    return (
+        f"Merging the same adapter again gives W + 2·ΔW. Here that moves weights by up to **{twice.weight_error:.3g}** and "
+        f"changes the output by **{twice.output_change:.1%}** of its size. Libraries keep a *merged* flag on each layer "
+        "(PEFT warns and skips an adapter that is already merged) so that a second merge, or an unmerge that was never needed, "
+        "cannot happen by accident."
+    )
+
+
+def two_adapters_text(s: Settings) -> str:
+    """Summing two adapters' factors adds cross terms; concatenating them gives exactly the sum."""
+    names = labels(s.notation)
+    pair = two_adapters(s)
+    return (
+        f"Two adapters on the same W: adding the products is right; adding the factors first multiplies out to the right "
+        f"answer plus cross terms, here **{pair.cross_share:.0%}** of the right answer's size (Frobenius norm). "
+        f"Putting the factors side by side instead — [{names.up}₁ {names.up}₂] times [{names.down}₁; {names.down}₂], rank 2r — "
+        f"gives exactly the sum (largest difference {abs(pair.concatenated - pair.correct).max():.1g})."
+    )
