@@ -5,7 +5,7 @@ import streamlit as st
 from lora_viz import ui
 from lora_viz.notation import labels
 from lora_viz.site import PAGES
-from lora_viz.summary import count_lines, seed_numbers
+from lora_viz.summary import bullet_list, count_lines, seed_numbers
 
 settings = ui.page_settings("Home")
 names = labels(settings.notation)
@@ -14,14 +14,11 @@ st.title("How LoRA saves memory")
 st.markdown(
     f"LoRA (low-rank adaptation) **freezes** a weight matrix W of d×k = {settings.d:,}×{settings.k:,} and trains a small "
     f"update instead: two thin matrices {names.up} ({settings.d:,}×{settings.r:,}) and {names.down} "
-    f"({settings.r:,}×{settings.k:,}), so that {names.merged}. Only the thin ones learn."
+    f"({settings.r:,}×{settings.k:,}), so that {names.merged}. Only the thin ones learn.\n\n"
+    f":small[:gray[{names.note}]]\n\n"
+    f"### Parameters for one {settings.d:,}×{settings.k:,} matrix at rank r = {settings.r:,}"
 )
-st.caption(names.note)
-
-st.subheader(f"Parameters for one {settings.d:,}×{settings.k:,} matrix at rank r = {settings.r:,}")
 ui.metrics(seed_numbers(settings))
-ui.bullets(count_lines(settings))
-
-st.subheader("Explore")
+st.markdown(bullet_list(count_lines(settings)) + "\n\n### Explore")
 for page in PAGES[1:]:
     ui.page_link(page.script, settings)

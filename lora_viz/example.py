@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAX_EXAMPLE_DIM = 24  # rows and columns of the animated W
+MAX_EXAMPLE_DIM = 16  # rows and columns of the animated W: every cell readable, even on a phone
 MAX_EXAMPLE_RANK = 8
 MERGE_FRAMES = 4  # frames in which W turns into W′
 PHASES_WITHOUT_TERMS = 2 + MERGE_FRAMES  # start, α/r scaling, and the merge
@@ -21,7 +21,7 @@ class ExampleSize:
 
 
 def example_size(d: int, k: int, r: int) -> ExampleSize:
-    """min(d, 24) × min(k, 24) at rank min(r, 8)."""
+    """min(d, 16) × min(k, 16) at rank min(r, 8)."""
     size = ExampleSize(min(d, MAX_EXAMPLE_DIM), min(k, MAX_EXAMPLE_DIM), min(r, MAX_EXAMPLE_RANK), False)
     return ExampleSize(size.d, size.k, size.r, (size.d, size.k, size.r) != (d, k, r))
 

@@ -11,7 +11,7 @@ from .fields import block_edges
 
 NOMINAL_WIDTH_PX = 560  # plot width the drawing is sized for; Plotly keeps the scale at any width
 MAX_HEIGHT_PX = 520
-MAX_CELLS = 96  # at most this many drawn cells along W's longer side
+MAX_CELLS = 64  # at most this many drawn cells along W's longer side: finer than the drawing's pixels already
 THIN_PX = 3.0  # a strip thinner than this gets a magnified view
 PRODUCT_BUDGET = 2_000_000  # blocks·r corner lookups allowed for ΔW's block means
 INSTANT_LOOKUPS = 250_000  # about 5–10 ms: more than this and ΔW is computed after the page answers

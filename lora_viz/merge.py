@@ -41,7 +41,7 @@ def dense_example(d: int, k: int, r: int, s: Settings, seed_offset: int = 0) -> 
 
 @lru_cache(maxsize=64)
 def _small_example(d: int, k: int, r: int, seed: int, trained: bool, alpha: float) -> Example:
-    """dense_example for the ≤ 24×24 examples the page reads many times per draw (cached, so read-only)."""
+    """dense_example for the ≤ 16×16 examples the page reads many times per draw (cached, so read-only)."""
     example = dense_example(d, k, r, Settings(seed=seed, trained=trained, alpha=alpha))
     for array in (example.w, example.up, example.down):
         array.setflags(write=False)
@@ -60,7 +60,7 @@ def sample_settings(s: Settings) -> Settings:
 
 
 def merge_example(s: Settings) -> Example:
-    """The animated example: min(d, 24) × min(k, 24) at rank min(r, 8)."""
+    """The animated example: min(d, 16) × min(k, 16) at rank min(r, 8)."""
     size = example_size(s.d, s.k, s.r)
     example = _small_example(size.d, size.k, size.r, s.seed, s.trained, s.alpha)
     return Example(size, example.w, example.up, example.down, example.scale)

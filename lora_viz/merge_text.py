@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
-from .merge import initialisation_gap, merge_example, merge_twice, two_adapters
+from .example import ExampleSize
+from .merge import OutputComparison, comparison_rows, initialisation_gap, merge_example, merge_twice, token_cost, two_adapters
 from .notation import labels
 from .settings import Settings
+from .summary import markdown_table
+
+PLAY_HINT = (
+    "Press ▶ Play or drag the step slider under the figure; playback runs in your browser. "
+    "Hover a cell of ΔW to see the products that make it, or of W′ to see W + ΔW."
+)
+
+
+def same_answer_text(s: Settings, size: ExampleSize, results: list[OutputComparison]) -> str:
+    """Merged vs separate outputs in each precision (the setup, the table, what it shows), then the FLOPs per token."""
+    names = labels(s.notation)
+    cost = token_cost(s.d, s.k, s.r)
+    flops = {
+        "FLOPs per token": ["merged: W′·x = 2·d·k", f"separate: W·x + {names.up}·({names.down}·x) = 2·d·k + 2·r·(d + k) + d"],
+        f"at {s.d:,}×{s.k:,}, r = {s.r:,}": [f"{cost.merged:,}", f"{cost.separate:,} (+{cost.extra_percent:.3g}%)"],
+    }
+    return (
+        f"For a random input x: y_separate = W·x + (α/r)·{names.up}·({names.down}·x) and y_merged = W′·x, "
+        f"on a {size.d}×{size.k} example at rank {size.r}. Inputs are stored in each precision, products accumulate in fp32."
+        f"\n\n{markdown_table(comparison_rows(results))}\n\n"
+        ":small[:gray[In fp32 the two agree to rounding; in fp16 and bf16 merging is not bit-exact — the table says by how much.]]"
+        f"\n\nServing merged also costs nothing extra; serving the adapter separately adds its two thin products:\n\n{markdown_table(flops)}"
+    )
 
 
 def initialisation_text(s: Settings) -> str:

@@ -138,6 +138,20 @@ def delta_pending(s: Settings) -> str:
     )
 
 
+def bullet_list(lines: list[str]) -> str:
+    """Lines as a Markdown bulleted list."""
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def memory_columns(rows: list[MemoryRow]) -> dict[str, list[str]]:
+    """The memory table as columns of text: exact bytes and binary units, full fine-tuning beside LoRA."""
+    return {
+        "": [row.part for row in rows],
+        "Full fine-tuning": [bytes_text(row.full) for row in rows],
+        "LoRA": [bytes_text(row.lora) for row in rows],
+    }
+
+
 def markdown_table(columns: dict[str, list]) -> str:
     """Columns of values as a Markdown table: first column left-aligned, the rest (numbers) right-aligned."""
     def cell(value: object) -> str:

@@ -5,14 +5,24 @@ import streamlit as st
 from lora_viz import alt_text, ui
 from lora_viz.geometry import scale_layout
 from lora_viz.notation import labels
-from lora_viz.summary import count_lines, delta_at_start, delta_pending, memory_notes, memory_rows, scale_caption, seed_numbers
+from lora_viz.summary import (
+    bullet_list,
+    count_lines,
+    delta_at_start,
+    delta_pending,
+    markdown_table,
+    memory_columns,
+    memory_notes,
+    memory_rows,
+    scale_caption,
+    seed_numbers,
+)
 
 settings = ui.page_settings("Matrices to scale")
 
 st.title("Matrices to scale")
 caption = scale_caption(settings)
-st.caption(caption)
-st.caption(labels(settings.notation).note)
+st.caption(caption + "\n\n" + labels(settings.notation).note)
 
 drawing, numbers = st.columns([3, 2], gap="large")
 with drawing:
@@ -26,7 +36,6 @@ with drawing:
 with numbers:
     st.subheader("Parameters")
     ui.metrics(seed_numbers(settings), columns=1)
-    ui.bullets(count_lines(settings))
-    st.subheader("Memory")
-    ui.memory_table(memory_rows(settings))
+    # One element for the list, the heading and the table: every element costs a little on each rerun.
+    st.markdown(bullet_list(count_lines(settings)) + "\n\n### Memory\n\n" + markdown_table(memory_columns(memory_rows(settings))))
     st.caption("\n\n".join(memory_notes(settings)))

@@ -13,7 +13,7 @@ from lora_viz.model_summary import (
     peft_printout,
     serving_lines,
 )
-from lora_viz.summary import markdown_table
+from lora_viz.summary import bullet_list, markdown_table
 
 settings = ui.page_settings("Whole model")
 view = model_view(settings)
@@ -36,13 +36,12 @@ ui.metrics(
 )
 st.code(peft_printout(view.counts), language=None)
 
-st.subheader("One block's matrices, to scale")
-ui.figure("block_figure", settings, alt=alt_text.block_alt(settings))
-st.caption(
-    "Each rectangle is a weight matrix, out rows × in columns, all at the same scale: grouped-query attention narrows "
-    "k and v, the MLP matrices are not square. Targeted layers are red, with their thin adapter strips (r wide) drawn "
-    f"to the same scale on the right and below. The block repeats {view.spec.layers} times."
+st.markdown(
+    "### One block's matrices, to scale\n\n:small[:gray[Each rectangle is a weight matrix, out rows × in columns, all at "
+    "the same scale: grouped-query attention narrows k and v, the MLP matrices are not square. Targeted layers are red, "
+    f"with their thin adapter strips (r wide) drawn to the same scale on the right and below. The block repeats {view.spec.layers} times.]]"
 )
+ui.figure("block_figure", settings, alt=alt_text.block_alt(settings))
 
 st.subheader("Training memory")
 chosen = view.training[settings.method]
@@ -61,5 +60,7 @@ st.caption(
     "(Korthikanti et al. 2022), or each layer's input only with gradient checkpointing."
 )
 
-st.markdown("### Serving\n\n" + "\n".join(f"- {line}" for line in serving_lines(settings, view)))
-st.markdown("### Every targetable layer\n\n" + markdown_table(module_table(view.counts)))
+st.markdown(
+    f"### Serving\n\n{bullet_list(serving_lines(settings, view))}\n\n"
+    f"### Every targetable layer\n\n{markdown_table(module_table(view.counts))}"
+)

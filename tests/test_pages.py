@@ -36,7 +36,7 @@ def test_seed_link_shows_the_four_numbers(script):
 EXPECTED_METRICS = {
     "app.py": (["16,777,216", "65,536", "16,842,752", "16,777,216"], ["16,777,216", "131,072", "16,908,288", "16,777,216"]),
     "pages/matrices.py": (["16,777,216", "65,536", "16,842,752", "16,777,216"], ["16,777,216", "131,072", "16,908,288", "16,777,216"]),
-    "pages/merge.py": (["33,554,432", "33,689,600"], ["33,554,432", "33,820,672"]),
+    "pages/merge.py": ([], []),  # no metrics: FLOPs per token are in a table (checked below)
     "pages/whole_model.py": (["4,194,304", "6,738,415,616", "6,742,609,920"], ["8,388,608", "6,738,415,616", "6,746,804,224"]),
     "pages/low_rank.py": ([], []),  # no metrics: the numbers are in the training summary
     "pages/lesson.py": ([], []),  # no metrics: the numbers are revealed step by step
@@ -56,6 +56,9 @@ def test_moving_the_rank_changes_numbers_and_url(script):
     assert not at.exception
     assert metric_values(at) == after
     assert at.query_params["r"] == "16"
+    if script == "pages/merge.py":
+        flops = tables(at)[1]["at 4,096×4,096, r = 16"]
+        assert flops == ["33,554,432", "33,820,672 (+0.793%)"]  # 2dk; 2dk + 2r(d + k) + d
     if script == "pages/low_rank.py":
         assert "LoRA at r = 16" in at.markdown[1].value
     if script == "pages/lesson.py":
@@ -100,7 +103,11 @@ def tables(at: AppTest) -> list[dict[str, list[str]]]:
         for start in range(len(lines) - 1):
             if not (lines[start].startswith("| ") and lines[start + 1].startswith("|:---")):
                 continue
-            body = [line for line in lines[start + 2:] if line.startswith("| ")]
+            body = []
+            for line in lines[start + 2:]:
+                if not line.startswith("| "):
+                    break
+                body.append(line)
             rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in [lines[start], *body]]
             found.append({name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])})
     return found

@@ -12,7 +12,7 @@ from ..cache import LruCache
 from ..figures import FigureSpec
 from ..settings import Settings, to_query
 from ..site import PAGES
-from ..summary import Headline, MemoryRow, bytes_text, markdown_table
+from ..summary import Headline, bullet_list, markdown_table
 
 # The core's heavier results, by name, each cached under the settings it really depends on,
 # so that moving an unrelated control is a cache hit.
@@ -114,20 +114,9 @@ def metrics(items: list[Headline], columns: int = 4) -> None:
 
 def bullets(lines: list[str]) -> None:
     """A bulleted list in one element (each element costs a little on every rerun)."""
-    st.markdown("\n".join(f"- {line}" for line in lines))
+    st.markdown(bullet_list(lines))
 
 
 def table(columns: dict[str, list]) -> None:
     """A table of text, drawn as Markdown (a fraction of st.table's cost, which converts through pandas and Arrow)."""
     st.markdown(markdown_table(columns))
-
-
-def memory_table(rows: list[MemoryRow]) -> None:
-    """The memory table: exact bytes and binary units, full fine-tuning beside LoRA."""
-    table(
-        {
-            "": [row.part for row in rows],
-            "Full fine-tuning": [bytes_text(row.full) for row in rows],
-            "LoRA": [bytes_text(row.lora) for row in rows],
-        }
-    )
