@@ -127,29 +127,31 @@ def merge_frames(e: Example, names: Labels, alpha: float) -> list[MergeFrame]:
     return frames
 
 
-def product_hover(e: Example, names: Labels) -> tuple[list[list[str]], list[list[str]]]:
-    """Per-cell hover text: ΔW[i, j]'s r products term by term and α/r; W′[i, j] as W[i, j] + ΔW[i, j].
-
-    The formula itself lives once in each panel's hover template (hover_templates), not in every cell, and
-    the products only in ΔW's cells (repeating them in W′'s doubled the animation's size for nothing new).
-    """
+def product_hover(e: Example) -> np.ndarray:
+    """Per-cell numbers for the hover (d × k × (2r + 5)): i, j (from 1), then up[i, t] and down[t, j] for each t,
+    then W[i, j], ΔW[i, j] and W′[i, j]. Plotly fills them into hover_templates, so the figure carries numbers
+    (a compact typed array) rather than a formatted string per cell."""
+    d, k, r = e.size.d, e.size.k, e.size.r
+    rows, cols = np.meshgrid(np.arange(1, d + 1), np.arange(1, k + 1), indexing="ij")
+    terms = np.empty((d, k, 2 * r))
+    terms[:, :, 0::2] = e.up[:, None, :]  # up[i, t] for every j
+    terms[:, :, 1::2] = e.down.T[None, :, :]  # down[t, j] for every i
     delta = e.delta
-    delta_text, merged_text = [], []
-    for i in range(e.size.d):
-        delta_row, merged_row = [], []
-        for j in range(e.size.k):
-            terms = " + ".join(f"({e.up[i, t]:.2f})({e.down[t, j]:.2f})" for t in range(e.size.r))
-            delta_row.append(f"ΔW[{i + 1},{j + 1}] = {e.scale:.3g} · ({terms})<br>= {delta[i, j]:.4f}")
-            merged_row.append(f"W′[{i + 1},{j + 1}] = {e.w[i, j]:.4f} + {delta[i, j]:.4f} = {e.w[i, j] + delta[i, j]:.4f}")
-        delta_text.append(delta_row)
-        merged_text.append(merged_row)
-    return delta_text, merged_text
+    return np.dstack([rows, cols, terms, e.w, delta, e.w + delta])
 
 
-def hover_templates(names: Labels) -> tuple[str, str]:
-    """The formulas shown above each cell's numbers: ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j], and W′[i,j] = W[i,j] + ΔW[i,j]."""
+def hover_templates(names: Labels, r: int, scale: float) -> tuple[str, str]:
+    """ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j] term by term, and W′[i,j] = W[i,j] + the same (see product_hover's layout)."""
     products = f"α/r · Σₜ {names.up}[i,t]·{names.down}[t,j]"
-    return f"ΔW[i,j] = {products}<br>%{{text}}<br>now shown: %{{z:.4f}}", "W′[i,j] = W[i,j] + ΔW[i,j]<br>%{text}<br>now shown: %{z:.4f}"
+    terms = " + ".join(f"(%{{customdata[{2 + 2 * t}]:.2f}})(%{{customdata[{3 + 2 * t}]:.2f}})" for t in range(r))
+    w, delta, merged = 2 + 2 * r, 3 + 2 * r, 4 + 2 * r
+    cell = "[%{customdata[0]:.0f},%{customdata[1]:.0f}]"
+    delta_template = f"ΔW[i,j] = {products}<br>ΔW{cell} = {scale:.3g} · ({terms})<br>= %{{customdata[{delta}]:.4f}}"
+    merged_template = (
+        f"W′[i,j] = W[i,j] + {products}<br>W′{cell} = %{{customdata[{w}]:.4f}} + {scale:.3g} · ({terms})<br>"
+        f"= %{{customdata[{w}]:.4f}} + %{{customdata[{delta}]:.4f}} = %{{customdata[{merged}]:.4f}}"
+    )
+    return delta_template + "<br>now shown: %{z:.4f}", merged_template + "<br>now shown: %{z:.4f}"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ def _wrap(caption: str, width: int = 58) -> str:
     return "<br>".join(textwrap.wrap(caption, width))
 
 
-def _cells(values: np.ndarray, x0: float, y0: float, name: str, text: list[list[str]] | None = None, template: str = "") -> dict:
+def _cells(values: np.ndarray, x0: float, y0: float, name: str, hover: np.ndarray | None = None, template: str = "") -> dict:
     rows, cols = values.shape
     cells = dict(
         type="heatmap",
@@ -34,8 +34,8 @@ def _cells(values: np.ndarray, x0: float, y0: float, name: str, text: list[list[
         name=name,
         hovertemplate=(template or f"{name}: %{{z:.4f}}") + "<extra></extra>",
     )
-    if text is not None:
-        cells["text"] = text
+    if hover is not None:
+        cells["customdata"] = hover.astype(np.float32)
     return cells
 
 
@@ -49,14 +49,14 @@ def merge_animation(s: Settings) -> FigureSpec:
     up_box = Box(0, r, delta_box.y0, delta_box.y1)
     down_box = Box(delta_box.x0, delta_box.x1, 0, r)
     merged_box = Box(delta_box.x1 + 2 * GAP, delta_box.x1 + 2 * GAP + k, delta_box.y0, delta_box.y1)
-    delta_text, merged_text = product_hover(e, names)
-    delta_template, merged_template = hover_templates(names)
+    hover = product_hover(e)
+    delta_template, merged_template = hover_templates(names, r, e.scale)
     start = frames[s.step]
     traces = [
         _cells(e.up, up_box.x0, up_box.y0, names.up),
         _cells(e.down, down_box.x0, down_box.y0, names.down),
-        _cells(start.delta, delta_box.x0, delta_box.y0, "ΔW", delta_text, delta_template),
-        _cells(start.merged, merged_box.x0, merged_box.y0, "W′", merged_text, merged_template),
+        _cells(start.delta, delta_box.x0, delta_box.y0, "ΔW", hover, delta_template),
+        _cells(start.merged, merged_box.x0, merged_box.y0, "W′", hover, merged_template),
     ]
     outlines = [
         outline(up_box, TRAINED_COLOR),

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -57,7 +58,11 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
     if base_path:
         command += ["--server.baseUrlPath", base_path]
     command += list(options)
-    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
+    # As the README's hosting recipe: glibc's per-thread memory arenas fragment under Streamlit's thread-per-run model.
+    env = {**os.environ, "MALLOC_ARENA_MAX": "2"}
+    # Output goes to a file, not a pipe: an unread pipe fills up under load and stalls the server.
+    log = tempfile.NamedTemporaryFile(prefix="lora-viz-server-", suffix=".log", delete=False)
+    process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
     try:
         deadline = time.monotonic() + timeout
@@ -69,8 +74,7 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                raise RuntimeError(f"streamlit did not start:\n{output}")
+                raise RuntimeError(f"streamlit did not start:\n{Path(log.name).read_text(errors='replace')}")
             time.sleep(0.2)
         yield Server(base, process.pid)
     finally:
@@ -79,6 +83,8 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+        os.unlink(log.name)
 
 
 def wait_for_idle(page, timeout_ms: int = 30_000) -> None:

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from lora_viz import precision
 from lora_viz.example import example_size, frame_count
 from lora_viz.merge import (
     compare_outputs,
+    hover_templates,
     initialisation_gap,
     merge_example,
     merge_frames,
@@ -102,13 +104,23 @@ def test_mistakes():
     assert pair.cross_share > 0.1
 
 
-def test_hover_lists_every_product():
-    e = merge_example(Settings(d=4, k=3, r=2, trained=True))
-    delta_text, merged_text = product_hover(e, CARD)
-    assert len(delta_text) == 4 and len(delta_text[0]) == 3
-    assert delta_text[1][2].count(")(") == 2  # r products
-    assert f"{e.delta[1, 2]:.4f}" in delta_text[1][2] and "W′[2,3]" in merged_text[1][2]
-    assert merged_text[1][2] == f"W′[2,3] = {e.w[1, 2]:.4f} + {e.delta[1, 2]:.4f} = {e.w[1, 2] + e.delta[1, 2]:.4f}"
+def _render(template: str, cell: np.ndarray) -> str:
+    """Fill %{customdata[n]:.pf} as Plotly does (the figure carries numbers, the template formats them)."""
+    return re.sub(r"%\{customdata\[(\d+)\]:\.(\d)f\}", lambda m: f"{cell[int(m[1])]:.{m[2]}f}", template)
+
+
+def test_hover_lists_every_product_for_delta_and_merged():
+    e = merge_example(Settings(d=4, k=3, r=2, alpha=4, trained=True))
+    hover = product_hover(e)
+    assert hover.shape == (4, 3, 2 * 2 + 5)
+    delta_template, merged_template = hover_templates(CARD, 2, e.scale)
+    cell = hover[1, 2]  # row 2, column 3
+    products = f"({e.up[1, 0]:.2f})({e.down[0, 2]:.2f}) + ({e.up[1, 1]:.2f})({e.down[1, 2]:.2f})"
+    delta = _render(delta_template, cell)
+    assert f"ΔW[2,3] = 2 · ({products})<br>= {e.delta[1, 2]:.4f}" in delta
+    merged = _render(merged_template, cell)
+    assert f"W′[2,3] = {e.w[1, 2]:.4f} + 2 · ({products})" in merged
+    assert f"= {e.w[1, 2]:.4f} + {e.delta[1, 2]:.4f} = {e.w[1, 2] + e.delta[1, 2]:.4f}" in merged
 
 
 @pytest.mark.parametrize("settings", [Settings(trained=True), Settings(d=131_072, k=131_072, r=131_072, trained=True, step=13)])
@@ -119,5 +131,5 @@ def test_animation_frames_carry_only_what_changes_and_stay_small(settings):
         assert frame["traces"] == [2, 3] and len(frame["data"]) == 2
         assert set(frame["data"][0]) == {"type", "z"}
     assert len(json.dumps(payload["frames"])) < 150_000
-    assert len(json.dumps(payload)) < 450_000  # hover text listing every product is most of it
+    assert len(json.dumps(payload)) < 300_000
     assert payload["layout"]["sliders"][0]["active"] == settings.step
