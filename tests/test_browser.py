@@ -117,6 +117,65 @@ def test_merge_animation_plays_in_the_browser_without_a_rerun(app_url, page):
     page.wait_for_function("() => window.__sent > 0", timeout=15_000)
 
 
+def test_hovering_a_delta_cell_lists_its_products(app_url, page):
+    page.goto(f"{app_url}/merge?trained=1&r=3&alpha=6&d=8&k=8&step=0")
+    wait_for_idle(page)
+    page.wait_for_selector(".js-plotly-plot .gtitle", state="attached")
+    # The centre of ΔW's cell (row 2, column 3), in page pixels, from the drawn figure's own axes.
+    x, y = page.evaluate(
+        """() => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const delta = gd._fullData.find(trace => trace.name === 'ΔW');  // arrays decoded
+            const { xaxis, yaxis, _size } = gd._fullLayout, box = gd.getBoundingClientRect();
+            return [box.left + _size.l + xaxis.d2p(delta.x[2] + 0.5), box.top + _size.t + yaxis.d2p(delta.y[1] + 0.5)];
+        }"""
+    )
+    page.mouse.move(x, y)
+    hover = page.locator(".hoverlayer .hovertext").first
+    expect(hover).to_contain_text("ΔW[2,3] = 2 · (")  # α/r = 6/3
+    assert hover.text_content().count(")(") == 3  # r products, term by term
+    expect(hover).to_contain_text("now shown: 0.0000")  # the animation's first step: nothing added yet
+
+
+def test_large_rank_delta_follows_the_page_and_polling_stops(app_url, page):
+    page.goto(f"{app_url}/matrices?d=131072&k=131072&r=131072&trained=1")
+    wait_for_idle(page)
+    # ΔW at r = 131,072 is computed in a follow-up run: its figure arrives and the waiting note goes.
+    expect(page.locator(".js-plotly-plot .gtitle", has_text="exact means of")).to_have_count(1, timeout=30_000)
+    expect(page.get_by_text("Computing ΔW's exact block means")).to_have_count(0)
+    # Then the page is quiet: the follow-up's timer is gone, so the browser sends nothing more.
+    page.evaluate(
+        "() => { window.__sent = 0; const send = WebSocket.prototype.send;"
+        " WebSocket.prototype.send = function (...args) { window.__sent += 1; return send.apply(this, args); }; }"
+    )
+    page.wait_for_timeout(1500)  # an observation window, not a timing check: a polling timer would send within it
+    assert page.evaluate("() => window.__sent") == 0
+
+
+def test_a_dropped_connection_comes_back_to_the_same_view(app_url, page):
+    # Keep a handle on the page's sockets, so that the test can drop the connection as a flaky network would.
+    page.add_init_script(
+        "window.__sockets = []; const Native = window.WebSocket;"
+        " window.WebSocket = class extends Native { constructor(...args) { super(...args); window.__sockets.push(this); } };"
+    )
+    page.goto(f"{app_url}/matrices?d=1024&k=512&r=16&dtype=fp32")
+    wait_for_idle(page)
+    page.evaluate("() => window.__sockets[0].close()")
+    # Streamlit keeps a dropped session for a while (server.disconnectedSessionTTL) and the page rejoins it.
+    # Keep the default: with the TTL at 0 the page came back drawn but deaf to its controls.
+    page.wait_for_function("() => window.__sockets.length === 2 && window.__sockets[1].readyState === WebSocket.OPEN", timeout=30_000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    expect(page.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text(f"{16 * (1024 + 512):,}")
+    assert page.locator('[data-testid="stNumberInput"] input').first.input_value() == "1024"
+    assert query_of(page)["r"] == "16" and query_of(page)["dtype"] == "fp32"
+    # And it keeps working: the next move is answered from the same settings.
+    slider = page.locator('[data-testid="stSidebar"]').get_by_role("slider").first
+    slider.focus()
+    slider.press("ArrowRight")
+    expect(page.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text(f"{20 * (1024 + 512):,}")
+    assert query_of(page)["r"] == "20" and query_of(page)["d"] == "1024"
+
+
 def test_low_rank_training_shows_progress_and_result(app_url, page):
     page.goto(f"{app_url}/low_rank?spectrum=rank&spectrum_rank=3&r=2&d=20&k=20&steps=200&seed=11")
     wait_for_idle(page)

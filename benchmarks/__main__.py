@@ -1,0 +1,101 @@
+"""python -m benchmarks: measure every target of issue 7 in one run and write benchmarks/RESULTS.md.
+
+1. Server time and bytes per rank move, every page at three sizes, against a bare page (server_moves.py).
+2. Browser time per rank move in headless Chromium, against the bare page (browser_moves.py).
+3. A classroom: 30 sessions moving a slider every 2 s for 60 s, twice (classroom.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+
+from tests.browser import CHROMIUM
+
+from . import browser_moves, classroom, server_moves
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip() if Path(CHROMIUM).exists() else "none"
+    packages = ", ".join(f"{name} {version(name)}" for name in ("streamlit", "plotly", "numpy"))
+    try:
+        version("orjson")
+        json_engine = "orjson (installed)"
+    except Exception:
+        json_engine = "Python's json (orjson not installed, as requirements.txt has it)"
+    return (
+        f"{datetime.date.today()}, {os.cpu_count()} × {cpu}, {platform.platform()}, Python {platform.python_version()}, "
+        f"{packages}, {chromium}; Plotly JSON: {json_engine}; servers started as the README's hosting recipe (MALLOC_ARENA_MAX=2)."
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def main() -> None:
+    moves = server_moves.run()
+    browser = browser_moves.run()
+    lesson = classroom.run()
+
+    worst_server = max(moves, key=lambda m: m.server_ratio)
+    small = {m.page: m.server_ms for m in moves if m.size == "small"}
+    worst_growth = max((m for m in moves if m.size == "largest"), key=lambda m: m.server_ms / small[m.page])
+    worst_bytes = max(moves, key=lambda m: max(m.first_kib, m.move_kib))
+    merge_kib = max(m.first_kib for m in moves if m.page == "Merge")
+    worst_browser = max(browser, key=lambda m: m.ratio)
+    summary = [
+        "| target | result | |",
+        "|---|---|---|",
+        f"| server time per move ≤ 1.5 × bare page, every page and size | worst {worst_server.server_ratio:.2f} ({worst_server.page}, {worst_server.size}) | {verdict(worst_server.server_ratio <= 1.5)} |",
+        f"| largest settings ≤ 1.2 × small | worst {worst_growth.server_ms / small[worst_growth.page]:.2f} ({worst_growth.page}) | {verdict(worst_growth.server_ms / small[worst_growth.page] <= 1.2)} |",
+        f"| ≤ 500 KB sent for any render | largest {1.024 * max(worst_bytes.first_kib, worst_bytes.move_kib):.0f} KB ({worst_bytes.page}, {worst_bytes.size}) | {verdict(1024 * max(worst_bytes.first_kib, worst_bytes.move_kib) <= 500_000)} |",
+        f"| whole merge animation ≤ 2 MB | first render of the merge page, animation included: {1.024 * merge_kib:.0f} KB | {verdict(1024 * merge_kib <= 2_000_000)} |",
+        f"| browser time per move ≤ 1.5 × bare page | worst {worst_browser.ratio:.2f} ({worst_browser.page}, {worst_browser.size}) | {verdict(worst_browser.ratio <= 1.5)} |",
+        f"| classroom: zero errors | {len(lesson.errors)} errors in {lesson.moves} moves | {verdict(not lesson.errors)} |",
+        f"| classroom: 95th percentile < 2 s | {lesson.p95_ms:.0f} ms | {verdict(lesson.p95_ms < 2000)} |",
+        f"| classroom: memory per session < 20 MB | {lesson.per_student_mib:.1f} MiB | {verdict(lesson.per_student_mib * 1.048576 < 20)} |",
+        f"| classroom: memory back within 10 % a minute after | {lesson.after_vs_baseline:+.1%} | {verdict(abs(lesson.after_vs_baseline) <= 0.10)} |",
+    ]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"`python -m benchmarks`, one run on this machine: {machine()}",
+        "",
+        "## Summary",
+        "",
+        *summary,
+        "",
+        "## Server: one rank move",
+        "",
+        server_moves.__doc__.strip().split("\n\n", 1)[1].replace("\n", " "),
+        f"Median of {server_moves.MOVES} moves per row. *Server ms* is the page script's own time; *client ms* is the whole "
+        "round trip a browser waits for (Streamlit adds about 40 ms to every rerun, bare or not).",
+        "",
+        *server_moves.table(moves),
+        "",
+        "## Browser: one rank move in headless Chromium",
+        "",
+        browser_moves.__doc__.strip().split("\n\n", 1)[1].replace("\n", " "),
+        f"Median of {browser_moves.MOVES} moves per row; the Chromium has no GPU.",
+        "",
+        *browser_moves.table(browser),
+        "",
+        "## A classroom",
+        "",
+        *classroom.table(lesson),
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines))
+    print("\n".join(summary))
+
+
+if __name__ == "__main__":
+    main()
