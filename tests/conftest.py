@@ -1,14 +1,13 @@
-"""Shared test set-up: a clean Streamlit cache per test (AppTest instances share it in one process)."""
+"""Shared test set-up: empty caches for every test (AppTest instances share them in one process)."""
 
 import pytest
-import streamlit as st
 
+from lora_viz.ui.display import clear_cache
 from lora_viz.ui.page_controls import clear_training_cache
 
 
 @pytest.fixture(autouse=True)
-def _clear_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _clear_caches():
     clear_training_cache()
+    clear_cache()
     yield

@@ -12,7 +12,7 @@ from ..cache import LruCache
 from ..figures import FigureSpec
 from ..settings import Settings, to_query
 from ..site import PAGES
-from ..summary import Headline, bullet_list, markdown_table
+from ..summary import Headline
 
 # The core's heavier results, by name, each cached under the settings it really depends on,
 # so that moving an unrelated control is a cache hit.
@@ -110,13 +110,3 @@ def metrics(items: list[Headline], columns: int = 4) -> None:
         for place, item in zip(places, items[start : start + columns]):
             # The formula rides in the metric's delta line, muted and without an arrow: one element per number.
             place.metric(item.label, f"{item.value:,}", delta=item.formula, delta_color="off", delta_arrow="off")
-
-
-def bullets(lines: list[str]) -> None:
-    """A bulleted list in one element (each element costs a little on every rerun)."""
-    st.markdown(bullet_list(lines))
-
-
-def table(columns: dict[str, list]) -> None:
-    """A table of text, drawn as Markdown (a fraction of st.table's cost, which converts through pandas and Arrow)."""
-    st.markdown(markdown_table(columns))

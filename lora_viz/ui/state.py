@@ -9,7 +9,11 @@ from .sidebar import sidebar
 
 _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened
 _STREAMLIT_KEYS = ("embed", "embed_options")
-# Larger type for projectors; a constant, never built from input.
+# Constants, never built from input. Wide Markdown tables scroll inside their own box on a phone
+# instead of widening the page; presentation mode adds larger type for projectors.
+_BASE_CSS = """<style>
+[data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
+</style>"""
 _PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem !important; line-height: 1.5; }
 [data-testid="stMain"] h1 { font-size: 3.4rem !important; }
@@ -57,8 +61,7 @@ def page_settings(title: str) -> Settings:
     if url != {key: [value] for key, value in query.items()}:
         st.query_params.from_dict(query)
     st.session_state[_LAST_URL] = {key: [value] for key, value in query.items()}
-    if settings.present:
-        st.markdown(_PRESENTATION_CSS, unsafe_allow_html=True)
+    st.markdown(_BASE_CSS + (_PRESENTATION_CSS if settings.present else ""), unsafe_allow_html=True)
     if notices:
         heading = "Some settings in this link were adjusted:" if new_link else "Adjusted:"
         st.warning(heading + "\n\n" + "\n".join(f"- {notice}" for notice in notices), icon="⚠️")
