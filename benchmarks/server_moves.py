@@ -123,14 +123,15 @@ def run() -> list[Measured]:
 
 def table(results: list[Measured]) -> list[str]:
     lines = [
-        "| page | size | server ms per move | bare server ms | ratio | largest ÷ small | client ms per move | bare client ms | ratio | first render KiB | KiB per move |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| page | size | server ms per move | bare server ms | ratio | largest ÷ small | client ms per move | bare client ms | ratio | first render KiB | KiB per move | deferred ΔW ready (client ms) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     small = {m.page: m.server_ms for m in results if m.size == "small"}
     for m in results:
         growth = f"{m.server_ms / small[m.page]:.2f}" if m.size == "largest" else ""
         lines.append(
             f"| {m.page} | {m.size} | {m.server_ms:.1f} | {m.bare_server_ms:.1f} | {m.server_ratio:.2f} | {growth} | "
-            f"{m.client_ms:.0f} | {m.bare_client_ms:.0f} | {m.client_ratio:.2f} | {m.first_kib:,.0f} | {m.move_kib:,.0f} |"
+            f"{m.client_ms:.0f} | {m.bare_client_ms:.0f} | {m.client_ratio:.2f} | {m.first_kib:,.0f} | {m.move_kib:,.0f} | "
+            + (f"{m.follow_up_ms:.0f} ({m.follow_ups} of {MOVES} moves) |" if m.follow_ups else " |")
         )
     return lines
