@@ -51,16 +51,15 @@ class Task:
     y: np.ndarray
     target: np.ndarray  # M = ΔW* + N·Xᵀ/n: the ΔW that minimises the loss
     floor: float  # c: the loss no ΔW can remove (noise outside the span the model sees)
+    sigma: np.ndarray  # singular values of M, largest first
 
     @property
     def n(self) -> int:
         return self.x.shape[1]
 
     def singular_values(self) -> np.ndarray:
-        """σ(M), computed once: the bound, the figures and their text all read it."""
-        if "_sigma" not in self.__dict__:
-            object.__setattr__(self, "_sigma", np.linalg.svd(self.target, compute_uv=False))
-        return self.__dict__["_sigma"]
+        """σ(M), computed once in make_task: the bound, the figures and their text all read it."""
+        return self.sigma
 
     def best_loss(self, r: int) -> float:
         """Eckart–Young: Σ_{i>r} σᵢ(M)² + c, the lowest loss any update of rank ≤ r can reach."""
@@ -102,7 +101,8 @@ def make_task(spec: TrainingSpec) -> Task:
     y = (w + delta) @ x + noise
     projected = noise @ x.T / n
     floor = float(np.sum(noise**2) / n - np.sum(projected**2))
-    return Task(w=w, delta_star=delta, x=x, y=y, target=delta + projected, floor=floor)
+    target = delta + projected
+    return Task(w=w, delta_star=delta, x=x, y=y, target=target, floor=floor, sigma=np.linalg.svd(target, compute_uv=False))
 
 
 def loss_and_gradient(task: Task, delta: np.ndarray) -> tuple[float, np.ndarray]:
