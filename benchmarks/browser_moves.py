@@ -1,7 +1,8 @@
 """Browser time from a rank-slider move to the page drawn again, every page against its bare page, in headless Chromium.
 
 A move is ArrowRight (ArrowLeft from the top rank) on the sidebar's rank slider; it ends when the URL shows the
-new rank, the script has finished and the browser has painted twice. When the page defers a figure (ΔW at large
+new rank, the script has finished, every chart frame has drawn the figure for the new settings, and the browser
+has painted twice. When the page defers a figure (ΔW at large
 ranks), the time until that figure is drawn is measured too.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Page, sync_playwright
 
 from lora_viz.site import PAGES
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_idle
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_charts, wait_for_idle
 
 from .bare import bare_app
 
@@ -39,7 +40,7 @@ class BrowserMove:
 
 def _settled(page: Page) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    wait_for_charts(page)  # then two paints
 
 
 def measure(browser, base: str, path: str, query: str) -> tuple[float, float, float]:

@@ -6,14 +6,21 @@ import numpy as np
 
 from .example import example_size, frame_count
 from .figures import MAGNIFIED_CELLS
-from .geometry import product_block
+from .geometry import product_block, scale_layout
 from .merge import merge_example, spectra, two_adapters
 from .model_summary import METHOD_LABELS, model_view
 from .models import linear_layers
 from .notation import labels
 from .settings import Settings, model_spec
+from .summary import scale_caption
 from .training import TrainingResult
 from .whole_model import METHODS, resolve_targets
+
+
+def drawing_alt(s: Settings) -> str:
+    """The to-scale drawing, and its magnified corner when it has one."""
+    magnified = " Beneath it: " + magnifier_alt(s) if scale_layout(s.d, s.k, s.r).needs_magnifier else ""
+    return scale_caption(s) + magnified
 
 
 def magnifier_alt(s: Settings) -> str:

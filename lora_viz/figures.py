@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import plotly.io as pio
 from plotly.colors import diverging
 
 from .fields import block_edges
@@ -27,14 +25,14 @@ FigureSpec = dict[str, Any]  # a Plotly figure as plain data: {"data": [...], "l
 
 
 def plot(data: list[dict], layout: dict, frames: list[dict] | None = None) -> FigureSpec:
-    """A finished figure as the JSON-ready dict plotly.js draws: arrays packed, the default template in.
+    """A finished figure as the JSON-ready dict plotly.js draws, arrays packed (the chart frame adds the app's theme).
 
     Built without Plotly's per-property checks, which cost more than the drawing itself;
     tests/test_figures.py runs every figure through them instead.
     """
     return {
         "data": [packed(trace) for trace in data],
-        "layout": {"template": _template(pio.templates.default), **layout},
+        "layout": layout,
         "frames": [{**frame, "data": [packed(trace) for trace in frame["data"]]} for frame in frames or []],
     }
 
@@ -56,12 +54,6 @@ def typed_array(values: np.ndarray) -> dict:
     if values.ndim > 1:
         spec["shape"] = ", ".join(str(n) for n in values.shape)
     return spec
-
-
-@lru_cache(maxsize=8)
-def _template(name: str) -> dict:
-    """A Plotly template by name as plain data (Streamlit registers and selects its own when it is imported)."""
-    return pio.templates[name].to_plotly_json()
 
 
 def hline(y: float, line: dict, text: str) -> tuple[dict, dict]:
@@ -100,11 +92,21 @@ def outline(box: Box, color: str, dash: str = "solid") -> dict:
     return dict(type="rect", x0=box.x0, x1=box.x1, y0=box.y0, y1=box.y1, line=dict(color=color, width=1.5, dash=dash))
 
 
-def _arrow(x: float, y_from: float, y_to: float, x_from: float | None = None) -> dict:
-    """An arrow drawn in data units from (x_from, y_from) to (x, y_to)."""
+Arrow = tuple[tuple[float, float], tuple[float, float]]  # from (x, y) to (x, y), in data units
+
+
+def arrows(segments: list[Arrow], color: str = "#888") -> dict:
+    """Arrows as one line trace with arrowheads at the ends: cheaper to draw than annotation arrows (no text to
+    measure), which matters because the drawing is redrawn on every rank move."""
+    xs, ys, sizes = [], [], []
+    for (x0, y0), (x1, y1) in segments:
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+        sizes += [0, 9, 0]
     return dict(
-        x=x, y=y_to, ax=x if x_from is None else x_from, ay=y_from, xref="x", yref="y", axref="x", ayref="y",
-        text="", showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor="#888",
+        type="scatter", mode="lines+markers", x=xs, y=ys, line=dict(color=color, width=1.2),
+        marker=dict(symbol="arrow", angleref="previous", size=sizes, color=color),
+        hoverinfo="skip", showlegend=False, cliponaxis=False,
     )
 
 
@@ -113,13 +115,17 @@ def label(x: float, y: float, text: str, anchor: str = "center", yanchor: str = 
 
 
 def equal_scale_layout(x_range: tuple[float, float], y_range: tuple[float, float], height: int, limit: float, top: int = 30) -> dict:
-    """Same pixels per unit on both axes (scaleanchor), rows growing downwards, one shared colour scale."""
+    """Same pixels per unit on both axes (scaleanchor), rows growing downwards, one shared colour scale.
+
+    No colour bar: the caption says what the colours mean and hovering a cell gives its number. A colour bar is
+    text and an axis to lay out again on every redraw, and it squeezes the drawing on a phone.
+    """
     return dict(
         height=height,
         margin=dict(l=10, r=10, t=top, b=10),
         xaxis=dict(range=list(x_range), visible=False, constrain="domain"),
         yaxis=dict(range=[y_range[1], y_range[0]], visible=False, scaleanchor="x", scaleratio=1, constrain="domain"),
-        coloraxis=dict(colorscale=COLORSCALE, cmin=-limit, cmax=limit, cmid=0, colorbar=dict(title=dict(text="value"), thickness=12, len=0.6)),
+        coloraxis=dict(colorscale=COLORSCALE, cmin=-limit, cmax=limit, cmid=0, showscale=False),
         showlegend=False,
         dragmode=False,
     )
@@ -155,14 +161,16 @@ def scale_figure(s: Settings) -> FigureSpec:
         label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}  frozen", anchor="left", yanchor="top"),
         label(g.up.x1, g.up.y1 / 2, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left", yanchor="middle"),
         label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right"),
-        _arrow(w_mid, below, g.w.y1),
-        _arrow(down_mid, below, g.down.y1),
-        _arrow(up_mid, g.down.y0, g.up.y1),
-        _arrow(out_x, g.w.y0, above, x_from=w_mid),
-        _arrow(out_x, g.up.y0, above, x_from=up_mid),
         label(out_x, above, f"{names.output}  ({s.d:,} outputs)"),
         label((g.w.x0 + g.down.x1) / 2, below, f"input x  ({s.k:,} values)", yanchor="top"),
     ]
+    traces.append(arrows([
+        ((w_mid, below), (w_mid, g.w.y1)),
+        ((down_mid, below), (down_mid, g.down.y1)),
+        ((up_mid, g.down.y0), (up_mid, g.up.y1)),
+        ((w_mid, g.w.y0), (out_x, above)),
+        ((up_mid, g.up.y0), (out_x, above)),
+    ]))
     layout = equal_scale_layout((-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, symmetric_limit(w, up, down), top=10)
     layout.update(
         shapes=[outline(g.w, FROZEN_COLOR), outline(g.up, TRAINED_COLOR), outline(g.down, TRAINED_COLOR)],
@@ -204,6 +212,47 @@ def magnifier_figure(s: Settings) -> FigureSpec:
     return plot(traces, layout)
 
 
+def drawing_figure(s: Settings) -> FigureSpec:
+    """The to-scale drawing, with the magnified corner beneath it when a strip is too thin to see."""
+    if not scale_layout(s.d, s.k, s.r).needs_magnifier:
+        return scale_figure(s)
+    return stacked(scale_figure(s), magnifier_figure(s))
+
+
+def stacked(top: FigureSpec, bottom: FigureSpec) -> FigureSpec:
+    """Two equal-scale figures as one, the second beneath the first on axes, colour scale and title of its own.
+
+    One chart rather than two: each chart costs the browser a redraw of its own on every rank move.
+    """
+    upper, lower = top["layout"], bottom["layout"]
+    plot_px = [fig["height"] - fig["margin"]["t"] - fig["margin"]["b"] for fig in (upper, lower)]
+    between = upper["margin"]["b"] + lower["margin"]["t"]
+    total = plot_px[0] + between + plot_px[1]  # the combined plot area, in pixels
+
+    def second(ref: str) -> str:
+        return {"x": "x2", "y": "y2"}.get(ref, ref)
+
+    traces = [{**trace, "xaxis": "x2", "yaxis": "y2", "coloraxis": "coloraxis2"} for trace in bottom["data"]]
+    shapes = [{**shape, "xref": second(shape.get("xref", "x")), "yref": second(shape.get("yref", "y"))} for shape in lower.get("shapes", [])]
+    notes = [{**note, "xref": second(note["xref"]), "yref": second(note["yref"])} for note in lower.get("annotations", [])]
+    if "title" in lower:  # the lower figure's title, as a note above its panel
+        title = lower["title"]
+        notes.append(dict(xref="paper", yref="paper", x=title.get("x", 0), y=(plot_px[1] + between / 2) / total,
+                          text=title["text"], font=title.get("font", {}), showarrow=False, xanchor="left", yanchor="middle"))
+    layout = {
+        **upper,
+        "height": upper["height"] + lower["height"],
+        "margin": {**upper["margin"], "b": lower["margin"]["b"]},
+        "yaxis": {**upper["yaxis"], "domain": [(plot_px[1] + between) / total, 1]},
+        "xaxis2": {**lower["xaxis"], "anchor": "y2"},
+        "yaxis2": {**lower["yaxis"], "anchor": "x2", "scaleanchor": "x2", "domain": [0, plot_px[1] / total]},
+        "coloraxis2": lower["coloraxis"],
+        "shapes": upper.get("shapes", []) + shapes,
+        "annotations": upper.get("annotations", []) + notes,
+    }
+    return {"data": top["data"] + traces, "layout": layout, "frames": []}
+
+
 def delta_figure(s: Settings) -> FigureSpec:
     """ΔW = (α/r)·up·down at W's scale and grid, from exact block means (O(blocks²·r))."""
     block = product_block(s.d, s.k, s.r)
@@ -219,7 +268,24 @@ def delta_figure(s: Settings) -> FigureSpec:
     title = f"ΔW = (α/r)·{names.product}: {s.d:,}×{s.k:,} like W<br>({cells})"
     if m.up_is_zero:
         title = f"ΔW = (α/r)·{names.product} = 0 at initialisation<br>({names.up} starts at zero)"
-    height = int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
-    layout = equal_scale_layout((0, s.k), (0, s.d), height, symmetric_limit(delta), top=55)
+    layout = equal_scale_layout((0, s.k), (0, s.d), delta_height(s), symmetric_limit(delta), top=55)
     layout.update(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
     return plot([_heatmap(delta, k_edges, d_edges, "ΔW", what)], layout)
+
+
+def delta_height(s: Settings) -> int:
+    """ΔW's figure height in pixels: taller for tall matrices, within 240–420."""
+    return int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
+
+
+def pending_delta_figure(s: Settings) -> FigureSpec:
+    """ΔW's place, at its height, while its block means are computed (the chart stays, so it is not rebuilt)."""
+    layout = dict(
+        height=delta_height(s),
+        margin=dict(l=10, r=10, t=55, b=10),
+        xaxis=dict(visible=False, range=[0, 1]),
+        yaxis=dict(visible=False, range=[0, 1]),
+        annotations=[dict(x=0.5, y=0.5, text=f"ΔW at r = {s.r:,}: computing…", showarrow=False, font=dict(size=13, color="#888"))],
+        dragmode=False,
+    )
+    return plot([], layout)

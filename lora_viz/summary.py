@@ -113,7 +113,8 @@ def scale_caption(s: Settings) -> str:
         thin = f" The thinnest strip is {g.thinnest_px:.2g} px wide at this scale, so a magnified corner is shown below it."
     return (
         f"W ({s.d:,}×{s.k:,}), {names.up} ({s.d:,}×{s.r:,}) and {names.down} ({s.r:,}×{s.k:,}) at the same pixels per row "
-        f"and per column: areas compare honestly. {cells}{thin}"
+        f"and per column: areas compare honestly. {cells}{thin} Colour: blue below zero, white at zero, red above; "
+        "hover a cell for its number."
     )
 
 

@@ -72,6 +72,12 @@ def training_spec(s: Settings) -> TrainingSpec:
     return TrainingSpec(d, k, s.alpha, s.seed, s.spectrum, min(s.spectrum_rank, d, k), s.decay, s.noise, s.steps, s.lr, s.trainer)
 
 
+def training_settings(s: Settings) -> Settings:
+    """The settings reduced to those training depends on (what its figures show, less the rank)."""
+    keep = ("d", "k", "alpha", "seed", "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer")
+    return Settings(**{key: getattr(s, key) for key in keep})
+
+
 def task_size(d: int, k: int) -> tuple[int, int]:
     """The task's d and k: the settings', at most 48."""
     return min(d, TASK_MAX_DIM), min(k, TASK_MAX_DIM)

@@ -1,10 +1,12 @@
 """Why low rank works: train a LoRA and full fine-tuning live, and compare with the best any rank can do."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from lora_viz import alt_text, training_figures, ui
 from lora_viz.notation import labels
-from lora_viz.training import task_size, training_summary
+from lora_viz.training import task_size, training_settings, training_summary
 
 settings = ui.page_settings("Why low rank works")
 names = labels(settings.notation)
@@ -22,21 +24,24 @@ if (d, k) != (settings.d, settings.k):
 ui.training_controls(settings)
 result = ui.train(settings)
 
-shown = (result.spec, result.r)  # what the loss and spectrum figures depend on: their cache key
+# What the figures depend on: the training, and for two of them the rank (cache keys, and settings they show).
+trained_on = training_settings(settings)
+shown = (result.spec, result.r)
+at_rank = replace(trained_on, r=result.r)
 
 st.subheader("Training")
-ui.cached_chart(("loss", shown), lambda: training_figures.loss_figure(result), settings, name="loss",
-                alt=alt_text.loss_alt(result))
+ui.chart(("loss", shown), lambda: training_figures.loss_figure(result), settings, at_rank,
+         alt=alt_text.loss_alt(result), name="loss")
 st.markdown(training_summary(result))
 
 st.subheader("The spectrum")
-ui.cached_chart(("spectrum", shown), lambda: training_figures.spectrum_figure(result), settings, name="spectrum",
-                alt=alt_text.training_spectrum_alt(result))
+ui.chart(("spectrum", shown), lambda: training_figures.spectrum_figure(result), settings, at_rank,
+         alt=alt_text.training_spectrum_alt(result), name="spectrum")
 st.caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
 
 st.subheader("Every rank")
-ui.cached_chart(("sweep", result.spec), lambda: training_figures.sweep_figure(result), settings, name="rank-sweep",
-                alt=alt_text.sweep_alt(result))
+ui.chart(("sweep", result.spec), lambda: training_figures.sweep_figure(result), settings, trained_on,
+         alt=alt_text.sweep_alt(result), name="rank-sweep")
 st.caption(
     "Where the dots meet the dotted line, training found the best update of that rank. On an exactly rank-s change "
     "the loss drops to zero at r = s; on full-rank noise every extra rank helps a little and none is enough."

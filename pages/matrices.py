@@ -3,7 +3,6 @@
 import streamlit as st
 
 from lora_viz import alt_text, ui
-from lora_viz.geometry import scale_layout
 from lora_viz.notation import labels
 from lora_viz.summary import (
     bullet_list,
@@ -26,9 +25,7 @@ st.caption(caption + "\n\n" + labels(settings.notation).note)
 
 drawing, numbers = st.columns([3, 2], gap="large")
 with drawing:
-    ui.figure("scale_figure", settings, alt=caption)
-    if scale_layout(settings.d, settings.k, settings.r).needs_magnifier:
-        ui.figure("magnifier_figure", settings, alt=alt_text.magnifier_alt(settings))
+    ui.figure("drawing_figure", settings, alt=alt_text.drawing_alt(settings))
     if settings.trained:
         ui.figure("delta_figure", settings, alt=alt_text.delta_alt(settings), later=delta_pending(settings))
     else:

@@ -87,8 +87,38 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
         os.unlink(log.name)
 
 
+CHART_FRAME = 'iframe[src*="chart_frame"]'  # every chart is drawn in one of these (lora_viz/ui/frame.py)
+
+
+def chart_frame(page, n: int = 0):
+    """The n-th chart's frame, to look inside its Plotly chart."""
+    return page.locator(CHART_FRAME).nth(n).element_handle().content_frame()
+
+
+# True when every chart frame has drawn the figure for the settings now in the URL (each frame records the
+# settings of the figure it shows once Plotly has drawn it; extra URL keys such as embed are ignored).
+CHARTS_DRAWN = """() => {
+    const url = new URLSearchParams(location.search);
+    // Each chart's element (keyed chart-<name>) is there as soon as the script draws it; its frame may come later.
+    return [...document.querySelectorAll('.stElementContainer[class*="st-key-chart-"]')].every(box => {
+        const frame = box.querySelector('iframe');
+        const body = frame && frame.contentDocument && frame.contentDocument.body;
+        const drawn = body ? body.dataset.drawn : undefined;
+        return typeof drawn === "string" && [...new URLSearchParams(drawn)].every(([key, value]) => url.get(key) === value);
+    });
+}"""
+NEXT_PAINT = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+def wait_for_charts(page, timeout_ms: int = 30_000) -> None:
+    """Wait until every chart shows the current settings and the browser has painted it."""
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
+    page.evaluate(NEXT_PAINT)
+
+
 def wait_for_idle(page, timeout_ms: int = 30_000) -> None:
-    """Wait until a page has drawn (every page has a title) and Streamlit has finished the script run."""
+    """Wait until a page has drawn (every page has a title), Streamlit has finished the script run, and every
+    chart shows the settings in the URL."""
     page.wait_for_selector("h1", timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
-    page.wait_for_load_state("networkidle")
+    wait_for_charts(page, timeout_ms)

@@ -12,7 +12,7 @@ try:
 except ImportError:  # the fixture below skips or fails with a clear reason
     expect = None
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_idle
+from tests.browser import CHART_FRAME, CHROMIUM, CHROMIUM_ARGS, chart_frame, running_app, wait_for_idle
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -94,23 +94,23 @@ def test_hostile_link_shows_a_notice_in_the_browser(app_url, page):
 def test_merge_animation_plays_in_the_browser_without_a_rerun(app_url, page):
     page.goto(f"{app_url}/merge?trained=1&r=4&step=0")
     wait_for_idle(page)
-    page.wait_for_selector(".js-plotly-plot .gtitle", state="attached")  # Plotly draws after the script run ends
+    chart = chart_frame(page)  # the animation is the page's first chart
     caption = "() => document.querySelector('.js-plotly-plot .gtitle').textContent"
-    assert page.evaluate(caption).startswith("W is frozen")
+    assert chart.evaluate(caption).startswith("W is frozen")
 
     # Count every message the browser sends the server from now on: a rerun request would be one.
     page.evaluate(
         "() => { window.__sent = 0; const send = WebSocket.prototype.send;"
         " WebSocket.prototype.send = function (...args) { window.__sent += 1; return send.apply(this, args); }; }"
     )
-    page.locator(".updatemenu-button", has_text="Play").click()
-    page.wait_for_function(f"() => ({caption})().startsWith('Term 2')", timeout=15_000)
+    chart.locator(".updatemenu-button", has_text="Play").click()
+    chart.wait_for_function(f"() => ({caption})().startsWith('Term 2')", timeout=15_000)
     assert page.evaluate("() => window.__sent") == 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "merge-playing.png"))
 
     # Control: a Streamlit control does talk to the server, so the counter above could have caught a rerun.
-    page.locator(".updatemenu-button", has_text="Pause").click()
+    chart.locator(".updatemenu-button", has_text="Pause").click()
     slider = page.get_by_role("slider").first
     slider.focus()
     slider.press("ArrowRight")
@@ -120,18 +120,19 @@ def test_merge_animation_plays_in_the_browser_without_a_rerun(app_url, page):
 def test_hovering_a_delta_cell_lists_its_products(app_url, page):
     page.goto(f"{app_url}/merge?trained=1&r=3&alpha=6&d=8&k=8&step=0")
     wait_for_idle(page)
-    page.wait_for_selector(".js-plotly-plot .gtitle", state="attached")
-    # The centre of ΔW's cell (row 2, column 3), in page pixels, from the drawn figure's own axes.
-    x, y = page.evaluate(
+    chart = chart_frame(page)
+    # The centre of ΔW's cell (row 2, column 3), in the frame's pixels, from the drawn figure's own axes.
+    x, y = chart.evaluate(
         """() => {
             const gd = document.querySelector('.js-plotly-plot');
             const delta = gd._fullData.find(trace => trace.name === 'ΔW');  // arrays decoded
-            const { xaxis, yaxis, _size } = gd._fullLayout, box = gd.getBoundingClientRect();
-            return [box.left + _size.l + xaxis.d2p(delta.x[2] + 0.5), box.top + _size.t + yaxis.d2p(delta.y[1] + 0.5)];
+            const { xaxis, yaxis } = gd._fullLayout, box = gd.getBoundingClientRect();  // _offset: where each axis starts
+            return [box.left + xaxis._offset + xaxis.d2p(delta.x[2] + 0.5), box.top + yaxis._offset + yaxis.d2p(delta.y[1] + 0.5)];
         }"""
     )
-    page.mouse.move(x, y)
-    hover = page.locator(".hoverlayer .hovertext").first
+    frame_box = page.locator(CHART_FRAME).first.bounding_box()
+    page.mouse.move(frame_box["x"] + x, frame_box["y"] + y)
+    hover = chart.locator(".hoverlayer .hovertext").first
     expect(hover).to_contain_text("ΔW[2,3] = 2 · (")  # α/r = 6/3
     assert hover.text_content().count(")(") == 3  # r products, term by term
     expect(hover).to_contain_text("now shown: 0.0000")  # the animation's first step: nothing added yet
@@ -141,7 +142,11 @@ def test_large_rank_delta_follows_the_page_and_polling_stops(app_url, page):
     page.goto(f"{app_url}/matrices?d=131072&k=131072&r=131072&trained=1")
     wait_for_idle(page)
     # ΔW at r = 131,072 is computed in a follow-up run: its figure arrives and the waiting note goes.
-    expect(page.locator(".js-plotly-plot .gtitle", has_text="exact means of")).to_have_count(1, timeout=30_000)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{CHART_FRAME}')].some(frame =>"
+        " (frame.contentDocument.querySelector('.gtitle') || {}).textContent?.includes('exact means of'))",
+        timeout=30_000,
+    )
     expect(page.get_by_text("Computing ΔW's exact block means")).to_have_count(0)
     # Then the page is quiet: the follow-up's timer is gone, so the browser sends nothing more.
     page.evaluate(
@@ -181,7 +186,7 @@ def test_low_rank_training_shows_progress_and_result(app_url, page):
     wait_for_idle(page)
     progress = page.locator('[data-testid="stProgress"]').first
     expect(progress).to_contain_text("showing r = 2")
-    expect(page.locator(".js-plotly-plot")).to_have_count(3)
+    expect(page.locator(CHART_FRAME)).to_have_count(3)
     expect(page.get_by_text("the best any rank-2 update can do is")).to_be_visible()
 
     # Another rank: the training already covers it, so the bar and the summary follow at once.

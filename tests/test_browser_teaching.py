@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lora_viz.site import PAGES
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, wait_for_idle
+from tests.browser import CHART_FRAME, CHROMIUM, CHROMIUM_ARGS, wait_for_idle
 from tests.test_browser import SCREENSHOTS, app_url, expect  # noqa: F401 (app_url is a fixture)
 
 pytestmark = pytest.mark.browser
@@ -88,7 +88,7 @@ def test_downloads_produce_files_of_the_right_type(app_url, browser, image, magi
     assert csv_bytes.startswith(b"section,quantity,value,unit,formula") and b"LoRA trains" in csv_bytes
     md_bytes = _download(page, lambda: page.get_by_role("button", name="Numbers as Markdown").click())
     assert md_bytes.startswith(b"### ") and b"| LoRA trains |" in md_bytes
-    chart = page.locator(".js-plotly-plot").first
+    chart = page.frame_locator(CHART_FRAME).first.locator(".js-plotly-plot")
     chart.hover()
     figure_bytes = _download(page, lambda: chart.locator(".modebar-btn").first.click())
     assert figure_bytes.lstrip()[:4] == magic[:4] and len(figure_bytes) > 1000

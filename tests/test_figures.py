@@ -45,7 +45,8 @@ def extent(trace) -> tuple[float, float]:
 @pytest.mark.parametrize("d, k, r", [(4096, 4096, 8), (64, 32, 8), (11008, 4096, 16), (131_072, 131_072, 131_072), (7, 131_072, 3)])
 def test_same_cells_per_unit_in_every_matrix(d, k, r):
     fig = scale_figure(Settings(d=d, k=k, r=r))
-    w, up, down = fig.data
+    w, up, down, flow = fig.data  # the three matrices, then the arrows of x's path through them
+    assert flow.hoverinfo == "skip" and flow.marker.symbol == "arrow"
     assert extent(w) == pytest.approx((k, d), rel=1e-12)  # W spans k columns and d rows
     assert extent(up) == pytest.approx((r, d), rel=1e-12)
     assert extent(down) == pytest.approx((k, r), rel=1e-12)
@@ -83,11 +84,32 @@ def test_delta_is_zero_at_start_and_scaled_by_alpha_over_r_when_trained():
     np.testing.assert_allclose(b, 2 * a, rtol=1e-5)
 
 
+def test_the_drawing_stacks_its_magnified_corner_only_when_a_strip_is_too_thin():
+    assert core_figures.drawing_figure(Settings(d=64, k=64, r=8)) == core_figures.scale_figure(Settings(d=64, k=64, r=8))
+    s = Settings(d=4096, k=4096, r=8)
+    fig = go.Figure(core_figures.drawing_figure(s))  # valid for Plotly
+    scale, corner = core_figures.scale_figure(s), core_figures.magnifier_figure(s)
+    assert len(fig.data) == len(scale["data"]) + len(corner["data"])
+    assert {(t.xaxis, t.yaxis) for t in fig.data[len(scale["data"]):]} == {("x2", "y2")}
+    # Each panel keeps one scale (the same pixels per row and per column) and the two do not overlap.
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis2.scaleanchor == "x2"
+    assert fig.layout.yaxis2.domain[1] < fig.layout.yaxis.domain[0]
+    assert fig.layout.height == scale["layout"]["height"] + corner["layout"]["height"]
+    assert any("Magnified corner" in note.text for note in fig.layout.annotations)
+
+
+def test_delta_stand_in_takes_the_place_and_height_of_delta():
+    s = Settings(d=131_072, k=4096, r=131_072, trained=True)
+    pending = go.Figure(core_figures.pending_delta_figure(s))  # valid for Plotly
+    assert pending.layout.height == core_figures.delta_figure(Settings(d=4096, k=128, r=8)).get("layout")["height"] == 420
+    assert "computing" in pending.layout.annotations[0].text
+
+
 def test_notation_switches_labels():
     card = scale_figure(Settings(notation="card"))
     paper = scale_figure(Settings(notation="paper"))
-    assert [t.name for t in card.data] == ["W", "A", "B"]
-    assert [t.name for t in paper.data] == ["W", "B", "A"]
+    assert [t.name for t in card.data[:3]] == ["W", "A", "B"]
+    assert [t.name for t in paper.data[:3]] == ["W", "B", "A"]
 
 
 def test_delta_grid_coarsens_for_huge_ranks_and_says_so():
@@ -117,8 +139,10 @@ def test_every_figure_passes_plotlys_full_validation(s):
 
 def test_figures_are_plain_json_ready_data():
     for fig in _every_figure(Settings(trained=True)):
-        assert set(fig) == {"data", "layout", "frames"} and "template" in fig["layout"]
-        assert json.loads(json.dumps(fig)) == fig  # no NumPy left: every array packed
+        assert set(fig) == {"data", "layout", "frames"}
+        assert "template" not in fig["layout"]  # the chart frame adds the app's theme, light or dark
+        # No NumPy left (every array packed), and no NaN, which JSON.parse in the browser would reject.
+        assert json.loads(json.dumps(fig, allow_nan=False)) == fig
 
 
 @pytest.mark.parametrize("values", [

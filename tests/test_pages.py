@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,6 +19,16 @@ def open_page(script: str, query: dict[str, str]) -> AppTest:
         at.switch_page(script)
     at.query_params.update(query)
     return at.run()
+
+
+def charts(at: AppTest) -> list[dict]:
+    """Every chart the page drew, as the arguments its chart frame received: spec, config, alt, settings."""
+    return [json.loads(element.proto.json_args) for element in at.get("component_instance")
+            if element.proto.component_name.endswith("chart_frame")]
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart["spec"]) for chart in charts(at)]
 
 
 def metric_values(at: AppTest) -> list[str]:
@@ -115,23 +126,45 @@ def tables(at: AppTest) -> list[dict[str, list[str]]]:
 
 def test_matrices_page_draws_to_scale_and_updates_memory():
     at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "8", "dtype": "bf16"})
-    charts = at.get("plotly_chart")
-    assert len(charts) == 2  # the drawing and its magnified corner (ΔW = 0 is said in words)
+    assert len(charts(at)) == 1  # the drawing, its magnified corner beneath it (ΔW = 0 is said in words)
+    assert "Magnified corner" in charts(at)[0]["spec"]
     assert "32 MiB (33,554,432 B)" in tables(at)[0]["Full fine-tuning"]
     at.selectbox(key="dtype").set_value("fp32").run()
     assert "64 MiB (67,108,864 B)" in tables(at)[0]["Full fine-tuning"]
     at.toggle(key="trained").set_value(True).run()
-    assert len(at.get("plotly_chart")) == 3
+    assert len(charts(at)) == 2
 
 
 def test_small_matrices_need_no_magnifier():
     at = open_page("pages/matrices.py", {"d": "48", "k": "48", "r": "8"})
-    assert len(at.get("plotly_chart")) == 1
+    assert len(charts(at)) == 1
     assert "Every weight is drawn as one cell" in at.caption[0].value
 
 
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+def _agrees_with_url(at: AppTest, shown: str) -> bool:
+    return all(at.query_params[key] == value for key, value in parse_qsl(shown))
+
+
+@pytest.mark.parametrize("script", ["pages/matrices.py", "pages/merge.py", "pages/whole_model.py", "pages/low_rank.py"])
+def test_chart_frames_record_settings_that_agree_with_the_url(script):
+    at = open_page(script, {"d": "64", "k": "64", "r": "12", "trained": "1", "steps": "30"})
+    at.select_slider(key="r").set_value(16).run()
+    assert charts(at)
+    for chart in charts(at):
+        assert chart["settings"] and _agrees_with_url(at, chart["settings"]), chart["settings"]
+
+
+def test_a_figure_the_rank_does_not_change_sends_the_same_message():
+    """The merge example stops at rank 8: above it a rank move leaves its figures, and their frames' arguments,
+    exactly as they were (so Streamlit need not send them again). The matrices' drawings do change."""
+    at = open_page("pages/merge.py", {"r": "12", "trained": "1"})
+    before = charts(at)
+    at.select_slider(key="r").set_value(16).run()
+    assert charts(at) == before
+    at = open_page("pages/matrices.py", {"r": "12"})
+    before = charts(at)
+    at.select_slider(key="r").set_value(16).run()
+    assert all(old["spec"] != new["spec"] and "r=16" in new["settings"] for old, new in zip(before, charts(at)))
 
 
 @pytest.mark.parametrize("notation", ["card", "paper"])
@@ -195,9 +228,9 @@ def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
     query = {"spectrum": spectrum, "spectrum_rank": "3", "decay": "1.5", "noise": "0.1", "steps": "100", "lr": "0.03", "trainer": "adam", "r": "2", "d": "16", "k": "12"}
     at = open_page("pages/low_rank.py", query)
     assert not at.exception and not at.warning
-    assert len(at.get("plotly_chart")) == 3
+    assert len(charts(at)) == 3
     assert {key: at.query_params[key] for key in query} == query
-    sweep = json.loads(at.get("plotly_chart")[2].proto.spec)
+    sweep = chart_specs(at)[2]
     assert len(sweep["data"][1]["x"]) == 12  # every rank 1 … min(d, k)
     assert "ranks 1–12" in at.get("progress")[0].proto.text and "showing r = 2" in at.get("progress")[0].proto.text
 
@@ -271,5 +304,5 @@ def test_export_box_offers_numbers_and_a_lora_config():
 
 def test_figures_download_in_the_chosen_format():
     at = open_page("pages/matrices.py", {"image": "svg", "d": "64", "k": "64"})
-    config = json.loads(at.get("plotly_chart")[0].proto.config)
+    config = json.loads(charts(at)[0]["config"])
     assert config["toImageButtonOptions"]["format"] == "svg" and config["modeBarButtons"] == [["toImage"]]

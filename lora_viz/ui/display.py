@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Hashable
+from urllib.parse import urlencode
 
-import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from .. import figures, merge, merge_figures, model_figures
@@ -13,12 +15,12 @@ from ..figures import FigureSpec
 from ..settings import Settings, to_query
 from ..site import PAGES
 from ..summary import Headline
+from .frame import chart_frame
 
 # The core's heavier results, by name, each cached under the settings it really depends on,
 # so that moving an unrelated control is a cache hit.
 _CACHED = {
-    "scale_figure": (figures.scale_figure, figures.drawing_settings),
-    "magnifier_figure": (figures.magnifier_figure, figures.drawing_settings),
+    "drawing_figure": (figures.drawing_figure, figures.drawing_settings),
     "delta_figure": (figures.delta_figure, figures.drawing_settings),
     "merge_animation": (merge_figures.merge_animation, merge.example_settings),
     "spectra_figure": (merge_figures.spectra_figure, merge.example_settings),
@@ -29,13 +31,18 @@ _CACHED = {
 }
 
 
+# What stands in a figure's place while it is computed after the run (see `figure`).
+_PENDING = {"delta_figure": figures.pending_delta_figure}
+
+
 # Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs
 # more than building most figures) under a key that hashes in microseconds. Nothing changes the values.
 _RESULTS: LruCache[Hashable, Any] = LruCache(size=64)
 
 
 def cached(name: str, s: Settings) -> Any:
-    """A core result by name, cached by a small key (64 entries at most, so memory stays bounded), shared by all sessions."""
+    """A core result by name, cached by a small key (64 entries at most, so memory stays bounded), shared by all
+    sessions. Figures are cached as JSON instead, by `figure`."""
     make, reduce_to_key = _CACHED[name]
     key = reduce_to_key(s)
     return _RESULTS.get((name, key), lambda: make(key))
@@ -45,43 +52,53 @@ def clear_cache() -> None:
     _RESULTS.clear()
 
 
-class _Ready(go.Figure):
-    """A figure already built as plain data (figures.plot). st.plotly_chart asks a Plotly figure only for
-    to_dict(), so this skips rebuilding and re-validating Plotly's objects on every draw."""
-
-    def __init__(self, spec: FigureSpec) -> None:  # deliberately not Figure.__init__: nothing else is asked of it
-        object.__setattr__(self, "_spec", spec)
-
-    def to_dict(self) -> FigureSpec:
-        return self._spec
+def figure_json(spec: FigureSpec) -> str:
+    """A figure as the JSON plotly.js reads (compact; NaN as null, as Plotly's own encoder writes it)."""
+    try:
+        return json.dumps(spec, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return pio.to_json(spec, validate=False)
 
 
-def chart(fig: FigureSpec, s: Settings, alt: str, name: str) -> None:
-    """A Plotly figure with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting)."""
+def shown_settings(depends_on: Settings, s: Settings) -> str:
+    """The settings a figure shows, as URL parameters: those of its reduced settings that agree with the page's.
+
+    Its frame records them once drawn (tests wait for the URL's); unchanged, they let an unchanged figure's
+    message be the same as before, which Streamlit then does not send again.
+    """
+    shown, current = to_query(depends_on), to_query(s)
+    return urlencode({key: value for key, value in shown.items() if current.get(key) == value})
+
+
+def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str) -> None:
+    """The figure `build` makes from `depends_on` (the settings reduced to what it needs), cached as JSON under
+    `key`, with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting)."""
     config = {
         "displaylogo": False,
         "scrollZoom": False,
         "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"format": s.image, "filename": f"lora-viz-{name}", "scale": 2},
     }
-    st.plotly_chart(_Ready(fig), config=config, alt=alt)
+    spec_json = _RESULTS.get(key, lambda: figure_json(build()))
+    chart_frame(spec_json, json.dumps(config), alt, shown_settings(depends_on, s), key=f"chart-{name}")
 
 
-def cached_chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, alt: str, name: str) -> None:
-    """Draw the figure `build` makes, cached under `key` (for figures of results rather than of settings)."""
-    chart(_RESULTS.get(key, build), s, alt, name)
+def _figure_key(name: str, s: Settings) -> tuple[str, Hashable]:
+    return name, _CACHED[name][1](s)
 
 
 def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
     """Draw one of the core's figures (cached). With `later`, a figure not yet cached is computed just after
-    this run, which shows `later` meanwhile: the interaction that asked for it answers at once."""
-    make, reduce_to_key = _CACHED[name]
-    key = (name, reduce_to_key(s))
+    this run, which shows `later` and a stand-in meanwhile: the interaction that asked for it answers at once.
+    The stand-in keeps the figure's chart on the page, so the browser need not build it again."""
+    key = _figure_key(name, s)
+    chart_name = name.removesuffix("_figure")
     if later and key not in _RESULTS:
+        chart(("pending", key), lambda: _PENDING[name](key[1]), s, key[1], later, chart_name)
         st.session_state[_SHOWING_NOTE] = key
         _finish_later(name, s, later)
         return
-    chart(cached(name, s), s, alt, name.removesuffix("_figure"))
+    chart(key, lambda: _CACHED[name][0](key[1]), s, key[1], alt, chart_name)
 
 
 _SHOWING_NOTE = "_lora_viz_showing_note"
@@ -90,10 +107,11 @@ _SHOWING_NOTE = "_lora_viz_showing_note"
 @st.fragment(run_every=0.1)
 def _finish_later(name: str, s: Settings, note: str) -> None:
     """Called in a page run: show the note. Run again by itself a moment later: compute, then redraw the page."""
-    if st.session_state.pop(_SHOWING_NOTE, None) == (name, _CACHED[name][1](s)):
+    key = _figure_key(name, s)
+    if st.session_state.pop(_SHOWING_NOTE, None) == key:
         st.info(note, icon="⏳")
         return
-    cached(name, s)
+    _RESULTS.get(key, lambda: figure_json(_CACHED[name][0](key[1])))
     st.rerun()
 
 
