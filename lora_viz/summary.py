@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .counts import break_even_rank, count_params
 from .geometry import INSTANT_LOOKUPS, product_lookups, scale_layout
@@ -97,6 +98,7 @@ def memory_notes(s: Settings) -> list[str]:
     return notes
 
 
+@lru_cache(maxsize=256)  # the page asks twice per run: for its caption and for the drawing's text alternative
 def scale_caption(s: Settings) -> str:
     """What the to-scale drawing shows, in words, for the caption and the text alternative."""
     g = scale_layout(s.d, s.k, s.r)

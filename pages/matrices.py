@@ -19,9 +19,8 @@ from lora_viz.summary import (
 
 settings = ui.page_settings("Matrices to scale")
 
-st.title("Matrices to scale")
-caption = scale_caption(settings)
-st.caption(caption + "\n\n" + labels(settings.notation).note)
+# The title and its caption in one element: every element costs a little on each move.
+st.markdown(f"# Matrices to scale\n\n:small[:gray[{scale_caption(settings)}]]\n\n:small[:gray[{labels(settings.notation).note}]]")
 
 drawing, numbers = st.columns([3, 2], gap="large")
 with drawing:
@@ -33,6 +32,6 @@ with drawing:
 with numbers:
     st.subheader("Parameters")
     ui.metrics(seed_numbers(settings), columns=1)
-    # One element for the list, the heading and the table: every element costs a little on each rerun.
-    st.markdown(bullet_list(count_lines(settings)) + "\n\n### Memory\n\n" + markdown_table(memory_columns(memory_rows(settings))))
-    st.caption("\n\n".join(memory_notes(settings)))
+    # One element for the list, the heading, the table and its notes: every element costs a little on each move.
+    notes = "\n\n".join(f":small[:gray[{note}]]" for note in memory_notes(settings))
+    st.markdown(bullet_list(count_lines(settings)) + "\n\n### Memory\n\n" + markdown_table(memory_columns(memory_rows(settings))) + "\n\n" + notes)

@@ -138,7 +138,7 @@ def test_matrices_page_draws_to_scale_and_updates_memory():
 def test_small_matrices_need_no_magnifier():
     at = open_page("pages/matrices.py", {"d": "48", "k": "48", "r": "8"})
     assert len(charts(at)) == 1
-    assert "Every weight is drawn as one cell" in at.caption[0].value
+    assert any("Every weight is drawn as one cell" in element.value for element in at.markdown)
 
 
 def _agrees_with_url(at: AppTest, shown: str) -> bool:

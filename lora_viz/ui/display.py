@@ -66,8 +66,8 @@ def shown_settings(depends_on: Settings, s: Settings) -> str:
     Its frame records them once drawn (tests wait for the URL's); unchanged, they let an unchanged figure's
     message be the same as before, which Streamlit then does not send again.
     """
-    shown, current = to_query(depends_on), to_query(s)
-    return urlencode({key: value for key, value in shown.items() if current.get(key) == value})
+    agree = {key: value for key, value in vars(depends_on).items() if getattr(s, key) == value}
+    return urlencode({key: value for key, value in to_query(depends_on).items() if key in agree})
 
 
 def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str) -> None:

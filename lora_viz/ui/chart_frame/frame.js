@@ -84,7 +84,7 @@ async function draw(args, theme) {
   }
   // Tests and benchmarks wait for this: the settings whose figure is now on screen.
   document.body.dataset.drawn = args.settings;
-  const height = Math.ceil(chart.getBoundingClientRect().height);
+  const height = Math.ceil(chart._fullLayout.height);  // Plotly's own number: no layout pass to measure it
   if (height !== sentHeight) {
     sentHeight = height;
     send("streamlit:setFrameHeight", { height });
