@@ -2,15 +2,15 @@
 
 A move is ArrowRight (ArrowLeft from the top rank) on the sidebar's rank slider; it ends when the URL shows the
 new rank, the script has finished, every chart frame has drawn the figure for the new settings, and the browser
-has painted twice. When the page defers a figure (ΔW at large
-ranks), the time until that figure is drawn is measured too.
+has painted twice. The page and its bare page are open side by side and moved in turn. When the page defers a
+figure (ΔW at large ranks), the time until that figure is drawn is measured too.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -20,7 +20,7 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_charts,
 from .bare import bare_app
 
 SIZES = {"small": "d=64&k=64&r=8", "default": "d=4096&k=4096&r=8", "largest": "d=131072&k=131072&r=131072&trained=1"}
-MOVES = 10
+MOVES = 14  # per page and size; the bare page gets as many, one after each
 PENDING = '[data-testid="stAlert"]:has-text("Computing ΔW")'
 
 
@@ -43,33 +43,54 @@ def _settled(page: Page) -> None:
     wait_for_charts(page)  # then two paints
 
 
-def measure(browser, base: str, path: str, query: str) -> tuple[float, float, float]:
-    """Median seconds per move, bytes received per move, and seconds until a deferred figure is drawn."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    received: list[int] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
-    page.goto(f"{base}/{path}?{query}")
-    wait_for_idle(page)
-    page.wait_for_selector(PENDING, state="detached", timeout=30_000)
-    slider = page.locator('[data-testid="stSidebar"]').get_by_role("slider").first  # the rank
-    key = "ArrowLeft" if "r=131072" in query else "ArrowRight"  # to ranks not seen before
-    times, sizes, deferred = [], [], []
-    for _ in range(MOVES):
+class Tab:
+    """One page open in the browser, moved one rank at a time."""
+
+    def __init__(self, browser, base: str, path: str, query: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.received: list[int] = []
+        self.page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: self.received.append(len(payload))))
+        self.page.goto(f"{base}/{path}?{query}")
+        wait_for_idle(self.page)
+        self.page.wait_for_selector(PENDING, state="detached", timeout=30_000)
+        self.slider = self.page.locator('[data-testid="stSidebar"]').get_by_role("slider").first  # the rank
+        self.key = "ArrowLeft" if "r=131072" in query else "ArrowRight"  # to ranks not seen before
+
+    def move(self) -> tuple[float, int, float | None]:
+        """Seconds until the move is drawn, bytes received, and seconds until a deferred figure is drawn."""
+        page = self.page
         rank = page.evaluate("() => new URLSearchParams(location.search).get('r')")
-        received.clear()
-        slider.focus()
+        self.received.clear()
+        self.slider.focus()
         start = time.perf_counter()
-        slider.press(key)
+        self.slider.press(self.key)
         page.wait_for_function(f"() => new URLSearchParams(location.search).get('r') !== '{rank}'")
         _settled(page)
-        times.append(time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        deferred = None
         if page.locator(PENDING).count():
             page.wait_for_selector(PENDING, state="detached", timeout=30_000)
             _settled(page)
-            deferred.append(time.perf_counter() - start)
-        sizes.append(sum(received))
-    page.close()
-    return statistics.median(times), statistics.median(sizes), statistics.median(deferred) if deferred else 0.0
+            deferred = time.perf_counter() - start
+        return seconds, sum(self.received), deferred
+
+
+def measure(browser, app: str, bare: str, path: str, query: str) -> BrowserMove:
+    """The page and its bare page open side by side, moved alternately (so drift in the machine hits both)."""
+    tab, bare_tab = Tab(browser, app, path, query), Tab(browser, bare, path, query)
+    times, bare_times, sizes, deferred = [], [], [], []
+    for _ in range(MOVES):
+        seconds, received, late = tab.move()
+        times.append(seconds)
+        sizes.append(received)
+        if late is not None:
+            deferred.append(late)
+        bare_times.append(bare_tab.move()[0])
+    tab.page.close()
+    bare_tab.page.close()
+    median = statistics.median
+    return BrowserMove("", "", 1000 * median(times), 1000 * median(bare_times), median(sizes) / 1024,
+                       1000 * median(deferred) if deferred else 0.0)
 
 
 def run() -> list[BrowserMove]:
@@ -78,9 +99,7 @@ def run() -> list[BrowserMove]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for info in PAGES:
             for size, query in SIZES.items():
-                seconds, received, deferred = measure(browser, app, info.url_path, query)
-                bare_seconds, _, _ = measure(browser, bare, info.url_path, query)
-                m = BrowserMove(info.label, size, 1000 * seconds, 1000 * bare_seconds, received / 1024, 1000 * deferred)
+                m = replace(measure(browser, app, bare, info.url_path, query), page=info.label, size=size)
                 results.append(m)
                 print(f"{m.page:20s} {m.size:8s} {m.ms:6.0f} / {m.bare_ms:4.0f} ms = {m.ratio:.2f}, {m.kib:5.0f} KiB"
                       + (f", deferred figure after {m.deferred_ms:.0f} ms" if m.deferred_ms else ""), flush=True)

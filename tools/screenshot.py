@@ -24,8 +24,7 @@ def main(out_dir: str, paths: list[str]) -> None:
                 page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
                 for number, path in enumerate(paths, start=1):
                     page.goto(f"{base}/{path}")
-                    wait_for_idle(page)
-                    page.wait_for_timeout(800)  # let Plotly finish drawing before the picture (not a timing check)
+                    wait_for_idle(page)  # includes every chart frame having drawn the figure for this link
                     name = f'{number}-{(path.split("?")[0] or "home").replace("/", "_")}'
                     target = out / f"{name}-{size}-{scheme}.png"
                     page.screenshot(path=str(target), full_page=True)
