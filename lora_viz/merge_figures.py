@@ -92,7 +92,8 @@ def merge_animation(s: Settings) -> FigureSpec:
     layout = equal_scale_layout(x_range, y_range, height, limit)
     # A short, thin colour bar leaves the width to the cells on a phone.
     layout["margin"] = dict(l=10, r=10, t=80, b=90)
-    layout["coloraxis"]["colorbar"] = dict(title=dict(text=f"value<br>clip ±{limit:.2g}"), len=0.6, thickness=10)
+    # A colour bar here, unlike the matrix drawings: it says where the colours clip.
+    layout["coloraxis"].update(showscale=True, colorbar=dict(title=dict(text=f"value<br>clip ±{limit:.2g}"), len=0.6, thickness=10))
     layout.update(
         # Anchored to the bottom of the title area: multi-line titles anchored at the top drift out of view.
         title=dict(text=_wrap(start.caption), font=dict(size=13), x=0.01, xanchor="left", yref="paper", y=1.0, yanchor="bottom", pad=dict(b=12)),

@@ -40,7 +40,6 @@ def block_figure(s: Settings) -> FigureSpec:
     height_units = max(layer.out_features for layer in layers)
     height = int(min(420, max(220, 760 * height_units / x))) + 80
     layout = equal_scale_layout((-gap / 2, x), (-0.35 * height_units, height_units * 1.05), height, 1.0, top=10)
-    layout["coloraxis"]["showscale"] = False
     layout.update(shapes=shapes, annotations=annotations)
     return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
 

@@ -133,3 +133,4 @@ def test_animation_frames_carry_only_what_changes_and_stay_small(settings):
     assert len(json.dumps(payload["frames"])) < 150_000
     assert len(json.dumps(payload)) < 300_000
     assert payload["layout"]["sliders"][0]["active"] == settings.step
+    assert payload["layout"]["coloraxis"]["showscale"]  # the colour bar says where the colours clip

@@ -79,8 +79,10 @@ async function draw(args, theme) {
     const config = JSON.parse(args.config);
     await Plotly.react(chart, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config });
     drawnKey = key;
-    chart.setAttribute("role", "img");
+    // A figure, not an image: the merge animation's buttons and slider inside it stay reachable.
+    chart.setAttribute("role", "figure");
     chart.setAttribute("aria-label", args.alt);
+    document.title = args.alt;
   }
   // Tests and benchmarks wait for this: the settings whose figure is now on screen.
   document.body.dataset.drawn = args.settings;
@@ -99,7 +101,11 @@ async function drawNewest() {
   while (waiting) {
     const { args, theme } = waiting;
     waiting = null;
-    await draw(args, theme);
+    try {
+      await draw(args, theme);
+    } catch (error) {
+      console.error("lora-viz chart frame:", error); // and go on: the next figure is still drawn
+    }
   }
   drawing = false;
 }
