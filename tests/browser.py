@@ -117,8 +117,10 @@ def wait_for_charts(page, timeout_ms: int = 30_000) -> None:
 
 
 def wait_for_idle(page, timeout_ms: int = 30_000) -> None:
-    """Wait until a page has drawn (every page has a title), Streamlit has finished the script run, and every
-    chart shows the settings in the URL."""
+    """Wait until a page has drawn (every page has a title), Streamlit has finished the script run, every element
+    is drawn, and every chart shows the settings in the URL."""
     page.wait_for_selector("h1", timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+    # Streamlit loads each kind of element's code on first use and shows a grey skeleton until then.
+    page.wait_for_selector('[data-testid="stSkeleton"]', state="detached", timeout=timeout_ms)
     wait_for_charts(page, timeout_ms)

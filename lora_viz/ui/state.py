@@ -10,12 +10,13 @@ from .sidebar import sidebar
 _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened
 _STREAMLIT_KEYS = ("embed", "embed_options")
 # Constants, never built from input. Wide Markdown tables scroll inside their own box on a phone instead
-# of widening the page; a metric's value and formula (its delta line) wrap instead of being cut off; presentation
-# mode adds larger type for projectors.
+# of widening the page; a metric's value and formula (its delta line), and a page link's blurb, wrap instead of
+# being cut off; presentation mode adds larger type for projectors.
 _BASE_CSS = """<style>
 [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important; overflow-wrap: anywhere; }
+[data-testid="stPageLink-NavLink"], [data-testid="stPageLink-NavLink"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
 </style>"""
 _PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem !important; line-height: 1.5; }
