@@ -12,15 +12,17 @@ settings = ui.page_settings("Why low rank works")
 names = labels(settings.notation)
 d, k = task_size(settings.d, settings.k)
 
-st.title("Why low rank works")
+# The title, the introduction and its note in one element: every element costs a little on each move.
+scaled = (d, k) != (settings.d, settings.k)
 st.markdown(
+    f"# Why low rank works\n\n"
     f"A frozen W ({d}×{k}) must change by ΔW* to fit new data. Full fine-tuning may learn any ΔW; LoRA only "
     f"ΔW = (α/r)·{names.product}, of rank at most r. The loss is the share of ΔW* not learned (it starts at 1). "
     "Inputs have identity covariance, so the best rank-r answer is known exactly: the energy of ΔW* beyond its "
     "r-th singular value (Eckart–Young)."
+    + (f"\n\n:small[:gray[Scaled down to {d}×{k} so that training takes about a second (the settings say "
+       f"{settings.d:,}×{settings.k:,}).]]" if scaled else "")
 )
-if (d, k) != (settings.d, settings.k):
-    st.caption(f"Scaled down to {d}×{k} so that training takes about a second (the settings say {settings.d:,}×{settings.k:,}).")
 ui.training_controls(settings)
 result = ui.train(settings)
 
@@ -32,14 +34,11 @@ at_rank = replace(trained_on, r=result.r)
 st.subheader("Training")
 ui.chart(("loss", shown), lambda: training_figures.loss_figure(result), settings, at_rank,
          alt=alt_text.loss_alt(result), name="loss")
-st.markdown(training_summary(result))
-
-st.subheader("The spectrum")
+st.markdown(training_summary(result) + "\n\n### The spectrum")
 ui.chart(("spectrum", shown), lambda: training_figures.spectrum_figure(result), settings, at_rank,
          alt=alt_text.training_spectrum_alt(result), name="spectrum")
-st.caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
-
-st.subheader("Every rank")
+st.markdown(":small[:gray[LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.]]"
+            "\n\n### Every rank")
 ui.chart(("sweep", result.spec), lambda: training_figures.sweep_figure(result), settings, trained_on,
          alt=alt_text.sweep_alt(result), name="rank-sweep")
 st.caption(

@@ -10,8 +10,8 @@ from lora_viz.notation import labels
 settings = ui.page_settings("Merge")
 names = labels(settings.notation)
 
-st.title(f"Merge: {names.merged}")
-st.caption(f"{example_note(settings)} {names.note} {PLAY_HINT}")
+# Headings and captions share elements with the text next to them: every element costs a little on each move.
+st.markdown(f"# Merge: {names.merged}\n\n:small[:gray[{example_note(settings)} {names.note} {PLAY_HINT}]]")
 if not settings.trained:
     ui.trained_switch(
         settings,
@@ -23,17 +23,12 @@ ui.step_control(settings, phase_names(settings))
 ui.figure("merge_animation", settings, alt=alt_text.merge_animation_alt(settings))
 
 size, results = ui.cached("compare_outputs", settings)
-st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, size, results))
-
-st.header("Rank made visible")
+st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, size, results) + "\n\n## Rank made visible")
 ui.figure("spectra_figure", settings, alt=alt_text.spectra_alt(settings))
 example = merge_example(settings)
-st.caption(
-    f"ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
-    "drawn no lower than 1e-17). Storing W′ in 16 bits adds a rounding floor to W′ − W, so it is no longer exactly rank r."
-)
-
 st.markdown(
+    f":small[:gray[ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
+    "drawn no lower than 1e-17). Storing W′ in 16 bits adds a rounding floor to W′ − W, so it is no longer exactly rank r.]]\n\n"
     f"## Initialisation\n\n{initialisation_text(settings)}\n\n"
     f"## Two common mistakes\n\n### Merging twice\n\n{merging_twice_text(settings)}\n\n"
     f"### Adding two adapters' factors\n\n{two_adapters_text(settings)}"

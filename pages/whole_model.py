@@ -18,10 +18,10 @@ from lora_viz.summary import bullet_list, markdown_table
 settings = ui.page_settings("Whole model")
 view = model_view(settings)
 
-st.title(f"Whole model: {view.spec.label}")
-st.caption(
-    "Every linear layer has its own shape here, so the sidebar's d and k are not used; r, dtype and notation are. "
-    f"Configuration: {view.spec.source}."
+# The title and its caption in one element: every element costs a little on each move.
+st.markdown(
+    f"# Whole model: {view.spec.label}\n\n:small[:gray[Every linear layer has its own shape here, so the sidebar's d and k "
+    f"are not used; r, dtype and notation are. Configuration: {view.spec.source}.]]"
 )
 ui.whole_model_controls(settings)
 

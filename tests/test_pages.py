@@ -23,8 +23,8 @@ def open_page(script: str, query: dict[str, str]) -> AppTest:
 
 def charts(at: AppTest) -> list[dict]:
     """Every chart the page drew, as the arguments its chart frame received: spec, config, alt, settings."""
-    return [json.loads(element.proto.json_args) for element in at.get("component_instance")
-            if element.proto.component_name.endswith("chart_frame")]
+    return [{**json.loads(element.proto.json_args), **{arg.key: arg.bytes.decode() for arg in element.proto.special_args}}
+            for element in at.get("component_instance") if element.proto.component_name.endswith("chart_frame")]
 
 
 def chart_specs(at: AppTest) -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Callable, Hashable
 from urllib.parse import urlencode
 
@@ -42,7 +43,7 @@ _RESULTS: LruCache[Hashable, Any] = LruCache(size=64)
 
 def cached(name: str, s: Settings) -> Any:
     """A core result by name, cached by a small key (64 entries at most, so memory stays bounded), shared by all
-    sessions. Figures are cached as JSON instead, by `figure`."""
+    sessions. Figures are cached as JSON bytes instead, by `chart`."""
     make, reduce_to_key = _CACHED[name]
     key = reduce_to_key(s)
     return _RESULTS.get((name, key), lambda: make(key))
@@ -60,14 +61,25 @@ def figure_json(spec: FigureSpec) -> str:
         return pio.to_json(spec, validate=False)
 
 
+def figure_bytes(spec: FigureSpec) -> bytes:
+    """The figure's JSON as the chart frame receives it (UTF-8 bytes)."""
+    return figure_json(spec).encode()
+
+
 def shown_settings(depends_on: Settings, s: Settings) -> str:
     """The settings a figure shows, as URL parameters: those of its reduced settings that agree with the page's.
 
     Its frame records them once drawn (tests wait for the URL's); unchanged, they let an unchanged figure's
     message be the same as before, which Streamlit then does not send again.
     """
-    agree = {key: value for key, value in vars(depends_on).items() if getattr(s, key) == value}
-    return urlencode({key: value for key, value in to_query(depends_on).items() if key in agree})
+    agree = frozenset(key for key, value in vars(depends_on).items() if getattr(s, key) == value)
+    return _query_string(depends_on, agree)
+
+
+@lru_cache(maxsize=256)
+def _query_string(s: Settings, keys: frozenset[str]) -> str:
+    """Those of the settings' URL parameters named in keys, URL-encoded (cached: charts ask on every run)."""
+    return urlencode({key: value for key, value in to_query(s).items() if key in keys})
 
 
 def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str) -> None:
@@ -79,8 +91,8 @@ def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_o
         "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"format": s.image, "filename": f"lora-viz-{name}", "scale": 2},
     }
-    spec_json = _RESULTS.get(key, lambda: figure_json(build()))
-    chart_frame(spec_json, json.dumps(config), alt, shown_settings(depends_on, s), key=f"chart-{name}")
+    spec = _RESULTS.get(key, lambda: figure_bytes(build()))
+    chart_frame(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=f"chart-{name}")
 
 
 def _figure_key(name: str, s: Settings) -> tuple[str, Hashable]:
@@ -111,7 +123,7 @@ def _finish_later(name: str, s: Settings, note: str) -> None:
     if st.session_state.pop(_SHOWING_NOTE, None) == key:
         st.info(note, icon="⏳")
         return
-    _RESULTS.get(key, lambda: figure_json(_CACHED[name][0](key[1])))
+    _RESULTS.get(key, lambda: figure_bytes(_CACHED[name][0](key[1])))
     st.rerun()
 
 

@@ -92,8 +92,16 @@ def train(s: Settings) -> TrainingResult:
     """Train (or fetch the cached training) with a progress bar that stays to say what was trained."""
     spec = training_spec(s)
     doing = "Training full fine-tuning and LoRA at every rank…"
-    bar = st.progress(0.0, text=doing)
-    training = _TRAINED.get(spec, lambda: train_everything(spec, lambda share: bar.progress(min(share, 1.0), text=doing)))
+    # Drawn empty only when there is training to do: a bar emptied and refilled on every rank move would
+    # cost the browser two updates and an animation each time.
+    bar = None if spec in _TRAINED else st.progress(0.0, text=doing)
+
+    def show(share: float) -> None:
+        nonlocal bar
+        bar = (bar or st).progress(min(share, 1.0), text=doing)
+
+    training = _TRAINED.get(spec, lambda: train_everything(spec, show))
     result = at_rank(training, s.r)
-    bar.progress(1.0, text=f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {spec.steps} steps each; showing r = {result.r}.")
+    done = f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {spec.steps} steps each; showing r = {result.r}."
+    (bar or st).progress(1.0, text=done)
     return result

@@ -5,7 +5,9 @@
 // It also sits in its own small document, so measuring text does not lay out the whole app again.
 
 const chart = document.getElementById("chart");
-let drawnKey = null; // the figure and theme last drawn, to skip a redraw when neither changed
+let drawnSpec = null; // the figure and theme last drawn, to skip a redraw when neither changed
+let drawnTheme = null;
+const utf8 = new TextDecoder();
 let sentHeight = 0;
 
 function send(type, data) {
@@ -70,15 +72,17 @@ const LIGHT = { base: "light", textColor: "#31333F", secondaryBackgroundColor: "
 async function draw(args, theme) {
   fontsBorrowed ??= borrowFonts(theme.font);
   await fontsBorrowed;
-  const key = args.spec + JSON.stringify(theme);
-  if (key !== drawnKey) {
-    const figure = JSON.parse(args.spec);
+  const spec = utf8.decode(args.spec); // the figure's JSON, sent as bytes
+  const themeKey = JSON.stringify(theme);
+  if (spec !== drawnSpec || themeKey !== drawnTheme) {
+    const figure = JSON.parse(spec);
     figure.layout.template = template(theme);
     // An explicit width: left to autosize, Plotly draws every update twice (once more to size it).
     figure.layout.width = chart.clientWidth;
     const config = JSON.parse(args.config);
     await Plotly.react(chart, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config });
-    drawnKey = key;
+    drawnSpec = spec;
+    drawnTheme = themeKey;
     // A figure, not an image: the merge animation's buttons and slider inside it stay reachable.
     chart.setAttribute("role", "figure");
     chart.setAttribute("aria-label", args.alt);
