@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from .figures import FigureSpec, plot, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label
 from .memory import format_bytes
-from .model_summary import METHOD_LABELS, model_view
+from .model_summary import METHOD_LABELS, model_settings, model_view  # model_settings: the figures' cache key
 from .models import linear_layers
 from .settings import Settings, model_spec
 from .whole_model import METHODS, resolve_targets
 
 PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations (estimate)": "#b0b0b0"}
-
-
-def model_settings(s: Settings) -> Settings:
-    """The settings reduced to what the whole-model figures depend on (a small cache key)."""
-    keep = ("r", "dtype", "model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters",
-            "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab")
-    return Settings(**{key: getattr(s, key) for key in keep})
 
 
 def block_figure(s: Settings) -> FigureSpec:

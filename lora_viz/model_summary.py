@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .memory import FLOAT_DTYPES, format_bytes
 from .models import ModelSpec
@@ -30,8 +31,21 @@ def base_dtype(dtype: str) -> str:
     return dtype if dtype in FLOAT_DTYPES else "bf16"
 
 
+def model_settings(s: Settings) -> Settings:
+    """The settings reduced to what the whole-model page's numbers and figures depend on (a small cache key)."""
+    keep = ("r", "dtype", "model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters",
+            "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab")
+    return Settings(**{key: getattr(s, key) for key in keep})
+
+
 def model_view(s: Settings) -> ModelView:
     """Counts, memory for every method, and serving for the chosen model, targets, rank and dtype."""
+    return _model_view(model_settings(s))
+
+
+# A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.
+@lru_cache(maxsize=64)
+def _model_view(s: Settings) -> ModelView:
     spec = model_spec(s)
     dtype = base_dtype(s.dtype)
     training = {
