@@ -1,9 +1,10 @@
 """Browser time from a rank-slider move to the page drawn again, every page against its bare page, in headless Chromium.
 
-A move is ArrowRight (ArrowLeft from the top rank) on the sidebar's rank slider; it ends when the URL shows the
-new rank, the script has finished, every chart frame has drawn the figure for the new settings, and the browser
-has painted twice. The page and its bare page are open side by side and moved in turn. When the page defers a
-figure (ΔW at large ranks), the time until that figure is drawn is measured too.
+A move is ArrowRight (ArrowLeft from the top rank) on the sidebar's rank slider in a 1280×900 window; it ends
+when the URL shows the new rank, the script has finished, every chart frame in view has drawn the figure for the
+new settings (a frame out of view has been sent it, and draws it when scrolled to), and the browser has painted
+twice. The page and its bare page are open side by side and moved in turn. When the page defers a figure (ΔW at
+large ranks), the time until that figure is in its frame (drawn, if in view) is measured too.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def run() -> list[BrowserMove]:
 
 def table(results: list[BrowserMove]) -> list[str]:
     lines = [
-        "| page | size | ms per move | bare page ms | ratio | KiB received per move | deferred ΔW drawn after |",
+        "| page | size | ms per move | bare page ms | ratio | KiB received per move | deferred ΔW in place after |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for m in results:

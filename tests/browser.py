@@ -91,20 +91,26 @@ CHART_FRAME = 'iframe[src*="chart_frame"]'  # every chart is drawn in one of the
 
 
 def chart_frame(page, n: int = 0):
-    """The n-th chart's frame, to look inside its Plotly chart."""
-    return page.locator(CHART_FRAME).nth(n).element_handle().content_frame()
+    """The n-th chart's frame, scrolled into view (a chart out of view is not redrawn), to look inside its Plotly chart."""
+    frame = page.locator(CHART_FRAME).nth(n)
+    frame.scroll_into_view_if_needed()
+    page.wait_for_function("frame => frame.contentDocument.body.dataset.inView !== 'false'", arg=frame.element_handle())
+    wait_for_charts(page)
+    return frame.element_handle().content_frame()
 
 
-# True when every chart frame has drawn the figure for the settings now in the URL (each frame records the
-# settings of the figure it shows once Plotly has drawn it; extra URL keys such as embed are ignored).
+# True when every chart frame in view has drawn the figure for the settings now in the URL, and every chart out
+# of view has been sent it (it is drawn when it comes into view). Each frame records the settings of the figure
+# it shows once Plotly has drawn it, and of the newest figure it was sent; extra URL keys such as embed are ignored.
 CHARTS_DRAWN = """() => {
     const url = new URLSearchParams(location.search);
     // Each chart's element (keyed chart-<name>) is there as soon as the script draws it; its frame may come later.
     return [...document.querySelectorAll('.stElementContainer[class*="st-key-chart-"]')].every(box => {
         const frame = box.querySelector('iframe');
         const body = frame && frame.contentDocument && frame.contentDocument.body;
-        const drawn = body ? body.dataset.drawn : undefined;
-        return typeof drawn === "string" && [...new URLSearchParams(drawn)].every(([key, value]) => url.get(key) === value);
+        if (!body || typeof body.dataset.drawn !== "string") return false;  // every chart draws its first figure
+        const shown = body.dataset.inView === "false" ? body.dataset.received : body.dataset.drawn;
+        return [...new URLSearchParams(shown)].every(([key, value]) => url.get(key) === value);
     });
 }"""
 NEXT_PAINT = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"

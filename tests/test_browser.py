@@ -141,6 +141,7 @@ def test_hovering_a_delta_cell_lists_its_products(app_url, page):
 def test_large_rank_delta_follows_the_page_and_polling_stops(app_url, page):
     page.goto(f"{app_url}/matrices?d=131072&k=131072&r=131072&trained=1")
     wait_for_idle(page)
+    page.locator(CHART_FRAME).nth(1).scroll_into_view_if_needed()  # ΔW, beneath the drawing: drawn when in view
     # ΔW at r = 131,072 is computed in a follow-up run: its figure arrives and the waiting note goes.
     page.wait_for_function(
         f"() => [...document.querySelectorAll('{CHART_FRAME}')].some(frame =>"
@@ -198,6 +199,27 @@ def test_low_rank_training_shows_progress_and_result(app_url, page):
     expect(page.get_by_text("the best any rank-3 update can do is")).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "low-rank-trained.png"))
+
+
+def test_a_chart_out_of_view_is_redrawn_when_it_comes_into_view(app_url, page):
+    page.set_viewport_size({"width": 1280, "height": 600})
+    page.goto(f"{app_url}/low_rank?d=20&k=20&r=2&steps=200")
+    wait_for_idle(page)
+    spectrum = page.locator(CHART_FRAME).nth(1).element_handle().content_frame().locator("body")
+    expect(spectrum).to_have_attribute("data-in-view", "false")
+    assert "r=2" in spectrum.get_attribute("data-drawn").split("&")
+
+    slider = page.get_by_role("slider").first  # the sidebar's rank
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('r') === '3'")
+    wait_for_idle(page)
+    # The spectrum at r = 3 has reached its frame, which holds it back while it cannot be seen…
+    assert "r=3" in spectrum.get_attribute("data-received").split("&")
+    assert "r=2" in spectrum.get_attribute("data-drawn").split("&")
+    # …and draws it once it is scrolled into view.
+    chart_frame(page, 1)
+    assert "r=3" in spectrum.get_attribute("data-drawn").split("&")
 
 
 def test_two_replicas_under_a_base_path_serve_the_same_link():
