@@ -38,11 +38,14 @@ _PENDING = {"delta_figure": figures.pending_delta_figure}
 
 # Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs
 # more than building most figures) under a key that hashes in microseconds. Nothing changes the values.
-_RESULTS: LruCache[Hashable, Any] = LruCache(size=64)
+# 256 entries: a class whose students wander over every rank of one link (48 ranks × 2 figures on the
+# matrices page) stays within it; 64 made them evict each other's figures. At most a few tens of KB each.
+RESULTS_SIZE = 256
+_RESULTS: LruCache[Hashable, Any] = LruCache(size=RESULTS_SIZE)
 
 
 def cached(name: str, s: Settings) -> Any:
-    """A core result by name, cached by a small key (64 entries at most, so memory stays bounded), shared by all
+    """A core result by name, cached by a small key (RESULTS_SIZE entries at most, so memory stays bounded), shared by all
     sessions. Figures are cached as JSON bytes instead, by `chart`."""
     make, reduce_to_key = _CACHED[name]
     key = reduce_to_key(s)
