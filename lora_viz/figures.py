@@ -10,7 +10,7 @@ from plotly.colors import diverging
 
 from .fields import block_edges
 from .geometry import Box, product_block, scale_layout
-from .matrices import LoraMatrices, lora_matrices, product_block_means
+from .matrices import LoraMatrices, grid_means, lora_matrices, product_block_means
 from .notation import labels
 from .settings import Settings
 
@@ -142,9 +142,7 @@ def scale_figure(s: Settings) -> FigureSpec:
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
     names = labels(s.notation)
     d_edges, k_edges, r_edges = g.edges(s.d), g.edges(s.k), g.edges(s.r)
-    w = m.w.block_means(d_edges, k_edges)
-    up = m.up.block_means(d_edges, r_edges)
-    down = m.down.block_means(r_edges, k_edges)
+    w, up, down = (grid_means(field, g.block) for field in (m.w, m.up, m.down))
     what = "value" if g.block == 1 else "block mean"
     traces = [
         _heatmap(w, k_edges + g.w.x0, d_edges + g.w.y0, "W", what),
@@ -278,14 +276,22 @@ def delta_height(s: Settings) -> int:
     return int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
 
 
+def delta_size_settings(s: Settings) -> Settings:
+    """The settings reduced to what ΔW's stand-in depends on (its height): d and k."""
+    return Settings(d=s.d, k=s.k)
+
+
 def pending_delta_figure(s: Settings) -> FigureSpec:
-    """ΔW's place, at its height, while its block means are computed (the chart stays, so it is not rebuilt)."""
+    """ΔW's place, at its height, while its block means are computed (the chart stays, so it is not rebuilt).
+
+    The same for every rank, so a rank move sends the stand-in as a message the browser already holds.
+    """
     layout = dict(
         height=delta_height(s),
         margin=dict(l=10, r=10, t=55, b=10),
         xaxis=dict(visible=False, range=[0, 1]),
         yaxis=dict(visible=False, range=[0, 1]),
-        annotations=[dict(x=0.5, y=0.5, text=f"ΔW at r = {s.r:,}: computing…", showarrow=False, font=dict(size=13, color="#888"))],
+        annotations=[dict(x=0.5, y=0.5, text="ΔW: computing its exact block means…", showarrow=False, font=dict(size=13, color="#888"))],
         dragmode=False,
     )
     return plot([], layout)

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .fields import Field, Wave
+from .fields import Field, Wave, block_edges
 
 # Salts keep the three matrices independent under one seed.
 _SALT_W, _SALT_UP, _SALT_DOWN = 1, 2, 3
@@ -70,6 +70,17 @@ def lora_matrices(d: int, k: int, r: int, seed: int, trained: bool) -> LoraMatri
     up = Field(d, r, seed=seed, salt=_SALT_UP, noise=0.3, waves=_waves(seed, _SALT_UP, 2, 0.8, "cols", r))
     down = Field(r, k, seed=seed, salt=_SALT_DOWN, noise=0.3, waves=_waves(seed, _SALT_DOWN, 2, 0.8, "rows", r))
     return LoraMatrices(w=w, up=up, down=down)
+
+
+@lru_cache(maxsize=64)
+def grid_means(field: Field, block: int) -> np.ndarray:
+    """A field's exact block means over block×block blocks (the last ones possibly smaller), read-only.
+
+    Cached: W depends on d, k and the seed only, so a rank move draws the same W again.
+    """
+    means = field.block_means(block_edges(field.rows, block), block_edges(field.cols, block))
+    means.setflags(write=False)
+    return means
 
 
 def product_block_means(up: Field, down: Field, row_edges: np.ndarray, col_edges: np.ndarray) -> np.ndarray:

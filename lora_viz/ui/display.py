@@ -32,8 +32,8 @@ _CACHED = {
 }
 
 
-# What stands in a figure's place while it is computed after the run (see `figure`).
-_PENDING = {"delta_figure": figures.pending_delta_figure}
+# What stands in a figure's place while it is computed after the run (see `figure`), and what it depends on.
+_PENDING = {"delta_figure": (figures.pending_delta_figure, figures.delta_size_settings)}
 
 
 # Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs
@@ -109,7 +109,9 @@ def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
     key = _figure_key(name, s)
     chart_name = name.removesuffix("_figure")
     if later and key not in _RESULTS:
-        chart(("pending", key), lambda: _PENDING[name](key[1]), s, key[1], later, chart_name)
+        make_stand_in, reduce_to_key = _PENDING[name]
+        stand_in = reduce_to_key(s)
+        chart(("pending", name, stand_in), lambda: make_stand_in(stand_in), s, stand_in, later, chart_name)
         st.session_state[_SHOWING_NOTE] = key
         _finish_later(name, s, later)
         return
