@@ -7,8 +7,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-LINKS = 1000 if os.environ.get("LORA_VIZ_FULL") == "1" else 350
-WARM_UP = 200  # enough distinct links to fill every cache (256 entries at most, two or more per link here)
+LINKS = 1000 if os.environ.get("LORA_VIZ_FULL") == "1" else 200
+WARM_UP = 100  # enough distinct links to fill every cache (64 entries at most)
 GROWTH_LIMIT_MB = 20  # an unbounded figure cache grew 42 MB over 900 links here
 
 

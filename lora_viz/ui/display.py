@@ -38,15 +38,15 @@ _PENDING = {"delta_figure": (figures.pending_delta_figure, figures.delta_size_se
 
 # Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs
 # more than building most figures) under a key that hashes in microseconds. Nothing changes the values.
-# 256 entries: a class whose students wander over every rank of one link (48 ranks × 2 figures on the
-# matrices page) stays within it; 64 made them evict each other's figures. At most a few tens of KB each.
-RESULTS_SIZE = 256
+# Entries are mostly tens of KB (the merge animation, the largest, 120 KB). A class of 30 on one link
+# wanders over 27 of its 48 ranks in a minute: about 54 figures on the matrices page.
+RESULTS_SIZE = 64
 _RESULTS: LruCache[Hashable, Any] = LruCache(size=RESULTS_SIZE)
 
 
 def cached(name: str, s: Settings) -> Any:
-    """A core result by name, cached by a small key (RESULTS_SIZE entries at most, so memory stays bounded), shared by all
-    sessions. Figures are cached as JSON bytes instead, by `chart`."""
+    """A core result by name, cached by a small key and shared by all sessions (RESULTS_SIZE entries at most, so
+    memory stays bounded). Figures are cached as JSON bytes instead, by `chart`."""
     make, reduce_to_key = _CACHED[name]
     key = reduce_to_key(s)
     return _RESULTS.get((name, key), lambda: make(key))
