@@ -6,7 +6,7 @@ from .example import ExampleSize
 from .merge import OutputComparison, comparison_rows, initialisation_gap, merge_example, merge_twice, token_cost, two_adapters
 from .notation import labels
 from .settings import Settings
-from .summary import markdown_table
+from .summary import caption, markdown_table
 
 PLAY_HINT = (
     "Press ▶ Play or drag the step slider under the figure; playback runs in your browser. "
@@ -26,8 +26,8 @@ def same_answer_text(s: Settings, size: ExampleSize, results: list[OutputCompari
         f"For a random input x: y_separate = W·x + (α/r)·{names.up}·({names.down}·x) and y_merged = W′·x, "
         f"on a {size.d}×{size.k} example at rank {size.r}. Inputs are stored in each precision, products accumulate in fp32."
         f"\n\n{markdown_table(comparison_rows(results))}\n\n"
-        ":small[:gray[In fp32 the two agree to rounding; in fp16 and bf16 merging is not bit-exact — the table says by how much.]]"
-        f"\n\nServing merged also costs nothing extra; serving the adapter separately adds its two thin products:\n\n{markdown_table(flops)}"
+        + caption("In fp32 the two agree to rounding; in fp16 and bf16 merging is not bit-exact — the table says by how much.")
+        + f"\n\nServing merged also costs nothing extra; serving the adapter separately adds its two thin products:\n\n{markdown_table(flops)}"
     )
 
 

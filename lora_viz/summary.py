@@ -141,6 +141,11 @@ def delta_pending(s: Settings) -> str:
     )
 
 
+def caption(text: str) -> str:
+    """Text set as a caption (small, grey) in Markdown, so it can share one element with the text around it."""
+    return f":small[:gray[{text}]]"
+
+
 def bullet_list(lines: list[str]) -> str:
     """Lines as a Markdown bulleted list."""
     return "\n".join(f"- {line}" for line in lines)

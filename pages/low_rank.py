@@ -6,6 +6,7 @@ import streamlit as st
 
 from lora_viz import alt_text, training_figures, ui
 from lora_viz.notation import labels
+from lora_viz.summary import caption
 from lora_viz.training import task_size, training_settings, training_summary
 
 settings = ui.page_settings("Why low rank works")
@@ -20,8 +21,8 @@ st.markdown(
     f"ΔW = (α/r)·{names.product}, of rank at most r. The loss is the share of ΔW* not learned (it starts at 1). "
     "Inputs have identity covariance, so the best rank-r answer is known exactly: the energy of ΔW* beyond its "
     "r-th singular value (Eckart–Young)."
-    + (f"\n\n:small[:gray[Scaled down to {d}×{k} so that training takes about a second (the settings say "
-       f"{settings.d:,}×{settings.k:,}).]]" if scaled else "")
+    + ("\n\n" + caption(f"Scaled down to {d}×{k} so that training takes about a second (the settings say "
+                          f"{settings.d:,}×{settings.k:,}).") if scaled else "")
 )
 ui.training_controls(settings)
 result = ui.train(settings)
@@ -37,8 +38,8 @@ ui.chart(("loss", shown), lambda: training_figures.loss_figure(result), settings
 st.markdown(training_summary(result) + "\n\n### The spectrum")
 ui.chart(("spectrum", shown), lambda: training_figures.spectrum_figure(result), settings, at_rank,
          alt=alt_text.training_spectrum_alt(result), name="spectrum")
-st.markdown(":small[:gray[LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.]]"
-            "\n\n### Every rank")
+st.markdown(caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
+            + "\n\n### Every rank")
 ui.chart(("sweep", result.spec), lambda: training_figures.sweep_figure(result), settings, trained_on,
          alt=alt_text.sweep_alt(result), name="rank-sweep")
 st.caption(

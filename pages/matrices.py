@@ -6,6 +6,7 @@ from lora_viz import alt_text, ui
 from lora_viz.notation import labels
 from lora_viz.summary import (
     bullet_list,
+    caption,
     count_lines,
     delta_at_start,
     delta_pending,
@@ -20,7 +21,7 @@ from lora_viz.summary import (
 settings = ui.page_settings("Matrices to scale")
 
 # The title and its caption in one element: every element costs a little on each move.
-st.markdown(f"# Matrices to scale\n\n:small[:gray[{scale_caption(settings)}]]\n\n:small[:gray[{labels(settings.notation).note}]]")
+st.markdown(f"# Matrices to scale\n\n{caption(scale_caption(settings))}\n\n{caption(labels(settings.notation).note)}")
 
 drawing, numbers = st.columns([3, 2], gap="large")
 with drawing:
@@ -33,5 +34,5 @@ with numbers:
     st.subheader("Parameters")
     ui.metrics(seed_numbers(settings), columns=1)
     # One element for the list, the heading, the table and its notes: every element costs a little on each move.
-    notes = "\n\n".join(f":small[:gray[{note}]]" for note in memory_notes(settings))
+    notes = "\n\n".join(caption(note) for note in memory_notes(settings))
     st.markdown(bullet_list(count_lines(settings)) + "\n\n### Memory\n\n" + markdown_table(memory_columns(memory_rows(settings))) + "\n\n" + notes)

@@ -6,12 +6,13 @@ from lora_viz import alt_text, ui
 from lora_viz.merge import example_note, merge_example, phase_names
 from lora_viz.merge_text import PLAY_HINT, initialisation_text, merging_twice_text, same_answer_text, two_adapters_text
 from lora_viz.notation import labels
+from lora_viz.summary import caption
 
 settings = ui.page_settings("Merge")
 names = labels(settings.notation)
 
 # Headings and captions share elements with the text next to them: every element costs a little on each move.
-st.markdown(f"# Merge: {names.merged}\n\n:small[:gray[{example_note(settings)} {names.note} {PLAY_HINT}]]")
+st.markdown(f"# Merge: {names.merged}\n\n" + caption(f"{example_note(settings)} {names.note} {PLAY_HINT}"))
 if not settings.trained:
     ui.trained_switch(
         settings,
@@ -27,9 +28,9 @@ st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, 
 ui.figure("spectra_figure", settings, alt=alt_text.spectra_alt(settings))
 example = merge_example(settings)
 st.markdown(
-    f":small[:gray[ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
-    "drawn no lower than 1e-17). Storing W′ in 16 bits adds a rounding floor to W′ − W, so it is no longer exactly rank r.]]\n\n"
-    f"## Initialisation\n\n{initialisation_text(settings)}\n\n"
+    caption(f"ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
+            "drawn no lower than 1e-17). Storing W′ in 16 bits adds a rounding floor to W′ − W, so it is no longer exactly rank r.")
+    + f"\n\n## Initialisation\n\n{initialisation_text(settings)}\n\n"
     f"## Two common mistakes\n\n### Merging twice\n\n{merging_twice_text(settings)}\n\n"
     f"### Adding two adapters' factors\n\n{two_adapters_text(settings)}"
 )

@@ -13,15 +13,16 @@ from lora_viz.model_summary import (
     peft_printout,
     serving_lines,
 )
-from lora_viz.summary import bullet_list, markdown_table
+from lora_viz.summary import bullet_list, caption, markdown_table
 
 settings = ui.page_settings("Whole model")
 view = model_view(settings)
 
 # The title and its caption in one element: every element costs a little on each move.
 st.markdown(
-    f"# Whole model: {view.spec.label}\n\n:small[:gray[Every linear layer has its own shape here, so the sidebar's d and k "
-    f"are not used; r, dtype and notation are. Configuration: {view.spec.source}.]]"
+    f"# Whole model: {view.spec.label}\n\n"
+    + caption("Every linear layer has its own shape here, so the sidebar's d and k are not used; r, dtype and notation "
+              f"are. Configuration: {view.spec.source}.")
 )
 ui.whole_model_controls(settings)
 
@@ -37,9 +38,10 @@ ui.metrics(
 st.code(peft_printout(view.counts), language=None)
 
 st.markdown(
-    "### One block's matrices, to scale\n\n:small[:gray[Each rectangle is a weight matrix, out rows × in columns, all at "
-    "the same scale: grouped-query attention narrows k and v, the MLP matrices are not square. Targeted layers are red, "
-    f"with their thin adapter strips (r wide) drawn to the same scale on the right and below. The block repeats {view.spec.layers} times.]]"
+    "### One block's matrices, to scale\n\n"
+    + caption("Each rectangle is a weight matrix, out rows × in columns, all at the same scale: grouped-query attention "
+              "narrows k and v, the MLP matrices are not square. Targeted layers are red, with their thin adapter strips "
+              f"(r wide) drawn to the same scale on the right and below. The block repeats {view.spec.layers} times.")
 )
 ui.figure("block_figure", settings, alt=alt_text.block_alt(settings))
 

@@ -106,7 +106,7 @@ let waiting = null;
 let drawing = false;
 async function drawNewest() {
   drawing = true;
-  while (waiting && (inView || drawnSpec === null)) {
+  while (waiting && mayDraw()) {
     const { args, theme } = waiting;
     waiting = null;
     try {
@@ -126,6 +126,7 @@ window.addEventListener("resize", () => {
 // A chart out of view is redrawn when it comes near the view, not on every move: a rank move costs the
 // browser the charts one can see. (Its first figure is drawn at once, wherever it is, so the page has its height.)
 let inView = true;
+const mayDraw = () => inView || drawnSpec === null;
 new IntersectionObserver((entries) => {
   inView = entries[entries.length - 1].isIntersecting;
   document.body.dataset.inView = String(inView);
@@ -137,7 +138,7 @@ window.addEventListener("message", (event) => {
   waiting = { args: event.data.args, theme: { ...LIGHT, ...(event.data.theme || {}) } };
   // Tests and benchmarks read this with data-in-view: the settings of the newest figure this frame was sent.
   document.body.dataset.received = waiting.args.settings;
-  if (inView || drawnSpec === null) {
+  if (mayDraw()) {
     if (!drawing) drawNewest();
   } else if (waiting.args.settings !== document.body.dataset.drawn) {
     // Held back until in view; the frame takes the new figure's height now, so the page does not jump later.
