@@ -160,6 +160,11 @@ def memory_columns(rows: list[MemoryRow]) -> dict[str, list[str]]:
     }
 
 
+def headline_columns(items: list[Headline]) -> dict[str, list[str]]:
+    """Headline numbers as a two-column table: what is counted (its formula in small grey type) and the number."""
+    return {"": [f"{item.label} {caption(item.formula)}" for item in items], "parameters": [f"**{item.value:,}**" for item in items]}
+
+
 def markdown_table(columns: dict[str, list]) -> str:
     """Columns of values as a Markdown table: first column left-aligned, the rest (numbers) right-aligned."""
     def cell(value: object) -> str:

@@ -10,6 +10,7 @@ from lora_viz.summary import (
     count_lines,
     delta_at_start,
     delta_pending,
+    headline_columns,
     markdown_table,
     memory_columns,
     memory_notes,
@@ -31,8 +32,9 @@ with drawing:
     else:
         st.info(delta_at_start(settings))
 with numbers:
-    st.subheader("Parameters")
-    ui.metrics(seed_numbers(settings), columns=1)
-    # One element for the list, the heading, the table and its notes: every element costs a little on each move.
+    # One element for both headings, both tables, the list and the notes: every element costs a little on each move.
     notes = "\n\n".join(caption(note) for note in memory_notes(settings))
-    st.markdown(bullet_list(count_lines(settings)) + "\n\n### Memory\n\n" + markdown_table(memory_columns(memory_rows(settings))) + "\n\n" + notes)
+    st.markdown(
+        "### Parameters\n\n" + markdown_table(headline_columns(seed_numbers(settings))) + "\n\n" + bullet_list(count_lines(settings))
+        + "\n\n### Memory\n\n" + markdown_table(memory_columns(memory_rows(settings))) + "\n\n" + notes
+    )

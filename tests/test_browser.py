@@ -12,7 +12,7 @@ try:
 except ImportError:  # the fixture below skips or fails with a clear reason
     expect = None
 
-from tests.browser import CHART_FRAME, CHROMIUM, CHROMIUM_ARGS, chart_frame, running_app, wait_for_idle
+from tests.browser import CHART_FRAME, CHROMIUM, COUNTS, CHROMIUM_ARGS, chart_frame, running_app, wait_for_idle
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -58,7 +58,7 @@ def test_deep_link_slider_write_back_and_page_switch(app_url, page):
     page.goto(f"{app_url}/matrices?d=4096&k=4096&r=8&dtype=fp16")
     wait_for_idle(page)
     expect(page.locator("h1").first).to_have_text("Matrices to scale")
-    expect(page.locator('[data-testid="stMetricValue"]')).to_have_text(["16,777,216", "65,536", "16,842,752", "16,777,216"])
+    expect(page.locator(COUNTS)).to_have_text(["16,777,216", "65,536", "16,842,752", "16,777,216"])
     assert page.locator('[data-testid="stException"]').count() == 0
 
     slider = page.get_by_role("slider").first
@@ -66,7 +66,7 @@ def test_deep_link_slider_write_back_and_page_switch(app_url, page):
     slider.press("ArrowRight")  # rank 8 → 9
     page.wait_for_function("() => new URLSearchParams(location.search).get('r') === '9'")
     wait_for_idle(page)
-    expect(page.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text("73,728")
+    expect(page.locator(COUNTS).nth(1)).to_have_text("73,728")
     assert query_of(page)["r"] == "9" and query_of(page)["dtype"] == "fp16"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "matrices-r9.png"))
@@ -171,14 +171,14 @@ def test_a_dropped_connection_comes_back_to_the_same_view(app_url, page):
     # Keep the default: with the TTL at 0 the page came back drawn but deaf to its controls.
     page.wait_for_function("() => window.__sockets.length === 2 && window.__sockets[1].readyState === WebSocket.OPEN", timeout=30_000)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    expect(page.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text(f"{16 * (1024 + 512):,}")
+    expect(page.locator(COUNTS).nth(1)).to_have_text(f"{16 * (1024 + 512):,}")
     assert page.locator('[data-testid="stNumberInput"] input').first.input_value() == "1024"
     assert query_of(page)["r"] == "16" and query_of(page)["dtype"] == "fp32"
     # And it keeps working: the next move is answered from the same settings.
     slider = page.locator('[data-testid="stSidebar"]').get_by_role("slider").first
     slider.focus()
     slider.press("ArrowRight")
-    expect(page.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text(f"{20 * (1024 + 512):,}")
+    expect(page.locator(COUNTS).nth(1)).to_have_text(f"{20 * (1024 + 512):,}")
     assert query_of(page)["r"] == "20" and query_of(page)["d"] == "1024"
 
 
@@ -239,7 +239,7 @@ def test_two_replicas_under_a_base_path_serve_the_same_link():
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             tab.goto(f"{base}/{link}")
             wait_for_idle(tab)
-            expect(tab.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text(f"{16 * (11008 + 4096):,}")
-            seen.append((tab.locator('[data-testid="stMetricValue"]').all_inner_texts(), query_of(tab)))
+            expect(tab.locator(COUNTS).nth(1)).to_have_text(f"{16 * (11008 + 4096):,}")
+            seen.append((tab.locator(COUNTS).all_inner_texts(), query_of(tab)))
         browser.close()
     assert seen[0] == seen[1]

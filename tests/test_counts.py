@@ -1,6 +1,8 @@
 from fractions import Fraction
 
 from lora_viz.counts import break_even_rank, count_params
+from lora_viz.settings import Settings
+from lora_viz.summary import headline_columns, markdown_table, seed_numbers
 
 
 def test_seed_question_numbers_exactly():
@@ -34,3 +36,11 @@ def test_break_even_rank():
     d, k = 4096, 4096
     assert count_params(d, k, 2048).lora_trainable == count_params(d, k, 2048).full_trained
     assert count_params(d, k, 2049).lora_trainable > count_params(d, k, 2049).full_trained
+
+
+def test_seed_numbers_as_a_table_with_their_formulas():
+    table = markdown_table(headline_columns(seed_numbers(Settings(d=4096, k=4096, r=8))))
+    lines = table.splitlines()
+    assert lines[:2] == ["|   | parameters |", "|:---|---:|"]
+    assert lines[2] == "| Full fine-tuning: trains, serves :small[:gray[d·k = 4,096 × 4,096]] | **16,777,216** |"
+    assert [line.rsplit("|", 2)[1].strip() for line in lines[2:]] == ["**16,777,216**", "**65,536**", "**16,842,752**", "**16,777,216**"]

@@ -141,7 +141,6 @@ def page_link(script: str, s: Settings) -> None:
 def metrics(items: list[Headline], columns: int = 4) -> None:
     """Headline numbers in a row (wrapping on narrow screens), each with its formula in small grey type beneath."""
     for start in range(0, len(items), columns):
-        places = st.columns(columns) if columns > 1 else [st]
-        for place, item in zip(places, items[start : start + columns]):
+        for place, item in zip(st.columns(columns), items[start : start + columns]):
             # The formula rides in the metric's delta line, muted and without an arrow: one element per number.
             place.metric(item.label, f"{item.value:,}", delta=item.formula, delta_color="off", delta_arrow="off")
