@@ -72,10 +72,9 @@ async def student(number: int, server: str, start: float, times: list[float], fo
             move = await session.select("r", options[index])
             times.append(move.seconds)
             errors += move.errors
-            if move.follow_up:  # as a browser: run the deferred figure's fragment a moment later
-                await asyncio.sleep(0.1)
-                later = await session.rerun([], fragment=move.follow_up)
-                follow_ups.append(move.seconds + 0.1 + later.seconds)
+            if move.follow_up:  # as a browser: the stand-in's frame asks for the run that computes its figure
+                later = await session.rerun([move.follow_up])
+                follow_ups.append(move.seconds + later.seconds)
                 errors += later.errors
             await asyncio.sleep(max(0.0, MOVE_EVERY - (time.monotonic() - tick)))
         await session.close()
@@ -105,7 +104,7 @@ async def warm_up(server: str) -> None:
     for option in session.sliders["r"].options[:10]:
         move = await session.select("r", option)
         if move.follow_up:
-            await session.rerun([], fragment=move.follow_up)
+            await session.rerun([move.follow_up])
     await session.close()
 
 

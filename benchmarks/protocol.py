@@ -3,11 +3,12 @@
 A browser tab and this client send the same messages: a BackMsg asking for a script run (with the page, the
 query string and the widgets' values), then the server streams ForwardMsgs until `script_finished`.
 Like a browser, the client tells the server which large messages it already holds (so they are not resent),
-and it can run a fragment's timed follow-up when the page asks for one (`auto_rerun`).
+and, as a chart frame does, it answers a stand-in figure's request for the run that computes the real one.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ class Rerun:
     seconds: float
     bytes_received: int
     errors: list[str]
-    follow_up: str  # a fragment the page asked to run a moment later ("" if none)
+    follow_up: WidgetState | None  # a stand-in's request, as its chart frame sends it back (None if none)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Session:
     sliders: dict[str, Select] = field(default_factory=dict)
     page_hash: str = ""
     cached: set[str] = field(default_factory=set)  # hashes of large messages kept, as a browser keeps them
+    requested: dict[str, str] = field(default_factory=dict)  # each chart frame's last request, sent back once
 
     @classmethod
     async def open(cls, server: str, page: str, query: str) -> tuple[Session, Rerun]:
@@ -53,22 +55,19 @@ class Session:
         session = cls(socket, page, query)
         return session, await session.rerun([])
 
-    async def rerun(self, widgets: list[WidgetState], fragment: str = "") -> Rerun:
-        """Ask for a script run (or a fragment's run) with these widget values and read until it finishes."""
+    async def rerun(self, widgets: list[WidgetState]) -> Rerun:
+        """Ask for a script run with these widget values and read until it finishes."""
         message = BackMsg()
         state = message.rerun_script
         state.query_string = self.query
         state.page_name = self.page
         state.page_script_hash = self.page_hash
         state.widget_states.widgets.extend(widgets)
-        if fragment:
-            state.fragment_id = fragment
-            state.is_auto_rerun = True
         # Like a browser, say which large messages we hold, so the server sends a reference instead of resending them.
         state.cached_message_hashes.extend(sorted(self.cached))
         start = time.perf_counter()
         await self.socket.send(message.SerializeToString())
-        received, errors, follow_up = 0, [], ""
+        received, errors, follow_up = 0, [], None
         while True:
             data = await self.socket.recv()
             received += len(data)
@@ -83,8 +82,7 @@ class Session:
                 self.query = reply.page_info_changed.query_string
             elif kind == "delta":
                 errors += self._read_delta(reply)
-            elif kind == "auto_rerun":
-                follow_up = reply.auto_rerun.fragment_id
+                follow_up = self._request(reply) or follow_up
             elif kind == "script_finished" and reply.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return Rerun(time.perf_counter() - start, received, errors, follow_up)
 
@@ -102,6 +100,17 @@ class Session:
             key = element.slider.id.rsplit("-", 1)[-1]  # keyed widgets' ids end in "-<key>"
             self.sliders[key] = Select(element.slider.id, list(element.slider.options))
         return []
+
+    def _request(self, reply: ForwardMsg) -> WidgetState | None:
+        """A chart frame's request for a new run, sent back as its value once (lora_viz/ui/chart_frame/frame.js)."""
+        if reply.delta.WhichOneof("type") != "new_element" or reply.delta.new_element.WhichOneof("type") != "component_instance":
+            return None
+        frame = reply.delta.new_element.component_instance
+        request = json.loads(frame.json_args).get("request", "")
+        if not request or self.requested.get(frame.id) == request:
+            return None
+        self.requested[frame.id] = request
+        return WidgetState(id=frame.id, json_value=json.dumps(request))
 
     async def select(self, key: str, option: str) -> Rerun:
         """Move the select slider `key` to the option shown as `option`, as a browser does."""

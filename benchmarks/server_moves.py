@@ -81,8 +81,8 @@ async def measure(page_server: str, bare_server: str, url_path: str, s: Settings
         page_runs.append(run)
         page_ms.append(1000 * sum(page_log.new()))
         client_ms.append(1000 * run.seconds)
-        if run.follow_up:  # a browser runs the deferred figure's fragment a moment later: so do we
-            later = await page.rerun([], fragment=run.follow_up)
+        if run.follow_up:  # a stand-in's frame asks for the run that computes its figure: so do we
+            later = await page.rerun([run.follow_up])
             page_runs.append(later)
             follow_up_ms.append(1000 * (run.seconds + later.seconds))
             page_log.new()

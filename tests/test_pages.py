@@ -139,6 +139,20 @@ def test_matrices_page_draws_to_scale_and_updates_memory():
     assert len(charts(at)) == 2
 
 
+def test_large_rank_delta_is_computed_in_the_run_its_frame_asks_for():
+    at = open_page("pages/matrices.py", {"d": "131072", "k": "131072", "r": "131072", "trained": "1"})
+    drawing, stand_in = charts(at)
+    assert "computing its exact block means" in stand_in["spec"] and "Computing ΔW" in at.info[0].body
+    assert drawing["request"] == "" and "r=131072" in stand_in["request"]
+    at.run()  # a run its frame did not ask for (another control moved, say): still the stand-in
+    assert "computing" in charts(at)[1]["spec"]
+    at.session_state["chart-delta"] = stand_in["request"]  # as the frame sends it back
+    at.run()
+    delta = charts(at)[1]
+    assert "131,072×131,072 like W<br>(exact means of" in json.loads(delta["spec"])["layout"]["title"]["text"]
+    assert delta["request"] == "" and not at.info and not at.exception
+
+
 def test_small_matrices_need_no_magnifier():
     at = open_page("pages/matrices.py", {"d": "48", "k": "48", "r": "8"})
     assert len(charts(at)) == 1

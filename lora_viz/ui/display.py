@@ -85,9 +85,10 @@ def _query_string(s: Settings, keys: frozenset[str]) -> str:
     return urlencode({key: value for key, value in to_query(s).items() if key in keys})
 
 
-def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str) -> None:
+def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str, request: str = "") -> None:
     """The figure `build` makes from `depends_on` (the settings reduced to what it needs), cached as JSON under
-    `key`, with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting)."""
+    `key`, with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting).
+    With `request`, the frame asks for a run that computes the real figure (see `figure`)."""
     config = {
         "displaylogo": False,
         "scrollZoom": False,
@@ -95,7 +96,12 @@ def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_o
         "toImageButtonOptions": {"format": s.image, "filename": f"lora-viz-{name}", "scale": 2},
     }
     spec = _RESULTS.get(key, lambda: figure_bytes(build()))
-    chart_frame(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=f"chart-{name}")
+    chart_frame(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_frame_key(name), request=request)
+
+
+def _frame_key(chart_name: str) -> str:
+    """The chart frame's widget key: its value is the request it sent (see `figure`)."""
+    return f"chart-{chart_name}"
 
 
 def _figure_key(name: str, s: Settings) -> tuple[str, Hashable]:
@@ -103,33 +109,24 @@ def _figure_key(name: str, s: Settings) -> tuple[str, Hashable]:
 
 
 def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
-    """Draw one of the core's figures (cached). With `later`, a figure not yet cached is computed just after
-    this run, which shows `later` and a stand-in meanwhile: the interaction that asked for it answers at once.
-    The stand-in keeps the figure's chart on the page, so the browser need not build it again."""
+    """Draw one of the core's figures (cached).
+
+    With `later`, a figure not yet cached is computed in a run of its own: this run draws a stand-in and shows
+    `later`, and the stand-in's frame asks for the next run, which computes and draws the figure. The interaction
+    that asked for it answers at once, and the stand-in keeps the figure's chart on the page, so the browser need
+    not build it again. Draw such a figure last on its page: the frame's request would cut short a run still going.
+    """
     key = _figure_key(name, s)
     chart_name = name.removesuffix("_figure")
     if later and key not in _RESULTS:
-        make_stand_in, reduce_to_key = _PENDING[name]
-        stand_in = reduce_to_key(s)
-        chart(("pending", name, stand_in), lambda: make_stand_in(stand_in), s, stand_in, later, chart_name)
-        st.session_state[_SHOWING_NOTE] = key
-        _finish_later(name, s, later)
-        return
+        request = urlencode(to_query(key[1]))  # names the figure: the frame sends it back to ask for it
+        if st.session_state.get(_frame_key(chart_name)) != request:
+            make_stand_in, reduce_to_key = _PENDING[name]
+            stand_in = reduce_to_key(s)
+            chart(("pending", name, stand_in), lambda: make_stand_in(stand_in), s, stand_in, later, chart_name, request)
+            st.info(later, icon="⏳")
+            return
     chart(key, lambda: _CACHED[name][0](key[1]), s, key[1], alt, chart_name)
-
-
-_SHOWING_NOTE = "_lora_viz_showing_note"
-
-
-@st.fragment(run_every=0.1)
-def _finish_later(name: str, s: Settings, note: str) -> None:
-    """Called in a page run: show the note. Run again by itself a moment later: compute, then redraw the page."""
-    key = _figure_key(name, s)
-    if st.session_state.pop(_SHOWING_NOTE, None) == key:
-        st.info(note, icon="⏳")
-        return
-    _RESULTS.get(key, lambda: figure_bytes(_CACHED[name][0](key[1])))
-    st.rerun()
 
 
 def page_link(script: str, s: Settings) -> None:

@@ -9,6 +9,7 @@ let drawnSpec = null; // the figure and theme last drawn, to skip a redraw when 
 let drawnTheme = null;
 const utf8 = new TextDecoder();
 let sentHeight = 0;
+let requested = null; // the last request this frame sent back (see the message handler)
 
 function send(type, data) {
   window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
@@ -138,6 +139,12 @@ window.addEventListener("message", (event) => {
   waiting = { args: event.data.args, theme: { ...LIGHT, ...(event.data.theme || {}) } };
   // Tests and benchmarks read this with data-in-view: the settings of the newest figure this frame was sent.
   document.body.dataset.received = waiting.args.settings;
+  // A stand-in asks for the figure it stands for: sending its request back as this frame's value starts the
+  // run that computes it. Once per request: a value Streamlit already holds would not start a run again.
+  if (waiting.args.request && waiting.args.request !== requested) {
+    requested = waiting.args.request;
+    send("streamlit:setComponentValue", { value: requested, dataType: "json" });
+  }
   if (mayDraw()) {
     if (!drawing) drawNewest();
   } else if (waiting.args.settings !== document.body.dataset.drawn) {
