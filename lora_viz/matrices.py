@@ -83,12 +83,18 @@ def grid_means(field: Field, block: int) -> np.ndarray:
     return means
 
 
+# Rank indices per step of product_block_means: its memory stays a few MB at any r (all at once, r = 131,072
+# took 96 MB per figure, which a class moving to large ranks together would multiply).
+RANK_CHUNK = 4096
+
+
 def product_block_means(up: Field, down: Field, row_edges: np.ndarray, col_edges: np.ndarray) -> np.ndarray:
     """Exact block means of up·down: mean over I×J of Σ_t up[i,t]·down[t,j] = Σ_t ū(I,t)·d̄(t,J).
 
-    Costs O(blocks² · r), never O(d·k·r).
+    Costs O(blocks² · r), never O(d·k·r); summed over chunks of RANK_CHUNK values of t.
     """
-    rank = np.arange(up.cols + 1)
-    up_means = up.block_means(row_edges, rank)  # blocks_d × r
-    down_means = down.block_means(rank, col_edges)  # r × blocks_k
-    return up_means @ down_means
+    total = np.zeros((row_edges.size - 1, col_edges.size - 1))
+    for start in range(0, up.cols, RANK_CHUNK):
+        rank = np.arange(start, min(start + RANK_CHUNK, up.cols) + 1)
+        total += up.block_means(row_edges, rank) @ down.block_means(rank, col_edges)  # blocks_d × t, t × blocks_k
+    return total

@@ -1,9 +1,14 @@
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given, settings as hyp_settings, strategies as hs
 
+from lora_viz import matrices
 from lora_viz.fields import Field, Wave, block_edges
+from lora_viz.figures import delta_figure
 from lora_viz.matrices import lora_matrices, product_block_means
+from lora_viz.settings import Settings
 
 
 def brute_block_means(dense: np.ndarray, row_edges: np.ndarray, col_edges: np.ndarray) -> np.ndarray:
@@ -82,3 +87,21 @@ def test_block_means_of_huge_matrices_touch_only_the_corners(size, monkeypatch):
     edges = block_edges(size, -(-size // 96))
     product_block_means(m.up, m.down, edges, edges)
     assert sum(calls) <= 2 * 97 * 9  # grows with blocks·r, not with d·k
+
+
+def test_product_block_means_in_rank_chunks_equal_brute_force(monkeypatch):
+    monkeypatch.setattr(matrices, "RANK_CHUNK", 3)  # 10 ranks: chunks of 3, 3, 3 and 1
+    m = lora_matrices(20, 24, 10, 3, trained=True)
+    row_edges, col_edges = block_edges(20, 6), block_edges(24, 5)
+    brute = brute_block_means(m.up.dense() @ m.down.dense(), row_edges, col_edges)
+    np.testing.assert_allclose(product_block_means(m.up, m.down, row_edges, col_edges), brute, atol=1e-10)
+
+
+def test_delta_at_the_largest_rank_needs_a_few_mb():
+    tracemalloc.start()
+    try:
+        delta_figure(Settings(d=131_072, k=131_072, r=131_072, trained=True))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20  # all ranks at once took 96 MB
