@@ -25,11 +25,18 @@ PAGE_WIDGETS = {
 }
 
 
-def bare_script(page: str) -> str:
+def bare_script(page: str, beside_the_app: bool = False) -> str:
+    """The bare twin of a page's script; `beside_the_app` when it runs in a copy of the app (which has lora_viz)."""
+    path = "" if beside_the_app else f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
     return (
-        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport streamlit as st\nfrom lora_viz import ui\n"
+        f"{path}import streamlit as st\nfrom lora_viz import ui\n"
         f'settings = ui.page_settings("Bare")\nst.title("Bare page")\n{PAGE_WIDGETS[page]}\n'
     )
+
+
+def twin_path(url_path: str) -> str:
+    """The URL path of a page's bare twin inside the app (see benchmarks/timed.py: timed_app)."""
+    return f"bare_{url_path or 'home'}"
 
 
 def bare_app() -> Path:

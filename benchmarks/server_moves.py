@@ -1,8 +1,8 @@
 """Server time and bytes per rank-slider move on every page, against the bare page, on the real server.
 
-Both apps run under `streamlit run`; one client per page speaks Streamlit's protocol (benchmarks/protocol.py)
-and moves the rank slider to ranks not seen before (cache misses: the real cost), alternating page and
-bare page. Per move: the server's time for the page script (benchmarks/timed.py), the time until
+The app runs under `streamlit run` with each page's bare twin as one more page of it (same server process);
+one client per page speaks Streamlit's protocol (benchmarks/protocol.py) and moves the rank slider to ranks
+not seen before (cache misses: the real cost), alternating page and bare page. Per move: the server's time for the page script (benchmarks/timed.py), the time until
 `script_finished` as the client sees it, and the bytes received, the client keeping large messages as a
 browser does. When a page defers a figure to a follow-up run, the follow-up is run and timed too.
 """
@@ -20,9 +20,9 @@ from lora_viz.settings import Settings, to_query
 from lora_viz.site import PAGES
 from tests.browser import running_server
 
-from .bare import ROOT, bare_app
+from .bare import ROOT, twin_path
 from .protocol import Rerun, Session
-from .timed import TimingLog, timed_copy
+from .timed import TimingLog, timed_app
 
 SIZES = {
     "small": Settings(d=64, k=64, r=8),
@@ -69,10 +69,11 @@ def option_text(session: Session, rank: int) -> str:
     return next(text for text in options if text.replace(",", "") == str(rank))
 
 
-async def measure(page_server: str, bare_server: str, url_path: str, s: Settings, page_log: TimingLog, bare_log: TimingLog) -> Measured:
+async def measure(server: str, url_path: str, s: Settings, page_log: TimingLog, bare_log: TimingLog) -> Measured:
+    """One page at one size against its bare twin, both served by `server` (host:port)."""
     query = "&".join(f"{key}={value}" for key, value in to_query(s).items())
-    page, first = await Session.open(page_server, url_path, query)
-    bare, _ = await Session.open(bare_server, url_path, query)
+    page, first = await Session.open(server, url_path, query)
+    bare, _ = await Session.open(server, twin_path(url_path), query)
     page_log.new(), bare_log.new()
     page_runs: list[Rerun] = []
     page_ms, bare_ms, client_ms, bare_client_ms, follow_up_ms = [], [], [], [], []
@@ -108,11 +109,10 @@ def run() -> list[Measured]:
     results = []
     logs = Path(tempfile.mkdtemp(prefix="lora-viz-timing-"))
     page_log, bare_log = TimingLog(logs / "page.log"), TimingLog(logs / "bare.log")
-    page_app, bare_root = timed_copy(ROOT, page_log.path), timed_copy(bare_app(), bare_log.path)
-    with running_server(root=page_app) as app, running_server(root=bare_root) as bare:
+    with running_server(root=timed_app(ROOT, page_log.path, bare_log.path)) as app:
         for info in PAGES:
             for size, s in SIZES.items():
-                m = asyncio.run(measure(app.url.removeprefix("http://"), bare.url.removeprefix("http://"), info.url_path, s, page_log, bare_log))
+                m = asyncio.run(measure(app.url.removeprefix("http://"), info.url_path, s, page_log, bare_log))
                 results.append(Measured(**{**vars(m), "page": info.label, "size": size}))
                 print(f"{info.label:20s} {size:8s} server {m.server_ms:6.1f} / {m.bare_server_ms:5.1f} = {m.server_ratio:.2f}   "
                       f"client {m.client_ms:6.1f} / {m.bare_client_ms:5.1f} = {m.client_ratio:.2f}   "

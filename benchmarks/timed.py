@@ -13,6 +13,8 @@ from pathlib import Path
 
 from lora_viz.site import PAGES
 
+from .bare import bare_script, twin_path
+
 # Compiled once per server process, as Streamlit compiles a page once (its script cache).
 COMPILED = '''from functools import cache
 
@@ -33,18 +35,39 @@ finally:
 '''
 
 
+_ORIGINALS = "_timed_originals"  # outside pages/, so Streamlit does not list them as pages
+
+
 def timed_copy(root: Path, log: Path) -> Path:
     """A temporary copy of the app at `root` with every page replaced by a shim that runs and times the original."""
     folder = Path(tempfile.mkdtemp(prefix="lora-viz-timed-"))
     shutil.copytree(root, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git", "artifacts", "__pycache__", ".pytest_cache"))
-    originals = folder / "_timed_originals"  # outside pages/, so Streamlit does not list them as pages
-    originals.mkdir()
+    (folder / _ORIGINALS).mkdir()
     (folder / "_timed_compiled.py").write_text(COMPILED)
     for page in PAGES:
-        source = originals / page.script.replace("/", "__")
-        shutil.move(folder / page.script, source)
-        (folder / page.script).write_text(SHIM.format(source=str(source), log=str(log)))
+        _time_page(folder, page.script, log)
     return folder
+
+
+def timed_app(root: Path, page_log: Path, bare_log: Path) -> Path:
+    """timed_copy, plus each page's bare twin as a page of the same app (pages/bare_*.py), timing itself to bare_log.
+
+    Twins in the same server process meet the same interpreter, memory and event loop as the pages: two
+    processes, even started alike, drifted apart by up to 20% in one run, and the ratios with them.
+    """
+    folder = timed_copy(root, page_log)
+    for page in PAGES:
+        script = f"pages/{twin_path(page.url_path)}.py"
+        (folder / script).write_text(bare_script(page.script, beside_the_app=True))
+        _time_page(folder, script, bare_log)
+    return folder
+
+
+def _time_page(folder: Path, script: str, log: Path) -> None:
+    """Move a page's script aside and put a shim in its place that runs and times it."""
+    source = folder / _ORIGINALS / script.replace("/", "__")
+    shutil.move(folder / script, source)
+    (folder / script).write_text(SHIM.format(source=str(source), log=str(log)))
 
 
 class TimingLog:

@@ -7,7 +7,7 @@ import numpy as np
 from .example import example_size, frame_count
 from .figures import MAGNIFIED_CELLS
 from .geometry import product_block, scale_layout
-from .merge import merge_example, spectra, two_adapters
+from .merge import by_example, merge_example, spectra, two_adapters
 from .model_summary import METHOD_LABELS, model_view
 from .models import linear_layers
 from .notation import labels
@@ -48,6 +48,7 @@ def merge_animation_alt(s: Settings) -> str:
     )
 
 
+@by_example
 def spectra_alt(s: Settings) -> str:
     e = merge_example(s)
     dtype = s.dtype if s.dtype in ("fp32", "fp16", "bf16") else "fp32"
@@ -59,6 +60,7 @@ def spectra_alt(s: Settings) -> str:
     )
 
 
+@by_example
 def two_adapters_alt(s: Settings) -> str:
     pair = two_adapters(s)
     return (

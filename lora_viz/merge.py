@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import Callable
 
 import numpy as np
 
@@ -57,6 +58,21 @@ def example_settings(s: Settings) -> Settings:
 def sample_settings(s: Settings) -> Settings:
     """The settings reduced to what the precision comparison depends on."""
     return Settings(**{**vars(s), "d": min(s.d, SAMPLE_DIM), "k": min(s.k, SAMPLE_DIM), "r": min(s.r, SAMPLE_RANK), "step": 0, "notation": "card", "dtype": "fp32"})
+
+
+def by_example(text: Callable[[Settings], str]) -> Callable[[Settings], str]:
+    """A text about the example, cached by the settings reduced to the example's (example_settings).
+
+    For texts that read d, k and r only through the example: a rank move above 8 then costs a lookup, not the
+    example's NumPy work again. Texts are strings, so sharing them between sessions is safe.
+    """
+    cached = lru_cache(maxsize=64)(text)
+
+    @wraps(text)
+    def by_example_settings(s: Settings) -> str:
+        return cached(example_settings(s))
+
+    return by_example_settings
 
 
 def merge_example(s: Settings) -> Example:

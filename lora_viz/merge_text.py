@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .example import ExampleSize
-from .merge import OutputComparison, comparison_rows, initialisation_gap, merge_example, merge_twice, token_cost, two_adapters
+from .merge import OutputComparison, by_example, comparison_rows, initialisation_gap, merge_example, merge_twice, token_cost, two_adapters
 from .notation import labels
 from .settings import Settings
 from .summary import caption, markdown_table
@@ -31,6 +31,7 @@ def same_answer_text(s: Settings, size: ExampleSize, results: list[OutputCompari
     )
 
 
+@by_example
 def initialisation_text(s: Settings) -> str:
     """Why W′ = W exactly at the start: the output-side factor is zero."""
     names = labels(s.notation)
@@ -41,6 +42,7 @@ def initialisation_text(s: Settings) -> str:
     )
 
 
+@by_example
 def merging_twice_text(s: Settings) -> str:
     """W + 2·ΔW, by how much it moves weights and outputs, and how libraries prevent it."""
     twice = merge_twice(merge_example(s), s.seed)
@@ -52,6 +54,7 @@ def merging_twice_text(s: Settings) -> str:
     )
 
 
+@by_example
 def two_adapters_text(s: Settings) -> str:
     """Summing two adapters' factors adds cross terms; concatenating them gives exactly the sum."""
     names = labels(s.notation)

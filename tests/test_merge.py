@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from lora_viz import precision
+from lora_viz import alt_text, merge_text, precision
 from lora_viz.example import example_size, frame_count
 from lora_viz.merge import (
     compare_outputs,
@@ -134,3 +134,11 @@ def test_animation_frames_carry_only_what_changes_and_stay_small(settings):
     assert len(json.dumps(payload)) < 300_000
     assert payload["layout"]["sliders"][0]["active"] == settings.step
     assert payload["layout"]["coloraxis"]["showscale"]  # the colour bar says where the colours clip
+
+
+@pytest.mark.parametrize("text", [alt_text.spectra_alt, alt_text.two_adapters_alt, merge_text.initialisation_text,
+                                  merge_text.merging_twice_text, merge_text.two_adapters_text])
+def test_texts_cached_by_the_example_equal_the_texts_computed_afresh(text):
+    for s in (Settings(), Settings(d=64, k=64, r=20, trained=True), Settings(d=12, k=40, r=3, seed=5, notation="paper"), Settings(r=9, alpha=3)):
+        assert text(s) == text.__wrapped__(s)  # so each reads d, k and r only through the example
+    assert text(Settings(r=9)) is text(Settings(r=64))  # both show the rank-8 example: one cached text
