@@ -113,4 +113,5 @@ class Field:
 
 def block_edges(n: int, block: int) -> np.ndarray:
     """Edges 0, block, 2·block, …, n: equal blocks, the last one possibly shorter."""
-    return np.unique(np.append(np.arange(0, n, max(1, block), dtype=np.int64), n))
+    edges = np.arange(0, n + 1, max(1, block), dtype=np.int64)  # 0, block, …: ends at n when block divides n
+    return edges if edges[-1] == n else np.append(edges, np.int64(n))

@@ -33,7 +33,7 @@ ui.metrics(
         ui.Headline("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
         ui.Headline("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
     ],
-    columns=3,
+    width=250,  # three short formulas: one row beside the sidebar
 )
 st.code(peft_printout(view.counts), language=None)
 

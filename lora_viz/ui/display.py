@@ -135,9 +135,11 @@ def page_link(script: str, s: Settings) -> None:
     st.page_link(page.script, label=f"**{page.label}** — {page.blurb}", query_params=to_query(s))
 
 
-def metrics(items: list[Headline], columns: int = 4) -> None:
-    """Headline numbers in a row (wrapping on narrow screens), each with its formula in small grey type beneath."""
-    for start in range(0, len(items), columns):
-        for place, item in zip(st.columns(columns), items[start : start + columns]):
+def metrics(items: list[Headline], width: int = 330) -> None:
+    """Headline numbers side by side, each `width` pixels wide (its formula stays whole) and wrapping to the next row
+    where the page is narrower (one to a row on a phone), each with its formula in small grey type beneath."""
+    # One horizontal container rather than columns: one element for the row instead of one per column.
+    with st.container(horizontal=True, wrap=True, gap="medium"):
+        for item in items:
             # The formula rides in the metric's delta line, muted and without an arrow: one element per number.
-            place.metric(item.label, f"{item.value:,}", delta=item.formula, delta_color="off", delta_arrow="off")
+            st.metric(item.label, f"{item.value:,}", delta=item.formula, delta_color="off", delta_arrow="off", width=width)
