@@ -76,7 +76,7 @@ def main() -> None:
         "## Server: one rank move",
         "",
         server_moves.__doc__.strip().split("\n\n", 1)[1].replace("\n", " "),
-        f"Median of {server_moves.MOVES} moves per row. *Server ms* is the page script's own time; *client ms* is the whole "
+        f"Median of {server_moves.MOVES * len(server_moves.ROUNDS)} moves per row. *Server ms* is the page script's own time; *client ms* is the whole "
         "round trip a browser waits for (Streamlit adds about 40 ms to every rerun, bare or not).",
         "",
         *server_moves.table(moves),

@@ -2,7 +2,8 @@
 
 The app runs under `streamlit run` with each page's bare twin as one more page of it (same server process);
 one client per page speaks Streamlit's protocol (benchmarks/protocol.py) and moves the rank slider to ranks
-not seen before (cache misses: the real cost), alternating page and bare page. Per move: the server's time for the page script (benchmarks/timed.py), the time until
+not seen before (cache misses: the real cost), alternating page and bare page, in three rounds that each open
+the link with another seed and dtype (so that their moves miss the caches too). Per move: the server's time for the page script (benchmarks/timed.py), the time until
 `script_finished` as the client sees it, and the bytes received, the client keeping large messages as a
 browser does. When a page defers a figure to a follow-up run, the follow-up is run and timed too.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lora_viz.ranks import rank_options
@@ -29,7 +30,10 @@ SIZES = {
     "default": Settings(),
     "largest": Settings(d=131_072, k=131_072, r=131_072, trained=True),
 }
-MOVES = 20
+MOVES = 20  # per round: the small size has 24 ranks, and a move to a rank seen before would be a cache hit
+# Each round opens the link again with another seed and dtype, which every page's caches depend on, so its
+# moves are cache misses too: 60 moves per row in all, so that a row's median moves less between runs.
+ROUNDS = ({}, {"seed": 1, "dtype": "fp16"}, {"seed": 2, "dtype": "fp32"})
 
 
 @dataclass(frozen=True)
@@ -70,36 +74,41 @@ def option_text(session: Session, rank: int) -> str:
 
 
 async def measure(server: str, url_path: str, s: Settings, page_log: TimingLog, bare_log: TimingLog) -> Measured:
-    """One page at one size against its bare twin, both served by `server` (host:port)."""
-    query = "&".join(f"{key}={value}" for key, value in to_query(s).items())
-    page, first = await Session.open(server, url_path, query)
-    bare, _ = await Session.open(server, twin_path(url_path), query)
-    page_log.new(), bare_log.new()
-    page_runs: list[Rerun] = []
+    """One page at one size against its bare twin, both served by `server` (host:port), over ROUNDS."""
+    moves: list[Rerun] = []
+    follow_ups: list[Rerun] = []
+    first: Rerun | None = None
     page_ms, bare_ms, client_ms, bare_client_ms, follow_up_ms = [], [], [], [], []
-    for rank in unseen_ranks(s):
-        run = await page.select("r", option_text(page, rank))
-        page_runs.append(run)
-        page_ms.append(1000 * sum(page_log.new()))
-        client_ms.append(1000 * run.seconds)
-        if run.follow_up:  # a stand-in's frame asks for the run that computes its figure: so do we
-            later = await page.rerun([run.follow_up])
-            page_runs.append(later)
-            follow_up_ms.append(1000 * (run.seconds + later.seconds))
-            page_log.new()
-        bare_run = await bare.select("r", option_text(bare, rank))
-        bare_ms.append(1000 * sum(bare_log.new()))
-        bare_client_ms.append(1000 * bare_run.seconds)
-    await page.close()
-    await bare.close()
+    for changes in ROUNDS:
+        settings = replace(s, **changes)
+        query = "&".join(f"{key}={value}" for key, value in to_query(settings).items())
+        page, opened = await Session.open(server, url_path, query)
+        bare, _ = await Session.open(server, twin_path(url_path), query)
+        first = first or opened
+        page_log.new(), bare_log.new()
+        for rank in unseen_ranks(settings):
+            run = await page.select("r", option_text(page, rank))
+            moves.append(run)
+            page_ms.append(1000 * sum(page_log.new()))
+            client_ms.append(1000 * run.seconds)
+            if run.follow_up:  # a stand-in's frame asks for the run that computes its figure: so do we
+                later = await page.rerun([run.follow_up])
+                follow_ups.append(later)
+                follow_up_ms.append(1000 * (run.seconds + later.seconds))
+                page_log.new()
+            bare_run = await bare.select("r", option_text(bare, rank))
+            bare_ms.append(1000 * sum(bare_log.new()))
+            bare_client_ms.append(1000 * bare_run.seconds)
+        await page.close()
+        await bare.close()
     median = statistics.median
     return Measured(
         page="", size="",
         server_ms=median(page_ms), bare_server_ms=median(bare_ms),
         client_ms=median(client_ms), bare_client_ms=median(bare_client_ms),
         first_kib=first.bytes_received / 1024,
-        move_kib=median(run.bytes_received for run in page_runs if not run.follow_up) / 1024 if page_runs else 0,
-        errors=sum(len(run.errors) for run in page_runs + [first]),
+        move_kib=median(run.bytes_received for run in moves) / 1024,
+        errors=sum(len(run.errors) for run in [first, *moves, *follow_ups]),
         follow_ups=len(follow_up_ms), follow_up_ms=median(follow_up_ms) if follow_up_ms else 0.0,
     )
 
@@ -132,6 +141,6 @@ def table(results: list[Measured]) -> list[str]:
         lines.append(
             f"| {m.page} | {m.size} | {m.server_ms:.1f} | {m.bare_server_ms:.1f} | {m.server_ratio:.2f} | {growth} | "
             f"{m.client_ms:.0f} | {m.bare_client_ms:.0f} | {m.client_ratio:.2f} | {m.first_kib:,.0f} | {m.move_kib:,.0f} | "
-            + (f"{m.follow_up_ms:.0f} ({m.follow_ups} of {MOVES} moves) |" if m.follow_ups else " |")
+            + (f"{m.follow_up_ms:.0f} ({m.follow_ups} of {MOVES * len(ROUNDS)} moves) |" if m.follow_ups else " |")
         )
     return lines
