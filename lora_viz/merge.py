@@ -10,7 +10,7 @@ import numpy as np
 
 from . import precision as p
 from .example import MERGE_FRAMES, ExampleSize, example_size
-from .matrices import lora_matrices
+from .matrices import grid_means, lora_matrices
 from .notation import Labels, labels
 from .settings import Settings
 
@@ -35,9 +35,9 @@ class Example:
 
 
 def dense_example(d: int, k: int, r: int, s: Settings, seed_offset: int = 0) -> Example:
-    """The seeded matrices at d×k, rank r, as dense fp64 arrays (small sizes only)."""
+    """The seeded matrices at d×k, rank r, as dense fp64 arrays (small sizes only; W read-only, shared by every rank)."""
     m = lora_matrices(d, k, r, s.seed + seed_offset, s.trained)
-    return Example(ExampleSize(d, k, r, False), m.w.dense(), m.up.dense(), m.down.dense(), s.alpha / r)
+    return Example(ExampleSize(d, k, r, False), grid_means(m.w, 1), m.up.dense(), m.down.dense(), s.alpha / r)
 
 
 @lru_cache(maxsize=64)
