@@ -102,7 +102,10 @@ class Session:
         return []
 
     def _request(self, reply: ForwardMsg) -> WidgetState | None:
-        """A chart frame's request for a new run, sent back as its value once (lora_viz/ui/chart_frame/frame.js)."""
+        """A chart frame's request for a new run, sent back as its value once (lora_viz/ui/chart_frame/frame.js).
+
+        The frame waits 250 ms for the slider to settle before it asks; the client asks at once.
+        """
         if reply.delta.WhichOneof("type") != "new_element" or reply.delta.new_element.WhichOneof("type") != "component_instance":
             return None
         frame = reply.delta.new_element.component_instance

@@ -52,8 +52,8 @@ def timed_copy(root: Path, log: Path) -> Path:
 def timed_app(root: Path, page_log: Path, bare_log: Path) -> Path:
     """timed_copy, plus each page's bare twin as a page of the same app (pages/bare_*.py), timing itself to bare_log.
 
-    Twins in the same server process meet the same interpreter, memory and event loop as the pages: two
-    processes, even started alike, drifted apart by up to 20% in one run, and the ratios with them.
+    Twins in the same server process meet the same interpreter, memory and event loop as the pages. (With a
+    bare app in a process of its own, the bare pages' time moved by up to 20% from one run to the next.)
     """
     folder = timed_copy(root, page_log)
     for page in PAGES:

@@ -112,9 +112,10 @@ def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
     """Draw one of the core's figures (cached).
 
     With `later`, a figure not yet cached is computed in a run of its own: this run draws a stand-in and shows
-    `later`, and the stand-in's frame asks for the next run, which computes and draws the figure. The interaction
-    that asked for it answers at once, and the stand-in keeps the figure's chart on the page, so the browser need
-    not build it again. Draw such a figure last on its page: the frame's request would cut short a run still going.
+    `later`, and once the slider has settled (a quarter of a second) the stand-in's frame asks for the next run,
+    which computes and draws the figure. The interaction that asked for it answers at once, and the stand-in keeps
+    the figure's chart on the page, so the browser need not build it again. Draw such a figure last on its page:
+    a request that came early would cut short a run still going.
     """
     key = _figure_key(name, s)
     chart_name = name.removesuffix("_figure")

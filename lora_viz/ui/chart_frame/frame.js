@@ -9,7 +9,9 @@ let drawnSpec = null; // the figure and theme last drawn, to skip a redraw when 
 let drawnTheme = null;
 const utf8 = new TextDecoder();
 let sentHeight = 0;
-let requested = null; // the last request this frame sent back (see the message handler)
+let requested = null; // the last request this frame sent back, and the wait before it (see the message handler)
+let requestTimer = null;
+const REQUEST_AFTER_MS = 250;
 
 function send(type, data) {
   window.parent.postMessage({ isStreamlitMessage: true, type, ...data }, "*");
@@ -140,10 +142,16 @@ window.addEventListener("message", (event) => {
   // Tests and benchmarks read this with data-in-view: the settings of the newest figure this frame was sent.
   document.body.dataset.received = waiting.args.settings;
   // A stand-in asks for the figure it stands for: sending its request back as this frame's value starts the
-  // run that computes it. Once per request: a value Streamlit already holds would not start a run again.
-  if (waiting.args.request && waiting.args.request !== requested) {
-    requested = waiting.args.request;
-    send("streamlit:setComponentValue", { value: requested, dataType: "json" });
+  // run that computes it. Once the slider has settled: a newer figure cancels the wait, so a drag across ranks
+  // asks only for the rank it stops at, and the run that answered the move has long finished. Once per request:
+  // a value Streamlit already holds would not start a run again.
+  clearTimeout(requestTimer);
+  const request = waiting.args.request;
+  if (request && request !== requested) {
+    requestTimer = setTimeout(() => {
+      requested = request;
+      send("streamlit:setComponentValue", { value: request, dataType: "json" });
+    }, REQUEST_AFTER_MS);
   }
   if (mayDraw()) {
     if (!drawing) drawNewest();
