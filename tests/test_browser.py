@@ -80,6 +80,31 @@ def test_deep_link_slider_write_back_and_page_switch(app_url, page):
     page.screenshot(path=str(SCREENSHOTS / "home-r9.png"))
 
 
+def test_a_chart_frame_asks_only_for_the_last_of_quick_stand_ins(app_url, page):
+    """A drag across large ranks sends stand-ins in a row: the frame asks for one figure, the one it was sent last."""
+    page.goto(f"{app_url}/matrices?d=4096&k=4096&r=8&trained=1")
+    wait_for_idle(page)
+    frame = page.locator(CHART_FRAME).nth(1).element_handle()  # ΔW's frame
+    page.evaluate(
+        """frame => {
+            window.__requests = [];
+            addEventListener("message", event => {
+                if (event.source === frame.contentWindow && event.data.type === "streamlit:setComponentValue") window.__requests.push(event.data.value);
+            });
+            // Two stand-ins 50 ms apart, as Streamlit sends them (the frame draws an empty figure for each).
+            const render = request => frame.contentWindow.postMessage({ type: "streamlit:render", args: {
+                spec: new TextEncoder().encode('{"data": [], "layout": {"height": 300}}'), config: "{}", alt: "stand-in",
+                settings: "stand-in", request } }, "*");
+            render("r=1000");
+            setTimeout(() => render("r=1001"), 50);
+        }""",
+        frame,
+    )
+    page.wait_for_function("() => window.__requests.length > 0")
+    page.wait_for_timeout(600)  # an observation window, not a timing check: a second request would come within it
+    assert page.evaluate("() => window.__requests") == ["r=1001"]
+
+
 def test_hostile_link_shows_a_notice_in_the_browser(app_url, page):
     page.goto(f"{app_url}/matrices?d=-3&r=%3Cscript%3Ealert(1)%3C/script%3E&k=1e40")
     wait_for_idle(page)
