@@ -21,7 +21,7 @@ from tests.browser import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS, running_app, wa
 from .bare import bare_app
 
 SIZES = {"small": "d=64&k=64&r=8", "default": "d=4096&k=4096&r=8", "largest": "d=131072&k=131072&r=131072&trained=1"}
-MOVES = 14  # per page and size; the bare page gets as many, one after each
+MOVES = 20  # per page and size; the bare page gets as many, one after each (14 left rows 0.1–0.2 apart between runs)
 PENDING = '[data-testid="stAlert"]:has-text("Computing ΔW")'
 
 # The deferred figure is timed by the page's own clock, from the move's key going down to the first animation
