@@ -84,7 +84,7 @@ def main() -> None:
         "## Browser: one rank move in headless Chromium",
         "",
         browser_moves.__doc__.strip().split("\n\n", 1)[1].replace("\n", " "),
-        f"Median of {browser_moves.MOVES} moves per row; the Chromium has no GPU.",
+        f"Median of {browser_moves.MOVES * len(browser_moves.ROUNDS)} moves per row (two rounds, the second with another seed and dtype); the Chromium has no GPU.",
         "",
         *browser_moves.table(browser),
         "",

@@ -21,7 +21,10 @@ from tests.browser import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS, running_app, wa
 from .bare import bare_app
 
 SIZES = {"small": "d=64&k=64&r=8", "default": "d=4096&k=4096&r=8", "largest": "d=131072&k=131072&r=131072&trained=1"}
-MOVES = 20  # per page and size; the bare page gets as many, one after each (14 left rows 0.1–0.2 apart between runs)
+MOVES = 10  # per round, page and size; the bare page gets as many, one after each
+# Each round opens the link with another seed and dtype, so its moves miss the caches too (the small size has only
+# 24 ranks): 20 moves per row in all (14 left rows 0.1–0.2 apart between runs).
+ROUNDS = ("", "&seed=1&dtype=fp16")
 PENDING = '[data-testid="stAlert"]:has-text("Computing ΔW")'
 
 # The deferred figure is timed by the page's own clock, from the move's key going down to the first animation
@@ -87,17 +90,18 @@ class Tab:
 
 def measure(browser, app: str, bare: str, path: str, query: str) -> BrowserMove:
     """The page and its bare page open side by side, moved alternately (so drift in the machine hits both)."""
-    tab, bare_tab = Tab(browser, app, path, query), Tab(browser, bare, path, query)
     times, bare_times, sizes, deferred = [], [], [], []
-    for _ in range(MOVES):
-        seconds, received, late = tab.move()
-        times.append(seconds)
-        sizes.append(received)
-        if late is not None:
-            deferred.append(late)
-        bare_times.append(bare_tab.move()[0])
-    tab.page.close()
-    bare_tab.page.close()
+    for changes in ROUNDS:
+        tab, bare_tab = Tab(browser, app, path, query + changes), Tab(browser, bare, path, query + changes)
+        for _ in range(MOVES):
+            seconds, received, late = tab.move()
+            times.append(seconds)
+            sizes.append(received)
+            if late is not None:
+                deferred.append(late)
+            bare_times.append(bare_tab.move()[0])
+        tab.page.close()
+        bare_tab.page.close()
     median = statistics.median
     return BrowserMove("", "", 1000 * median(times), 1000 * median(bare_times), median(sizes) / 1024,
                        1000 * median(deferred) if deferred else 0.0)
