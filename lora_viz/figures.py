@@ -10,7 +10,7 @@ from plotly.colors import diverging
 
 from .fields import block_edges
 from .geometry import Box, product_block, scale_layout
-from .matrices import LoraMatrices, grid_means, lora_matrices, product_block_means
+from .matrices import grid_means, lora_matrices, product_block_means
 from .notation import labels
 from .settings import Settings
 
