@@ -7,18 +7,18 @@ from lora_viz.notation import labels
 from lora_viz.site import PAGES
 from lora_viz.summary import bullet_list, caption, count_lines, seed_numbers
 
-settings = ui.page_settings("Home")
-names = labels(settings.notation)
+with ui.page("Home") as settings:
+    names = labels(settings.notation)
 
-st.title("How LoRA saves memory")
-st.markdown(
-    f"LoRA (low-rank adaptation) **freezes** a weight matrix W of d×k = {settings.d:,}×{settings.k:,} and trains a small "
-    f"update instead: two thin matrices {names.up} ({settings.d:,}×{settings.r:,}) and {names.down} "
-    f"({settings.r:,}×{settings.k:,}), so that {names.merged}. Only the thin ones learn.\n\n"
-    f"{caption(names.note)}\n\n"
-    f"### Parameters for one {settings.d:,}×{settings.k:,} matrix at rank r = {settings.r:,}"
-)
-ui.metrics(seed_numbers(settings))
-st.markdown(bullet_list(count_lines(settings)) + "\n\n### Explore")
-for page in PAGES[1:]:
-    ui.page_link(page.script, settings)
+    st.title("How LoRA saves memory")
+    st.markdown(
+        f"LoRA (low-rank adaptation) **freezes** a weight matrix W of d×k = {settings.d:,}×{settings.k:,} and trains a small "
+        f"update instead: two thin matrices {names.up} ({settings.d:,}×{settings.r:,}) and {names.down} "
+        f"({settings.r:,}×{settings.k:,}), so that {names.merged}. Only the thin ones learn.\n\n"
+        f"{caption(names.note)}\n\n"
+        f"### Parameters for one {settings.d:,}×{settings.k:,} matrix at rank r = {settings.r:,}"
+    )
+    ui.metrics(seed_numbers(settings))
+    st.markdown(bullet_list(count_lines(settings)) + "\n\n### Explore")
+    for page in PAGES[1:]:
+        ui.page_link(page.script, settings)

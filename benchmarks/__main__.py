@@ -2,7 +2,8 @@
 
 1. Server time and bytes per rank move, every page at three sizes, against a bare page (server_moves.py).
 2. Browser time per rank move in headless Chromium, against the bare page (browser_moves.py).
-3. A classroom: 30 sessions moving a slider every 2 s for 60 s, twice (classroom.py).
+3. A classroom: 30 sessions moving a slider every 2 s for 60 s, twice; then 30 sessions opening one new training
+   link, and four opening four heavy ones (classroom.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from tests.browser import CHROMIUM
+from tests.support.browser import CHROMIUM
 
 from . import browser_moves, classroom, server_moves
 
@@ -44,6 +45,7 @@ def main() -> None:
     moves = server_moves.run()
     browser = browser_moves.run()
     lesson = classroom.run()
+    trainings = classroom.trainings()
 
     worst_server = max(moves, key=lambda m: m.server_ratio)
     small = {m.page: m.server_ms for m in moves if m.size == "small"}
@@ -91,6 +93,10 @@ def main() -> None:
         "## A classroom",
         "",
         *classroom.table(lesson),
+        "",
+        "### Trainings in a classroom",
+        "",
+        *classroom.trainings_table(trainings),
         "",
     ]
     RESULTS.write_text("\n".join(lines))

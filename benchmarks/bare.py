@@ -28,9 +28,10 @@ PAGE_WIDGETS = {
 def bare_script(page: str, beside_the_app: bool = False) -> str:
     """The bare twin of a page's script; `beside_the_app` when it runs in a copy of the app (which has lora_viz)."""
     path = "" if beside_the_app else f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+    label = next(info.label for info in PAGES if info.script == page)  # its sidebar's share box names the page
     return (
         f"{path}import streamlit as st\nfrom lora_viz import ui\n"
-        f'settings = ui.page_settings("Bare")\nst.title("Bare page")\n{PAGE_WIDGETS[page]}\n'
+        f'settings = ui.page_settings({label!r})\nst.title("Bare page")\n{PAGE_WIDGETS[page]}\n'
     )
 
 

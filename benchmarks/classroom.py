@@ -15,15 +15,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.browser import running_server
+from tests.support.browser import running_server
 
-from .protocol import Session
+from tests.support.protocol import Session
 
 STUDENTS = 30
 MOVE_EVERY = 2.0  # seconds
 DURATION = 60.0  # seconds
 SETTLE = 60.0  # seconds after the class before memory is read again
 TEACHER_LINK = ("matrices", "d=4096&k=4096&r=8&trained=1")  # the seed question, trained adapter: three figures
+HEAVY_STEPS = 1000  # a training of about 8 s alone on this machine
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,63 @@ def run(classes: int = 2) -> Classroom:
     )
     print(result, flush=True)
     return result
+
+
+@dataclass(frozen=True)
+class Trainings:
+    """Sessions opening /low_rank at once: how long each waited for its page, and what they were told."""
+
+    alone_s: float  # one new training, one session
+    same_link_s: list[float]  # STUDENTS sessions, one new link
+    same_link_waited: int  # of them, sessions told another session was training it
+    distinct_s: list[float]  # four sessions, four new heavy links
+    distinct_queued: int  # of them, sessions told they were queued
+
+
+async def _open_at_once(server: str, queries: list[str]) -> list[tuple[float, list[str], list[str]]]:
+    async def one(query: str) -> tuple[float, list[str], list[str]]:
+        session, rerun = await Session.open(server, "low_rank", query)
+        await session.close()
+        return rerun.seconds, rerun.errors, rerun.shown
+
+    return await asyncio.gather(*(one(query) for query in queries))
+
+
+def trainings() -> Trainings:
+    """Three fresh trainings of the training page on one server: alone, one link × STUDENTS, four links at once."""
+    with running_server() as app:
+        server = app.url.removeprefix("http://")
+        (alone, errors, _), = asyncio.run(_open_at_once(server, [f"seed=100&steps={HEAVY_STEPS}"]))
+        same = asyncio.run(_open_at_once(server, [f"seed=101&steps={HEAVY_STEPS}"] * STUDENTS))
+        distinct = asyncio.run(_open_at_once(server, [f"seed={seed}&steps={HEAVY_STEPS}" for seed in range(102, 106)]))
+    for _, run_errors, _ in (*same, *distinct):
+        errors += run_errors
+    if errors:
+        raise RuntimeError(f"the training page failed: {errors[:3]}")
+    result = Trainings(
+        alone_s=alone,
+        same_link_s=sorted(seconds for seconds, _, _ in same),
+        same_link_waited=sum(any("Training in another session" in text for text in shown) for _, _, shown in same),
+        distinct_s=sorted(seconds for seconds, _, _ in distinct),
+        distinct_queued=sum(any("Queued:" in text for text in shown) for _, _, shown in distinct),
+    )
+    print(result, flush=True)
+    return result
+
+
+def trainings_table(t: Trainings) -> list[str]:
+    return [
+        f"Fresh trainings on `/low_rank` ({HEAVY_STEPS:,} steps, a new seed each time), each page opened through Streamlit's "
+        "protocol; time from opening the link to its first run finished (the training drawn).",
+        "",
+        "| sessions | opening | slowest | told |",
+        "|---|---|---:|---|",
+        f"| 1 | one new link | {t.alone_s:.1f} s | |",
+        f"| {len(t.same_link_s)} | the same new link at once | {t.same_link_s[-1]:.1f} s (fastest {t.same_link_s[0]:.1f} s) | "
+        f"{t.same_link_waited} “training in another session” |",
+        f"| {len(t.distinct_s)} | four different new links at once | {t.distinct_s[-1]:.1f} s (each: "
+        f"{', '.join(f'{s:.1f}' for s in t.distinct_s)} s) | {t.distinct_queued} “queued” |",
+    ]
 
 
 def table(c: Classroom) -> list[str]:

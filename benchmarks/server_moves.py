@@ -19,10 +19,10 @@ from pathlib import Path
 from lora_viz.ranks import rank_options
 from lora_viz.settings import Settings, to_query
 from lora_viz.site import PAGES
-from tests.browser import running_server
+from tests.support.browser import running_server
 
 from .bare import ROOT, twin_path
-from .protocol import Rerun, Session
+from tests.support.protocol import Rerun, Session
 from .timed import TimingLog, timed_app
 
 SIZES = {

@@ -87,9 +87,11 @@ def memory_alt(s: Settings) -> str:
 
 
 def loss_alt(result: TrainingResult) -> str:
+    lora, full = result.lora.losses, result.full.losses
+    stopped = f", stopped at step {result.lora.diverged_at} when it diverged" if result.lora.diverged_at is not None else ""
     return (
-        f"Loss per training step on a log scale: LoRA at r = {result.r} falls from {result.lora.losses[0]:.3g} to "
-        f"{result.lora.losses[-1]:.3g} (best possible {result.task.best_loss(result.r):.3g}); full fine-tuning ends at {result.full.losses[-1]:.3g}."
+        f"Loss per training step on a log scale: LoRA at r = {result.r} goes from {lora[0]:.3g} to {lora[-1]:.3g}{stopped} "
+        f"(best possible {result.task.best_loss(result.r):.3g}); full fine-tuning ends at {full[-1]:.3g}."
     )
 
 
@@ -105,6 +107,6 @@ def training_spectrum_alt(result: TrainingResult) -> str:
 def sweep_alt(result: TrainingResult) -> str:
     first, last = result.sweep[0], result.sweep[-1]
     return (
-        f"Final loss for every rank 1 to {last.r}: {first.final_loss:.3g} at r = 1 down to {last.final_loss:.3g} at r = {last.r}, "
+        f"Final loss for every rank 1 to {last.r}: {first.final_loss:.3g} at r = 1 and {last.final_loss:.3g} at r = {last.r}, "
         f"beside the Eckart–Young bound; trainable parameters grow from {first.trainable:,} to {last.trainable:,}."
     )

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         query |= {"method": args.method, "dtype": args.dtype, "optimizer": args.optimizer, "batch": args.batch or "1", "seq": args.seq or "1"}
     settings, notices = parse_settings(query)
     if notices:
-        return _fail(notices[0].replace("\\", "").split("; using")[0])
+        return _fail(notices[0].split("; using")[0])
     spec = model_spec(settings)
     if args.command == "count":
         counts = model_counts(spec, settings.r, settings.targets)

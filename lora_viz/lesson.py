@@ -146,10 +146,19 @@ def feedback(guess_text: str, question: Question) -> Feedback:
     direction = "high" if guess > answer else "low"
     if error <= 0.10:
         return Feedback("close", f"Close: {error:.1%} too {direction}.")
-    if guess > 0 and (guess / answer >= 2 or answer / guess >= 2):
-        ratio = guess / answer if guess > answer else answer / guess
-        return Feedback("off", f"Off: {ratio:,.3g} times too {direction}.")
-    return Feedback("off", f"Off: {error:.0%} too {direction}.")
+    if guess <= 0 or answer <= 0:
+        return Feedback("off", "Off: the answer is a positive number." if answer > 0 else f"Off: too {direction}.")
+    ratio = guess / answer if guess > answer else answer / guess  # inf past float's range: said in words below
+    if ratio >= 2:
+        return Feedback("off", f"Off: {_times(ratio)} too {direction}.")
+    return Feedback("off", f"Off: {error:.0%} too {direction}.")  # below 100%: at most three digits
+
+
+def _times(ratio: float) -> str:
+    """'3.2 times', 'about 1,640 times', or 'more than a million times' (never inf, never a 300-digit number)."""
+    if ratio >= 1e6:
+        return "more than a million times"
+    return f"{ratio:.3g} times" if ratio < 1000 else f"about {ratio:,.0f} times"
 
 
 def answer_text(question: Question) -> str:

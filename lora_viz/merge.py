@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Callable
@@ -194,22 +195,24 @@ def compare_outputs(s: Settings) -> tuple[ExampleSize, list[OutputComparison]]:
     size = ExampleSize(min(s.d, SAMPLE_DIM), min(s.k, SAMPLE_DIM), min(s.r, SAMPLE_RANK), False)
     e = dense_example(size.d, size.k, size.r, s)
     x = np.random.default_rng([s.seed, 99]).standard_normal((size.k, 1))
-    results = []
-    for dtype in p.PRECISIONS:
-        w, up, down, xs = (p.round_to(a, dtype) for a in (e.w, e.up, e.down, x))
-        exact = _separate(*(a.astype(np.float64) for a in (w, up, down, xs)), e.scale, "fp64")
-        separate = _separate(w, up, down, xs, e.scale, dtype).astype(np.float64)
-        merged = p.matmul(_merged_weight(w, up, down, e.scale, dtype), xs, dtype).astype(np.float64)
-        results.append(
-            OutputComparison(
-                dtype=dtype,
-                separate_vs_merged=float(np.abs(separate - merged).max()),
-                separate_error=float(np.abs(separate - exact).max()),
-                merged_error=float(np.abs(merged - exact).max()),
-                output_scale=float(np.abs(exact).max()),
-            )
-        )
+    with np.errstate(over="ignore", invalid="ignore"):  # fp16 overflows at large α/r: the table says so
+        results = [_compare(e, x, dtype) for dtype in p.PRECISIONS]
     return size, results
+
+
+def _compare(e: Example, x: np.ndarray, dtype: str) -> OutputComparison:
+    """Separate and merged outputs in one precision, each against exact fp64 arithmetic on the same stored inputs."""
+    w, up, down, xs = (p.round_to(a, dtype) for a in (e.w, e.up, e.down, x))
+    exact = _separate(*(a.astype(np.float64) for a in (w, up, down, xs)), e.scale, "fp64")
+    separate = _separate(w, up, down, xs, e.scale, dtype).astype(np.float64)
+    merged = p.matmul(_merged_weight(w, up, down, e.scale, dtype), xs, dtype).astype(np.float64)
+    return OutputComparison(
+        dtype=dtype,
+        separate_vs_merged=float(np.abs(separate - merged).max()),
+        separate_error=float(np.abs(separate - exact).max()),
+        merged_error=float(np.abs(merged - exact).max()),
+        output_scale=float(np.abs(exact).max()),
+    )
 
 
 @dataclass(frozen=True)
@@ -307,14 +310,23 @@ def phase_names(s: Settings) -> list[str]:
     return [frame.name for frame in merge_frames(merge_example(s), names, s.alpha)]
 
 
+def overflowed(result: OutputComparison) -> bool:
+    """True when a result left the precision's range (an infinity, or inf − inf = NaN, in its outputs)."""
+    return not all(math.isfinite(v) for v in (result.separate_vs_merged, result.separate_error, result.merged_error))
+
+
 def comparison_rows(results: list[OutputComparison]) -> dict[str, list[str]]:
-    """The precision table as columns of text."""
+    """The precision table as columns of text; a precision whose numbers overflowed says so instead of nan."""
+
+    def cell(result: OutputComparison, value: float, spec: str) -> str:
+        return f"overflows {result.dtype} (max {p.largest_text(result.dtype)})" if overflowed(result) else format(value, spec)
+
     return {
         "precision": [r.dtype for r in results],
-        "max |y_separate − y_merged|": [f"{r.separate_vs_merged:.3g}" for r in results],
-        "separate vs exact": [f"{r.separate_error:.3g}" for r in results],
-        "merged vs exact": [f"{r.merged_error:.3g}" for r in results],
-        "relative to max |y|": [f"{r.separate_vs_merged / r.output_scale:.2g}" for r in results],
+        "max |y_separate − y_merged|": [cell(r, r.separate_vs_merged, ".3g") for r in results],
+        "separate vs exact": [cell(r, r.separate_error, ".3g") for r in results],
+        "merged vs exact": [cell(r, r.merged_error, ".3g") for r in results],
+        "relative to max |y|": [cell(r, r.separate_vs_merged / r.output_scale, ".2g") for r in results],
     }
 
 

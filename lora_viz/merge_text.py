@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .example import ExampleSize
-from .merge import OutputComparison, by_example, comparison_rows, initialisation_gap, merge_example, merge_twice, token_cost, two_adapters
+from .merge import SAMPLE_RANK, OutputComparison, by_example, comparison_rows, overflowed, initialisation_gap, merge_example, merge_twice, token_cost, two_adapters
 from .notation import labels
+from .precision import largest_text
 from .settings import Settings
 from .summary import caption, markdown_table
 
@@ -26,9 +27,19 @@ def same_answer_text(s: Settings, size: ExampleSize, results: list[OutputCompari
         f"For a random input x: y_separate = W·x + (α/r)·{names.up}·({names.down}·x) and y_merged = W′·x, "
         f"on a {size.d}×{size.k} example at rank {size.r}. Inputs are stored in each precision, products accumulate in fp32."
         f"\n\n{markdown_table(comparison_rows(results))}\n\n"
-        + caption("In fp32 the two agree to rounding; in fp16 and bf16 merging is not bit-exact — the table says by how much.")
+        + caption(precision_caption(s, results))
         + f"\n\nServing merged also costs nothing extra; serving the adapter separately adds its two thin products:\n\n{markdown_table(flops)}"
     )
+
+
+def precision_caption(s: Settings, results: list[OutputComparison]) -> str:
+    """What the precision table shows, including a precision whose range the merge left."""
+    text = "In fp32 the two agree to rounding; in fp16 and bf16 merging is not bit-exact — the table says by how much."
+    for result in results:
+        if overflowed(result):
+            text += (f" In {result.dtype}, values past {largest_text(result.dtype)} (its largest) become infinite: with "
+                     f"α/r = {s.alpha:g}/{min(s.r, SAMPLE_RANK)} the adapter's products overflow, so that row has no numbers.")
+    return text
 
 
 @by_example

@@ -9,6 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 PRECISIONS = ("fp32", "fp16", "bf16")
+LARGEST = {"fp32": float(np.finfo(np.float32).max), "fp16": float(np.finfo(np.float16).max), "bf16": 3.3895313892515355e38}
+
+
+def largest_text(dtype: str) -> str:
+    """The dtype's largest finite value, for text: 65,504 for fp16."""
+    return f"{LARGEST[dtype]:,.0f}" if LARGEST[dtype] < 1e6 else f"{LARGEST[dtype]:.3g}"
 
 
 def to_bf16(x: np.ndarray) -> np.ndarray:

@@ -87,13 +87,22 @@ class Settings:
 DEFAULTS = Settings()
 
 
+MAX_NOTICES = 10  # a link with thousands of bad values gets ten notices and a count, not a page of them
+
+
 def quote_input(raw: str, limit: int = 40) -> str:
-    """Render user text inertly for a notice: printable only, truncated, markdown escaped."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(raw))
+    """User text for a notice, which pages show as plain text: printable characters only, truncated, in quotes."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(raw)[: limit + 1])
     if len(text) > limit:
         text = text[:limit] + "…"
-    text = re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$&:])", r"\\\1", text)
     return f"“{text}”"
+
+
+def capped(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
+    """The first `limit` notices, then one line that counts the rest."""
+    if len(notices) <= limit:
+        return notices
+    return [*notices[:limit], f"… and {len(notices) - limit:,} more."]
 
 
 def _last(value: str | Sequence[str]) -> str:
@@ -177,13 +186,11 @@ def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, 
     for key, value in query.items():
         if not isinstance(value, str) and len(value) > 1 and key in URL_KEYS:
             notices.append(f"{key} was given {len(value)} times; using the last, {quote_input(raw[key])}.")
-    hidden = []
-    for key in raw:
-        if key.endswith(HIDE_SUFFIX) and key[: -len(HIDE_SUFFIX)] in HIDEABLE:
-            if _parse_bool(key, raw[key], False, notices):
-                hidden.append(key[: -len(HIDE_SUFFIX)])
-        elif key not in URL_KEYS:
-            notices.append(f"Ignored unknown setting {quote_input(key)}.")
+    hidden = [key for key in HIDEABLE if key + HIDE_SUFFIX in raw and _parse_bool(key + HIDE_SUFFIX, raw[key + HIDE_SUFFIX], False, notices)]
+    unknown = [key for key in raw if key not in URL_KEYS and not (key.endswith(HIDE_SUFFIX) and key[: -len(HIDE_SUFFIX)] in HIDEABLE)]
+    notices += [f"Ignored unknown setting {quote_input(key)}." for key in unknown[:MAX_NOTICES]]
+    if len(unknown) > MAX_NOTICES:
+        notices.append(f"Ignored {len(unknown) - MAX_NOTICES:,} more unknown settings.")
     get = lambda key, fallback: raw.get(key, fallback)  # noqa: E731
     d = _parse_int("d", get("d", str(DEFAULTS.d)), 1, MAX_DIM, DEFAULTS.d, notices)
     k = _parse_int("k", get("k", str(DEFAULTS.k)), 1, MAX_DIM, DEFAULTS.k, notices)
@@ -236,20 +243,34 @@ def _divisor(key: str, value: int, whole: int, whole_key: str, notices: list[str
 def _parse_targets(raw: str | None, spec, notices: list[str]) -> tuple[str, ...]:
     """Comma-separated module names of this model, or 'all-linear'; unknown names are dropped with a notice."""
     default = DEFAULT_TARGETS[spec.family]
-    if raw is None or raw.strip().lower() in ("", "default"):
+    if raw is None or (len(raw) <= len(" default ") and raw.strip().lower() in ("", "default")):
         return default
-    names = [name.strip() for name in raw.split(",") if name.strip()]
+    known = target_names(spec)
+    head, unread = _first_items(raw, len(known) + MAX_NOTICES)
+    names = [name.strip() for name in head.split(",") if name.strip()]
     if ALL_LINEAR in (name.lower() for name in names):
         return (ALL_LINEAR,)
-    known = target_names(spec)
     unknown = [name for name in names if name not in known]
-    for name in unknown:
+    for name in unknown[:MAX_NOTICES]:
         notices.append(f"targets: {quote_input(name)} is not a module of {spec.label} ({', '.join(known)}); left out.")
+    if len(unknown) > MAX_NOTICES or unread:
+        notices.append(f"targets: {len(unknown) - min(len(unknown), MAX_NOTICES) + unread:,} more names left out.")
     chosen = tuple(name for name in known if name in names)
     if not chosen:
         notices.append(f"targets: nothing left to adapt; using PEFT's default for {spec.label}, {', '.join(default)}.")
         return default
     return chosen
+
+
+def _first_items(raw: str, count: int) -> tuple[str, int]:
+    """The first `count` comma-separated items of raw, and how many follow them (counted, never copied or split:
+    a link's list can be long, and only as many names as a model has are worth reading)."""
+    end = -1
+    for _ in range(count):
+        end = raw.find(",", end + 1)
+        if end < 0:
+            return raw, 0
+    return raw[:end], raw.count(",", end)
 
 
 def model_spec(settings: Settings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,16 @@ PAGES = (
         "Train a LoRA live and see when a rank-r update is enough, and when it is not.",
     ),
 )
+
+
+def page_by_label(label: str) -> PageInfo:
+    """The page with this label (each page script names itself by its label)."""
+    return next(page for page in PAGES if page.label == label)
+
+
+def page_address(browser_url: str, base_path: str, page: PageInfo) -> str:
+    """The page's address on the server the browser reached: its scheme and host, the app's base path, the page's
+    own path. Never the browser's path, which may be mistyped (Streamlit shows Home for an unknown page)."""
+    parts = urlsplit(browser_url)
+    base = "/".join(part for part in (base_path.strip("/"), page.url_path) if part)
+    return f"{parts.scheme}://{parts.netloc}/{base}"

@@ -8,7 +8,9 @@ so the best rank-r update is M's truncated SVD and its loss Σ_{i>r} σᵢ(M)² 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -88,8 +90,9 @@ def _orthonormal(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
     return q * np.sign(np.diag(r))  # a fixed sign per column, so a seed gives one answer
 
 
+@lru_cache(maxsize=16)
 def make_task(spec: TrainingSpec) -> Task:
-    """The seeded task for a spec."""
+    """The seeded task for a spec (cached, so read-only: the page's text and the training both read it)."""
     d, k = task_size(spec.d, spec.k)
     rng = np.random.default_rng([spec.seed, 5])
     m = min(d, k)
@@ -108,7 +111,30 @@ def make_task(spec: TrainingSpec) -> Task:
     projected = noise @ x.T / n
     floor = float(np.sum(noise**2) / n - np.sum(projected**2))
     target = delta + projected
-    return Task(w=w, delta_star=delta, x=x, y=y, target=target, floor=floor, sigma=np.linalg.svd(target, compute_uv=False))
+    task = Task(w=w, delta_star=delta, x=x, y=y, target=target, floor=floor, sigma=np.linalg.svd(target, compute_uv=False))
+    for array in (w, delta, x, y, target, task.sigma):
+        array.setflags(write=False)
+    return task
+
+
+def start_loss(task: Task) -> float:
+    """The loss before training, L(0) = ‖M‖²_F + c."""
+    return loss_and_gradient(task, np.zeros_like(task.w))[0]
+
+
+def intro_text(task: Task, product: str) -> str:
+    """What the loss is and what the best rank-r loss is, in words true for this task (with or without noise)."""
+    opening = (f"A frozen W ({task.w.shape[0]}×{task.w.shape[1]}) must change by ΔW* (‖ΔW*‖ = 1) to fit new data. "
+               f"Full fine-tuning may learn any ΔW; LoRA only ΔW = (α/r)·{product}, of rank at most r. ")
+    if task.floor == 0 and np.array_equal(task.target, task.delta_star):
+        return opening + (
+            "The loss is the share of ΔW* not learned: it starts at 1. Inputs have identity covariance, so the best "
+            "rank-r answer is known exactly: the energy of ΔW* beyond its r-th singular value (Eckart–Young).")
+    return opening + (
+        f"The labels carry noise, so the loss starts at {start_loss(task):.3g}, not 1. Inputs have identity covariance, "
+        "so the loss is ‖ΔW − M‖² + c: M is ΔW* plus the part of the noise the inputs can explain, and "
+        f"c = {task.floor:.3g} is the noise no update can fit. The best rank-r loss is known exactly: the energy of M "
+        "beyond its r-th singular value, plus c (Eckart–Young).")
 
 
 def loss_and_gradient(task: Task, delta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -119,10 +145,25 @@ def loss_and_gradient(task: Task, delta: np.ndarray) -> tuple[float, np.ndarray]
 
 @dataclass(frozen=True)
 class Run:
-    """Loss after every step (index 0: before training) and the learned update."""
+    """Loss after every step (index 0: before training) and the learned update.
+
+    If training diverged, `losses` stop at the last finite, bounded loss, `delta` is the update that had it, and
+    `diverged_at` is the step at which the loss left those bounds.
+    """
 
     losses: np.ndarray
     delta: np.ndarray
+    diverged_at: int | None = None
+
+
+# A loss this many times the starting one (or not finite) means the step size is too large for the problem:
+# gradient descent then grows without bound, and stopping here keeps every number finite and every SVD defined.
+DIVERGENCE_FACTOR = 1e6
+
+
+def diverged(loss: float, start: float) -> bool:
+    """True when loss is not finite or above DIVERGENCE_FACTOR × the starting loss."""
+    return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(start, 1e-12)
 
 
 class _Optimizer:
@@ -157,36 +198,54 @@ def lora_factors_init(task: Task, r: int, seed: int) -> tuple[np.ndarray, np.nda
     return np.zeros((d, r)), rng.uniform(-1, 1, (r, k)) / np.sqrt(k)
 
 
+def factor_gradients(grad: np.ndarray, up: np.ndarray, down: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """For ΔW = scale·up·down and G = ∂L/∂ΔW: ∂L/∂up = scale·G·downᵀ, ∂L/∂down = scale·upᵀ·G."""
+    return scale * grad @ down.T, scale * up.T @ grad
+
+
 def lora_gradients(task: Task, up: np.ndarray, down: np.ndarray, scale: float) -> tuple[float, np.ndarray, np.ndarray]:
-    """Loss and gradients for ΔW = scale·up·down: ∂L/∂up = scale·G·downᵀ, ∂L/∂down = scale·upᵀ·G."""
+    """Loss and gradients for ΔW = scale·up·down."""
     loss, g = loss_and_gradient(task, scale * up @ down)
-    return loss, scale * g @ down.T, scale * up.T @ g
+    return (loss, *factor_gradients(g, up, down, scale))
 
 
 def train_lora(task: Task, r: int, alpha: float, steps: int, lr: float, trainer: str, seed: int) -> Run:
     """Train up (d×r, from zero) and down (r×k, random) with W frozen; ΔW = (α/r)·up·down."""
     up, down = lora_factors_init(task, r, seed)
     scale = alpha / r
+
+    def update(grad: np.ndarray) -> np.ndarray:
+        optimizer.step(list(factor_gradients(grad, up, down, scale)))
+        return scale * up @ down
+
     optimizer = _Optimizer([up, down], lr, trainer)
-    losses = np.empty(steps + 1)
-    for step in range(steps):
-        losses[step], g_up, g_down = lora_gradients(task, up, down, scale)
-        optimizer.step([g_up, g_down])
-    delta = scale * up @ down
-    losses[steps] = loss_and_gradient(task, delta)[0]
-    return Run(losses, delta)
+    return _descend(task, np.zeros_like(task.w), steps, update)
 
 
 def train_full(task: Task, steps: int, lr: float, trainer: str) -> Run:
     """Full fine-tuning: every entry of ΔW trained, from zero."""
     delta = np.zeros_like(task.w)
     optimizer = _Optimizer([delta], lr, trainer)
-    losses = np.empty(steps + 1)
-    for step in range(steps):
-        losses[step], g = loss_and_gradient(task, delta)
-        optimizer.step([g])
-    losses[steps] = loss_and_gradient(task, delta)[0]
-    return Run(losses, delta)
+
+    def update(grad: np.ndarray) -> np.ndarray:
+        optimizer.step([grad])
+        return delta.copy()
+
+    return _descend(task, delta.copy(), steps, update)
+
+
+def _descend(task: Task, delta: np.ndarray, steps: int, update: Callable[[np.ndarray], np.ndarray]) -> Run:
+    """Up to `steps` updates from ΔW = delta, recording the loss before each and after the last; stops if it diverges."""
+    losses, kept = np.empty(steps + 1), delta
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows: detected below, never kept
+        for step in range(steps + 1):
+            loss, grad = loss_and_gradient(task, delta)
+            if diverged(loss, losses[0] if step else loss):
+                return Run(losses[:step].copy(), kept, diverged_at=step)
+            losses[step], kept = loss, delta
+            if step < steps:
+                delta = update(grad)
+    return Run(losses, kept)
 
 
 @dataclass(frozen=True)
@@ -195,6 +254,7 @@ class SweepPoint:
     final_loss: float
     best_loss: float  # Eckart–Young
     trainable: int  # r·(d + k)
+    diverged_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +263,7 @@ class RankRun:
 
     losses: np.ndarray
     singular_values: np.ndarray
+    diverged_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -239,8 +300,8 @@ def train_everything(spec: TrainingSpec, progress: Progress = None) -> Training:
     runs, sweep = [], []
     for rank in ranks:
         run = train_lora(task, rank, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed)
-        runs.append(RankRun(run.losses, np.linalg.svd(run.delta, compute_uv=False)))
-        sweep.append(SweepPoint(rank, float(run.losses[-1]), task.best_loss(rank), rank * (d + k)))
+        runs.append(RankRun(run.losses, np.linalg.svd(run.delta, compute_uv=False), run.diverged_at))
+        sweep.append(SweepPoint(rank, float(run.losses[-1]), task.best_loss(rank), rank * (d + k), run.diverged_at))
         report((rank + 1) / (len(ranks) + 1))
     return Training(spec, task, full, tuple(runs), tuple(sweep))
 
@@ -264,3 +325,39 @@ def training_summary(result: TrainingResult) -> str:
         f"update can do is **{loss_text(result.task.best_loss(result.r))}**; full fine-tuning ends at "
         f"**{loss_text(float(result.full.losses[-1]))}** with {d * k:,} trainable parameters against LoRA's {result.r * (d + k):,}."
     )
+
+
+def divergence_text(result: TrainingResult) -> str:
+    """Which trainings diverged, at which step, and what to do; empty when none did."""
+    parts = []
+    if result.full.diverged_at is not None:
+        parts.append(f"full fine-tuning at step {result.full.diverged_at}")
+    ranks = [p for p in result.sweep if p.diverged_at is not None]
+    if ranks:
+        first = min(ranks, key=lambda p: p.diverged_at)
+        parts.append(f"LoRA at {len(ranks)} of {len(result.sweep)} ranks (first at step {first.diverged_at}, r = {first.r})")
+    if not parts:
+        return ""
+    trainer = "Gradient descent" if result.spec.trainer == "gd" else "Adam"
+    return (f"{trainer} diverged — {' and '.join(parts)}: the loss grew past {DIVERGENCE_FACTOR:,.0f} times its start. "
+            "Lower the learning rate (or α). Curves stop where training was stopped; final losses are the last "
+            "ones before it diverged.")
+
+
+def sweep_caption(result: TrainingResult) -> str:
+    """What the rank sweep shows for this task, read off the training (not fixed words)."""
+    spec, sweep = result.spec, result.sweep
+    text = "Where the dots meet the dotted line, training found the best update of that rank. "
+    if spec.spectrum == "rank":
+        s = min(spec.spectrum_rank, len(sweep))
+        point = sweep[s - 1]
+        floor = " (the noise no update can fit)" if result.task.floor > 0 else ""
+        text += (f"ΔW* has rank s = {s}, so from r = {s} on the best possible loss is {loss_text(point.best_loss)}{floor}. "
+                 f"After {spec.steps:,} steps LoRA at r = {s} ends at {loss_text(point.final_loss)}")
+        reached = point.final_loss <= 1.01 * point.best_loss + 1e-9
+        return text + (": it reached the optimum." if reached else ": close to it, not at it yet; more steps bring it closer.")
+    if spec.spectrum == "noise":
+        return text + "On full-rank noise every extra rank helps a little, and only r = min(d, k) removes all of it."
+    first, last = sweep[0], sweep[-1]
+    return text + (f"With singular values decaying as i^−{spec.decay:g}, each extra rank removes less: the best possible loss "
+                   f"goes from {loss_text(first.best_loss)} at r = 1 to {loss_text(last.best_loss)} at r = {last.r}.")

@@ -34,7 +34,8 @@ def loss_figure(result: TrainingResult) -> FigureSpec:
     ]
     best = max(result.task.best_loss(result.r), LOSS_FLOOR)
     marker = hline(best, dict(color=BOUND_COLOR, dash="dot"), f"best possible at rank {result.r}: {best:.3g}")
-    return plot(traces, _log_layout("training step", "loss (share of ΔW* not learned)", marker))
+    title = "loss (share of ΔW* not learned)" if result.task.floor == 0 else "loss"
+    return plot(traces, _log_layout("training step", title, marker))
 
 
 def spectrum_figure(result: TrainingResult) -> FigureSpec:
@@ -55,7 +56,8 @@ def sweep_figure(result: TrainingResult) -> FigureSpec:
     ranks = [p.r for p in result.sweep]
     traces = [
         dict(type="bar", x=ranks, y=[p.trainable for p in result.sweep], name="trainable parameters r·(d + k)", marker=dict(color="#cccccc"), yaxis="y2", opacity=0.5),
-        dict(type="scatter", x=ranks, y=[max(p.final_loss, LOSS_FLOOR) for p in result.sweep], name="LoRA after training", mode="markers+lines", marker=dict(color=TRAINED_COLOR, size=7)),
+        dict(type="scatter", x=ranks, y=[max(p.final_loss, LOSS_FLOOR) for p in result.sweep], name="LoRA after training", mode="markers+lines",
+             marker=dict(color=TRAINED_COLOR, size=7, symbol=["x" if p.diverged_at is not None else "circle" for p in result.sweep])),
         dict(type="scatter", x=ranks, y=[max(p.best_loss, LOSS_FLOOR) for p in result.sweep], name="best possible (Eckart–Young)", line=dict(color=BOUND_COLOR, dash="dot")),
     ]
     marker = hline(max(float(result.full.losses[-1]), LOSS_FLOOR), dict(color=FROZEN_COLOR, dash="dash"), "full fine-tuning")

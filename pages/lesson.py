@@ -4,11 +4,11 @@ import streamlit as st
 
 from lora_viz import ui
 
-settings = ui.page_settings("Lesson")
+with ui.page("Lesson") as settings:
 
-st.title("Lesson: what does LoRA train, and what does it serve?")
-st.caption(
-    f"Every number comes from the current settings: W is {settings.d:,}×{settings.k:,} and r = {settings.r:,}. "
-    "Teachers: “Share this view” in the sidebar makes a link that opens here, at this step, with the controls you choose hidden."
-)
-ui.lesson_step(settings)
+    st.title("Lesson: what does LoRA train, and what does it serve?")
+    st.caption(
+        f"Every number comes from the current settings: W is {settings.d:,}×{settings.k:,} and r = {settings.r:,}. "
+        "Teachers: “Share this view” in the sidebar makes a link that opens here, at this step, with the controls you choose hidden."
+    )
+    ui.lesson_step(settings)

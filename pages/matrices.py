@@ -19,23 +19,23 @@ from lora_viz.summary import (
     seed_numbers,
 )
 
-settings = ui.page_settings("Matrices to scale")
+with ui.page("Matrices to scale") as settings:
 
-# The title and its caption in one element: every element costs a little on each move.
-st.markdown(f"# Matrices to scale\n\n{caption(scale_caption(settings))}\n\n{caption(labels(settings.notation).note)}")
+    # The title and its caption in one element: every element costs a little on each move.
+    st.markdown(f"# Matrices to scale\n\n{caption(scale_caption(settings))}\n\n{caption(labels(settings.notation).note)}")
 
-drawing, numbers = st.columns([3, 2], gap="large")
-with numbers:
-    # One element for both headings, both tables, the list and the notes: every element costs a little on each move.
-    notes = "\n\n".join(caption(note) for note in memory_notes(settings))
-    st.markdown(
-        "### Parameters\n\n" + markdown_table(headline_columns(seed_numbers(settings))) + "\n\n" + bullet_list(count_lines(settings))
-        + "\n\n### Memory\n\n" + markdown_table(memory_columns(memory_rows(settings))) + "\n\n" + notes
-    )
-# The drawing column is filled last: ΔW's stand-in asks for a new run, which must not cut this one short.
-with drawing:
-    ui.figure("drawing_figure", settings, alt=alt_text.drawing_alt(settings))
-    if settings.trained:
-        ui.figure("delta_figure", settings, alt=alt_text.delta_alt(settings), later=delta_pending(settings))
-    else:
-        st.info(delta_at_start(settings))
+    drawing, numbers = st.columns([3, 2], gap="large")
+    with numbers:
+        # One element for both headings, both tables, the list and the notes: every element costs a little on each move.
+        notes = "\n\n".join(caption(note) for note in memory_notes(settings))
+        st.markdown(
+            "### Parameters\n\n" + markdown_table(headline_columns(seed_numbers(settings))) + "\n\n" + bullet_list(count_lines(settings))
+            + "\n\n### Memory\n\n" + markdown_table(memory_columns(memory_rows(settings))) + "\n\n" + notes
+        )
+    # The drawing column is filled last: ΔW's stand-in asks for a new run, which must not cut this one short.
+    with drawing:
+        ui.figure("drawing_figure", settings, alt=alt_text.drawing_alt(settings))
+        if settings.trained:
+            ui.figure("delta_figure", settings, alt=alt_text.delta_alt(settings), later=delta_pending(settings))
+        else:
+            st.info(delta_at_start(settings))

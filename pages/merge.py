@@ -8,30 +8,30 @@ from lora_viz.merge_text import PLAY_HINT, initialisation_text, merging_twice_te
 from lora_viz.notation import labels
 from lora_viz.summary import caption
 
-settings = ui.page_settings("Merge")
-names = labels(settings.notation)
+with ui.page("Merge") as settings:
+    names = labels(settings.notation)
 
-# Headings and captions share elements with the text next to them: every element costs a little on each move.
-st.markdown(f"# Merge: {names.merged}\n\n" + caption(f"{example_note(settings)} {names.note} {PLAY_HINT}"))
-if not settings.trained:
-    ui.trained_switch(
-        settings,
-        f"This adapter is as initialised: {names.up} is all zeros, so ΔW = 0 and W′ = W — the animation adds nothing. "
-        "That is the point of LoRA's start: training begins from the pretrained model exactly."
+    # Headings and captions share elements with the text next to them: every element costs a little on each move.
+    st.markdown(f"# Merge: {names.merged}\n\n" + caption(f"{example_note(settings)} {names.note} {PLAY_HINT}"))
+    if not settings.trained:
+        ui.trained_switch(
+            settings,
+            f"This adapter is as initialised: {names.up} is all zeros, so ΔW = 0 and W′ = W — the animation adds nothing. "
+            "That is the point of LoRA's start: training begins from the pretrained model exactly."
+        )
+
+    ui.step_control(settings, phase_names(settings))
+    ui.figure("merge_animation", settings, alt=alt_text.merge_animation_alt(settings))
+
+    size, results = ui.cached("compare_outputs", settings)
+    st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, size, results) + "\n\n## Rank made visible")
+    ui.figure("spectra_figure", settings, alt=alt_text.spectra_alt(settings))
+    example = merge_example(settings)
+    st.markdown(
+        caption(f"ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
+                "drawn no lower than 1e-17). Storing W′ in 16 bits adds a rounding floor to W′ − W, so it is no longer exactly rank r.")
+        + f"\n\n## Initialisation\n\n{initialisation_text(settings)}\n\n"
+        f"## Two common mistakes\n\n### Merging twice\n\n{merging_twice_text(settings)}\n\n"
+        f"### Adding two adapters' factors\n\n{two_adapters_text(settings)}"
     )
-
-ui.step_control(settings, phase_names(settings))
-ui.figure("merge_animation", settings, alt=alt_text.merge_animation_alt(settings))
-
-size, results = ui.cached("compare_outputs", settings)
-st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, size, results) + "\n\n## Rank made visible")
-ui.figure("spectra_figure", settings, alt=alt_text.spectra_alt(settings))
-example = merge_example(settings)
-st.markdown(
-    caption(f"ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
-            "drawn no lower than 1e-17). Storing W′ in 16 bits adds a rounding floor to W′ − W, so it is no longer exactly rank r.")
-    + f"\n\n## Initialisation\n\n{initialisation_text(settings)}\n\n"
-    f"## Two common mistakes\n\n### Merging twice\n\n{merging_twice_text(settings)}\n\n"
-    f"### Adding two adapters' factors\n\n{two_adapters_text(settings)}"
-)
-ui.figure("two_adapters_figure", settings, alt=alt_text.two_adapters_alt(settings))
+    ui.figure("two_adapters_figure", settings, alt=alt_text.two_adapters_alt(settings))

@@ -15,54 +15,54 @@ from lora_viz.model_summary import (
 )
 from lora_viz.summary import bullet_list, caption, markdown_table
 
-settings = ui.page_settings("Whole model")
-view = model_view(settings)
+with ui.page("Whole model") as settings:
+    view = model_view(settings)
 
-# The title and its caption in one element: every element costs a little on each move.
-st.markdown(
-    f"# Whole model: {view.spec.label}\n\n"
-    + caption("Every linear layer has its own shape here, so the sidebar's d and k are not used; r, dtype and notation "
-              f"are. Configuration: {view.spec.source}.")
-)
-ui.whole_model_controls(settings)
-
-st.subheader("Parameters, as PEFT counts them")
-ui.metrics(
-    [
-        ui.Headline("LoRA trains", view.counts.trainable, f"r·(in + out) over every targeted layer, r = {settings.r}"),
-        ui.Headline("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
-        ui.Headline("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
-    ],
-    width=250,  # three short formulas: one row beside the sidebar
-)
-st.code(peft_printout(view.counts), language=None)
-
-st.markdown(
-    "### One block's matrices, to scale\n\n"
-    + caption("Each rectangle is a weight matrix, out rows × in columns, all at the same scale: grouped-query attention "
-              "narrows k and v, the MLP matrices are not square. Targeted layers are red, with their thin adapter strips "
-              f"(r wide) drawn to the same scale on the right and below. The block repeats {view.spec.layers} times.")
-)
-ui.figure("block_figure", settings, alt=alt_text.block_alt(settings))
-
-st.subheader("Training memory")
-chosen = view.training[settings.method]
-left, right = st.columns([3, 2], gap="large")
-with left:
-    ui.figure("memory_figure", settings, alt=alt_text.memory_alt(settings))
-with right:
+    # The title and its caption in one element: every element costs a little on each move.
     st.markdown(
-        f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, "
-        f"sequence {settings.seq:,}\n\n" + markdown_table(memory_parts(chosen))
+        f"# Whole model: {view.spec.label}\n\n"
+        + caption("Every linear layer has its own shape here, so the sidebar's d and k are not used; r, dtype and notation "
+                  f"are. Configuration: {view.spec.source}.")
     )
-st.caption(
-    dtype_note(settings, view) + "\n\n"
-    "Weights, gradients and optimizer states are exact: the bytes PyTorch allocates (AdamW keeps two states like each "
-    "trained tensor plus a 4-byte step). Activations are an estimate — s·b·h·(34 + 5·a·s/h) bytes per layer in 16-bit "
-    "(Korthikanti et al. 2022), or each layer's input only with gradient checkpointing."
-)
+    ui.whole_model_controls(settings)
 
-st.markdown(
-    f"### Serving\n\n{bullet_list(serving_lines(settings, view))}\n\n"
-    f"### Every targetable layer\n\n{markdown_table(module_table(view.counts))}"
-)
+    st.subheader("Parameters, as PEFT counts them")
+    ui.metrics(
+        [
+            ui.Headline("LoRA trains", view.counts.trainable, f"r·(in + out) over every targeted layer, r = {settings.r}"),
+            ui.Headline("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
+            ui.Headline("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
+        ],
+        width=250,  # three short formulas: one row beside the sidebar
+    )
+    st.code(peft_printout(view.counts), language=None)
+
+    st.markdown(
+        "### One block's matrices, to scale\n\n"
+        + caption("Each rectangle is a weight matrix, out rows × in columns, all at the same scale: grouped-query attention "
+                  "narrows k and v, the MLP matrices are not square. Targeted layers are red, with their thin adapter strips "
+                  f"(r wide) drawn to the same scale on the right and below. The block repeats {view.spec.layers} times.")
+    )
+    ui.figure("block_figure", settings, alt=alt_text.block_alt(settings))
+
+    st.subheader("Training memory")
+    chosen = view.training[settings.method]
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        ui.figure("memory_figure", settings, alt=alt_text.memory_alt(settings))
+    with right:
+        st.markdown(
+            f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, "
+            f"sequence {settings.seq:,}\n\n" + markdown_table(memory_parts(chosen))
+        )
+    st.caption(
+        dtype_note(settings, view) + "\n\n"
+        "Weights, gradients and optimizer states are exact: the bytes PyTorch allocates (AdamW keeps two states like each "
+        "trained tensor plus a 4-byte step). Activations are an estimate — s·b·h·(34 + 5·a·s/h) bytes per layer in 16-bit "
+        "(Korthikanti et al. 2022), or each layer's input only with gradient checkpointing."
+    )
+
+    st.markdown(
+        f"### Serving\n\n{bullet_list(serving_lines(settings, view))}\n\n"
+        f"### Every targetable layer\n\n{markdown_table(module_table(view.counts))}"
+    )

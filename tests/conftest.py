@@ -1,7 +1,10 @@
-"""Shared test set-up: empty caches for every test (AppTest instances share them in one process)."""
+"""Shared test set-up: empty caches for every test (AppTest instances share them in one process), and page
+failures raised as exceptions, so that `at.exception` still names them (the visitor sees an error box instead)."""
 
 import pytest
 
+from lora_viz.ui import guard
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser, running_app
 from lora_viz.ui.display import clear_cache
 from lora_viz.ui.page_controls import clear_training_cache
 
@@ -11,3 +14,41 @@ def _clear_caches():
     clear_training_cache()
     clear_cache()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _failures_raise(request, monkeypatch):
+    """A page's error box would hide the exception from AppTest: raise it instead (tests of the box opt out)."""
+    if "error_box" not in request.keywords:
+        def reraise(title: str) -> None:
+            raise
+
+        monkeypatch.setattr(guard, "show_failure", reraise)
+    yield
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """The base URL of the app served by `streamlit run` for the browser tests of one module."""
+    require_browser()
+    with running_app() as base:
+        yield base
+
+
+@pytest.fixture()
+def page(app_url):
+    """A fresh Chromium tab, 1280×1000."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+        yield tab
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """host:port of the app served by `streamlit run`, for tests that speak Streamlit's protocol to it."""
+    with running_app() as base:
+        yield base.split("//", 1)[1]

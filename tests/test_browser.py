@@ -1,53 +1,29 @@
 """Real browser: `streamlit run` headless on a free port, driven by Debian's Chromium through Playwright."""
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 try:
     from playwright.sync_api import expect
-except ImportError:  # the fixture below skips or fails with a clear reason
+except ImportError:  # the app_url fixture skips or fails with a clear reason
     expect = None
 
-from tests.browser import CHART_FRAME, CHROMIUM, COUNTS, CHROMIUM_ARGS, chart_frame, running_app, wait_for_idle
+from tests.support.browser import (
+    CHART_FRAME,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    COUNTS,
+    NOTICES,
+    SCREENSHOTS,
+    chart_frame,
+    require_browser,
+    running_app,
+    wait_for_idle,
+)
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-
-
-def _require_browser():
-    problem = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problem = "playwright is not installed"
-    if problem is None and not os.path.exists(CHROMIUM):
-        problem = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests must run in CI: {problem}")
-        pytest.skip(problem)
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    _require_browser()
-    with running_app() as base:
-        yield base
-
-
-@pytest.fixture()
-def page(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1280, "height": 1000})
-        yield tab
-        browser.close()
 
 
 def query_of(page) -> dict[str, str]:
@@ -108,9 +84,9 @@ def test_a_chart_frame_asks_only_for_the_last_of_quick_stand_ins(app_url, page):
 def test_hostile_link_shows_a_notice_in_the_browser(app_url, page):
     page.goto(f"{app_url}/matrices?d=-3&r=%3Cscript%3Ealert(1)%3C/script%3E&k=1e40")
     wait_for_idle(page)
-    expect(page.locator('[data-testid="stAlert"]').first).to_contain_text("d:")
-    alert = page.locator('[data-testid="stAlert"]').first.inner_text()
-    assert "d:" in alert and "r:" in alert and "<script>alert(1)</script>" in alert  # shown as text
+    expect(page.locator('[data-testid="stAlert"]').first).to_contain_text("Some settings in this link were adjusted")
+    notices = page.locator(NOTICES).first.inner_text()
+    assert "d:" in notices and "r:" in notices and "<script>alert(1)</script>" in notices  # shown as text
     assert page.locator("script:has-text('alert(1)')").count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0
     assert query_of(page)["d"] == "1" and query_of(page)["k"] == "131072"
@@ -249,7 +225,7 @@ def test_a_chart_out_of_view_is_redrawn_when_it_comes_into_view(app_url, page):
 
 def test_two_replicas_under_a_base_path_serve_the_same_link():
     """The README's scale-out recipe: replicas share nothing, since every view lives in its link."""
-    _require_browser()
+    require_browser()
     from contextlib import ExitStack
 
     from playwright.sync_api import sync_playwright

@@ -1,4 +1,5 @@
 import pytest
+from hypothesis import given, settings as hyp_settings, strategies as hs
 
 from lora_viz.lesson import answer_text, feedback, lesson_steps, parse_guess
 from lora_viz.settings import LESSON_LENGTH, Settings
@@ -51,3 +52,23 @@ def test_feedback_rules():
 def test_answer_text_by_unit():
     q = questions()
     assert [answer_text(x) for x in (q[0], q[2], q[5])] == ["16,777,216 parameters", "0.3906%", "0.25 MiB"]
+
+
+@pytest.mark.parametrize("guess, message", [
+    ("1e-320", "Off: more than a million times too low."),  # was "inf times too low"
+    ("1e300", "Off: more than a million times too high."),
+    ("-1e300", "Off: the answer is a positive number."),  # was a 300-digit percentage
+    ("0", "Off: the answer is a positive number."),
+    ("9000000", "Off: 137 times too high."),
+    ("100000000", "Off: about 1,526 times too high."),
+])
+def test_feedback_is_readable_for_any_guess(guess, message):
+    assert feedback(guess, questions()[1]).message == message
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(hs.floats(allow_nan=False, allow_infinity=False).map(repr))
+def test_feedback_never_prints_inf_nan_or_long_numbers(guess):
+    for question in questions():
+        message = feedback(guess, question).message
+        assert "inf" not in message and "nan" not in message and len(message) < 60, message

@@ -1,43 +1,12 @@
 """Every page through streamlit.testing.v1.AppTest: links seed the controls, controls change the numbers and the URL."""
 
 import json
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lora_viz.site import PAGES
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-SCRIPTS = [page.script for page in PAGES]
-
-
-def open_page(script: str, query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if script != "app.py":
-        at.switch_page(script)
-    at.query_params.update(query)
-    return at.run()
-
-
-def charts(at: AppTest) -> list[dict]:
-    """Every chart the page drew, as the arguments its chart frame received: spec, config, alt, settings."""
-    return [{**json.loads(element.proto.json_args), **{arg.key: arg.bytes.decode() for arg in element.proto.special_args}}
-            for element in at.get("component_instance") if element.proto.component_name.endswith("chart_frame")]
-
-
-def chart_specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart["spec"]) for chart in charts(at)]
-
-
-def metric_values(at: AppTest) -> list[str]:
-    """The headline numbers: the page's metrics, or the numbers of its parameter table (the matrices page)."""
-    if at.metric:
-        return [m.value for m in at.metric]
-    counts = [table["parameters"] for table in tables(at) if "parameters" in table]
-    return [value.strip("*") for value in counts[0]] if counts else []
-
+from tests.support.pages import SCRIPTS, chart_specs, charts, metric_values, notices, open_page, tables
 
 @pytest.mark.parametrize("script", ["app.py", "pages/matrices.py"])
 def test_seed_link_shows_the_four_numbers(script):
@@ -95,10 +64,11 @@ def test_hostile_link_gives_notices_not_errors(script):
     query = {"d": "-5", "k": "1e12", "r": "NaN", "alpha": "inf", "dtype": "<script>alert(1)</script>", "seed": "9" * 30, "x": "**y**"}
     at = open_page(script, query)
     assert not at.exception
-    notice = at.warning[0].body
+    notice = notices(at)
     for key in ("d:", "k:", "r:", "alpha:", "dtype:", "seed:", "“x”"):
         assert key in notice
-    assert "<script>" not in notice  # markup is escaped, never rendered
+    assert "“<script>alert(1)</script>”" in "\n".join(t.value for t in at.text)  # quoted as plain text, never parsed
+    assert not any("<script>" in e.value for e in [*at.markdown, *at.warning, *at.caption])
     assert at.query_params["d"] == "1" and at.query_params["k"] == "131072" and "x" not in at.query_params
 
 
@@ -106,26 +76,8 @@ def test_dimension_change_clamps_rank_with_a_notice():
     at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "64"})
     at.number_input(key="k").set_value(32).run()
     assert at.select_slider(key="r").value == 32
-    assert "min(d, k)" in at.warning[0].body
+    assert "min(d, k)" in notices(at)
     assert metric_values(at)[1] == f"{32 * (4096 + 32):,}"
-
-
-def tables(at: AppTest) -> list[dict[str, list[str]]]:
-    """Every Markdown table on the page (alone or after text in its element), as columns of cell text."""
-    found = []
-    for element in at.markdown:
-        lines = element.value.splitlines()
-        for start in range(len(lines) - 1):
-            if not (lines[start].startswith("| ") and lines[start + 1].startswith("|:---")):
-                continue
-            body = []
-            for line in lines[start + 2:]:
-                if not line.startswith("| "):
-                    break
-                body.append(line)
-            rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in [lines[start], *body]]
-            found.append({name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])})
-    return found
 
 
 def test_matrices_page_draws_to_scale_and_updates_memory():
@@ -200,7 +152,7 @@ def test_merge_page_opens_from_links(notation, dtype):
 
 def test_merge_step_control_round_trips_and_clamps():
     at = open_page("pages/merge.py", {"r": "2", "step": "99", "trained": "1"})
-    assert "step" in at.warning[0].body and at.query_params["step"] == "7"
+    assert "step" in notices(at) and at.query_params["step"] == "7"
     at.select_slider(key="step").set_value(2).run()
     assert at.query_params["step"] == "2"
     assert chart_specs(at)[0]["layout"]["sliders"][0]["active"] == 2
@@ -251,6 +203,28 @@ def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
     sweep = chart_specs(at)[2]
     assert len(sweep["data"][1]["x"]) == 12  # every rank 1 … min(d, k)
     assert "ranks 1–12" in at.get("progress")[0].proto.text and "showing r = 2" in at.get("progress")[0].proto.text
+
+
+def test_a_link_that_makes_training_diverge_shows_why_instead_of_crashing():
+    """lr 0.09 with gradient descent made the SVD of an overflowed update raise for every student opening the link."""
+    at = open_page("pages/low_rank.py", {"trainer": "gd", "lr": "0.09"})
+    assert not at.exception
+    assert any("Gradient descent diverged" in w.value and "Lower the learning rate" in w.value for w in at.warning)
+    assert len(charts(at)) == 3 and at.query_params["lr"] == "0.09"  # the link keeps its settings; the page explains them
+
+
+def test_the_training_introduction_says_where_the_loss_starts_for_noisy_labels():
+    at = open_page("pages/low_rank.py", {"noise": "0.5", "steps": "20"})
+    intro = next(m.value for m in at.markdown if m.value.startswith("# Why low rank works"))
+    assert "share of ΔW* not learned" not in intro and ", not 1." in intro and "plus c" in intro
+
+
+def test_the_merge_page_says_fp16_overflows_instead_of_nan():
+    at = open_page("pages/merge.py", {"alpha": "65536", "r": "1", "trained": "1", "d": "64", "k": "64"})
+    precision = next(table for table in tables(at) if "precision" in table)
+    assert precision["merged vs exact"][1] == "overflows fp16 (max 65,504)"
+    assert not any("nan" in cell for column in precision.values() for cell in column)
+    assert any("values past 65,504 (its largest) become infinite" in m.value for m in at.markdown)
 
 
 def test_low_rank_results_are_cached_so_unrelated_controls_do_not_retrain(monkeypatch):

@@ -2,7 +2,19 @@ import math
 
 from hypothesis import given, settings as hyp_settings, strategies as hs
 
-from lora_viz.settings import DEFAULTS, DTYPES, MAX_DIM, NOTATIONS, URL_KEYS, Settings, parse_settings, quote_input, to_query
+from lora_viz.settings import (
+    DEFAULTS,
+    DTYPES,
+    MAX_DIM,
+    MAX_NOTICES,
+    NOTATIONS,
+    URL_KEYS,
+    Settings,
+    capped,
+    parse_settings,
+    quote_input,
+    to_query,
+)
 
 
 def test_defaults_answer_the_seed_question():
@@ -51,9 +63,10 @@ def test_unknown_keys_are_reported():
     assert notices == ["Ignored unknown setting “evil”."]
 
 
-def test_markup_is_quoted_inertly():
-    text = quote_input("<script>alert(1)</script>[x](javascript:y)")
-    assert "<" not in text.replace("\\<", "") and "](" not in text
+def test_input_is_quoted_as_one_short_printable_line():
+    """Pages show notices as plain text (never Markdown), so quoting keeps the words and only bounds them."""
+    assert quote_input("<b>x</b>") == "“<b>x</b>”"
+    assert quote_input("a\nb\x00c\u202e" + "x" * 100) == "“a?b?c?" + "x" * 34 + "…”"
 
 
 values = hs.one_of(
@@ -75,7 +88,7 @@ def test_any_query_gives_valid_settings(query):
     # The settings written back to the URL reproduce the view with nothing left to adjust.
     assert parse_settings(to_query(s)) == (s, [])
     for notice in notices:
-        assert "<" not in notice.replace("\\<", "")
+        assert notice.isprintable() and len(notice) < 400
     # Every value that could not be used as given is called out by name.
     for key, value in query.items():
         raw = value if isinstance(value, str) else (value[-1] if value else "")
@@ -113,6 +126,33 @@ def test_custom_heads_must_divide_evenly():
 
 def test_hide_flags_in_the_manner_of_tensorflow_playground():
     s, notices = parse_settings({"d_hide": "1", "r_hide": "0", "share_hide": "true", "nope_hide": "1"})
-    assert s.hide == ("d", "share") and notices == ["Ignored unknown setting “nope\\_hide”."]
+    assert s.hide == ("d", "share") and notices == ["Ignored unknown setting “nope_hide”."]
     query = to_query(s)
     assert query["d_hide"] == "1" and "r_hide" not in query
+
+
+def test_thousands_of_unknown_names_give_ten_notices_and_a_count():
+    query = {f"u{i}": "1" for i in range(8000)} | {"targets": ",".join(f"x{i}" for i in range(8000))}
+    _, notices = parse_settings(query)
+    assert len(notices) <= 2 * (MAX_NOTICES + 1) + 1 and sum(len(n) for n in notices) < 5000
+    assert "Ignored 7,990 more unknown settings." in notices
+    assert "targets: 7,990 more names left out." in notices
+
+
+def test_reading_a_long_list_stops_after_the_names_a_model_has():
+    """The work is bounded by the number of known names, not by the length of the link's list: no list of two
+    million names is ever made (that alone would take over 100 MB)."""
+    import tracemalloc
+
+    long = ",".join(["nope"] * 2_000_000)
+    tracemalloc.start()
+    s, notices = parse_settings({"targets": long})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1_000_000 and s.targets == ("q_proj", "v_proj")
+    assert "targets: 1,999,990 more names left out." in notices
+
+
+def test_capped_keeps_ten_and_counts_the_rest():
+    assert capped([str(i) for i in range(25)]) == [*map(str, range(10)), "… and 15 more."]
+    assert capped(["a", "b"]) == ["a", "b"]

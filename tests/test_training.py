@@ -1,14 +1,22 @@
+import os
+
 import numpy as np
 import pytest
+from hypothesis import given, settings as hyp_settings, strategies as hs
 
-from lora_viz.settings import Settings
+from lora_viz.settings import Settings, parse_settings
 from lora_viz.training import (
+    DIVERGENCE_FACTOR,
     TrainingSpec,
     at_rank,
+    divergence_text,
+    intro_text,
     lora_factors_init,
     lora_gradients,
     loss_and_gradient,
     make_task,
+    start_loss,
+    sweep_caption,
     train_everything,
     train_full,
     train_lora,
@@ -148,3 +156,65 @@ def test_training_cache_is_bounded_and_reused():
     for seed in range(40):
         page_controls._TRAINED.get(spec(d=4, k=4, steps=10, seed=seed), lambda: train_everything(spec(d=4, k=4, steps=10, seed=seed)))
     assert len(page_controls._TRAINED) == page_controls._TRAINED.size
+
+
+# Crashing links found by hand: gradient descent at lr 0.09, or α 20, overflowed and the SVD of the result raised.
+@pytest.mark.parametrize("query", [dict(trainer="gd", lr="0.09"), dict(trainer="gd", alpha="20"),
+                                   dict(lr="1", alpha="65536", steps="300"), dict(trainer="gd", lr="1", alpha="65536", steps="300")])
+def test_a_diverging_training_stops_with_finite_results_and_says_so(query):
+    result = at_rank(train_everything(training_spec(parse_settings(query)[0])), 8)
+    assert any(p.diverged_at is not None for p in result.sweep)
+    for losses in (result.lora.losses, result.full.losses, *(run.losses for run in (result.full,))):
+        assert losses.size >= 1 and np.isfinite(losses).all()
+    assert all(np.isfinite(p.final_loss) for p in result.sweep)
+    assert np.isfinite(result.lora.singular_values).all()
+    text = divergence_text(result)
+    assert "diverged" in text and "at step" in text and "Lower the learning rate" in text
+
+
+def test_a_diverged_run_stops_at_the_step_whose_loss_left_the_bounds():
+    task = make_task(training_spec(Settings(trainer="gd")))
+    run = train_lora(task, 1, 8.0, 400, 0.09, "gd", 0)
+    assert run.diverged_at is not None and run.losses.size == run.diverged_at
+    assert run.losses.max() <= DIVERGENCE_FACTOR * run.losses[0]
+    # One step more, trained by hand, leaves the bounds (or overflows).
+    longer = train_lora(task, 1, 8.0, run.diverged_at, 0.09, "gd", 0)
+    assert longer.diverged_at == run.diverged_at
+
+
+def test_a_stable_training_reports_no_divergence():
+    assert divergence_text(at_rank(train_everything(spec(d=12, k=10)), 4)) == ""
+
+
+training_specs = hs.builds(
+    TrainingSpec,
+    d=hs.integers(1, 12), k=hs.integers(1, 12), alpha=hs.floats(1e-3, 65_536.0), seed=hs.integers(0, 2**31 - 1),
+    spectrum=hs.sampled_from(["rank", "power", "noise"]), spectrum_rank=hs.integers(1, 48), decay=hs.floats(0.0, 4.0),
+    noise=hs.floats(0.0, 2.0), steps=hs.integers(10, 400), lr=hs.floats(1e-5, 1.0), trainer=hs.sampled_from(["adam", "gd"]),
+)
+
+
+@hyp_settings(max_examples=200 if os.environ.get("LORA_VIZ_FULL") == "1" else 25, deadline=None, database=None)
+@given(training_specs, hs.integers(1, 48))
+def test_every_training_setting_gives_finite_numbers_and_true_text(training, r):
+    result = at_rank(train_everything(training), r)
+    for values in (result.lora.losses, result.full.losses, result.lora.singular_values, [p.final_loss for p in result.sweep]):
+        assert np.isfinite(values).all()
+    assert all(p.final_loss >= p.best_loss - 1e-9 * max(1.0, p.best_loss) for p in result.sweep if p.diverged_at is None)
+    for text in (divergence_text(result), sweep_caption(result), intro_text(result.task, "A×B")):
+        assert "nan" not in text and "inf" not in text
+
+
+def test_the_introduction_states_the_starting_loss_of_this_task():
+    clean, noisy = make_task(spec(noise=0.0)), make_task(spec(noise=0.5))
+    assert "starts at 1" in intro_text(clean, "A×B") and "beyond its r-th singular value" in intro_text(clean, "A×B")
+    assert start_loss(noisy) > 1.1  # the noise adds to the loss before training
+    text = intro_text(noisy, "A×B")
+    assert f"starts at {start_loss(noisy):.3g}, not 1" in text and f"c = {noisy.floor:.3g}" in text
+
+
+def test_the_sweep_caption_says_what_the_exact_rank_case_reached():
+    short = at_rank(train_everything(spec(spectrum="rank", spectrum_rank=4, steps=20)), 4)
+    assert "not at it yet" in sweep_caption(short)
+    long = at_rank(train_everything(spec(d=12, k=10, spectrum="rank", spectrum_rank=2, steps=2000, lr=0.05)), 2)
+    assert "it reached the optimum" in sweep_caption(long)

@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_idle  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_idle  # noqa: E402
 
 # Tall viewports: Streamlit scrolls inside its own container, so full_page alone shows one screen.
 SIZES = {"wide": (1280, 2000), "phone": (360, 3200)}

@@ -8,8 +8,8 @@ import streamlit as st
 
 from ..model_summary import METHOD_LABELS, OPTIMIZER_LABELS
 from ..models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
-from ..settings import CUSTOM_KEYS, FLOAT_RANGES, INT_RANGES, METHODS, MODELS, OPTIMIZERS, SPECTRA, TRAINERS, Settings, model_spec
-from ..cache import LruCache
+from ..settings import CUSTOM_KEYS, FLOAT_RANGES, INT_RANGES, METHODS, MODELS, OPTIMIZERS, SPECTRA, TRAINERS, Settings, model_spec, parse_settings
+from ..cache import LruCache, Slots
 from ..training import Training, TrainingResult, TrainingSpec, at_rank, train_everything, training_spec
 from .sidebar import shown
 
@@ -35,10 +35,12 @@ def trained_switch(s: Settings, text: str) -> None:
 
 
 def _reset_targets() -> None:
-    """A new model gets PEFT's default targets for it (the old model's names may not exist there)."""
-    model = st.session_state["model"]
-    family = "llama" if model == CUSTOM else PRESETS[model].family
-    st.session_state["targets"] = list(DEFAULT_TARGETS[family])
+    """A new model gets PEFT's default targets for it (the old model's names may not exist there).
+
+    The model's value is read like a link's (an unknown one becomes the default), as a widget's value can be anything.
+    """
+    chosen, _ = parse_settings({"model": str(st.session_state.get("model", ""))})
+    st.session_state["targets"] = list(DEFAULT_TARGETS[model_spec(chosen).family])
 
 
 def whole_model_controls(s: Settings) -> None:
@@ -81,7 +83,10 @@ def training_controls(s: Settings) -> None:
 # Trainings are cached here rather than with st.cache_data: st.cache_data would record the progress bar's
 # updates and replay them into another session's page, where that bar does not exist. One training covers
 # every rank, so the rank slider never retrains; 16 trainings (a few MB) are kept, shared by all sessions.
+# A class opening one link starts one training (the others wait for it), and at most two different trainings
+# run at once: on two cores, four side by side each took ten times as long as one alone.
 _TRAINED: LruCache[TrainingSpec, Training] = LruCache(size=16)
+TRAINING_SLOTS = Slots(2)
 
 
 def clear_training_cache() -> None:
@@ -95,12 +100,33 @@ def train(s: Settings) -> TrainingResult:
     # Drawn empty only when there is training to do: a bar emptied and refilled on every rank move would
     # cost the browser two updates and an animation each time.
     bar = None if spec in _TRAINED else st.progress(0.0, text=doing)
+    notice = None
 
     def show(share: float) -> None:
         nonlocal bar
         bar = (bar or st).progress(min(share, 1.0), text=doing)
 
-    training = _TRAINED.get(spec, lambda: train_everything(spec, show))
+    def say(text: str) -> None:
+        nonlocal notice
+        notice = notice or st.empty()
+        notice.info(text, icon="⏳")
+
+    def waiting(seconds: float) -> None:
+        say(f"Training in another session (the same settings): showing it when it is done… {seconds:.0f} s")
+
+    def queued(seconds: float) -> None:
+        say(f"Queued: {TRAINING_SLOTS.count} other trainings are running; this one starts when one finishes… {seconds:.0f} s")
+
+    def clear_notice() -> None:
+        if notice is not None:
+            notice.empty()
+
+    def start() -> Training:
+        clear_notice()  # a queued training has its slot now
+        return train_everything(spec, show)
+
+    training = _TRAINED.get(spec, lambda: TRAINING_SLOTS.run(start, queued), waiting)
+    clear_notice()
     result = at_rank(training, s.r)
     done = f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {spec.steps} steps each; showing r = {result.r}."
     (bar or st).progress(1.0, text=done)

@@ -10,7 +10,7 @@ from ..export import lora_config_snippet, numbers_table, to_csv, to_markdown
 from ..memory import DTYPE_LABELS
 from ..ranks import rank_options
 from ..settings import DTYPES, HIDE_SUFFIX, HIDEABLE, IMAGE_FORMATS, MAX_ALPHA, MAX_DIM, MAX_SEED, NOTATIONS, Settings, to_query
-from ..site import PAGES
+from ..site import PAGES, PageInfo, page_address
 
 
 def shown(s: Settings, key: str) -> bool:
@@ -56,21 +56,23 @@ def _navigation(s: Settings) -> None:
         st.sidebar.page_link(page.script, label=page.label, query_params=to_query(s))
 
 
-def share_link(base_url: str, s: Settings, hide: list[str], present: bool) -> str:
-    """The link to this exact view, with the chosen controls hidden and presentation mode on or off."""
+def share_link(address: str, s: Settings, hide: list[str], present: bool) -> str:
+    """The link to this exact view at `address` (a page's), with the chosen controls hidden and presentation mode on
+    or off. Only names a link can hide are written, whatever the widget sent."""
     query = {key: value for key, value in to_query(s).items() if not key.endswith(HIDE_SUFFIX)}
     query["present"] = "1" if present else "0"
-    query |= {key + HIDE_SUFFIX: "1" for key in hide}
-    return f"{base_url.split('?')[0]}?{urlencode(query)}"
+    query |= {key + HIDE_SUFFIX: "1" for key in HIDEABLE if key in hide}
+    return f"{address.split('?')[0]}?{urlencode(query)}"
 
 
-def _share(s: Settings) -> None:
-    """'Share this view': pick what students may not see, copy the link."""
+def _share(s: Settings, page: PageInfo) -> None:
+    """'Share this view': pick what students may not see, copy the link to the page shown."""
     with st.sidebar.expander("Share this view"):
         hide = st.multiselect("Hide these controls from students", options=HIDEABLE, default=list(s.hide), key="_share_hide")
         present = st.toggle("Open in presentation mode", value=s.present, key="_share_present")
         st.caption("Copy this link (the lesson opens at its current step):")
-        st.code(share_link(st.context.url or "", s, hide, present), language=None, wrap_lines=True)
+        address = page_address(st.context.url or "http://localhost", st.get_option("server.baseUrlPath"), page)
+        st.code(share_link(address, s, list(hide), bool(present)), language=None, wrap_lines=True)
 
 
 def _export(s: Settings) -> None:
@@ -86,12 +88,12 @@ def _export(s: Settings) -> None:
         st.code(lora_config_snippet(s), language="python")
 
 
-def sidebar(s: Settings) -> None:
-    """Everything in the sidebar, less what the link hides."""
+def sidebar(s: Settings, page: PageInfo) -> None:
+    """Everything in the sidebar of `page`, less what the link hides."""
     _settings(s)
     if shown(s, "pages"):
         _navigation(s)
     if shown(s, "share"):
-        _share(s)
+        _share(s, page)
     if shown(s, "export"):
         _export(s)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..settings import URL_KEYS, Settings, parse_settings, to_query
+from ..settings import URL_KEYS, Settings, capped, parse_settings, quote_input, to_query
+from .incoming import dropped_keys, install
+from ..site import page_by_label
 from .sidebar import sidebar
 
 _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened
@@ -27,15 +29,18 @@ _PRESENTATION_CSS = """<style>
 </style>"""
 
 
+install()  # every incoming control value is checked before Streamlit reads it (see incoming.py)
+
+
 def _url_query() -> dict[str, list[str]]:
     """The current URL's query, every value kept (repeated keys give lists)."""
     return {key: st.query_params.get_all(key) for key in st.query_params.keys() if key not in _STREAMLIT_KEYS}
 
 
 def _as_query_value(value: object) -> str:
-    """A control's value as the URL writes it: lists comma-joined, switches as 1/0."""
+    """A control's value as the URL writes it: lists comma-joined, switches as 1/0 (then parsed like a link's value)."""
     if isinstance(value, (list, tuple)):
-        return ",".join(value)
+        return ",".join(str(item)[:100] for item in value[:100])
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
@@ -59,14 +64,22 @@ def page_settings(title: str) -> Settings:
     new_link = st.session_state.get(_LAST_URL) != url
     # A new link wins; otherwise the controls do, and the URL fills in for any control not on this page.
     settings, notices = parse_settings(url if new_link else {**url, **_widget_query()})
+    notices = [f"{quote_input(key)}: a control sent a value it could not have sent; it keeps its previous value."
+               for key in dropped_keys()] + notices
     _store_in_widgets(settings)
-    sidebar(settings)
+    sidebar(settings, page_by_label(title))
     query = to_query(settings)
     if url != {key: [value] for key, value in query.items()}:
         st.query_params.from_dict(query)
     st.session_state[_LAST_URL] = {key: [value] for key, value in query.items()}
     st.markdown(_BASE_CSS + (_PRESENTATION_CSS if settings.present else ""), unsafe_allow_html=True)
     if notices:
-        heading = "Some settings in this link were adjusted:" if new_link else "Adjusted:"
-        st.warning(heading + "\n\n" + "\n".join(f"- {notice}" for notice in notices), icon="⚠️")
+        show_notices("Some settings in this link were adjusted:" if new_link else "Adjusted:", notices)
     return settings
+
+
+def show_notices(heading: str, notices: list[str]) -> None:
+    """A warning with our own heading, and the notices beneath it as plain text: they quote the link's words, which
+    must never become links, icons, colours or formatting."""
+    st.warning(heading, icon="⚠️")
+    st.text("\n".join(f"- {notice}" for notice in capped(notices)))

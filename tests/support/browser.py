@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -25,6 +26,23 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def require_browser() -> None:
+    """Skip the calling test when Playwright or Chromium is missing; under CI=true fail instead."""
+    problem = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problem = "playwright is not installed"
+    if problem is None and not os.path.exists(CHROMIUM):
+        problem = f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    if problem:
+        import pytest
+
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {problem}")
+        pytest.skip(problem)
 
 
 def free_port() -> int:
@@ -47,8 +65,10 @@ def running_app(timeout: float = 60.0, base_path: str = "", root: Path = ROOT) -
 
 
 @contextlib.contextmanager
-def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT, options: tuple[str, ...] = ()) -> Iterator[Server]:
-    """running_app, yielding the server's process id too (benchmarks read its memory); extra `streamlit run` options allowed."""
+def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT, options: tuple[str, ...] = (),
+                   env: dict[str, str] | None = None) -> Iterator[Server]:
+    """running_app, yielding the server's process id too (benchmarks read its memory); extra `streamlit run` options
+    and environment variables allowed."""
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -59,7 +79,7 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
         command += ["--server.baseUrlPath", base_path]
     command += list(options)
     # As the README's hosting recipe: glibc's per-thread memory arenas fragment under Streamlit's thread-per-run model.
-    env = {**os.environ, "MALLOC_ARENA_MAX": "2"}
+    env = {**os.environ, "MALLOC_ARENA_MAX": "2", **(env or {})}
     # Output goes to a file, not a pipe: an unread pipe fills up under load and stalls the server.
     log = tempfile.NamedTemporaryFile(prefix="lora-viz-server-", suffix=".log", delete=False)
     process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -88,7 +108,8 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
 
 
 CHART_FRAME = 'iframe[src*="chart_frame"]'  # every chart is drawn in one of these (lora_viz/ui/frame.py)
-COUNTS = "table:has(th:text-is('parameters')) strong"  # the matrices page's headline counts, in a table
+COUNTS = "table:has(th:text-is('parameters')) strong"
+NOTICES = '[data-testid="stMain"] [data-testid="stText"]'  # a link's notices, as plain text under their warning  # the matrices page's headline counts, in a table
 
 
 def chart_frame(page, n: int = 0):

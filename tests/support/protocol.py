@@ -26,6 +26,7 @@ class Rerun:
     bytes_received: int
     errors: list[str]
     follow_up: WidgetState | None  # a stand-in's request, as its chart frame sends it back (None if none)
+    shown: list[str] = field(default_factory=list)  # the bodies of notices and plain-text elements the run drew
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Session:
     page_hash: str = ""
     cached: set[str] = field(default_factory=set)  # hashes of large messages kept, as a browser keeps them
     requested: dict[str, str] = field(default_factory=dict)  # each chart frame's last request, sent back once
+    widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # every control drawn: key → (kind, id)
 
     @classmethod
     async def open(cls, server: str, page: str, query: str) -> tuple[Session, Rerun]:
@@ -67,7 +69,7 @@ class Session:
         state.cached_message_hashes.extend(sorted(self.cached))
         start = time.perf_counter()
         await self.socket.send(message.SerializeToString())
-        received, errors, follow_up = 0, [], None
+        received, errors, follow_up, shown = 0, [], None, []
         while True:
             data = await self.socket.recv()
             received += len(data)
@@ -82,9 +84,10 @@ class Session:
                 self.query = reply.page_info_changed.query_string
             elif kind == "delta":
                 errors += self._read_delta(reply)
+                shown += _shown_text(reply)
                 follow_up = self._request(reply) or follow_up
             elif kind == "script_finished" and reply.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                return Rerun(time.perf_counter() - start, received, errors, follow_up)
+                return Rerun(time.perf_counter() - start, received, errors, follow_up, shown)
 
     def _read_delta(self, reply: ForwardMsg) -> list[str]:
         """Remember select sliders; report exceptions and error boxes the page drew."""
@@ -99,6 +102,9 @@ class Session:
         if kind == "slider" and element.slider.options:
             key = element.slider.id.rsplit("-", 1)[-1]  # keyed widgets' ids end in "-<key>"
             self.sliders[key] = Select(element.slider.id, list(element.slider.options))
+        widget = getattr(element, kind) if kind else None
+        if getattr(widget, "id", ""):
+            self.widgets[widget.id.rsplit("-", 1)[-1]] = (kind, widget.id)
         return []
 
     def _request(self, reply: ForwardMsg) -> WidgetState | None:
@@ -123,3 +129,16 @@ class Session:
 
     async def close(self) -> None:
         await self.socket.close()
+
+
+def _shown_text(reply: ForwardMsg) -> list[str]:
+    """The body of an alert or a plain-text element this delta draws (notices are both)."""
+    if reply.delta.WhichOneof("type") != "new_element":
+        return []
+    element = reply.delta.new_element
+    kind = element.WhichOneof("type")
+    if kind == "alert":
+        return [element.alert.body]
+    if kind == "text":
+        return [element.text.body]
+    return []
