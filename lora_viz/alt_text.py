@@ -14,7 +14,8 @@ from .notation import labels
 from .settings import Settings, model_spec
 from .summary import scale_caption
 from .training import TrainingResult
-from .whole_model import METHODS, resolve_targets
+from .names import METHODS, float_dtype
+from .whole_model import resolve_targets
 
 
 def drawing_alt(s: Settings) -> str:
@@ -48,10 +49,10 @@ def merge_animation_alt(s: Settings) -> str:
     )
 
 
-@by_example
+@by_example("dtype")
 def spectra_alt(s: Settings) -> str:
     e = merge_example(s)
-    dtype = s.dtype if s.dtype in ("fp32", "fp16", "bf16") else "fp32"
+    dtype = float_dtype(s.dtype, "fp32")
     sv = spectra(e, dtype)
     nonzero = int(np.sum(sv.delta > 1e-9 * max(sv.delta[0], 1e-300)))
     return (
@@ -60,7 +61,7 @@ def spectra_alt(s: Settings) -> str:
     )
 
 
-@by_example
+@by_example()
 def two_adapters_alt(s: Settings) -> str:
     pair = two_adapters(s)
     return (

@@ -3,6 +3,9 @@
     python -m lora_viz count --model llama-2-7b --rank 8 --targets q_proj,v_proj [--json]
     python -m lora_viz memory --model gpt2 --method lora --rank 8 --targets c_attn --dtype bf16 --optimizer adamw
                               [--batch 1 --seq 1024] [--json]
+
+Every flag is a setting of the app, named by its URL key (`--r`) or its other name in the schema (`--rank`),
+with its help and choices from the schema, and read like a link's value.
 """
 
 from __future__ import annotations
@@ -11,9 +14,16 @@ import argparse
 import json
 import sys
 
+from .names import FLOAT_DTYPES
 from .models import PRESETS
-from .settings import METHODS, OPTIMIZERS, parse_settings, model_spec
+from .settings import SCHEMA, parse_settings, model_spec
 from .whole_model import activation_bytes, model_counts, training_bytes
+
+# Each command: the settings it needs, and those it takes besides.
+COMMANDS = {
+    "count": (("model", "r", "targets"), ()),
+    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("batch", "seq")),
+}
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -27,37 +37,39 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _add_setting(command: argparse.ArgumentParser, key: str, required: bool) -> None:
+    """A flag for one setting: --<key> and its other names, its label and choices as help."""
+    spec = SCHEMA[key]
+    names = [*spec.flags, f"--{key}"] if f"--{key}" not in spec.flags else list(spec.flags)
+    choices = f" ({'|'.join(spec.choices)})" if spec.choices else ""
+    command.add_argument(*names, dest=key, required=required, help=spec.label + choices)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="python -m lora_viz", description="LoRA parameter counts and training memory (PEFT's and PyTorch's numbers).")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
-    for name in ("count", "memory"):
+    for name, (needed, optional) in COMMANDS.items():
         command = commands.add_parser(name)
-        command.add_argument("--model", required=True, help=", ".join(PRESETS))
-        command.add_argument("--rank", required=True)
-        command.add_argument("--targets", required=True, help="comma-separated module names, or all-linear")
+        for key in needed:
+            _add_setting(command, key, required=True)
+        for key in optional:
+            _add_setting(command, key, required=False)
         command.add_argument("--json", action="store_true")
-        if name == "memory":
-            command.add_argument("--method", required=True, help="|".join(METHODS))
-            command.add_argument("--dtype", required=True, help="fp32|fp16|bf16")
-            command.add_argument("--optimizer", required=True, help="|".join(OPTIMIZERS))
-            command.add_argument("--batch", help="with --seq: estimate activations too")
-            command.add_argument("--seq")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; 0 on success, 2 with a one-line error for bad arguments."""
     args = _parser().parse_args(argv)
-    if args.model not in PRESETS:
-        return _fail(f"unknown model {args.model!r}; choose one of {', '.join(PRESETS)}")
-    query = {"model": args.model, "r": args.rank, "targets": args.targets}
+    given = {key: value for key, value in vars(args).items() if key in SCHEMA and value is not None}
+    if given["model"] not in PRESETS:
+        return _fail(f"unknown model {given['model']!r}; choose one of {', '.join(PRESETS)}")
     if args.command == "memory":
-        if args.dtype not in ("fp32", "fp16", "bf16"):
-            return _fail(f"--dtype must be fp32, fp16 or bf16, not {args.dtype!r}")
-        if (args.batch is None) != (args.seq is None):
+        if given["dtype"] not in FLOAT_DTYPES:
+            return _fail(f"--dtype must be {', '.join(FLOAT_DTYPES[:-1])} or {FLOAT_DTYPES[-1]}, not {given['dtype']!r}")
+        if ("batch" in given) != ("seq" in given):
             return _fail("give --batch and --seq together")
-        query |= {"method": args.method, "dtype": args.dtype, "optimizer": args.optimizer, "batch": args.batch or "1", "seq": args.seq or "1"}
-    settings, notices = parse_settings(query)
+    settings, notices = parse_settings(given)
     if notices:
         return _fail(notices[0].split("; using")[0])
     spec = model_spec(settings)
@@ -66,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {"trainable": counts.trainable, "base": counts.base, "all": counts.all}
     else:
         got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt)
-        activations = activation_bytes(spec, settings.batch, settings.seq, False) if args.batch else 0
+        activations = activation_bytes(spec, settings.batch, settings.seq, False) if "batch" in given else 0
         result = {
             "weights": got.weights,
             "gradients": got.gradients,

@@ -31,6 +31,30 @@ class ParamCounts:
         return Fraction(self.full_trained, self.lora_trainable)
 
 
+# The seed question's formulas, written once: headline numbers, the lesson and the exports all read them.
+FORMULAS = {
+    "full_trained": "d·k",
+    "lora_trainable": "r·(d + k)",
+    "lora_frozen": "d·k",
+    "served_separate": "d·k + r·(d + k)",
+    "served_merged": "d·k",
+    "trainable_percent": "100·r·(d + k)/(d·k)",
+}
+
+
+def with_numbers(c: ParamCounts, name: str) -> str:
+    """A formula's terms with this matrix's numbers: d·k → "4,096 × 4,096", r·(d + k) → "4,096×8 + 8×4,096"."""
+    dk = f"{c.d:,} × {c.k:,}"
+    return {
+        "full_trained": dk,
+        "lora_frozen": dk,
+        "served_merged": dk,
+        "lora_trainable": f"{c.d:,}×{c.r:,} + {c.r:,}×{c.k:,}",
+        "served_separate": f"{c.full_trained:,} + {c.lora_trainable:,}",
+        "trainable_percent": f"100 · {c.lora_trainable:,} / {c.full_trained:,}",
+    }[name]
+
+
 def count_params(d: int, k: int, r: int) -> ParamCounts:
     """Counts for W (d×k) and a rank-r adapter: trainable r(d+k), frozen dk, served dk + r(d+k) or dk merged."""
     full = d * k

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .counts import count_params
+from .counts import FORMULAS, count_params
 from .memory import format_bytes, matrix_memory
 from .model_summary import METHOD_LABELS, model_view
 from .models import ALL_LINEAR
@@ -28,12 +28,12 @@ def numbers_table(s: Settings) -> list[ExportRow]:
     m = matrix_memory(c, s.dtype)
     one = f"one {s.d}×{s.k} matrix, r = {s.r}"
     rows = [
-        ExportRow(one, "full fine-tuning trains", c.full_trained, "parameters", "d·k"),
-        ExportRow(one, "LoRA trains", c.lora_trainable, "parameters", "r·(d + k)"),
-        ExportRow(one, "LoRA freezes", c.lora_frozen, "parameters", "d·k"),
-        ExportRow(one, "served, adapter separate", c.served_separate, "parameters", "d·k + r·(d + k)"),
-        ExportRow(one, "served, merged", c.served_merged, "parameters", "d·k"),
-        ExportRow(one, "LoRA's share of trainable parameters", round(c.trainable_percent, 6), "%", "100·r·(d + k)/(d·k)"),
+        ExportRow(one, "full fine-tuning trains", c.full_trained, "parameters", FORMULAS["full_trained"]),
+        ExportRow(one, "LoRA trains", c.lora_trainable, "parameters", FORMULAS["lora_trainable"]),
+        ExportRow(one, "LoRA freezes", c.lora_frozen, "parameters", FORMULAS["lora_frozen"]),
+        ExportRow(one, "served, adapter separate", c.served_separate, "parameters", FORMULAS["served_separate"]),
+        ExportRow(one, "served, merged", c.served_merged, "parameters", FORMULAS["served_merged"]),
+        ExportRow(one, "LoRA's share of trainable parameters", round(c.trainable_percent, 6), "%", FORMULAS["trainable_percent"]),
         ExportRow(one, f"W in {s.dtype}", m.frozen_bytes, "bytes", format_bytes(m.frozen_bytes)),
         ExportRow(one, "adapter in fp32", m.adapter_bytes, "bytes", format_bytes(m.adapter_bytes)),
         ExportRow(one, "LoRA training total (AdamW)", m.lora.total, "bytes", "weights + gradients + 2 AdamW states"),

@@ -10,6 +10,7 @@ from plotly.colors import diverging
 
 from .fields import block_edges
 from .geometry import Box, product_block, scale_layout
+from .keys import depends_on
 from .matrices import grid_means, lora_matrices, product_block_means
 from .notation import labels
 from .settings import Settings
@@ -68,11 +69,6 @@ def vline(x: float, line: dict, text: str) -> tuple[dict, dict]:
     shape = dict(type="line", xref="x", x0=x, x1=x, yref="y domain", y0=0, y1=1, line=line)
     note = dict(xref="x", x=x, yref="y domain", y=1, text=text, showarrow=False, xanchor="left", yanchor="top")
     return shape, note
-
-
-def drawing_settings(s: Settings) -> Settings:
-    """The settings reduced to what the matrix drawings depend on (a small cache key)."""
-    return Settings(d=s.d, k=s.k, r=s.r, alpha=s.alpha, notation=s.notation, seed=s.seed, trained=s.trained)
 
 
 def _heatmap(values: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray, name: str, what: str) -> dict:
@@ -210,6 +206,10 @@ def magnifier_figure(s: Settings) -> FigureSpec:
     return plot(traces, layout)
 
 
+DRAWN = ("d", "k", "r", "notation", "seed", "trained")  # what the to-scale drawing shows
+
+
+@depends_on(*DRAWN)
 def drawing_figure(s: Settings) -> FigureSpec:
     """The to-scale drawing, with the magnified corner beneath it when a strip is too thin to see."""
     if not scale_layout(s.d, s.k, s.r).needs_magnifier:
@@ -251,6 +251,7 @@ def stacked(top: FigureSpec, bottom: FigureSpec) -> FigureSpec:
     return {"data": top["data"] + traces, "layout": layout, "frames": []}
 
 
+@depends_on(*DRAWN, "alpha")
 def delta_figure(s: Settings) -> FigureSpec:
     """ΔW = (α/r)·up·down at W's scale and grid, from exact block means (O(blocks²·r))."""
     block = product_block(s.d, s.k, s.r)
@@ -276,11 +277,7 @@ def delta_height(s: Settings) -> int:
     return int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
 
 
-def delta_size_settings(s: Settings) -> Settings:
-    """The settings reduced to what ΔW's stand-in depends on (its height): d and k."""
-    return Settings(d=s.d, k=s.k)
-
-
+@depends_on("d", "k")  # its height
 def pending_delta_figure(s: Settings) -> FigureSpec:
     """ΔW's place, at its height, while its block means are computed (the chart stays, so it is not rebuilt).
 

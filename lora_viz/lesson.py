@@ -7,8 +7,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from .counts import count_params
-from .memory import ADAPTER_DTYPE, ELEMENT_BYTES, format_bytes, tensor_bytes
+from .counts import FORMULAS, count_params, with_numbers
+from .memory import ELEMENT_BYTES, format_bytes, tensor_bytes
+from .names import ADAPTER_DTYPE
 from .notation import labels
 from .settings import Settings
 
@@ -38,7 +39,6 @@ def lesson_steps(s: Settings) -> list[Step]:
     c = count_params(s.d, s.k, s.r)
     n = labels(s.notation)
     dk = f"{s.d:,}×{s.k:,}"
-    adapter = f"{s.d:,}×{s.r:,} + {s.r:,}×{s.k:,}"
     adapter_bytes = tensor_bytes(c.lora_trainable, ADAPTER_DTYPE)
     return [
         Step(
@@ -53,7 +53,8 @@ def lesson_steps(s: Settings) -> list[Step]:
         Step(
             "Full fine-tuning",
             "Without LoRA, every entry of W is updated during training, and the same full matrix is used afterwards.",
-            Question("How many parameters does full fine-tuning train?", "parameters", c.full_trained, f"d·k = {dk} = {c.full_trained:,}"),
+            Question("How many parameters does full fine-tuning train?", "parameters", c.full_trained,
+                     f"{FORMULAS['full_trained']} = {with_numbers(c, 'full_trained')} = {c.full_trained:,}"),
             "pages/matrices.py",
         ),
         Step(
@@ -61,36 +62,36 @@ def lesson_steps(s: Settings) -> list[Step]:
             f"With LoRA only {n.up} and {n.down} learn; W stays frozen: its {c.lora_frozen:,} entries get no gradient "
             "and no optimizer state.",
             Question("How many parameters does LoRA train?", "parameters", c.lora_trainable,
-                     f"{n.up} + {n.down} = {adapter} = r·(d + k) = {c.lora_trainable:,}"),
+                     f"{n.up} + {n.down} = {with_numbers(c, 'lora_trainable')} = {FORMULAS['lora_trainable']} = {c.lora_trainable:,}"),
             "pages/matrices.py",
         ),
         Step(
             "LoRA: what share",
             "Compare LoRA's trainable parameters with full fine-tuning's.",
             Question("What percent of W's parameters does LoRA train?", "%", c.trainable_percent,
-                     f"100 · r·(d + k) / (d·k) = 100 · {c.lora_trainable:,} / {c.full_trained:,} = {c.trainable_percent:.4g}%"),
+                     f"{FORMULAS['trainable_percent']} = {with_numbers(c, 'trainable_percent')} = {c.trainable_percent:.4g}%"),
             "pages/matrices.py",
         ),
         Step(
             "Serving, option 1: keep the adapter separate",
             f"The model answers with W and the adapter side by side: y = W·x + {n.up}·({n.down}·x).",
             Question("How many parameters are used when serving with the adapter separate?", "parameters", c.served_separate,
-                     f"d·k + r·(d + k) = {c.full_trained:,} + {c.lora_trainable:,} = {c.served_separate:,}"),
+                     f"{FORMULAS['served_separate']} = {with_numbers(c, 'served_separate')} = {c.served_separate:,}"),
             "pages/merge.py",
         ),
         Step(
             "Serving, option 2: merge",
             f"Compute {n.merged} once, then use only W′. Merging is common in practice.",
             Question("How many parameters are used after merging?", "parameters", c.served_merged,
-                     f"W′ has W's shape: d·k = {dk} = {c.served_merged:,}, and no extra compute"),
+                     f"W′ has W's shape: {FORMULAS['served_merged']} = {with_numbers(c, 'served_merged')} = {c.served_merged:,}, and no extra compute"),
             "pages/merge.py",
         ),
         Step(
             "How small is the adapter?",
-            f"PEFT keeps {n.up} and {n.down} in fp32 (4 bytes each) and saves only them after training. "
+            f"PEFT keeps {n.up} and {n.down} in {ADAPTER_DTYPE} ({ELEMENT_BYTES[ADAPTER_DTYPE]} bytes each) and saves only them after training. "
             f"W itself takes {format_bytes(tensor_bytes(c.full_trained, s.dtype))} in {s.dtype}.",
-            Question(f"How many MiB do {n.up} and {n.down} take in fp32?", "MiB", adapter_bytes / MIB,
-                     f"r·(d + k) · {ELEMENT_BYTES['fp32']} B = {adapter_bytes:,} B = {adapter_bytes / MIB:.4g} MiB"),
+            Question(f"How many MiB do {n.up} and {n.down} take in {ADAPTER_DTYPE}?", "MiB", adapter_bytes / MIB,
+                     f"{FORMULAS['lora_trainable']} · {ELEMENT_BYTES[ADAPTER_DTYPE]} B = {adapter_bytes:,} B = {adapter_bytes / MIB:.4g} MiB"),
             "pages/matrices.py",
         ),
         Step(

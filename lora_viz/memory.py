@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .counts import ParamCounts
+from .names import ADAPTER_DTYPE, FLOAT_DTYPES
 
 # Whole bytes per element for the plain dtypes.
 ELEMENT_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
-FLOAT_DTYPES = ("fp32", "fp16", "bf16")
 DTYPE_LABELS = {
     "fp32": "fp32 (4 bytes)",
     "fp16": "fp16 (2 bytes)",
@@ -17,8 +17,6 @@ DTYPE_LABELS = {
     "nf4": "NF4 (4.5 bits with constants)",
     "nf4-dq": "NF4 + double quant (4.127 bits)",
 }
-# PEFT keeps LoRA weights in fp32 when the base model is 16-bit or quantised (autocast_adapter_dtype=True).
-ADAPTER_DTYPE = "fp32"
 NF4_BLOCK = 64  # weights per absmax constant (QLoRA, Dettmers et al. 2023)
 NF4_DQ_BLOCK = 256  # 8-bit constants per fp32 second-level constant
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache, wraps
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -12,6 +12,7 @@ import numpy as np
 from . import precision as p
 from .example import MERGE_FRAMES, ExampleSize, example_size
 from .matrices import grid_means, lora_matrices
+from .keys import depends_on, with_dims
 from .notation import Labels, labels
 from .settings import Settings
 
@@ -50,30 +51,24 @@ def _small_example(d: int, k: int, r: int, seed: int, trained: bool, alpha: floa
     return example
 
 
-def example_settings(s: Settings) -> Settings:
-    """The settings reduced to what the animated example depends on, so caches hit whenever it is unchanged."""
+EXAMPLE = ("d", "k", "r", "seed", "trained", "alpha")  # what the animated example is made of
+
+
+def to_example(s: Settings) -> Settings:
+    """The settings at the animated example's size: min(d, 16) × min(k, 16) at rank min(r, 8)."""
     size = example_size(s.d, s.k, s.r)
-    return Settings(**{**vars(s), "d": size.d, "k": size.k, "r": size.r})
+    return with_dims(s, size.d, size.k, size.r)
 
 
-def sample_settings(s: Settings) -> Settings:
-    """The settings reduced to what the precision comparison depends on."""
-    return Settings(**{**vars(s), "d": min(s.d, SAMPLE_DIM), "k": min(s.k, SAMPLE_DIM), "r": min(s.r, SAMPLE_RANK), "step": 0, "notation": "card", "dtype": "fp32"})
+def to_sample(s: Settings) -> Settings:
+    """The settings at the precision comparison's size: min(d, 64) × min(k, 64) at rank min(r, 16)."""
+    return with_dims(s, min(s.d, SAMPLE_DIM), min(s.k, SAMPLE_DIM), min(s.r, SAMPLE_RANK))
 
 
-def by_example(text: Callable[[Settings], str]) -> Callable[[Settings], str]:
-    """A text about the example, cached by the settings reduced to the example's (example_settings).
-
-    For texts that read d, k and r only through the example: a rank move above 8 then costs a lookup, not the
-    example's NumPy work again. Texts are strings, so sharing them between sessions is safe.
-    """
-    cached = lru_cache(maxsize=64)(text)
-
-    @wraps(text)
-    def by_example_settings(s: Settings) -> str:
-        return cached(example_settings(s))
-
-    return by_example_settings
+def by_example(*keys: str) -> Callable[[Callable[[Settings], str]], Callable[[Settings], str]]:
+    """A text about the example and `keys`, cached by the example's settings: a rank move above 8 then costs a
+    lookup, not the example's NumPy work again. Texts are strings, so sharing them between sessions is safe."""
+    return depends_on(*EXAMPLE, *keys, reduce=to_example, memo=64)
 
 
 def merge_example(s: Settings) -> Example:
@@ -190,6 +185,7 @@ def _merged_weight(w, up, down, factor, dtype):
     return p.add(w, p.scale(p.matmul(up, down, dtype), factor, dtype), dtype)
 
 
+@depends_on("d", "k", "r", "seed", "trained", "alpha", reduce=to_sample)
 def compare_outputs(s: Settings) -> tuple[ExampleSize, list[OutputComparison]]:
     """Merged and separate outputs for a seeded random x on up to 64×64 at rank ≤ 16, in fp32, fp16, bf16."""
     size = ExampleSize(min(s.d, SAMPLE_DIM), min(s.k, SAMPLE_DIM), min(s.r, SAMPLE_RANK), False)

@@ -8,7 +8,9 @@ import numpy as np
 
 from .figures import FigureSpec, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label, outline, plot, symmetric_limit, vline
 from .geometry import Box
-from .merge import hover_templates, merge_example, merge_frames, product_hover, spectra, two_adapters
+from .keys import depends_on
+from .merge import EXAMPLE, to_example, hover_templates, merge_example, merge_frames, product_hover, spectra, two_adapters
+from .names import float_dtype
 from .notation import labels
 from .settings import Settings
 
@@ -39,6 +41,7 @@ def _cells(values: np.ndarray, x0: float, y0: float, name: str, hover: np.ndarra
     return cells
 
 
+@depends_on(*EXAMPLE, "notation", "step", reduce=to_example)
 def merge_animation(s: Settings) -> FigureSpec:
     """A to the left of ΔW and B above it (a matrix product), then the W′ panel, which starts as W; one frame per step."""
     e = merge_example(s)
@@ -143,10 +146,11 @@ def merge_animation(s: Settings) -> FigureSpec:
     return plot(traces, layout, animation)
 
 
+@depends_on(*EXAMPLE, "notation", "dtype", reduce=to_example)
 def spectra_figure(s: Settings) -> FigureSpec:
     """Singular values of ΔW (fp64) and of W′ − W with W′ stored in the chosen float dtype, on a log axis."""
     e = merge_example(s)
-    dtype = s.dtype if s.dtype in ("fp32", "fp16", "bf16") else "fp32"
+    dtype = float_dtype(s.dtype, "fp32")
     sv = spectra(e, dtype)
     index = np.arange(1, sv.delta.size + 1)
     traces = [
@@ -165,6 +169,7 @@ def spectra_figure(s: Settings) -> FigureSpec:
     ))
 
 
+@depends_on(*EXAMPLE, "notation", reduce=to_example)
 def two_adapters_figure(s: Settings) -> FigureSpec:
     """Correct sum of two adapters, the factor-sum mistake, and the cross terms that separate them, one colour scale."""
     t = two_adapters(s)

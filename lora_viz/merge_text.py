@@ -42,7 +42,7 @@ def precision_caption(s: Settings, results: list[OutputComparison]) -> str:
     return text
 
 
-@by_example
+@by_example("notation")
 def initialisation_text(s: Settings) -> str:
     """Why W′ = W exactly at the start: the output-side factor is zero."""
     names = labels(s.notation)
@@ -53,7 +53,7 @@ def initialisation_text(s: Settings) -> str:
     )
 
 
-@by_example
+@by_example()
 def merging_twice_text(s: Settings) -> str:
     """W + 2·ΔW, by how much it moves weights and outputs, and how libraries prevent it."""
     twice = merge_twice(merge_example(s), s.seed)
@@ -65,7 +65,7 @@ def merging_twice_text(s: Settings) -> str:
     )
 
 
-@by_example
+@by_example("notation")
 def two_adapters_text(s: Settings) -> str:
     """Summing two adapters' factors adds cross terms; concatenating them gives exactly the sum."""
     names = labels(s.notation)

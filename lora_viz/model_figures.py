@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from .figures import FigureSpec, plot, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label
 from .memory import format_bytes
-from .model_summary import METHOD_LABELS, model_settings, model_view  # model_settings: the figures' cache key
+from .keys import depends_on
+from .model_summary import MODEL, RECIPE, METHOD_LABELS, model_view
 from .models import linear_layers
 from .settings import Settings, model_spec
-from .whole_model import METHODS, resolve_targets
+from .names import METHODS
+from .whole_model import resolve_targets
 
 PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations (estimate)": "#b0b0b0"}
 
 
+@depends_on(*MODEL)
 def block_figure(s: Settings) -> FigureSpec:
     """Every linear layer of one block at one scale (out rows × in columns); targeted ones with their A and B strips."""
     spec = model_spec(s)
@@ -37,6 +40,7 @@ def block_figure(s: Settings) -> FigureSpec:
     return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
 
 
+@depends_on(*MODEL, *RECIPE, "method")
 def memory_figure(s: Settings) -> FigureSpec:
     """Training memory per method, stacked: weights, gradients, optimizer states, and estimated activations."""
     view = model_view(s)

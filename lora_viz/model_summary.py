@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
-from .memory import FLOAT_DTYPES, format_bytes
+from .keys import depends_on
+from .memory import format_bytes
 from .models import ModelSpec
 from .settings import Settings, model_spec
 from .summary import bytes_text
-from .whole_model import METHODS, ModelCounts, ServingBytes, TrainingBytes, model_counts, serving_bytes, training_bytes
+from .names import METHODS, float_dtype
+from .whole_model import ModelCounts, ServingBytes, TrainingBytes, model_counts, serving_bytes, training_bytes
 
 METHOD_LABELS = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA (NF4 base)"}
 OPTIMIZER_LABELS = {"adamw": "AdamW", "sgd": "SGD (no momentum)", "adamw8bit": "8-bit AdamW (bitsandbytes)"}
@@ -26,28 +27,16 @@ class ModelView:
     serving: ServingBytes
 
 
-def base_dtype(dtype: str) -> str:
-    """The base model's dtype for full fine-tuning and LoRA: the chosen one if it is a float, else bf16."""
-    return dtype if dtype in FLOAT_DTYPES else "bf16"
-
-
-def model_settings(s: Settings) -> Settings:
-    """The settings reduced to what the whole-model page's numbers and figures depend on (a small cache key)."""
-    keep = ("r", "dtype", "model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters",
-            "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab")
-    return Settings(**{key: getattr(s, key) for key in keep})
-
-
-def model_view(s: Settings) -> ModelView:
-    """Counts, memory for every method, and serving for the chosen model, targets, rank and dtype."""
-    return _model_view(model_settings(s))
+MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "r", "targets")  # model and adapter
+RECIPE = ("dtype", "optimizer", "batch", "seq", "ckpt", "adapters")  # how it is trained and served
 
 
 # A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.
-@lru_cache(maxsize=64)
-def _model_view(s: Settings) -> ModelView:
+@depends_on(*MODEL, *RECIPE, memo=64)
+def model_view(s: Settings) -> ModelView:
+    """Counts, memory for every method, and serving for the chosen model, targets, rank and dtype."""
     spec = model_spec(s)
-    dtype = base_dtype(s.dtype)
+    dtype = float_dtype(s.dtype, "bf16")  # the base of full fine-tuning and LoRA: a float dtype
     training = {
         method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt)
         for method in METHODS

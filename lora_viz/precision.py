@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-PRECISIONS = ("fp32", "fp16", "bf16")
+from .names import FLOAT_DTYPES
+
+PRECISIONS = FLOAT_DTYPES  # the precisions a merge is compared in: every dtype that computes
 LARGEST = {"fp32": float(np.finfo(np.float32).max), "fp16": float(np.finfo(np.float16).max), "bf16": 3.3895313892515355e38}
 
 

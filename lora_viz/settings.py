@@ -1,93 +1,163 @@
-"""One settings model for every page, parsed from and written to URL query parameters."""
+"""One settings model for every page: a table of settings, parsed from and written to URL query parameters.
+
+Each setting is declared once, as a field of `Settings` carrying its schema: the URL key (the field's name), its
+kind, default, range or choices, label, help, the pages that use it, whether a link can hide it, and any other
+command-line name. Parsing with notices, writing the URL, the hideable list, the widgets' labels and ranges and
+the command line's flags all read that table. Rules that tie settings together follow it, each with its notice.
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, fields
-from typing import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Mapping, Sequence
 
 from .example import frame_count
-from .models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, target_names
-from .whole_model import METHODS, OPTIMIZERS
+from .models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, ModelSpec, custom_model, target_names
+from .names import DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, SPECTRA, TRAINERS
 
+LINK_VERSION = 1  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
+VERSION_KEY = "v"
+# Only settings that differ from their defaults are written to links when this is off (with the link version, a
+# link keeps its meaning when a later version changes a default).
+WRITE_DEFAULTS = True
 MAX_DIM = 131_072
 MAX_SEED = 2**31 - 1
 MAX_ALPHA = 65_536.0
-DTYPES = ("fp32", "fp16", "bf16", "int8", "nf4", "nf4-dq")
-NOTATIONS = ("card", "paper")
-MODELS = (*PRESETS, CUSTOM)
-# Teachers' links depend on these names: keep them stable.
-URL_KEYS = (
-    "d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step",
-    "model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters",
-    "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab",
-    "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer",
-    "lesson", "present", "image",
-)
+MAX_NOTICES = 10  # a link with thousands of bad values gets ten notices and a count, not a page of them
 LESSON_LENGTH = 9  # steps in lora_viz.lesson (a test keeps the two equal)
-IMAGE_FORMATS = ("png", "svg")
+MODELS = (*PRESETS, CUSTOM)
 HIDE_SUFFIX = "_hide"  # d_hide=1 hides the d control, in the manner of TensorFlow Playground's links
-# Controls a teacher's link can hide, plus the share box and the page links.
-HIDEABLE = tuple(key for key in URL_KEYS if key not in ("present", "image")) + ("share", "pages", "export")
-SPECTRA = ("rank", "power", "noise")
-TRAINERS = ("adam", "gd")
-# (lowest, highest) for the training page's numbers.
-FLOAT_RANGES = {"decay": (0.0, 4.0), "noise": (0.0, 2.0), "lr": (1e-5, 1.0)}
-CUSTOM_KEYS = ("hidden", "intermediate", "layers", "heads", "kv_heads", "vocab")  # used with model=custom only
-# (lowest, highest) for each whole-number setting of the whole-model page.
-INT_RANGES = {
-    "batch": (1, 1024), "seq": (1, 131_072), "adapters": (1, 100_000),
-    "hidden": (1, MAX_DIM), "intermediate": (1, 4 * MAX_DIM), "layers": (1, 1024), "heads": (1, 1024),
-    "kv_heads": (1, 1024), "vocab": (1, 1_000_000),
-    "spectrum_rank": (1, 48), "steps": (10, 3000),
-}
+PANELS = ("share", "pages", "export")  # parts of the sidebar a link can hide besides the controls
+# Pages by URL path: which pages show each setting.
+HOME, LESSON, MATRICES, MERGE, WHOLE_MODEL, LOW_RANK = "", "lesson", "matrices", "merge", "whole_model", "low_rank"
+EVERY_PAGE = (HOME, LESSON, MATRICES, MERGE, WHOLE_MODEL, LOW_RANK)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What the app knows of one setting besides its name and default."""
+
+    kind: str  # "int", "float", "choice", "bool" or "names" (a comma-separated list)
+    label: str
+    low: float | None = None  # int and float: the range
+    high: float | Callable[[Mapping[str, Any]], float] | None = None  # or a rule: the limit set by settings read before
+    limit: str = ""  # how a rule's limit is written in notices, e.g. "min(d, k)"
+    choices: tuple[str, ...] = ()  # choice: the names a link may use
+    help: str = ""
+    pages: tuple[str, ...] = EVERY_PAGE
+    hideable: bool = True  # a link can hide its control (<key>_hide=1)
+    flags: tuple[str, ...] = ()  # other command-line names, besides --<key>
+    custom_only: bool = False  # read and written only with model=custom
+
+
+def setting(default: Any, kind: str, label: str, **schema: Any) -> Any:
+    """A Settings field with its schema (one line per setting)."""
+    return field(default=default, metadata={"schema": Schema(kind, label, **schema)})
+
+
+def _int(default: int, label: str, low: int, high: int | Callable[[Mapping[str, Any]], int], **schema: Any) -> Any:
+    return setting(default, "int", label, low=low, high=high, **schema)
+
+
+def _float(default: float, label: str, low: float, high: float, **schema: Any) -> Any:
+    return setting(default, "float", label, low=low, high=high, **schema)
+
+
+def _choice(default: str, label: str, choices: tuple[str, ...], **schema: Any) -> Any:
+    return setting(default, "choice", label, choices=choices, **schema)
+
+
+def _bool(default: bool, label: str, **schema: Any) -> Any:
+    return setting(default, "bool", label, **schema)
+
+
+def rank_limit(values: Mapping[str, Any]) -> int:
+    """r ≤ min(d, k): a rank cannot exceed either side of W."""
+    return min(values["d"], values["k"])
+
+
+def last_frame(values: Mapping[str, Any]) -> int:
+    """The merge animation opens on one of its frames, and there are fewer of them at ranks below 8."""
+    return frame_count(values["r"]) - 1
+
+
+MATRIX_PAGES = (HOME, LESSON, MATRICES, MERGE, LOW_RANK)
+CUSTOM_SIZE = dict(pages=(WHOLE_MODEL,), custom_only=True)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything that defines a view; W is d×k, the adapter has rank r."""
+    """Everything that defines a view; W is d×k, the adapter has rank r. Teachers' links depend on these names."""
 
-    d: int = 4096  # rows of W = output size
-    k: int = 4096  # columns of W = input size
-    r: int = 8
-    alpha: float = 8.0
-    dtype: str = "bf16"
-    notation: str = "card"
-    seed: int = 0
-    trained: bool = False
-    step: int = 0  # the merge animation's opening frame
-    model: str = "llama-2-7b"
-    targets: tuple[str, ...] = ("q_proj", "v_proj")
-    method: str = "lora"
-    optimizer: str = "adamw"
-    batch: int = 1
-    seq: int = 2048
-    ckpt: bool = False  # gradient checkpointing
-    adapters: int = 100  # adapters served on one base
-    hidden: int = 4096  # the custom model's dimensions (Llama-style)
-    intermediate: int = 11008
-    layers: int = 32
-    heads: int = 32
-    kv_heads: int = 32
-    vocab: int = 32000
-    spectrum: str = "power"  # the training task's ΔW*: exactly rank s, power-law decay, or full-rank noise
-    spectrum_rank: int = 4
-    decay: float = 1.0
-    noise: float = 0.0
-    steps: int = 400
-    lr: float = 0.02
-    trainer: str = "adam"
-    lesson: int = 0  # the lesson's step
-    present: bool = False  # presentation mode: larger type for projectors
-    image: str = "png"  # the format figures download in
+    d: int = _int(4096, "d — rows of W (output size)", 1, MAX_DIM, pages=MATRIX_PAGES)
+    k: int = _int(4096, "k — columns of W (input size)", 1, MAX_DIM, pages=MATRIX_PAGES)
+    r: int = _int(8, "r — rank of the adapter", 1, rank_limit, limit="min(d, k)", flags=("--rank",),
+                  help="Steps are spaced roughly logarithmically; any rank up to min(d, k) can be given in the link.")
+    alpha: float = _float(8.0, "α — scaling numerator (ΔW is scaled by α/r)", 1e-3, MAX_ALPHA, pages=MATRIX_PAGES)
+    dtype: str = _choice("bf16", "dtype of W", DTYPES)
+    notation: str = _choice("card", "Notation", NOTATIONS, help="The same model either way: only the names swap. Tools differ on this.")
+    seed: int = _int(0, "Seed", 0, MAX_SEED, pages=MATRIX_PAGES)
+    trained: bool = _bool(False, "Trained adapter (both factors non-zero)", pages=MATRIX_PAGES)
+    step: int = _int(0, "Open the animation at step", 0, last_frame, pages=(MERGE,))
+    model: str = _choice("llama-2-7b", "Model", MODELS, pages=(WHOLE_MODEL,))
+    targets: tuple[str, ...] = setting(DEFAULT_TARGETS["llama"], "names", "LoRA target modules", pages=(WHOLE_MODEL,),
+                                       help="Module names as PEFT matches them; all-linear is every linear layer except the output head.")
+    method: str = _choice("lora", "Method", METHODS, pages=(WHOLE_MODEL,))
+    optimizer: str = _choice("adamw", "Optimizer", OPTIMIZERS, pages=(WHOLE_MODEL,))
+    batch: int = _int(1, "Batch size", 1, 1024, pages=(WHOLE_MODEL,))
+    seq: int = _int(2048, "Sequence length", 1, 131_072, pages=(WHOLE_MODEL,))
+    ckpt: bool = _bool(False, "Checkpointing", pages=(WHOLE_MODEL,),
+                       help="Gradient checkpointing: keep each layer's input only, recompute the rest.")
+    adapters: int = _int(100, "Adapters served", 1, 100_000, pages=(WHOLE_MODEL,))
+    hidden: int = _int(4096, "hidden", 1, MAX_DIM, **CUSTOM_SIZE)  # the custom model's dimensions (Llama-style)
+    intermediate: int = _int(11008, "intermediate", 1, 4 * MAX_DIM, **CUSTOM_SIZE)
+    layers: int = _int(32, "layers", 1, 1024, **CUSTOM_SIZE)
+    heads: int = _int(32, "heads", 1, 1024, **CUSTOM_SIZE)
+    kv_heads: int = _int(32, "KV heads", 1, 1024, **CUSTOM_SIZE)
+    vocab: int = _int(32000, "vocab", 1, 1_000_000, **CUSTOM_SIZE)
+    spectrum: str = _choice("power", "Needed change ΔW*", SPECTRA, pages=(LOW_RANK,))
+    spectrum_rank: int = _int(4, "its rank s", 1, 48, pages=(LOW_RANK,))
+    decay: float = _float(1.0, "decay p (σᵢ ∝ i⁻ᵖ)", 0.0, 4.0, pages=(LOW_RANK,))
+    noise: float = _float(0.0, "label noise", 0.0, 2.0, pages=(LOW_RANK,))
+    steps: int = _int(400, "steps", 10, 3000, pages=(LOW_RANK,))
+    lr: float = _float(0.02, "learning rate", 1e-5, 1.0, pages=(LOW_RANK,))
+    trainer: str = _choice("adam", "Optimizer", TRAINERS, pages=(LOW_RANK,))
+    lesson: int = _int(0, "Lesson step", 0, LESSON_LENGTH - 1, pages=(LESSON,))
+    present: bool = _bool(False, "Presentation mode (larger type)", hideable=False)
+    image: str = _choice("png", "Figures download as", IMAGE_FORMATS, hideable=False,
+                         help="Each figure's camera button (top right of the figure) saves it in this format.")
     hide: tuple[str, ...] = ()  # controls a teacher's link hides (URL: <key>_hide=1)
 
 
+SCHEMA: dict[str, Schema] = {f.name: f.metadata["schema"] for f in fields(Settings) if "schema" in f.metadata}
+URL_KEYS = tuple(SCHEMA)
+CUSTOM_KEYS = tuple(key for key, schema in SCHEMA.items() if schema.custom_only)
+HIDEABLE = tuple(key for key, schema in SCHEMA.items() if schema.hideable) + PANELS
 DEFAULTS = Settings()
+# Defaults as they were in links of older versions: a link made then is read with them, so it shows what it
+# showed. Key: the last link version that had them. (None yet: version 1 is the first to carry v.)
+PAST_DEFAULTS: dict[int, dict[str, Any]] = {}
 
 
-MAX_NOTICES = 10  # a link with thousands of bad values gets ten notices and a count, not a page of them
+def schema(key: str) -> Schema:
+    """The schema of one setting."""
+    return SCHEMA[key]
+
+
+def value_range(key: str, settings: Settings = DEFAULTS) -> tuple[Any, Any]:
+    """(lowest, highest) of a number setting in these settings (a rule's limit depends on them)."""
+    spec = SCHEMA[key]
+    return spec.low, spec.high(vars(settings)) if callable(spec.high) else spec.high
+
+
+def defaults_for(version: int) -> Settings:
+    """The defaults a link of this version was made with."""
+    changes: dict[str, Any] = {}
+    for past in sorted((v for v in PAST_DEFAULTS if v >= version), reverse=True):
+        changes |= PAST_DEFAULTS[past]
+    return replace(DEFAULTS, **changes)
 
 
 def quote_input(raw: str, limit: int = 40) -> str:
@@ -105,6 +175,15 @@ def capped(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
     return [*notices[:limit], f"… and {len(notices) - limit:,} more."]
 
 
+def format_number(value: float) -> str:
+    """Shortest plain text for a float: 16 not 16.0, 0.5 stays 0.5."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading one value of each kind
+
+
 def _last(value: str | Sequence[str]) -> str:
     """A query value as one string: repeated keys give the last, as st.query_params does."""
     if isinstance(value, str):
@@ -112,8 +191,8 @@ def _last(value: str | Sequence[str]) -> str:
     return str(value[-1]) if len(value) else ""
 
 
-def _parse_int(key: str, raw: str, lo: int, hi: int, default: int, notices: list[str]) -> int:
-    """Parse a whole number (a finite float is rounded) and clamp it to [lo, hi]."""
+def _parse_int(key: str, raw: str, lo: int, hi: int, default: int, notices: list[str], limit: str = "") -> int:
+    """Parse a whole number (a finite float is rounded) and clamp it to [lo, hi] (hi named `limit` in notices)."""
     text = raw.strip()
     try:
         if re.fullmatch(r"[+-]?\d+", text):
@@ -131,7 +210,8 @@ def _parse_int(key: str, raw: str, lo: int, hi: int, default: int, notices: list
         return default
     if value < lo or value > hi:
         clamped = min(max(value, lo), hi)
-        notices.append(f"{key}: {quote_input(raw)} is outside {lo:,}…{hi:,}; using {clamped:,}.")
+        named = f" ({limit} = {hi:,})" if limit and value > hi else ""
+        notices.append(f"{key}: {quote_input(raw)} is outside {lo:,}…{hi:,}{named}; using {clamped:,}.")
         return clamped
     if rounded:
         notices.append(f"{key}: {quote_input(raw)} rounded to {value:,}.")
@@ -156,7 +236,7 @@ def _parse_float(key: str, raw: str, lo: float, hi: float, default: float, notic
 
 def _parse_choice(key: str, raw: str, choices: Sequence[str], default: str, notices: list[str]) -> str:
     """Accept one of the known names (case-insensitive), else the default."""
-    value = raw.strip().lower()
+    value = raw.strip().lower() if len(raw) <= 100 else ""
     if value in choices:
         return value
     notices.append(f"{key}: {quote_input(raw)} is not one of {', '.join(choices)}; using {default}.")
@@ -165,7 +245,7 @@ def _parse_choice(key: str, raw: str, choices: Sequence[str], default: str, noti
 
 def _parse_bool(key: str, raw: str, default: bool, notices: list[str]) -> bool:
     """Accept 1/0, true/false, yes/no, on/off."""
-    value = raw.strip().lower()
+    value = raw.strip().lower() if len(raw) <= 100 else ""
     if value in ("1", "true", "yes", "on"):
         return True
     if value in ("0", "false", "no", "off"):
@@ -174,61 +254,42 @@ def _parse_bool(key: str, raw: str, default: bool, notices: list[str]) -> bool:
     return default
 
 
-def format_number(value: float) -> str:
-    """Shortest plain text for a float: 16 not 16.0, 0.5 stays 0.5."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+def _parse_value(key: str, raw: str, default: Any, values: Mapping[str, Any], notices: list[str]) -> Any:
+    """One setting's value from its text, as its schema says (lists are read by the rule that knows their names)."""
+    spec = SCHEMA[key]
+    if spec.kind == "int":
+        hi = int(spec.high(values)) if callable(spec.high) else int(spec.high)
+        return _parse_int(key, raw, int(spec.low), hi, min(default, hi), notices, spec.limit)
+    if spec.kind == "float":
+        return _parse_float(key, raw, spec.low, spec.high, default, notices)
+    if spec.kind == "choice":
+        return _parse_choice(key, raw, spec.choices, default, notices)
+    if spec.kind == "bool":
+        return _parse_bool(key, raw, default, notices)
+    return default
 
 
-def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, list[str]]:
-    """Settings from query strings, clamped to valid ranges, with a notice for every change or rejection."""
-    notices: list[str] = []
-    raw = {key: _last(value) for key, value in query.items()}
-    for key, value in query.items():
-        if not isinstance(value, str) and len(value) > 1 and key in URL_KEYS:
-            notices.append(f"{key} was given {len(value)} times; using the last, {quote_input(raw[key])}.")
-    hidden = [key for key in HIDEABLE if key + HIDE_SUFFIX in raw and _parse_bool(key + HIDE_SUFFIX, raw[key + HIDE_SUFFIX], False, notices)]
-    unknown = [key for key in raw if key not in URL_KEYS and not (key.endswith(HIDE_SUFFIX) and key[: -len(HIDE_SUFFIX)] in HIDEABLE)]
-    notices += [f"Ignored unknown setting {quote_input(key)}." for key in unknown[:MAX_NOTICES]]
-    if len(unknown) > MAX_NOTICES:
-        notices.append(f"Ignored {len(unknown) - MAX_NOTICES:,} more unknown settings.")
-    get = lambda key, fallback: raw.get(key, fallback)  # noqa: E731
-    d = _parse_int("d", get("d", str(DEFAULTS.d)), 1, MAX_DIM, DEFAULTS.d, notices)
-    k = _parse_int("k", get("k", str(DEFAULTS.k)), 1, MAX_DIM, DEFAULTS.k, notices)
-    r_max = min(d, k)
-    r = _parse_int("r", get("r", str(min(DEFAULTS.r, r_max))), 1, MAX_DIM, min(DEFAULTS.r, r_max), notices)
-    if r > r_max:
-        notices.append(f"r: rank {r:,} is larger than min(d, k) = {r_max:,}; using {r_max:,}.")
-        r = r_max
-    alpha = _parse_float("alpha", get("alpha", format_number(DEFAULTS.alpha)), 1e-3, MAX_ALPHA, DEFAULTS.alpha, notices)
-    dtype = _parse_choice("dtype", get("dtype", DEFAULTS.dtype), DTYPES, DEFAULTS.dtype, notices)
-    notation = _parse_choice("notation", get("notation", DEFAULTS.notation), NOTATIONS, DEFAULTS.notation, notices)
-    seed = _parse_int("seed", get("seed", str(DEFAULTS.seed)), 0, MAX_SEED, DEFAULTS.seed, notices)
-    trained = _parse_bool("trained", get("trained", "1" if DEFAULTS.trained else "0"), DEFAULTS.trained, notices)
-    step = _parse_int("step", get("step", "0"), 0, frame_count(r) - 1, 0, notices)
-    model = _parse_choice("model", get("model", DEFAULTS.model), MODELS, DEFAULTS.model, notices)
-    ints = {key: _parse_int(key, get(key, str(getattr(DEFAULTS, key))), *INT_RANGES[key], getattr(DEFAULTS, key), notices)
-            for key in INT_RANGES if key not in CUSTOM_KEYS or model == CUSTOM}
-    if model == CUSTOM:
-        ints["heads"] = _divisor("heads", ints["heads"], ints["hidden"], "hidden", notices)
-        ints["kv_heads"] = _divisor("kv_heads", ints["kv_heads"], ints["heads"], "heads", notices)
-    settings = Settings(
-        d=d, k=k, r=r, alpha=alpha, dtype=dtype, notation=notation, seed=seed, trained=trained, step=step,
-        model=model,
-        method=_parse_choice("method", get("method", DEFAULTS.method), METHODS, DEFAULTS.method, notices),
-        optimizer=_parse_choice("optimizer", get("optimizer", DEFAULTS.optimizer), OPTIMIZERS, DEFAULTS.optimizer, notices),
-        ckpt=_parse_bool("ckpt", get("ckpt", "0"), DEFAULTS.ckpt, notices),
-        lesson=_parse_int("lesson", get("lesson", "0"), 0, LESSON_LENGTH - 1, 0, notices),
-        present=_parse_bool("present", get("present", "0"), False, notices),
-        image=_parse_choice("image", get("image", DEFAULTS.image), IMAGE_FORMATS, DEFAULTS.image, notices),
-        hide=tuple(key for key in HIDEABLE if key in hidden),
-        spectrum=_parse_choice("spectrum", get("spectrum", DEFAULTS.spectrum), SPECTRA, DEFAULTS.spectrum, notices),
-        trainer=_parse_choice("trainer", get("trainer", DEFAULTS.trainer), TRAINERS, DEFAULTS.trainer, notices),
-        **{key: _parse_float(key, get(key, format_number(getattr(DEFAULTS, key))), *FLOAT_RANGES[key], getattr(DEFAULTS, key), notices)
-           for key in FLOAT_RANGES},
-        **ints,
-    )
-    targets = _parse_targets(raw.get("targets"), model_spec(settings), notices)
-    return Settings(**{**vars(settings), "targets": targets}), notices
+# ---------------------------------------------------------------------------------------------------------------
+# Rules that tie settings together beyond a limit (rank_limit and last_frame, above): each reads the values read so
+# far and the link's text, and fixes what breaks it with a notice
+
+
+Rule = Callable[[dict[str, Any], Mapping[str, str], list[str]], None]
+
+
+def heads_divide_evenly(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
+    """A custom model's heads divide its hidden size, and its key/value heads divide its heads."""
+    if values["model"] == CUSTOM:
+        values["heads"] = _divisor("heads", values["heads"], values["hidden"], "hidden", notices)
+        values["kv_heads"] = _divisor("kv_heads", values["kv_heads"], values["heads"], "heads", notices)
+
+
+def targets_of_the_model(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
+    """The target modules: names the model has, or all-linear; by default PEFT's for the model's family."""
+    values["targets"] = _parse_targets(raw.get("targets"), _spec_of(values), notices)
+
+
+RULES: tuple[Rule, ...] = (heads_divide_evenly, targets_of_the_model)
 
 
 def _divisor(key: str, value: int, whole: int, whole_key: str, notices: list[str]) -> int:
@@ -240,7 +301,18 @@ def _divisor(key: str, value: int, whole: int, whole_key: str, notices: list[str
     return fitted
 
 
-def _parse_targets(raw: str | None, spec, notices: list[str]) -> tuple[str, ...]:
+def _first_items(raw: str, count: int) -> tuple[str, int]:
+    """The first `count` comma-separated items of raw, and how many follow them (counted, never copied or split:
+    a link's list can be long, and only as many names as a model has are worth reading)."""
+    end = -1
+    for _ in range(count):
+        end = raw.find(",", end + 1)
+        if end < 0:
+            return raw, 0
+    return raw[:end], raw.count(",", end)
+
+
+def _parse_targets(raw: str | None, spec: ModelSpec, notices: list[str]) -> tuple[str, ...]:
     """Comma-separated module names of this model, or 'all-linear'; unknown names are dropped with a notice."""
     default = DEFAULT_TARGETS[spec.family]
     if raw is None or (len(raw) <= len(" default ") and raw.strip().lower() in ("", "default")):
@@ -262,57 +334,81 @@ def _parse_targets(raw: str | None, spec, notices: list[str]) -> tuple[str, ...]
     return chosen
 
 
-def _first_items(raw: str, count: int) -> tuple[str, int]:
-    """The first `count` comma-separated items of raw, and how many follow them (counted, never copied or split:
-    a link's list can be long, and only as many names as a model has are worth reading)."""
-    end = -1
-    for _ in range(count):
-        end = raw.find(",", end + 1)
-        if end < 0:
-            return raw, 0
-    return raw[:end], raw.count(",", end)
+def _spec_of(values: Mapping[str, Any]) -> ModelSpec:
+    if values["model"] == CUSTOM:
+        return custom_model(*(values[key] for key in CUSTOM_KEYS))
+    return PRESETS[values["model"]]
 
 
-def model_spec(settings: Settings):
+def model_spec(settings: Settings) -> ModelSpec:
     """The preset, or the custom model built from the typed dimensions."""
-    if settings.model == CUSTOM:
-        return custom_model(settings.hidden, settings.intermediate, settings.layers, settings.heads, settings.kv_heads, settings.vocab)
-    return PRESETS[settings.model]
+    return _spec_of(vars(settings))
 
 
-def to_query(settings: Settings) -> dict[str, str]:
-    """The URL query parameters that reproduce these settings exactly (the custom model's sizes only with model=custom)."""
-    return {
-        "d": str(settings.d),
-        "k": str(settings.k),
-        "r": str(settings.r),
-        "alpha": format_number(settings.alpha),
-        "dtype": settings.dtype,
-        "notation": settings.notation,
-        "seed": str(settings.seed),
-        "trained": "1" if settings.trained else "0",
-        "step": str(settings.step),
-        "model": settings.model,
-        "targets": ",".join(settings.targets),
-        "method": settings.method,
-        "optimizer": settings.optimizer,
-        "batch": str(settings.batch),
-        "seq": str(settings.seq),
-        "ckpt": "1" if settings.ckpt else "0",
-        "adapters": str(settings.adapters),
-        "spectrum": settings.spectrum,
-        "spectrum_rank": str(settings.spectrum_rank),
-        "decay": format_number(settings.decay),
-        "noise": format_number(settings.noise),
-        "steps": str(settings.steps),
-        "lr": format_number(settings.lr),
-        "trainer": settings.trainer,
-        "lesson": str(settings.lesson),
-        "present": "1" if settings.present else "0",
-        "image": settings.image,
-        **{key + HIDE_SUFFIX: "1" for key in settings.hide},
-        **({key: str(getattr(settings, key)) for key in CUSTOM_KEYS} if settings.model == CUSTOM else {}),
-    }
+# ---------------------------------------------------------------------------------------------------------------
+# The link as a whole
 
 
-assert tuple(f.name for f in fields(Settings)) == (*URL_KEYS, "hide")
+def _link_version(raw: Mapping[str, str], notices: list[str]) -> int:
+    """The link's version: 1 for a link without one (made before links carried it)."""
+    if VERSION_KEY not in raw:
+        return 1
+    return _parse_int(VERSION_KEY, raw[VERSION_KEY], 1, LINK_VERSION, LINK_VERSION, notices)
+
+
+def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, list[str]]:
+    """Settings from query strings, clamped to valid ranges, with a notice for every change or rejection."""
+    notices: list[str] = []
+    raw = {key: _last(value) for key, value in query.items()}
+    for key, value in query.items():
+        if not isinstance(value, str) and len(value) > 1 and (key in SCHEMA or key == VERSION_KEY):
+            notices.append(f"{key} was given {len(value)} times; using the last, {quote_input(raw[key])}.")
+    defaults = defaults_for(_link_version(raw, notices))
+    hidden = tuple(key for key in HIDEABLE if key + HIDE_SUFFIX in raw and _parse_bool(key + HIDE_SUFFIX, raw[key + HIDE_SUFFIX], False, notices))
+    unknown = [key for key in raw if key not in SCHEMA and key != VERSION_KEY and not (key.endswith(HIDE_SUFFIX) and key[: -len(HIDE_SUFFIX)] in HIDEABLE)]
+    notices += [f"Ignored unknown setting {quote_input(key)}." for key in unknown[:MAX_NOTICES]]
+    if len(unknown) > MAX_NOTICES:
+        notices.append(f"Ignored {len(unknown) - MAX_NOTICES:,} more unknown settings.")
+    values: dict[str, Any] = {}
+    for key, spec in SCHEMA.items():
+        default = getattr(defaults, key)
+        read = key in raw and not (spec.custom_only and values["model"] != CUSTOM)
+        values[key] = _parse_value(key, raw[key], default, values, notices) if read else default
+        if callable(spec.high):  # a default past a rule's limit (r = 8 for a 4×4 W) is brought within it
+            values[key] = min(values[key], spec.high(values))
+    given = {key: text for key, text in raw.items() if key in SCHEMA}
+    for rule in RULES:
+        rule(values, given, notices)
+    return Settings(**values, hide=hidden), notices
+
+
+def _as_text(key: str, value: Any) -> str:
+    """One setting's value as the URL writes it."""
+    kind = SCHEMA[key].kind
+    if kind == "bool":
+        return "1" if value else "0"
+    if kind == "float":
+        return format_number(value)
+    if kind == "names":
+        return ",".join(value)
+    return str(value)
+
+
+def _default_of(settings: Settings, key: str) -> Any:
+    """A setting's default in these settings: the targets' default is PEFT's for the chosen model."""
+    return DEFAULT_TARGETS[model_spec(settings).family] if key == "targets" else getattr(DEFAULTS, key)
+
+
+def to_query(settings: Settings, write_defaults: bool | None = None) -> dict[str, str]:
+    """The URL query that reproduces these settings exactly: the link version, then every setting (or, with
+    write_defaults off, those that differ from their defaults), the custom model's sizes only with model=custom,
+    and a flag for each hidden control."""
+    every = WRITE_DEFAULTS if write_defaults is None else write_defaults
+    query = {VERSION_KEY: str(LINK_VERSION)}
+    for key, spec in SCHEMA.items():
+        value = getattr(settings, key)
+        if spec.custom_only and settings.model != CUSTOM:
+            continue
+        if every or value != _default_of(settings, key):
+            query[key] = _as_text(key, value)
+    return query | {key + HIDE_SUFFIX: "1" for key in settings.hide}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .counts import break_even_rank, count_params
+from .counts import FORMULAS, break_even_rank, count_params, with_numbers
 from .geometry import INSTANT_LOOKUPS, product_lookups, scale_layout
-from .memory import ADAPTER_DTYPE, DTYPE_LABELS, format_bytes, matrix_memory
+from .memory import DTYPE_LABELS, format_bytes, matrix_memory
+from .names import ADAPTER_DTYPE
 from .notation import labels
 from .settings import Settings
 
@@ -38,13 +39,12 @@ def seed_numbers(s: Settings) -> list[Headline]:
     """The four answers to the seed question for W (d×k) and rank r."""
     c = count_params(s.d, s.k, s.r)
     names = labels(s.notation)
-    dk = f"{s.d:,} × {s.k:,}"
-    adapter = f"{s.d:,}×{s.r:,} + {s.r:,}×{s.k:,}"
     return [
-        Headline("Full fine-tuning: trains, serves", c.full_trained, f"d·k = {dk}"),
-        Headline("LoRA trains", c.lora_trainable, f"{names.up} + {names.down} = {adapter}; W frozen: {c.lora_frozen:,}"),
-        Headline("Served, adapter separate", c.served_separate, f"W + {names.up} + {names.down} = d·k + r·(d + k)"),
-        Headline("Served, merged", c.served_merged, f"{names.merged}: d·k again, no extra compute"),
+        Headline("Full fine-tuning: trains, serves", c.full_trained, f"{FORMULAS['full_trained']} = {with_numbers(c, 'full_trained')}"),
+        Headline("LoRA trains", c.lora_trainable,
+                 f"{names.up} + {names.down} = {with_numbers(c, 'lora_trainable')}; W frozen: {c.lora_frozen:,}"),
+        Headline("Served, adapter separate", c.served_separate, f"W + {names.up} + {names.down} = {FORMULAS['served_separate']}"),
+        Headline("Served, merged", c.served_merged, f"{names.merged}: {FORMULAS['served_merged']} again, no extra compute"),
     ]
 
 

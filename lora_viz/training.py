@@ -9,16 +9,17 @@ so the best rank-r update is M's truncated SVD and its loss Σ_{i>r} σᵢ(M)² 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
+from .keys import depends_on
 from .matrices import lora_matrices
 from .settings import Settings
 
-TASK_MAX_DIM = 48  # d and k of the task; small enough to train a whole rank sweep in about a second
+TASK_MAX_DIM = 48  # d and k of the task; small enough to train a whole rank sweep in a few seconds
 SAMPLES_PER_INPUT = 2  # n = 2·k samples
 ADAM = (0.9, 0.999, 1e-8)
 
@@ -68,16 +69,19 @@ class Task:
         return float(np.sum(self.singular_values()[r:] ** 2) + self.floor)
 
 
-def training_spec(s: Settings) -> TrainingSpec:
-    """The settings reduced to what training depends on (d and k only up to the task's size)."""
+TRAINED_ON = ("d", "k", "alpha", "seed", "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer")
+
+
+def to_task(s: Settings) -> Settings:
+    """The settings at the task's size: d and k at most 48, the target's rank at most min(d, k)."""
     d, k = task_size(s.d, s.k)
-    return TrainingSpec(d, k, s.alpha, s.seed, s.spectrum, min(s.spectrum_rank, d, k), s.decay, s.noise, s.steps, s.lr, s.trainer)
+    return replace(s, d=d, k=k, spectrum_rank=min(s.spectrum_rank, d, k))
 
 
-def training_settings(s: Settings) -> Settings:
-    """The settings reduced to those training depends on (what its figures show, less the rank)."""
-    keep = ("d", "k", "alpha", "seed", "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer")
-    return Settings(**{key: getattr(s, key) for key in keep})
+@depends_on(*TRAINED_ON, reduce=to_task)
+def training_spec(s: Settings) -> TrainingSpec:
+    """What a training depends on (its cache key): not the rank, since one training covers every rank."""
+    return TrainingSpec(**{key: getattr(s, key) for key in TRAINED_ON})
 
 
 def task_size(d: int, k: int) -> tuple[int, int]:

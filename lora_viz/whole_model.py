@@ -12,11 +12,10 @@ import math
 from dataclasses import dataclass
 
 from .memory import ELEMENT_BYTES, tensor_bytes
+from .names import ADAPTER_DTYPE
 from .models import ALL_LINEAR, ModelSpec, base_tensors, linear_layers, target_names, total_params
 
-METHODS = ("full", "lora", "qlora")
-OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
-ADAPTER_BYTES = 4  # PEFT keeps LoRA weights in fp32 on a 16-bit or quantised base
+ADAPTER_BYTES = ELEMENT_BYTES[ADAPTER_DTYPE]  # PEFT keeps LoRA weights in fp32 on a 16-bit or quantised base
 QLORA_DTYPE = "nf4-dq"  # NF4 with double quantisation (QLoRA's default)
 QLORA_OTHER = "bf16"  # embeddings, norms, biases, output head
 BNB_MIN_8BIT = 4096  # bitsandbytes keeps 32-bit states for tensors smaller than this

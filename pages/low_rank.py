@@ -7,13 +7,13 @@ import streamlit as st
 from lora_viz import alt_text, training_figures, ui
 from lora_viz.notation import labels
 from lora_viz.summary import caption
+from lora_viz.keys import key_of
 from lora_viz.training import (
     divergence_text,
     intro_text,
     make_task,
     sweep_caption,
     task_size,
-    training_settings,
     training_spec,
     training_summary,
 )
@@ -35,7 +35,7 @@ with ui.page("Why low rank works") as settings:
         st.warning(divergence)
 
     # What the figures depend on: the training, and for two of them the rank (cache keys, and settings they show).
-    trained_on = training_settings(settings)
+    trained_on = key_of(training_spec, settings)
     shown = (result.spec, result.r)
     at_rank = replace(trained_on, r=result.r)
 

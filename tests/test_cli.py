@@ -54,3 +54,15 @@ def test_bad_arguments_give_one_line_and_exit_2(args):
     assert result.returncode == 2
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("lora_viz: error:") and "Traceback" not in result.stderr
+
+
+def test_flags_are_the_settings_url_keys_with_their_documented_names(capsys):
+    by_key = run(capsys, "count", "--model", "gpt2", "--r", "8", "--targets", "c_attn", "--json")
+    by_name = run(capsys, "count", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--json")
+    assert by_key == by_name and by_key[0] == 0
+
+
+def test_help_lists_each_settings_label_and_choices():
+    result = subprocess.run([sys.executable, "-m", "lora_viz", "memory", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert "--rank R, --r R" in result.stdout and "r — rank of the adapter" in result.stdout
+    assert "full|lora|qlora" in result.stdout and "adamw|sgd|adamw8bit" in result.stdout

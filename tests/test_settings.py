@@ -35,9 +35,10 @@ def test_public_keys_are_stable():
     shared = {"d", "k", "r", "alpha", "dtype", "notation", "seed", "trained", "step"}
     whole_model = {"model", "targets", "method", "optimizer", "batch", "seq", "ckpt", "adapters"}
     training = {"spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer", "lesson", "present", "image"}
-    assert set(to_query(DEFAULTS)) == shared | whole_model | training
+    link = {"v"}  # the link version, written into every link
+    assert set(to_query(DEFAULTS)) == shared | whole_model | training | link
     custom = {"hidden", "intermediate", "layers", "heads", "kv_heads", "vocab"}
-    assert set(to_query(Settings(model="custom"))) == shared | whole_model | training | custom
+    assert set(to_query(Settings(model="custom"))) == shared | whole_model | training | custom | link
 
 
 def test_clamping_names_the_field():
@@ -156,3 +157,36 @@ def test_reading_a_long_list_stops_after_the_names_a_model_has():
 def test_capped_keeps_ten_and_counts_the_rest():
     assert capped([str(i) for i in range(25)]) == [*map(str, range(10)), "… and 15 more."]
     assert capped(["a", "b"]) == ["a", "b"]
+
+
+def test_every_link_carries_its_version_and_a_link_without_one_reads_as_version_1():
+    from lora_viz import settings as schema
+
+    assert to_query(DEFAULTS)["v"] == str(schema.LINK_VERSION)
+    assert parse_settings({"d": "64"}) == parse_settings({"d": "64", "v": "1"})
+    _, notices = parse_settings({"v": "99"})
+    assert notices and notices[0].startswith("v:")  # a link from a newer app is read as this one's
+
+
+def test_a_changed_default_never_changes_what_an_old_link_shows(monkeypatch):
+    """When a later version changes a default, links made before it keep the old one (PAST_DEFAULTS)."""
+    from lora_viz import settings as schema
+
+    monkeypatch.setattr(schema, "LINK_VERSION", 2)
+    monkeypatch.setattr(schema, "PAST_DEFAULTS", {1: {"notation": "paper", "r": 4}})
+    old, notices = parse_settings({"d": "64"})  # made before v existed
+    assert not notices and (old.notation, old.r) == ("paper", 4)
+    new, _ = parse_settings({"d": "64", "v": "2"})
+    assert (new.notation, new.r) == ("card", 8)
+    # Written again, the old link says what it means in the new version's terms.
+    rewritten = to_query(old, write_defaults=False)
+    assert rewritten == {"v": "2", "d": "64", "r": "4", "notation": "paper"}
+    assert parse_settings(rewritten)[0] == old
+
+
+def test_writing_only_what_differs_from_the_defaults_is_a_switch():
+    s = Settings(r=16, lesson=3, model="gpt2", targets=("c_attn",), hide=("d",))
+    short = to_query(s, write_defaults=False)
+    assert short == {"v": "1", "r": "16", "model": "gpt2", "lesson": "3", "d_hide": "1"}  # gpt2's default targets
+    assert parse_settings(short) == (s, [])
+    assert to_query(s) == to_query(s, write_defaults=True)  # today's links: every value written

@@ -13,27 +13,28 @@ import streamlit as st
 from .. import figures, merge, merge_figures, model_figures
 from ..cache import LruCache
 from ..figures import FigureSpec
+from ..keys import key_of
 from ..settings import Settings, to_query
 from ..site import PAGES
 from ..summary import Headline
 from .frame import chart_frame
 
-# The core's heavier results, by name, each cached under the settings it really depends on,
-# so that moving an unrelated control is a cache hit.
+# The core's heavier results, by name. Each declares the settings it depends on (lora_viz.keys), which make its
+# cache key, so that moving an unrelated control is a cache hit.
 _CACHED = {
-    "drawing_figure": (figures.drawing_figure, figures.drawing_settings),
-    "delta_figure": (figures.delta_figure, figures.drawing_settings),
-    "merge_animation": (merge_figures.merge_animation, merge.example_settings),
-    "spectra_figure": (merge_figures.spectra_figure, merge.example_settings),
-    "two_adapters_figure": (merge_figures.two_adapters_figure, merge.example_settings),
-    "compare_outputs": (merge.compare_outputs, merge.sample_settings),
-    "block_figure": (model_figures.block_figure, model_figures.model_settings),
-    "memory_figure": (model_figures.memory_figure, model_figures.model_settings),
+    "drawing_figure": figures.drawing_figure,
+    "delta_figure": figures.delta_figure,
+    "merge_animation": merge_figures.merge_animation,
+    "spectra_figure": merge_figures.spectra_figure,
+    "two_adapters_figure": merge_figures.two_adapters_figure,
+    "compare_outputs": merge.compare_outputs,
+    "block_figure": model_figures.block_figure,
+    "memory_figure": model_figures.memory_figure,
 }
 
 
-# What stands in a figure's place while it is computed after the run (see `figure`), and what it depends on.
-_PENDING = {"delta_figure": (figures.pending_delta_figure, figures.delta_size_settings)}
+# What stands in a figure's place while it is computed after the run (see `figure`).
+_PENDING = {"delta_figure": figures.pending_delta_figure}
 
 
 # Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs
@@ -47,8 +48,8 @@ _RESULTS: LruCache[Hashable, Any] = LruCache(size=RESULTS_SIZE)
 def cached(name: str, s: Settings) -> Any:
     """A core result by name, cached by a small key and shared by all sessions (RESULTS_SIZE entries at most, so
     memory stays bounded). Figures are cached as JSON bytes instead, by `chart`."""
-    make, reduce_to_key = _CACHED[name]
-    key = reduce_to_key(s)
+    make = _CACHED[name]
+    key = key_of(make, s)
     return _RESULTS.get((name, key), lambda: make(key))
 
 
@@ -104,8 +105,8 @@ def _frame_key(chart_name: str) -> str:
     return f"chart-{chart_name}"
 
 
-def _figure_key(name: str, s: Settings) -> tuple[str, Hashable]:
-    return name, _CACHED[name][1](s)
+def _figure_key(name: str, s: Settings) -> tuple[str, Settings]:
+    return name, key_of(_CACHED[name], s)
 
 
 def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
@@ -122,12 +123,12 @@ def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
     if later and key not in _RESULTS:
         request = urlencode(to_query(key[1]))  # names the figure: the frame sends it back to ask for it
         if st.session_state.get(_frame_key(chart_name)) != request:
-            make_stand_in, reduce_to_key = _PENDING[name]
-            stand_in = reduce_to_key(s)
+            make_stand_in = _PENDING[name]
+            stand_in = key_of(make_stand_in, s)
             chart(("pending", name, stand_in), lambda: make_stand_in(stand_in), s, stand_in, later, chart_name, request)
             st.info(later, icon="⏳")
             return
-    chart(key, lambda: _CACHED[name][0](key[1]), s, key[1], alt, chart_name)
+    chart(key, lambda: _CACHED[name](key[1]), s, key[1], alt, chart_name)
 
 
 def page_link(script: str, s: Settings) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from ..lesson import answer_text, feedback, lesson_steps
 from ..settings import Settings, to_query
 from ..site import PAGES
-from .sidebar import shown
+from .control import shown
 
 _VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning}
 

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 import streamlit as st
 
 from ..model_summary import METHOD_LABELS, OPTIMIZER_LABELS
 from ..models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
-from ..settings import CUSTOM_KEYS, FLOAT_RANGES, INT_RANGES, METHODS, MODELS, OPTIMIZERS, SPECTRA, TRAINERS, Settings, model_spec, parse_settings
+from ..settings import CUSTOM_KEYS, Settings, model_spec, parse_settings
 from ..cache import LruCache, Slots
 from ..training import Training, TrainingResult, TrainingSpec, at_rank, train_everything, training_spec
-from .sidebar import shown
+from .control import control, shown
 
 SPECTRUM_LABELS = {"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"}
 
 
-def _control(s: Settings, container: Any, widget: str, key: str, *args: Any, **kwargs: Any) -> None:
-    """Draw one control in a container unless the link hides it."""
-    if shown(s, key):
-        getattr(container, widget)(*args, key=key, **kwargs)
-
-
 def step_control(s: Settings, phases: list[str]) -> None:
     """The merge animation's opening step."""
-    _control(s, st, "select_slider", "step", "Open the animation at step", options=list(range(len(phases))), format_func=phases.__getitem__)
+    control(s, st, "select_slider", "step", options=list(range(len(phases))), format_func=phases.__getitem__)
 
 
 def trained_switch(s: Settings, text: str) -> None:
@@ -47,37 +40,34 @@ def whole_model_controls(s: Settings) -> None:
     """The whole-model page's own controls."""
     spec = model_spec(s)
     top = st.columns([2, 3, 2])
-    _control(s, top[0], "selectbox", "model", "Model", options=MODELS, on_change=_reset_targets,
-             format_func=lambda key: "Custom (Llama-style)" if key == CUSTOM else PRESETS[key].label)
-    _control(s, top[1], "multiselect", "targets", "LoRA target modules", options=[ALL_LINEAR, *target_names(spec)],
-             help="Module names as PEFT matches them; all-linear is every linear layer except the output head.")
-    _control(s, top[2], "radio", "method", "Method", options=METHODS, format_func=METHOD_LABELS.get, horizontal=True)
+    control(s, top[0], "selectbox", "model", on_change=_reset_targets,
+            format_func=lambda key: "Custom (Llama-style)" if key == CUSTOM else PRESETS[key].label)
+    control(s, top[1], "multiselect", "targets", options=[ALL_LINEAR, *target_names(spec)])
+    control(s, top[2], "radio", "method", format_func=METHOD_LABELS.get, horizontal=True)
     row = st.columns(5)
-    _control(s, row[0], "selectbox", "optimizer", "Optimizer", options=OPTIMIZERS, format_func=OPTIMIZER_LABELS.get)
-    _control(s, row[1], "number_input", "batch", "Batch size", *INT_RANGES["batch"], step=1)
-    _control(s, row[2], "number_input", "seq", "Sequence length", *INT_RANGES["seq"], step=256)
-    _control(s, row[3], "number_input", "adapters", "Adapters served", *INT_RANGES["adapters"], step=1)
-    _control(s, row[4], "toggle", "ckpt", "Checkpointing", help="Gradient checkpointing: keep each layer's input only, recompute the rest.")
+    control(s, row[0], "selectbox", "optimizer", format_func=OPTIMIZER_LABELS.get)
+    control(s, row[1], "number_input", "batch", step=1)
+    control(s, row[2], "number_input", "seq", step=256)
+    control(s, row[3], "number_input", "adapters", step=1)
+    control(s, row[4], "toggle", "ckpt")
     if s.model == CUSTOM:
         with st.expander("Custom model sizes", expanded=True):
-            sizes = st.columns(6)
-            for column, key, label in zip(sizes, CUSTOM_KEYS, ("hidden", "intermediate", "layers", "heads", "KV heads", "vocab")):
-                _control(s, column, "number_input", key, label, *INT_RANGES[key], step=1)
+            for column, key in zip(st.columns(len(CUSTOM_KEYS)), CUSTOM_KEYS):
+                control(s, column, "number_input", key, step=1)
 
 
 def training_controls(s: Settings) -> None:
     """The low-rank page's controls for the task and the training."""
     left, middle, right = st.columns(3)
-    _control(s, left, "radio", "spectrum", "Needed change ΔW*", options=SPECTRA, format_func=SPECTRUM_LABELS.get)
+    control(s, left, "radio", "spectrum", format_func=SPECTRUM_LABELS.get)
     if s.spectrum == "rank":
-        _control(s, left, "slider", "spectrum_rank", "its rank s", *INT_RANGES["spectrum_rank"])
+        control(s, left, "slider", "spectrum_rank")
     elif s.spectrum == "power":
-        _control(s, left, "slider", "decay", "decay p (σᵢ ∝ i⁻ᵖ)", *FLOAT_RANGES["decay"], step=0.05)
-    _control(s, middle, "slider", "noise", "label noise", *FLOAT_RANGES["noise"], step=0.05)
-    _control(s, middle, "radio", "trainer", "Optimizer", options=TRAINERS, horizontal=True,
-             format_func={"adam": "Adam", "gd": "gradient descent"}.get)
-    _control(s, right, "number_input", "steps", "steps", *INT_RANGES["steps"], step=50)
-    _control(s, right, "number_input", "lr", "learning rate", *FLOAT_RANGES["lr"], step=0.005, format="%g")
+        control(s, left, "slider", "decay", step=0.05)
+    control(s, middle, "slider", "noise", step=0.05)
+    control(s, middle, "radio", "trainer", horizontal=True, format_func={"adam": "Adam", "gd": "gradient descent"}.get)
+    control(s, right, "number_input", "steps", step=50)
+    control(s, right, "number_input", "lr", step=0.005, format="%g")
 
 
 # Trainings are cached here rather than with st.cache_data: st.cache_data would record the progress bar's

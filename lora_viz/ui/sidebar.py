@@ -9,44 +9,24 @@ import streamlit as st
 from ..export import lora_config_snippet, numbers_table, to_csv, to_markdown
 from ..memory import DTYPE_LABELS
 from ..ranks import rank_options
-from ..settings import DTYPES, HIDE_SUFFIX, HIDEABLE, IMAGE_FORMATS, MAX_ALPHA, MAX_DIM, MAX_SEED, NOTATIONS, Settings, to_query
+from ..settings import HIDE_SUFFIX, HIDEABLE, Settings, to_query
 from ..site import PAGES, PageInfo, page_address
-
-
-def shown(s: Settings, key: str) -> bool:
-    """False for a control the link hides (<key>_hide=1)."""
-    return key not in s.hide
+from .control import control, shown
 
 
 def _settings(s: Settings) -> None:
     """The shared controls; each one's key is its URL parameter."""
     bar = st.sidebar
     bar.header("Settings")
-    if shown(s, "d"):
-        bar.number_input("d — rows of W (output size)", min_value=1, max_value=MAX_DIM, step=1, key="d")
-    if shown(s, "k"):
-        bar.number_input("k — columns of W (input size)", min_value=1, max_value=MAX_DIM, step=1, key="k")
-    if shown(s, "r"):
-        bar.select_slider(
-            "r — rank of the adapter", options=rank_options(min(s.d, s.k), s.r), key="r",
-            help="Steps are spaced roughly logarithmically; any rank up to min(d, k) can be given in the link.",
-        )
-    if shown(s, "alpha"):
-        bar.number_input("α — scaling numerator (ΔW is scaled by α/r)", min_value=1e-3, max_value=MAX_ALPHA, step=1.0, format="%g", key="alpha")
-    if shown(s, "dtype"):
-        bar.selectbox("dtype of W", options=DTYPES, format_func=DTYPE_LABELS.get, key="dtype")
-    if shown(s, "notation"):
-        bar.radio(
-            "Notation", options=NOTATIONS, key="notation",
-            format_func={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"}.get,
-            help="The same model either way: only the names swap. Tools differ on this.",
-        )
-    if shown(s, "trained"):
-        bar.toggle("Trained adapter (both factors non-zero)", key="trained")
-    if shown(s, "seed"):
-        bar.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")
-    if shown(s, "present"):
-        bar.toggle("Presentation mode (larger type)", key="present")
+    control(s, bar, "number_input", "d", step=1)
+    control(s, bar, "number_input", "k", step=1)
+    control(s, bar, "select_slider", "r", options=rank_options(min(s.d, s.k), s.r))
+    control(s, bar, "number_input", "alpha", step=1.0, format="%g")
+    control(s, bar, "selectbox", "dtype", format_func=DTYPE_LABELS.get)
+    control(s, bar, "radio", "notation", format_func={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"}.get)
+    control(s, bar, "toggle", "trained")
+    control(s, bar, "number_input", "seed", step=1)
+    control(s, bar, "toggle", "present")
 
 
 def _navigation(s: Settings) -> None:
@@ -81,9 +61,7 @@ def _export(s: Settings) -> None:
         rows = numbers_table(s)
         st.download_button("Numbers as CSV", to_csv(rows), file_name="lora-viz-numbers.csv", mime="text/csv", on_click="ignore")
         st.download_button("Numbers as Markdown", to_markdown(rows), file_name="lora-viz-numbers.md", mime="text/markdown", on_click="ignore")
-        if shown(s, "image"):
-            st.radio("Figures download as", options=IMAGE_FORMATS, key="image", horizontal=True,
-                     help="Each figure's camera button (top right of the figure) saves it in this format.")
+        control(s, st, "radio", "image", horizontal=True)
         st.caption("PEFT configuration for these settings:")
         st.code(lora_config_snippet(s), language="python")
 

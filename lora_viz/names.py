@@ -1,0 +1,24 @@
+"""The names a link can use for its choices, and the float dtypes: the bottom of the app, imported by all."""
+
+from __future__ import annotations
+
+DTYPES = ("fp32", "fp16", "bf16", "int8", "nf4", "nf4-dq")
+FLOAT_DTYPES = ("fp32", "fp16", "bf16")  # the dtypes that compute: the others are storage formats only
+NOTATIONS = ("card", "paper")
+METHODS = ("full", "lora", "qlora")
+OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
+SPECTRA = ("rank", "power", "noise")
+TRAINERS = ("adam", "gd")
+IMAGE_FORMATS = ("png", "svg")
+# PEFT keeps LoRA weights in fp32 when the base model is 16-bit or quantised (autocast_adapter_dtype=True).
+ADAPTER_DTYPE = "fp32"
+
+
+def float_dtype(dtype: str, fallback: str) -> str:
+    """dtype if it computes (fp32, fp16, bf16), else `fallback`.
+
+    Storage formats (int8, NF4) are dequantised to a 16-bit float to compute, so each page names its fallback:
+    the whole model computes in bf16 (what QLoRA and bitsandbytes use), while the merge page compares rounding
+    in fp32 (the exact reference) when the chosen dtype cannot hold W′ at all.
+    """
+    return dtype if dtype in FLOAT_DTYPES else fallback

@@ -1,0 +1,32 @@
+"""One control for one setting: its label, help, range and choices come from the settings' schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..settings import Settings, schema
+
+
+def shown(s: Settings, key: str) -> bool:
+    """False for a control the link hides (<key>_hide=1)."""
+    return key not in s.hide
+
+
+def control(s: Settings, container: Any, widget: str, key: str, **options: Any) -> None:
+    """Draw the setting `key` as a Streamlit `widget` in `container`, unless the link hides it.
+
+    The widget's key is the setting's URL key; its label and help come from the schema, and so do a number's
+    range and a choice's options unless `options` gives them (a page may offer fewer, or show them its own way).
+    """
+    if not shown(s, key):
+        return
+    spec = schema(key)
+    args: dict[str, Any] = {"label": spec.label, "key": key}
+    if spec.help:
+        args["help"] = spec.help
+    if spec.kind in ("int", "float") and widget in ("number_input", "slider"):
+        cast = int if spec.kind == "int" else float
+        args |= {"min_value": cast(spec.low), "max_value": cast(spec.high)}
+    if spec.kind == "choice":
+        args["options"] = spec.choices
+    getattr(container, widget)(**(args | options))
