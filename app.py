@@ -3,9 +3,10 @@
 import streamlit as st
 
 from lora_viz import ui
+from lora_viz.matrix.text import count_lines, seed_numbers
+from lora_viz.navigation import PAGES
 from lora_viz.notation import labels
-from lora_viz.site import PAGES
-from lora_viz.summary import bullet_list, caption, count_lines, seed_numbers
+from lora_viz.render.markdown import bullet_list, caption
 
 with ui.page("Home") as settings:
     names = labels(settings.notation)

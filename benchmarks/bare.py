@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from lora_viz.site import PAGES
+from lora_viz.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,7 +16,7 @@ PAGE_WIDGETS = {
     "pages/lesson.py": 'st.select_slider("Lesson step", options=list(range(9)), key="lesson")',
     "pages/matrices.py": "",
     "pages/merge.py": (
-        "from lora_viz.merge import phase_names\n"
+        "from lora_viz.merge.text import phase_names\n"
         'if not settings.trained:\n    ui.trained_switch(settings, "")\n'
         "ui.step_control(settings, phase_names(settings))"
     ),

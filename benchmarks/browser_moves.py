@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from playwright.sync_api import Page, sync_playwright
 
-from lora_viz.site import PAGES
+from lora_viz.navigation import PAGES
 from tests.support.browser import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_charts, wait_for_idle
 
 from .bare import bare_app

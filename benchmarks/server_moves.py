@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lora_viz.ranks import rank_options
+from lora_viz.numbers.ranks import rank_options
 from lora_viz.settings import Settings, to_query
-from lora_viz.site import PAGES
+from lora_viz.navigation import PAGES
 from tests.support.browser import running_server
 
 from .bare import ROOT, twin_path

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from lora_viz.site import PAGES
+from lora_viz.navigation import PAGES
 
 from .bare import bare_script, twin_path
 

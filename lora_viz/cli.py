@@ -15,9 +15,9 @@ import json
 import sys
 
 from .names import FLOAT_DTYPES
-from .models import PRESETS
+from .model.presets import PRESETS
 from .settings import SCHEMA, parse_settings, model_spec
-from .whole_model import activation_bytes, model_counts, training_bytes
+from .model.budget import activation_bytes, model_counts, training_bytes
 
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {

@@ -6,10 +6,11 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .counts import FORMULAS, count_params
-from .memory import format_bytes, matrix_memory
-from .model_summary import METHOD_LABELS, model_view
-from .models import ALL_LINEAR
+from .numbers.counts import FORMULAS, count_params
+from .numbers.memory import format_bytes, matrix_memory
+from .model.text import METHOD_LABELS
+from .model.view import model_view
+from .model.presets import ALL_LINEAR
 from .settings import Settings, model_spec
 
 

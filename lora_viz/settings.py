@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Mapping, Sequence
 
-from .example import frame_count
-from .models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, ModelSpec, custom_model, target_names
+from .merge.example import frame_count
+from .model.presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
 from .names import DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, SPECTRA, TRAINERS
 
 LINK_VERSION = 1  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
@@ -26,7 +26,7 @@ MAX_DIM = 131_072
 MAX_SEED = 2**31 - 1
 MAX_ALPHA = 65_536.0
 MAX_NOTICES = 10  # a link with thousands of bad values gets ten notices and a count, not a page of them
-LESSON_LENGTH = 9  # steps in lora_viz.lesson (a test keeps the two equal)
+LESSON_LENGTH = 9  # steps in lora_viz.lesson.steps (a test keeps the two equal)
 MODELS = (*PRESETS, CUSTOM)
 HIDE_SUFFIX = "_hide"  # d_hide=1 hides the d control, in the manner of TensorFlow Playground's links
 PANELS = ("share", "pages", "export")  # parts of the sidebar a link can hide besides the controls
@@ -133,6 +133,7 @@ class Settings:
 
 SCHEMA: dict[str, Schema] = {f.name: f.metadata["schema"] for f in fields(Settings) if "schema" in f.metadata}
 URL_KEYS = tuple(SCHEMA)
+LINK_KEYS = (*URL_KEYS, VERSION_KEY)  # every key a link may carry besides the <key>_hide flags
 CUSTOM_KEYS = tuple(key for key, schema in SCHEMA.items() if schema.custom_only)
 HIDEABLE = tuple(key for key, schema in SCHEMA.items() if schema.hideable) + PANELS
 DEFAULTS = Settings()

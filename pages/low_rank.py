@@ -4,17 +4,16 @@ from dataclasses import replace
 
 import streamlit as st
 
-from lora_viz import alt_text, training_figures, ui
-from lora_viz.notation import labels
-from lora_viz.summary import caption
+from lora_viz import ui
 from lora_viz.keys import key_of
-from lora_viz.training import (
+from lora_viz.notation import labels
+from lora_viz.render.markdown import caption
+from lora_viz.training import alt, figures
+from lora_viz.training.task import make_task, task_size, training_spec
+from lora_viz.training.text import (
     divergence_text,
     intro_text,
-    make_task,
     sweep_caption,
-    task_size,
-    training_spec,
     training_summary,
 )
 
@@ -40,13 +39,13 @@ with ui.page("Why low rank works") as settings:
     at_rank = replace(trained_on, r=result.r)
 
     st.subheader("Training")
-    ui.chart(("loss", shown), lambda: training_figures.loss_figure(result), settings, at_rank,
-             alt=alt_text.loss_alt(result), name="loss")
+    ui.chart(("loss", shown), lambda: figures.loss_figure(result), settings, at_rank,
+             alt=alt.loss_alt(result), name="loss")
     st.markdown(training_summary(result) + "\n\n### The spectrum")
-    ui.chart(("spectrum", shown), lambda: training_figures.spectrum_figure(result), settings, at_rank,
-             alt=alt_text.training_spectrum_alt(result), name="spectrum")
+    ui.chart(("spectrum", shown), lambda: figures.spectrum_figure(result), settings, at_rank,
+             alt=alt.training_spectrum_alt(result), name="spectrum")
     st.markdown(caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
                 + "\n\n### Every rank")
-    ui.chart(("sweep", result.spec), lambda: training_figures.sweep_figure(result), settings, trained_on,
-             alt=alt_text.sweep_alt(result), name="rank-sweep")
+    ui.chart(("sweep", result.spec), lambda: figures.sweep_figure(result), settings, trained_on,
+             alt=alt.sweep_alt(result), name="rank-sweep")
     st.caption(sweep_caption(result))

@@ -2,22 +2,21 @@
 
 import streamlit as st
 
-from lora_viz import alt_text, ui
-from lora_viz.notation import labels
-from lora_viz.summary import (
-    bullet_list,
-    caption,
+from lora_viz import ui
+from lora_viz.matrix import alt
+from lora_viz.matrix.text import (
     count_lines,
     delta_at_start,
     delta_pending,
     headline_columns,
-    markdown_table,
     memory_columns,
     memory_notes,
     memory_rows,
     scale_caption,
     seed_numbers,
 )
+from lora_viz.notation import labels
+from lora_viz.render.markdown import bullet_list, caption, markdown_table
 
 with ui.page("Matrices to scale") as settings:
 
@@ -34,8 +33,8 @@ with ui.page("Matrices to scale") as settings:
         )
     # The drawing column is filled last: ΔW's stand-in asks for a new run, which must not cut this one short.
     with drawing:
-        ui.figure("drawing_figure", settings, alt=alt_text.drawing_alt(settings))
+        ui.figure("drawing_figure", settings, alt=alt.drawing_alt(settings))
         if settings.trained:
-            ui.figure("delta_figure", settings, alt=alt_text.delta_alt(settings), later=delta_pending(settings))
+            ui.figure("delta_figure", settings, alt=alt.delta_alt(settings), later=delta_pending(settings))
         else:
             st.info(delta_at_start(settings))

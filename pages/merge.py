@@ -2,11 +2,20 @@
 
 import streamlit as st
 
-from lora_viz import alt_text, ui
-from lora_viz.merge import example_note, merge_example, phase_names
-from lora_viz.merge_text import PLAY_HINT, initialisation_text, merging_twice_text, same_answer_text, two_adapters_text
+from lora_viz import ui
+from lora_viz.merge import alt
+from lora_viz.merge.core import merge_example
+from lora_viz.merge.text import (
+    PLAY_HINT,
+    example_note,
+    initialisation_text,
+    merging_twice_text,
+    phase_names,
+    same_answer_text,
+    two_adapters_text,
+)
 from lora_viz.notation import labels
-from lora_viz.summary import caption
+from lora_viz.render.markdown import caption
 
 with ui.page("Merge") as settings:
     names = labels(settings.notation)
@@ -21,11 +30,11 @@ with ui.page("Merge") as settings:
         )
 
     ui.step_control(settings, phase_names(settings))
-    ui.figure("merge_animation", settings, alt=alt_text.merge_animation_alt(settings))
+    ui.figure("merge_animation", settings, alt=alt.merge_animation_alt(settings))
 
     size, results = ui.cached("compare_outputs", settings)
     st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, size, results) + "\n\n## Rank made visible")
-    ui.figure("spectra_figure", settings, alt=alt_text.spectra_alt(settings))
+    ui.figure("spectra_figure", settings, alt=alt.spectra_alt(settings))
     example = merge_example(settings)
     st.markdown(
         caption(f"ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
@@ -34,4 +43,4 @@ with ui.page("Merge") as settings:
         f"## Two common mistakes\n\n### Merging twice\n\n{merging_twice_text(settings)}\n\n"
         f"### Adding two adapters' factors\n\n{two_adapters_text(settings)}"
     )
-    ui.figure("two_adapters_figure", settings, alt=alt_text.two_adapters_alt(settings))
+    ui.figure("two_adapters_figure", settings, alt=alt.two_adapters_alt(settings))

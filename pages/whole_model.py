@@ -2,18 +2,19 @@
 
 import streamlit as st
 
-from lora_viz import alt_text, ui
-from lora_viz.model_summary import (
+from lora_viz import ui
+from lora_viz.model import alt
+from lora_viz.model.text import (
     METHOD_LABELS,
     OPTIMIZER_LABELS,
     dtype_note,
     memory_parts,
-    model_view,
     module_table,
     peft_printout,
     serving_lines,
 )
-from lora_viz.summary import bullet_list, caption, markdown_table
+from lora_viz.model.view import model_view
+from lora_viz.render.markdown import bullet_list, caption, markdown_table
 
 with ui.page("Whole model") as settings:
     view = model_view(settings)
@@ -43,13 +44,13 @@ with ui.page("Whole model") as settings:
                   "narrows k and v, the MLP matrices are not square. Targeted layers are red, with their thin adapter strips "
                   f"(r wide) drawn to the same scale on the right and below. The block repeats {view.spec.layers} times.")
     )
-    ui.figure("block_figure", settings, alt=alt_text.block_alt(settings))
+    ui.figure("block_figure", settings, alt=alt.block_alt(settings))
 
     st.subheader("Training memory")
     chosen = view.training[settings.method]
     left, right = st.columns([3, 2], gap="large")
     with left:
-        ui.figure("memory_figure", settings, alt=alt_text.memory_alt(settings))
+        ui.figure("memory_figure", settings, alt=alt.memory_alt(settings))
     with right:
         st.markdown(
             f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, "

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHART_FRAME, CHROMIUM, CHROMIUM_ARGS, NOTICES, require_browser, running_server, wait_for_idle
+from tests.support.browser import (
+    CHART_FRAME,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NOTICES,
+    require_browser,
+    running_server,
+    wait_for_idle,
+)
 
 pytestmark = pytest.mark.browser
 

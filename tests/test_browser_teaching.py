@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from lora_viz.site import PAGES
-from tests.support.browser import CHART_FRAME, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, wait_for_idle
+from lora_viz.navigation import PAGES
+from tests.support.browser import (
+    CHART_FRAME,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    wait_for_idle,
+)
 
 try:
     from playwright.sync_api import expect

@@ -1,7 +1,7 @@
 import threading
 
 from lora_viz.cache import LruCache, Slots
-from lora_viz.summary import markdown_table
+from lora_viz.render.markdown import markdown_table
 
 
 def test_cache_makes_once_then_hands_back_the_same_object():

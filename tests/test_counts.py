@@ -1,8 +1,9 @@
 from fractions import Fraction
 
-from lora_viz.counts import break_even_rank, count_params
+from lora_viz.matrix.text import headline_columns, seed_numbers
+from lora_viz.numbers.counts import break_even_rank, count_params
+from lora_viz.render.markdown import markdown_table
 from lora_viz.settings import Settings
-from lora_viz.summary import headline_columns, markdown_table, seed_numbers
 
 
 def test_seed_question_numbers_exactly():

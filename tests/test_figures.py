@@ -6,9 +6,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from lora_viz import figures as core_figures
-from lora_viz.figures import packed, typed_array
-from lora_viz.geometry import scale_layout
+from lora_viz.matrix import figures as core_figures
+from lora_viz.matrix.layout import scale_layout
+from lora_viz.render.plotly import packed, typed_array
 from lora_viz.settings import Settings
 
 TYPES = {"i4": "<i4", "f4": "<f4", "f8": "<f8"}
@@ -120,8 +120,11 @@ def test_delta_grid_coarsens_for_huge_ranks_and_says_so():
 
 
 def _every_figure(s: Settings):
-    from lora_viz import merge_figures, model_figures, training_figures
-    from lora_viz.training import at_rank, train_everything, training_spec
+    from lora_viz.merge import figures as merge_figures
+    from lora_viz.model import figures as model_figures
+    from lora_viz.training import figures as training_figures
+    from lora_viz.training.task import training_spec
+    from lora_viz.training.train import at_rank, train_everything
 
     result = at_rank(train_everything(training_spec(Settings(d=8, k=8, steps=20))), s.r)
     yield from (core_figures.scale_figure(s), core_figures.magnifier_figure(s), core_figures.delta_figure(s))

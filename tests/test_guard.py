@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from lora_viz import summary
+from lora_viz.matrix import text as matrix_text
 from lora_viz.ui import guard, state
 from tests.support.pages import open_page
 
@@ -20,7 +20,7 @@ def _boom(*args, **kwargs):
 
 
 def test_a_failing_page_shows_the_error_box_and_a_way_home_and_logs_the_traceback(monkeypatch, caplog):
-    monkeypatch.setattr(summary, "count_lines", _boom)
+    monkeypatch.setattr(matrix_text, "count_lines", _boom)
     with caplog.at_level(logging.ERROR, logger="lora_viz"):
         at = open_page("app.py", {"d": "64"})
     assert not at.exception
@@ -37,7 +37,7 @@ def test_a_failure_while_reading_the_settings_also_ends_in_the_error_box(monkeyp
 
 
 def test_streamlits_own_stop_passes_through_untouched(monkeypatch):
-    monkeypatch.setattr(summary, "count_lines", lambda settings: st.stop())
+    monkeypatch.setattr(matrix_text, "count_lines", lambda settings: st.stop())
     at = open_page("app.py", {})
     assert not at.exception and not at.error
     assert at.metric  # what was drawn before the stop stays

@@ -8,9 +8,11 @@ import os
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as hs
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as hs
 
-from lora_viz.settings import HIDE_SUFFIX, URL_KEYS, quote_input
+from lora_viz.settings import HIDE_SUFFIX, LINK_KEYS, URL_KEYS, quote_input
 from tests.support.pages import SCRIPTS, notices, open_page
 
 CASES = 500 if os.environ.get("LORA_VIZ_FULL") == "1" else 10
@@ -56,7 +58,7 @@ def test_hostile_links_never_break_a_page(script):
         plain = "\n".join(t.value for t in at.text)
         for key, value in query.items():
             raw = value if isinstance(value, str) else value[-1]
-            if key not in URL_KEYS and not (key.endswith(HIDE_SUFFIX) and key[: -len(HIDE_SUFFIX)] in ("d", "r", "share")):
+            if key not in LINK_KEYS and not (key.endswith(HIDE_SUFFIX) and key[: -len(HIDE_SUFFIX)] in ("d", "r", "share")):
                 assert quote_input(key) in plain or "more unknown settings" in plain, (key, shown)
             elif key in NUMERIC and not _finite_number(raw):
                 assert re.search(rf"(^|\n)- {re.escape(key)}[: ]", shown), (key, raw, shown)

@@ -11,7 +11,9 @@ import math
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as hs
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as hs
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from tests.support.protocol import Session

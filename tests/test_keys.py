@@ -11,8 +11,10 @@ from dataclasses import fields, replace
 import numpy as np
 import pytest
 
-import lora_viz.alt_text  # noqa: F401  (each import declares its builders)
-import lora_viz.merge_text  # noqa: F401
+import lora_viz.matrix.alt  # noqa: F401  (each import declares its builders)
+import lora_viz.merge.alt  # noqa: F401
+import lora_viz.merge.text  # noqa: F401
+import lora_viz.model.alt  # noqa: F401
 from lora_viz import keys
 from lora_viz.settings import Settings, parse_settings, to_query
 from lora_viz.ui import display
@@ -66,7 +68,7 @@ def test_a_builder_reads_nothing_it_did_not_declare(builder):
 
 def test_the_merge_example_ignores_the_step_and_other_pages_settings():
     """merge.example_settings kept all 34 settings: moving the step control missed the spectra's cache."""
-    from lora_viz.merge_figures import spectra_figure
+    from lora_viz.merge.figures import spectra_figure
 
     assert keys.key_of(spectra_figure, replace(BUSY, step=0, batch=64, lesson=5)) == keys.key_of(spectra_figure, BUSY)
     assert keys.key_of(spectra_figure, replace(BUSY, r=40)) == keys.key_of(spectra_figure, replace(BUSY, r=8))  # min(r, 8)

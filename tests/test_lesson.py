@@ -1,7 +1,10 @@
 import pytest
-from hypothesis import given, settings as hyp_settings, strategies as hs
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as hs
 
-from lora_viz.lesson import answer_text, feedback, lesson_steps, parse_guess
+from lora_viz.lesson.feedback import feedback, parse_guess
+from lora_viz.lesson.steps import answer_text, lesson_steps
 from lora_viz.settings import LESSON_LENGTH, Settings
 
 

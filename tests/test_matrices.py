@@ -2,12 +2,14 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, settings as hyp_settings, strategies as hs
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as hs
 
-from lora_viz import matrices
-from lora_viz.fields import Field, Wave, block_edges
-from lora_viz.figures import delta_figure
-from lora_viz.matrices import lora_matrices, product_block_means
+from lora_viz.matrix import values as matrices
+from lora_viz.matrix.field import Field, Wave, block_edges
+from lora_viz.matrix.figures import delta_figure
+from lora_viz.matrix.values import lora_matrices, product_block_means
 from lora_viz.settings import Settings
 
 

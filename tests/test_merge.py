@@ -4,9 +4,9 @@ import re
 import numpy as np
 import pytest
 
-from lora_viz import alt_text, merge_text, precision
-from lora_viz.example import example_size, frame_count
-from lora_viz.merge import (
+from lora_viz.merge import alt as merge_alt
+from lora_viz.merge import text as merge_text
+from lora_viz.merge.core import (
     compare_outputs,
     hover_templates,
     initialisation_gap,
@@ -18,8 +18,10 @@ from lora_viz.merge import (
     token_cost,
     two_adapters,
 )
-from lora_viz.merge_figures import merge_animation
+from lora_viz.merge.example import example_size, frame_count
+from lora_viz.merge.figures import merge_animation
 from lora_viz.notation import CARD
+from lora_viz.numbers import precision
 from lora_viz.settings import Settings
 
 TRAINED = Settings(trained=True, alpha=16)
@@ -73,10 +75,40 @@ def test_bf16_rounding_keeps_eight_significant_bits():
     assert (precision.to_bf16(rounded) == rounded).all()
 
 
-def test_token_cost_formulas():
-    cost = token_cost(4096, 4096, 8)
-    assert cost.merged == 2 * 4096 * 4096
-    assert cost.separate == 2 * 4096 * 4096 + 2 * 8 * (4096 + 4096) + 4096
+class _Counted:
+    """A vector or matrix that counts the multiplications and additions done with it, one number at a time."""
+
+    operations = 0
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=float)
+
+    def __matmul__(self, other):
+        a, b = self.values, other.values
+        out = np.zeros((a.shape[0], b.shape[1]))
+        for i in range(a.shape[0]):
+            for j in range(b.shape[1]):
+                for t in range(a.shape[1]):
+                    out[i, j] += a[i, t] * b[t, j]
+                    _Counted.operations += 2  # one multiply, one add
+        return _Counted(out)
+
+    def __add__(self, other):
+        _Counted.operations += self.values.size
+        return _Counted(self.values + other.values)
+
+
+@pytest.mark.parametrize("d, k, r", [(6, 5, 2), (4, 7, 3), (8, 8, 1)])
+def test_token_cost_counts_what_a_run_of_each_path_does(d, k, r):
+    rng = np.random.default_rng(0)
+    w, up, down, x = (_Counted(rng.standard_normal(shape)) for shape in ((d, k), (d, r), (r, k), (k, 1)))
+    _Counted.operations = 0
+    w @ x + up @ (down @ x)  # served with the adapter separate
+    separate = _Counted.operations
+    _Counted.operations = 0
+    _Counted(w.values + up.values @ down.values) @ x  # served merged (the merge itself is done once, beforehand)
+    merged = _Counted.operations
+    assert (token_cost(d, k, r).separate, token_cost(d, k, r).merged) == (separate, merged)
 
 
 def test_delta_has_exactly_r_nonzero_singular_values():
@@ -97,7 +129,11 @@ def test_initialisation_merges_to_w_exactly():
 def test_mistakes():
     e = merge_example(TRAINED)
     twice = merge_twice(e, 0)
-    assert twice.weight_error == pytest.approx(np.abs(e.delta).max())
+    once = e.w + e.delta
+    again = once + e.delta  # the same adapter merged a second time
+    assert twice.weight_error == pytest.approx(np.abs(again - once).max())
+    x = np.random.default_rng([0, 98]).standard_normal(e.size.k)
+    assert twice.output_change == pytest.approx(np.linalg.norm((again - once) @ x) / np.linalg.norm(once @ x))
     pair = two_adapters(TRAINED)
     np.testing.assert_allclose(pair.wrong - pair.correct, pair.cross, atol=1e-12)
     np.testing.assert_allclose(pair.concatenated, pair.correct, atol=1e-12)
@@ -136,7 +172,7 @@ def test_animation_frames_carry_only_what_changes_and_stay_small(settings):
     assert payload["layout"]["coloraxis"]["showscale"]  # the colour bar says where the colours clip
 
 
-@pytest.mark.parametrize("text", [alt_text.spectra_alt, alt_text.two_adapters_alt, merge_text.initialisation_text,
+@pytest.mark.parametrize("text", [merge_alt.spectra_alt, merge_alt.two_adapters_alt, merge_text.initialisation_text,
                                   merge_text.merging_twice_text, merge_text.two_adapters_text])
 def test_texts_cached_by_the_example_equal_the_texts_computed_afresh(text):
     for s in (Settings(), Settings(d=64, k=64, r=20, trained=True), Settings(d=12, k=40, r=3, seed=5, notation="paper"), Settings(r=9, alpha=3)):

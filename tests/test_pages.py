@@ -6,7 +6,16 @@ from urllib.parse import parse_qsl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.support.pages import SCRIPTS, chart_specs, charts, metric_values, notices, open_page, tables
+from tests.support.pages import (
+    SCRIPTS,
+    chart_specs,
+    charts,
+    metric_values,
+    notices,
+    open_page,
+    tables,
+)
+
 
 @pytest.mark.parametrize("script", ["app.py", "pages/matrices.py"])
 def test_seed_link_shows_the_four_numbers(script):

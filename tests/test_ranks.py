@@ -1,4 +1,4 @@
-from lora_viz.ranks import rank_options
+from lora_viz.numbers.ranks import rank_options
 
 
 def test_rank_steps_are_fine_then_logarithmic():

@@ -1,10 +1,13 @@
 import math
 
-from hypothesis import given, settings as hyp_settings, strategies as hs
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as hs
 
 from lora_viz.settings import (
     DEFAULTS,
     DTYPES,
+    LINK_KEYS,
     MAX_DIM,
     MAX_NOTICES,
     NOTATIONS,
@@ -93,7 +96,7 @@ def test_any_query_gives_valid_settings(query):
     # Every value that could not be used as given is called out by name.
     for key, value in query.items():
         raw = value if isinstance(value, str) else (value[-1] if value else "")
-        if key not in URL_KEYS:
+        if key not in LINK_KEYS:
             assert any(quote_input(key) in n for n in notices)
         elif key in ("dtype", "notation") and raw.strip().lower() not in (DTYPES if key == "dtype" else NOTATIONS):
             assert any(n.startswith(key) for n in notices)

@@ -2,25 +2,27 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given, settings as hyp_settings, strategies as hs
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as hs
 
 from lora_viz.settings import Settings, parse_settings
-from lora_viz.training import (
-    DIVERGENCE_FACTOR,
+from lora_viz.training.task import (
     TrainingSpec,
-    at_rank,
-    divergence_text,
-    intro_text,
-    lora_factors_init,
-    lora_gradients,
     loss_and_gradient,
     make_task,
     start_loss,
-    sweep_caption,
+    training_spec,
+)
+from lora_viz.training.text import divergence_text, intro_text, sweep_caption
+from lora_viz.training.train import (
+    DIVERGENCE_FACTOR,
+    at_rank,
+    lora_factors_init,
+    lora_gradients,
     train_everything,
     train_full,
     train_lora,
-    training_spec,
 )
 
 

@@ -5,8 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from lora_viz.models import ALL_LINEAR, PRESETS, custom_model, total_params
-from lora_viz.whole_model import activation_bytes, model_counts, serving_bytes, training_bytes
+from lora_viz.model.budget import (
+    activation_bytes,
+    model_counts,
+    serving_bytes,
+    training_bytes,
+)
+from lora_viz.model.presets import ALL_LINEAR, PRESETS, custom_model, total_params
 
 GOLDEN = Path(__file__).parent / "golden"
 PEFT_CASES = json.loads((GOLDEN / "peft_counts.json").read_text())["cases"]
@@ -87,6 +92,8 @@ def test_activations_follow_korthikanti_and_shrink_with_checkpointing():
 
 def test_paper_serving_example_shape():
     serving = serving_bytes(PRESETS["llama-2-7b"], 8, ("q_proj", "v_proj"), "fp16", 100)
-    assert serving.shared_base == serving.merged + 100 * serving.adapter_file
-    assert serving.merged_copies == 100 * serving.merged
-    assert serving.adapter_file == 4_194_304 * 4
+    # Worked out by hand from PEFT's counts: 6,738,415,616 weights in fp16; 4,194,304 adapter weights in fp32.
+    assert serving.merged == 13_476_831_232
+    assert serving.adapter_file == 16_777_216
+    assert serving.shared_base == 15_154_552_832  # one base and 100 adapter files
+    assert serving.merged_copies == 1_347_683_123_200  # 100 merged copies

@@ -25,7 +25,7 @@ from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, Lla
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from lora_viz.models import ALL_LINEAR, PRESETS, custom_model  # noqa: E402
+from lora_viz.model.presets import ALL_LINEAR, PRESETS, custom_model
 
 GOLDEN = ROOT / "tests" / "golden"
 RANKS = (1, 8, 64)

@@ -3,7 +3,7 @@
 The only place in lora_viz that imports streamlit. Pages call these names as `ui.…`.
 """
 
-from ..summary import Headline
+from ..render.markdown import Headline
 from .guard import page
 from .display import cached, chart, clear_cache, figure, metrics, page_link
 from .lesson_view import lesson_step

@@ -10,31 +10,34 @@ from urllib.parse import urlencode
 import plotly.io as pio
 import streamlit as st
 
-from .. import figures, merge, merge_figures, model_figures
 from ..cache import LruCache
-from ..figures import FigureSpec
 from ..keys import key_of
+from ..matrix import figures as matrix_figures
+from ..merge import figures as merge_figures
+from ..merge.core import compare_outputs
+from ..model import figures as model_figures
+from ..navigation import PAGES
+from ..render.markdown import Headline
+from ..render.plotly import FigureSpec
 from ..settings import Settings, to_query
-from ..site import PAGES
-from ..summary import Headline
 from .frame import chart_frame
 
 # The core's heavier results, by name. Each declares the settings it depends on (lora_viz.keys), which make its
 # cache key, so that moving an unrelated control is a cache hit.
 _CACHED = {
-    "drawing_figure": figures.drawing_figure,
-    "delta_figure": figures.delta_figure,
+    "drawing_figure": matrix_figures.drawing_figure,
+    "delta_figure": matrix_figures.delta_figure,
     "merge_animation": merge_figures.merge_animation,
     "spectra_figure": merge_figures.spectra_figure,
     "two_adapters_figure": merge_figures.two_adapters_figure,
-    "compare_outputs": merge.compare_outputs,
+    "compare_outputs": compare_outputs,
     "block_figure": model_figures.block_figure,
     "memory_figure": model_figures.memory_figure,
 }
 
 
 # What stands in a figure's place while it is computed after the run (see `figure`).
-_PENDING = {"delta_figure": figures.pending_delta_figure}
+_PENDING = {"delta_figure": matrix_figures.pending_delta_figure}
 
 
 # Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs

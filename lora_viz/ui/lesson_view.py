@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..lesson import answer_text, feedback, lesson_steps
+from ..lesson.steps import answer_text, lesson_steps
+from ..lesson.feedback import feedback
 from ..settings import Settings, to_query
-from ..site import PAGES
+from ..navigation import PAGES
 from .control import shown
 
 _VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning}

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..model_summary import METHOD_LABELS, OPTIMIZER_LABELS
-from ..models import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
+from ..model.text import METHOD_LABELS, OPTIMIZER_LABELS
+from ..model.presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
 from ..settings import CUSTOM_KEYS, Settings, model_spec, parse_settings
 from ..cache import LruCache, Slots
-from ..training import Training, TrainingResult, TrainingSpec, at_rank, train_everything, training_spec
+from ..training.train import at_rank, train_everything, Training, TrainingResult
+from ..training.task import training_spec, TrainingSpec
 from .control import control, shown
 
 SPECTRUM_LABELS = {"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"}

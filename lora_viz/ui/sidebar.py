@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ..export import lora_config_snippet, numbers_table, to_csv, to_markdown
-from ..memory import DTYPE_LABELS
-from ..ranks import rank_options
+from ..numbers.memory import DTYPE_LABELS
+from ..numbers.ranks import rank_options
 from ..settings import HIDE_SUFFIX, HIDEABLE, Settings, to_query
-from ..site import PAGES, PageInfo, page_address
+from ..navigation import PAGES, page_address, PageInfo
 from .control import control, shown
 
 

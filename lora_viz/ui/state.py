@@ -6,7 +6,7 @@ import streamlit as st
 
 from ..settings import URL_KEYS, Settings, capped, parse_settings, quote_input, to_query
 from .incoming import dropped_keys, install
-from ..site import page_by_label
+from ..navigation import page_by_label
 from .sidebar import sidebar
 
 _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened

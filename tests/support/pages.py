@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from lora_viz.site import PAGES
+from lora_viz.navigation import PAGES
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SCRIPTS = [page.script for page in PAGES]

@@ -1,14 +1,13 @@
 """Rounding to fp32, fp16 and bf16 in NumPy, to show how exact a merge is in each precision.
 
 Model of a GPU kernel: inputs are stored in the dtype, products accumulate in fp32, and every result is
-rounded back to the dtype. NumPy has no bf16, so it is emulated by rounding fp32 to its top 16 bits.
-"""
+rounded back to the dtype. NumPy has no bf16, so it is emulated by rounding fp32 to its top 16 bits."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .names import FLOAT_DTYPES
+from ..names import FLOAT_DTYPES
 
 PRECISIONS = FLOAT_DTYPES  # the precisions a merge is compared in: every dtype that computes
 LARGEST = {"fp32": float(np.finfo(np.float32).max), "fp16": float(np.finfo(np.float16).max), "bf16": 3.3895313892515355e38}

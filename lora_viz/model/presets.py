@@ -2,8 +2,7 @@
 
 Configurations from the models' Hugging Face config.json files (hidden size, intermediate size, layers,
 attention and key/value heads, vocabulary, positions). Module names follow the transformers classes
-LlamaForCausalLM, MistralForCausalLM, GPT2LMHeadModel and BertModel, which is what PEFT matches targets against.
-"""
+LlamaForCausalLM, MistralForCausalLM, GPT2LMHeadModel and BertModel, which is what PEFT matches targets against."""
 
 from __future__ import annotations
 
@@ -88,6 +87,8 @@ PRESETS: dict[str, ModelSpec] = {
                   published_total=109_482_240, source="google-bert/bert-base-uncased config.json"),
     )
 }
+
+
 CUSTOM = "custom"
 DEFAULT_TARGETS = {"llama": ("q_proj", "v_proj"), "gpt2": ("c_attn",), "bert": ("query", "value")}  # PEFT's defaults
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-
-from .figures import FigureSpec, plot, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label
-from .memory import format_bytes
-from .keys import depends_on
-from .model_summary import MODEL, RECIPE, METHOD_LABELS, model_view
-from .models import linear_layers
-from .settings import Settings, model_spec
-from .names import METHODS
-from .whole_model import resolve_targets
+from ..keys import depends_on
+from ..names import METHODS
+from ..numbers.memory import format_bytes
+from ..render.plotly import (
+    FROZEN_COLOR,
+    TRAINED_COLOR,
+    FigureSpec,
+    equal_scale_layout,
+    label,
+    plot,
+)
+from ..settings import Settings, model_spec
+from .budget import resolve_targets
+from .presets import linear_layers
+from .text import METHOD_LABELS
+from .view import MODEL, RECIPE, model_view
 
 PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations (estimate)": "#b0b0b0"}
 

@@ -3,24 +3,36 @@
 Counts follow PEFT: each targeted layer gets lora_A (r × in) and lora_B (out × r), no bias, so r·(in + out)
 trainable parameters; get_nb_trainable_parameters() reports (trainable, base + trainable).
 Memory follows what PyTorch allocates: AdamW keeps exp_avg and exp_avg_sq like each trained tensor plus
-a 4-byte fp32 `step` tensor per trained tensor; SGD without momentum keeps nothing.
-"""
+a 4-byte fp32 `step` tensor per trained tensor; SGD without momentum keeps nothing."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from .memory import ELEMENT_BYTES, tensor_bytes
-from .names import ADAPTER_DTYPE
-from .models import ALL_LINEAR, ModelSpec, base_tensors, linear_layers, target_names, total_params
+from ..names import ADAPTER_DTYPE
+from ..numbers.memory import ELEMENT_BYTES, tensor_bytes
+from .presets import (
+    ALL_LINEAR,
+    ModelSpec,
+    base_tensors,
+    linear_layers,
+    target_names,
+    total_params,
+)
 
 ADAPTER_BYTES = ELEMENT_BYTES[ADAPTER_DTYPE]  # PEFT keeps LoRA weights in fp32 on a 16-bit or quantised base
 QLORA_DTYPE = "nf4-dq"  # NF4 with double quantisation (QLoRA's default)
+
+
 QLORA_OTHER = "bf16"  # embeddings, norms, biases, output head
 BNB_MIN_8BIT = 4096  # bitsandbytes keeps 32-bit states for tensors smaller than this
+
+
 BNB_BLOCK = 256  # one fp32 absmax per 256 values per 8-bit state
 BNB_QMAPS = 2 * 256 * 4  # 8-bit AdamW's two fp32 quantisation maps, shared by all tensors
+
+
 # bitsandbytes keeps per NF4 tensor: the 16-value NF4 code, an fp32 offset and the 256-value code of the
 # second-level (double) quantisation, all fp32 and not shared between tensors.
 NF4_TENSOR_TABLES = (16 + 1 + 256) * 4

@@ -6,16 +6,37 @@ import textwrap
 
 import numpy as np
 
-from .figures import FigureSpec, FROZEN_COLOR, TRAINED_COLOR, equal_scale_layout, label, outline, plot, symmetric_limit, vline
-from .geometry import Box
-from .keys import depends_on
-from .merge import EXAMPLE, to_example, hover_templates, merge_example, merge_frames, product_hover, spectra, two_adapters
-from .names import float_dtype
-from .notation import labels
-from .settings import Settings
+from ..keys import depends_on
+from ..matrix.layout import Box
+from ..names import float_dtype
+from ..notation import labels
+from ..render.plotly import (
+    FROZEN_COLOR,
+    TRAINED_COLOR,
+    FigureSpec,
+    equal_scale_layout,
+    label,
+    outline,
+    plot,
+    symmetric_limit,
+    vline,
+)
+from ..settings import Settings
+from .core import (
+    EXAMPLE,
+    hover_templates,
+    merge_example,
+    merge_frames,
+    product_hover,
+    spectra,
+    to_example,
+    two_adapters,
+)
 
 HIGHLIGHT = "#f5b700"  # amber: visible on red, blue and white cells, in light and dark themes
 GAP = 2.0
+
+
 FRAME_MS = 900
 MACHINE_ZERO_FLOOR = 1e-17  # log axes cannot show 0: smaller singular values are drawn here
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..names import ADAPTER_DTYPE, FLOAT_DTYPES
 from .counts import ParamCounts
-from .names import ADAPTER_DTYPE, FLOAT_DTYPES
 
 # Whole bytes per element for the plain dtypes.
 ELEMENT_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
@@ -17,6 +17,8 @@ DTYPE_LABELS = {
     "nf4": "NF4 (4.5 bits with constants)",
     "nf4-dq": "NF4 + double quant (4.127 bits)",
 }
+
+
 NF4_BLOCK = 64  # weights per absmax constant (QLoRA, Dettmers et al. 2023)
 NF4_DQ_BLOCK = 256  # 8-bit constants per fp32 second-level constant
 

@@ -9,12 +9,12 @@ from typing import Callable
 
 import numpy as np
 
-from . import precision as p
+from ..keys import depends_on, with_dims
+from ..matrix.values import grid_means, lora_matrices
+from ..notation import Labels
+from ..numbers import precision as p
+from ..settings import Settings
 from .example import MERGE_FRAMES, ExampleSize, example_size
-from .matrices import grid_means, lora_matrices
-from .keys import depends_on, with_dims
-from .notation import Labels, labels
-from .settings import Settings
 
 SAMPLE_DIM = 64  # the precision comparison uses up to 64×64 at rank ≤ 16: enough to show rounding, under a ms
 SAMPLE_RANK = 16
@@ -288,42 +288,9 @@ def two_adapters(s: Settings) -> TwoAdapters:
     return TwoAdapters(correct, wrong, cross, concatenated, float(np.linalg.norm(cross) / np.linalg.norm(correct)))
 
 
-def example_note(s: Settings) -> str:
-    """Which example the animation shows and whether it was scaled down from the settings."""
-    size = example_size(s.d, s.k, s.r)
-    shown = f"{size.d}×{size.k} at rank {size.r}"
-    if not size.scaled_down:
-        return f"The animation uses the current settings, {shown}: every cell is one weight."
-    return (
-        f"Scaled down so every cell is visible: the animation shows {shown} "
-        f"(the settings are {s.d:,}×{s.k:,} at rank {s.r:,}); the steps are the same at any size."
-    )
-
-
-def phase_names(s: Settings) -> list[str]:
-    """Short names of the frames, for the 'open at step' control."""
-    names = labels(s.notation)
-    return [frame.name for frame in merge_frames(merge_example(s), names, s.alpha)]
-
-
 def overflowed(result: OutputComparison) -> bool:
     """True when a result left the precision's range (an infinity, or inf − inf = NaN, in its outputs)."""
     return not all(math.isfinite(v) for v in (result.separate_vs_merged, result.separate_error, result.merged_error))
-
-
-def comparison_rows(results: list[OutputComparison]) -> dict[str, list[str]]:
-    """The precision table as columns of text; a precision whose numbers overflowed says so instead of nan."""
-
-    def cell(result: OutputComparison, value: float, spec: str) -> str:
-        return f"overflows {result.dtype} (max {p.largest_text(result.dtype)})" if overflowed(result) else format(value, spec)
-
-    return {
-        "precision": [r.dtype for r in results],
-        "max |y_separate − y_merged|": [cell(r, r.separate_vs_merged, ".3g") for r in results],
-        "separate vs exact": [cell(r, r.separate_error, ".3g") for r in results],
-        "merged vs exact": [cell(r, r.merged_error, ".3g") for r in results],
-        "relative to max |y|": [cell(r, r.separate_vs_merged / r.output_scale, ".2g") for r in results],
-    }
 
 
 def initialisation_gap(s: Settings) -> float:

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .fields import Field, Wave, block_edges
+from .field import Field, Wave, block_edges
 
 # Salts keep the three matrices independent under one seed.
 _SALT_W, _SALT_UP, _SALT_DOWN = 1, 2, 3

@@ -4,8 +4,7 @@ A matrix M is defined through its 2-D prefix sum P(i, j) = Σ_{a<i, b<j} M[a, b]
     M[i, j] = P(i+1, j+1) − P(i, j+1) − P(i+1, j) + P(i, j)
 so the sum over any block [i0, i1) × [j0, j1) is P(i1, j1) − P(i0, j1) − P(i1, j0) + P(i0, j0).
 P is a hashed noise field plus smooth waves, both computable at any (i, j) without the rest of M,
-so drawing a 131072×131072 matrix costs as much as drawing a 64×64 one.
-"""
+so drawing a 131072×131072 matrix costs as much as drawing a 64×64 one."""
 
 from __future__ import annotations
 
@@ -14,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _MASK = 2**64 - 1
+
+
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 

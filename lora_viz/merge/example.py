@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 MAX_EXAMPLE_DIM = 16  # rows and columns of the animated W: every cell readable, even on a phone
 MAX_EXAMPLE_RANK = 8
+
+
 MERGE_FRAMES = 4  # frames in which W turns into W′
 PHASES_WITHOUT_TERMS = 2 + MERGE_FRAMES  # start, α/r scaling, and the merge
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from .example import ExampleSize
-from .merge import SAMPLE_RANK, OutputComparison, by_example, comparison_rows, overflowed, initialisation_gap, merge_example, merge_twice, token_cost, two_adapters
-from .notation import labels
-from .precision import largest_text
-from .settings import Settings
-from .summary import caption, markdown_table
+from ..notation import labels
+from ..numbers import precision as p
+from ..numbers.precision import largest_text
+from ..render.markdown import caption, markdown_table
+from ..settings import Settings
+from .core import (
+    SAMPLE_RANK,
+    OutputComparison,
+    by_example,
+    initialisation_gap,
+    merge_example,
+    merge_frames,
+    merge_twice,
+    overflowed,
+    token_cost,
+    two_adapters,
+)
+from .example import ExampleSize, example_size
 
 PLAY_HINT = (
     "Press ▶ Play or drag the step slider under the figure; playback runs in your browser. "
@@ -76,3 +88,36 @@ def two_adapters_text(s: Settings) -> str:
         f"Putting the factors side by side instead — [{names.up}₁ {names.up}₂] times [{names.down}₁; {names.down}₂], rank 2r — "
         f"gives exactly the sum (largest difference {abs(pair.concatenated - pair.correct).max():.1g})."
     )
+
+
+def example_note(s: Settings) -> str:
+    """Which example the animation shows and whether it was scaled down from the settings."""
+    size = example_size(s.d, s.k, s.r)
+    shown = f"{size.d}×{size.k} at rank {size.r}"
+    if not size.scaled_down:
+        return f"The animation uses the current settings, {shown}: every cell is one weight."
+    return (
+        f"Scaled down so every cell is visible: the animation shows {shown} "
+        f"(the settings are {s.d:,}×{s.k:,} at rank {s.r:,}); the steps are the same at any size."
+    )
+
+
+def phase_names(s: Settings) -> list[str]:
+    """Short names of the frames, for the 'open at step' control."""
+    names = labels(s.notation)
+    return [frame.name for frame in merge_frames(merge_example(s), names, s.alpha)]
+
+
+def comparison_rows(results: list[OutputComparison]) -> dict[str, list[str]]:
+    """The precision table as columns of text; a precision whose numbers overflowed says so instead of nan."""
+
+    def cell(result: OutputComparison, value: float, spec: str) -> str:
+        return f"overflows {result.dtype} (max {p.largest_text(result.dtype)})" if overflowed(result) else format(value, spec)
+
+    return {
+        "precision": [r.dtype for r in results],
+        "max |y_separate − y_merged|": [cell(r, r.separate_vs_merged, ".3g") for r in results],
+        "separate vs exact": [cell(r, r.separate_error, ".3g") for r in results],
+        "merged vs exact": [cell(r, r.merged_error, ".3g") for r in results],
+        "relative to max |y|": [cell(r, r.separate_vs_merged / r.output_scale, ".2g") for r in results],
+    }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .figures import FigureSpec, FROZEN_COLOR, TRAINED_COLOR, hline, plot, vline
-from .training import TrainingResult
+from ..render.plotly import FROZEN_COLOR, TRAINED_COLOR, FigureSpec, hline, plot, vline
+from .train import TrainingResult
 
 LOSS_FLOOR = 1e-8  # log axes cannot show 0: smaller losses are drawn here
 BOUND_COLOR = "#54a24b"

@@ -1,25 +1,18 @@
-"""The numbers and sentences pages show, computed from settings (pages only lay them out)."""
+"""The matrices page's numbers and sentences, computed from the settings (the page only lays them out)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .counts import FORMULAS, break_even_rank, count_params, with_numbers
-from .geometry import INSTANT_LOOKUPS, product_lookups, scale_layout
-from .memory import DTYPE_LABELS, format_bytes, matrix_memory
-from .names import ADAPTER_DTYPE
-from .notation import labels
-from .settings import Settings
-
-
-@dataclass(frozen=True)
-class Headline:
-    """One headline number with the formula that gives it."""
-
-    label: str
-    value: int
-    formula: str
+from ..names import ADAPTER_DTYPE
+from ..notation import labels
+from ..numbers.counts import FORMULAS, break_even_rank, count_params, with_numbers
+from ..numbers.memory import DTYPE_LABELS, matrix_memory
+from ..render.markdown import Headline, bytes_text, caption
+from ..settings import Settings
+from .budget import INSTANT_LOOKUPS, product_lookups
+from .layout import scale_layout
 
 
 @dataclass(frozen=True)
@@ -74,14 +67,6 @@ def memory_rows(s: Settings) -> list[MemoryRow]:
         MemoryRow("Serving, adapter separate", m.frozen_bytes, m.served_separate),
         MemoryRow("Serving, merged", m.frozen_bytes, m.served_merged),
     ]
-
-
-def bytes_text(n: int | None) -> str:
-    """'32 MiB (33,554,432 B)', or a dash when not applicable."""
-    if n is None:
-        return "—"
-    readable = format_bytes(n)
-    return readable if readable.endswith(" B") else f"{readable} ({n:,} B)"
 
 
 def memory_notes(s: Settings) -> list[str]:
@@ -141,16 +126,6 @@ def delta_pending(s: Settings) -> str:
     )
 
 
-def caption(text: str) -> str:
-    """Text set as a caption (small, grey) in Markdown, so it can share one element with the text around it."""
-    return f":small[:gray[{text}]]"
-
-
-def bullet_list(lines: list[str]) -> str:
-    """Lines as a Markdown bulleted list."""
-    return "\n".join(f"- {line}" for line in lines)
-
-
 def memory_columns(rows: list[MemoryRow]) -> dict[str, list[str]]:
     """The memory table as columns of text: exact bytes and binary units, full fine-tuning beside LoRA."""
     return {
@@ -163,15 +138,3 @@ def memory_columns(rows: list[MemoryRow]) -> dict[str, list[str]]:
 def headline_columns(items: list[Headline]) -> dict[str, list[str]]:
     """Headline numbers as a two-column table: what is counted (its formula in small grey type) and the number."""
     return {"": [f"{item.label} {caption(item.formula)}" for item in items], "parameters": [f"**{item.value:,}**" for item in items]}
-
-
-def markdown_table(columns: dict[str, list]) -> str:
-    """Columns of values as a Markdown table: first column left-aligned, the rest (numbers) right-aligned."""
-    def cell(value: object) -> str:
-        return str(value).replace("|", "\\|") or " "
-
-    names = list(columns)
-    lines = ["| " + " | ".join(cell(name) for name in names) + " |", "|" + "|".join([":---"] + ["---:"] * (len(names) - 1)) + "|"]
-    for row in zip(*columns.values()):
-        lines.append("| " + " | ".join(cell(value) for value in row) + " |")
-    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Where W, A and B sit in the to-scale drawing, in matrix cells, and how many pixels a cell gets."""
+"""The to-scale drawing's geometry: one scale for W, A and B, and when a magnified corner is needed."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fields import block_edges
+from .field import block_edges
 
 NOMINAL_WIDTH_PX = 560  # plot width the drawing is sized for; Plotly keeps the scale at any width
 MAX_HEIGHT_PX = 520
+
+
 MAX_CELLS = 64  # at most this many drawn cells along W's longer side: finer than the drawing's pixels already
 THIN_PX = 3.0  # a strip thinner than this gets a magnified view
-PRODUCT_BUDGET = 2_000_000  # blocks·r corner lookups allowed for ΔW's block means
-INSTANT_LOOKUPS = 250_000  # about 5–10 ms: more than this and ΔW is computed after the page answers
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,9 @@ def scale_layout(d: int, k: int, r: int) -> ScaleLayout:
     return ScaleLayout(d=d, k=k, r=r, gap=gap, w=w, up=up, down=down, width=width, height=height, block=block, px_per_cell=px)
 
 
-def product_lookups(d: int, k: int, r: int) -> int:
-    """Corner lookups for ΔW's exact block means: (row edges + column edges)·(r + 1), so O(blocks·r) at any d, k."""
-    block = product_block(d, k, r)
-    return (math.ceil(d / block) + math.ceil(k / block) + 2) * (r + 1)
+MAGNIFIED_CELLS = 12  # rows, columns and ranks the magnified corner shows at most
 
 
-def product_block(d: int, k: int, r: int) -> int:
-    """Block size for ΔW = up·down: W's grid, coarsened when r is so large that blocks·r would exceed the budget."""
-    cells = max(8, min(MAX_CELLS, PRODUCT_BUDGET // max(r, 1)))
-    return max(1, math.ceil(max(d, k) / cells))
+def magnified_corner(d: int, k: int, r: int) -> tuple[int, int, int]:
+    """The magnified corner's rows, columns and rank: min(d, 12), min(k, 12), min(r, 12)."""
+    return min(d, MAGNIFIED_CELLS), min(k, MAGNIFIED_CELLS), min(r, MAGNIFIED_CELLS)

@@ -1,47 +1,15 @@
-"""What the whole-model page shows, computed from settings: the model, its counts, memory and serving."""
+"""The whole-model page's words and tables, computed from its numbers (the page only lays them out)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .keys import depends_on
-from .memory import format_bytes
-from .models import ModelSpec
-from .settings import Settings, model_spec
-from .summary import bytes_text
-from .names import METHODS, float_dtype
-from .whole_model import ModelCounts, ServingBytes, TrainingBytes, model_counts, serving_bytes, training_bytes
+from ..numbers.memory import format_bytes
+from ..render.markdown import bytes_text
+from ..settings import Settings
+from .budget import ModelCounts, TrainingBytes
+from .view import ModelView
 
 METHOD_LABELS = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA (NF4 base)"}
 OPTIMIZER_LABELS = {"adamw": "AdamW", "sgd": "SGD (no momentum)", "adamw8bit": "8-bit AdamW (bitsandbytes)"}
-
-
-@dataclass(frozen=True)
-class ModelView:
-    """Everything the whole-model page needs for the current settings."""
-
-    spec: ModelSpec
-    dtype: str  # the float dtype used for the base (full and LoRA)
-    counts: ModelCounts
-    training: dict[str, TrainingBytes]  # by method
-    serving: ServingBytes
-
-
-MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "r", "targets")  # model and adapter
-RECIPE = ("dtype", "optimizer", "batch", "seq", "ckpt", "adapters")  # how it is trained and served
-
-
-# A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.
-@depends_on(*MODEL, *RECIPE, memo=64)
-def model_view(s: Settings) -> ModelView:
-    """Counts, memory for every method, and serving for the chosen model, targets, rank and dtype."""
-    spec = model_spec(s)
-    dtype = float_dtype(s.dtype, "bf16")  # the base of full fine-tuning and LoRA: a float dtype
-    training = {
-        method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt)
-        for method in METHODS
-    }
-    return ModelView(spec, dtype, model_counts(spec, s.r, s.targets), training, serving_bytes(spec, s.r, s.targets, dtype, s.adapters))
 
 
 def peft_printout(counts: ModelCounts) -> str:

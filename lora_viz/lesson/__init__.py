@@ -1,0 +1,1 @@
+"""The lesson: its steps, and feedback on guesses."""

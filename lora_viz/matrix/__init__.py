@@ -1,0 +1,1 @@
+"""The matrices page: field, values, layout, budget (arithmetic), then figures, text, alt."""

@@ -1,0 +1,154 @@
+"""The matrices page's figures: W, A and B to scale, the magnified corner, and ΔW."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..keys import depends_on
+from ..notation import labels
+from ..render.plotly import (
+    FROZEN_COLOR,
+    TRAINED_COLOR,
+    FigureSpec,
+    arrows,
+    equal_scale_layout,
+    heatmap,
+    label,
+    outline,
+    plot,
+    stacked,
+    symmetric_limit,
+)
+from ..settings import Settings
+from .budget import product_block
+from .field import block_edges
+from .layout import Box, magnified_corner, scale_layout
+from .values import grid_means, lora_matrices, product_block_means
+
+
+def scale_figure(s: Settings) -> FigureSpec:
+    """W, up and down at one scale: a cell is the same size in every matrix; values are exact block means."""
+    g = scale_layout(s.d, s.k, s.r)
+    m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
+    names = labels(s.notation)
+    d_edges, k_edges, r_edges = g.edges(s.d), g.edges(s.k), g.edges(s.r)
+    w, up, down = (grid_means(field, g.block) for field in (m.w, m.up, m.down))
+    what = "value" if g.block == 1 else "block mean"
+    traces = [
+        heatmap(w, k_edges + g.w.x0, d_edges + g.w.y0, "W", what),
+        heatmap(up, r_edges + g.up.x0, d_edges + g.up.y0, names.up, what),
+        heatmap(down, k_edges + g.down.x0, r_edges + g.down.y0, names.down, what),
+    ]
+    # The classic LoRA picture: x enters at the bottom, W's path and the adapter's path meet in y at the top.
+    below = g.down.y1 + g.gap * 0.45
+    above = -g.gap * 0.45
+    # W's arrows sit right of centre so that its label, bottom-left, stays clear of them.
+    w_mid, up_mid, down_mid = g.w.x0 + 0.8 * (g.w.x1 - g.w.x0), (g.up.x0 + g.up.x1) / 2, (g.down.x0 + g.down.x1) / 2
+    out_x = (w_mid + up_mid) / 2
+    annotations = [
+        label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}  frozen", anchor="left", yanchor="top"),
+        label(g.up.x1, g.up.y1 / 2, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left", yanchor="middle"),
+        label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right"),
+        label(out_x, above, f"{names.output}  ({s.d:,} outputs)"),
+        label((g.w.x0 + g.down.x1) / 2, below, f"input x  ({s.k:,} values)", yanchor="top"),
+    ]
+    traces.append(arrows([
+        ((w_mid, below), (w_mid, g.w.y1)),
+        ((down_mid, below), (down_mid, g.down.y1)),
+        ((up_mid, g.down.y0), (up_mid, g.up.y1)),
+        ((w_mid, g.w.y0), (out_x, above)),
+        ((up_mid, g.up.y0), (out_x, above)),
+    ]))
+    layout = equal_scale_layout((-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, symmetric_limit(w, up, down), top=10)
+    layout.update(
+        shapes=[outline(g.w, FROZEN_COLOR), outline(g.up, TRAINED_COLOR), outline(g.down, TRAINED_COLOR)],
+        annotations=annotations,
+    )
+    return plot(traces, layout)
+
+
+def magnifier_figure(s: Settings) -> FigureSpec:
+    """The top-left corner where W, up and down meet, magnified, every square one weight, all at one scale."""
+    m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
+    names = labels(s.notation)
+    rows, cols, rank = magnified_corner(s.d, s.k, s.r)
+    gap = 2.0
+    w = m.w.cells(range(rows), range(cols))
+    up = m.up.cells(range(rows), range(rank))
+    down = m.down.cells(range(rank), range(cols))
+    up_x0 = cols + gap
+    down_y0 = rows + gap / 2
+    traces = [
+        heatmap(w, np.arange(cols + 1), np.arange(rows + 1), "W", "value"),
+        heatmap(up, np.arange(rank + 1) + up_x0, np.arange(rows + 1), names.up, "value"),
+        heatmap(down, np.arange(cols + 1) + up_x0, np.arange(rank + 1) + down_y0, names.down, "value"),
+    ]
+    layout = equal_scale_layout((-0.5, up_x0 + cols + 0.5), (-3.0, down_y0 + rank + 1.5), 360, symmetric_limit(w, up, down))
+    layout.update(
+        title=dict(text="Magnified corner: every square is one weight", font=dict(size=13), x=0.01),
+        annotations=[
+            label(0, 0, f"W<br>{rows}×{cols} of {s.d:,}×{s.k:,}", anchor="left"),
+            label(up_x0, 0, f"{names.up}<br>{rows}×{rank} of {s.d:,}×{s.r:,}", anchor="left"),
+            label(up_x0 + cols, down_y0 + rank, f"{names.down}: {rank}×{cols} of {s.r:,}×{s.k:,}", anchor="right", yanchor="top"),
+        ],
+        shapes=[
+            outline(Box(0, cols, 0, rows), FROZEN_COLOR),
+            outline(Box(up_x0, up_x0 + rank, 0, rows), TRAINED_COLOR),
+            outline(Box(up_x0, up_x0 + cols, down_y0, down_y0 + rank), TRAINED_COLOR),
+        ],
+    )
+    return plot(traces, layout)
+
+
+DRAWN = ("d", "k", "r", "notation", "seed", "trained")  # what the to-scale drawing shows
+
+
+@depends_on(*DRAWN)
+def drawing_figure(s: Settings) -> FigureSpec:
+    """The to-scale drawing, with the magnified corner beneath it when a strip is too thin to see."""
+    if not scale_layout(s.d, s.k, s.r).needs_magnifier:
+        return scale_figure(s)
+    return stacked(scale_figure(s), magnifier_figure(s))
+
+
+@depends_on(*DRAWN, "alpha")
+def delta_figure(s: Settings) -> FigureSpec:
+    """ΔW = (α/r)·up·down at W's scale and grid, from exact block means (O(blocks²·r))."""
+    block = product_block(s.d, s.k, s.r)
+    m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
+    names = labels(s.notation)
+    d_edges, k_edges = block_edges(s.d, block), block_edges(s.k, block)
+    if m.up_is_zero:
+        delta = np.zeros((d_edges.size - 1, k_edges.size - 1))
+    else:
+        delta = (s.alpha / s.r) * product_block_means(m.up, m.down, d_edges, k_edges)
+    what = "value" if block == 1 else "block mean"
+    cells = "every weight" if block == 1 else f"exact means of {block:,}×{block:,} blocks"
+    title = f"ΔW = (α/r)·{names.product}: {s.d:,}×{s.k:,} like W<br>({cells})"
+    if m.up_is_zero:
+        title = f"ΔW = (α/r)·{names.product} = 0 at initialisation<br>({names.up} starts at zero)"
+    layout = equal_scale_layout((0, s.k), (0, s.d), delta_height(s), symmetric_limit(delta), top=55)
+    layout.update(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
+    return plot([heatmap(delta, k_edges, d_edges, "ΔW", what)], layout)
+
+
+def delta_height(s: Settings) -> int:
+    """ΔW's figure height in pixels: taller for tall matrices, within 240–420."""
+    return int(min(420, max(240, 360 * s.d / max(s.d, s.k) + 60)))
+
+
+@depends_on("d", "k")  # its height
+def pending_delta_figure(s: Settings) -> FigureSpec:
+    """ΔW's place, at its height, while its block means are computed (the chart stays, so it is not rebuilt).
+
+    The same for every rank, so a rank move sends the stand-in as a message the browser already holds.
+    """
+    layout = dict(
+        height=delta_height(s),
+        margin=dict(l=10, r=10, t=55, b=10),
+        xaxis=dict(visible=False, range=[0, 1]),
+        yaxis=dict(visible=False, range=[0, 1]),
+        annotations=[dict(x=0.5, y=0.5, text="ΔW: computing its exact block means…", showarrow=False, font=dict(size=13, color="#888"))],
+        dragmode=False,
+    )
+    return plot([], layout)

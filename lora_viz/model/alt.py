@@ -1,0 +1,27 @@
+"""Text alternatives for the whole-model page's figures, from the same numbers the figures draw."""
+
+from __future__ import annotations
+
+from ..names import METHODS
+from ..settings import Settings, model_spec
+from .budget import resolve_targets
+from .presets import linear_layers
+from .text import METHOD_LABELS
+from .view import model_view
+
+
+def block_alt(s: Settings) -> str:
+    spec = model_spec(s)
+    chosen = set(resolve_targets(spec, s.targets))
+    parts = [
+        f"{layer.name} {layer.out_features:,}×{layer.in_features:,}" + (" (LoRA)" if layer.name in chosen else "")
+        for layer in linear_layers(spec)
+        if layer.copies == spec.layers
+    ]
+    return f"One {spec.label} block's weight matrices at one scale, out × in: " + ", ".join(parts) + "."
+
+
+def memory_alt(s: Settings) -> str:
+    view = model_view(s)
+    totals = ", ".join(f"{METHOD_LABELS[m]} {view.training[m].total / 2**30:.1f} GiB" for m in METHODS)
+    return f"Stacked training memory per method (weights, gradients, optimizer states, estimated activations): {totals}."

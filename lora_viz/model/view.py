@@ -1,0 +1,46 @@
+"""The whole-model page's numbers for one set of settings: counts, memory for every method, serving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..keys import depends_on
+from ..names import METHODS, float_dtype
+from ..settings import Settings, model_spec
+from .budget import (
+    ModelCounts,
+    ServingBytes,
+    TrainingBytes,
+    model_counts,
+    serving_bytes,
+    training_bytes,
+)
+from .presets import ModelSpec
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """Everything the whole-model page needs for the current settings."""
+
+    spec: ModelSpec
+    dtype: str  # the float dtype used for the base (full and LoRA)
+    counts: ModelCounts
+    training: dict[str, TrainingBytes]  # by method
+    serving: ServingBytes
+
+
+MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "r", "targets")  # model and adapter
+RECIPE = ("dtype", "optimizer", "batch", "seq", "ckpt", "adapters")  # how it is trained and served
+
+
+# A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.
+@depends_on(*MODEL, *RECIPE, memo=64)
+def model_view(s: Settings) -> ModelView:
+    """Counts, memory for every method, and serving for the chosen model, targets, rank and dtype."""
+    spec = model_spec(s)
+    dtype = float_dtype(s.dtype, "bf16")  # the base of full fine-tuning and LoRA: a float dtype
+    training = {
+        method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt)
+        for method in METHODS
+    }
+    return ModelView(spec, dtype, model_counts(spec, s.r, s.targets), training, serving_bytes(spec, s.r, s.targets, dtype, s.adapters))

@@ -1,0 +1,1 @@
+"""Arithmetic only: parameter counts, bytes, rounding to a dtype, rank steps. Nothing here reads settings."""

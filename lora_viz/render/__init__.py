@@ -1,0 +1,1 @@
+"""What every page's figures and text share: Plotly helpers and Markdown helpers."""

@@ -1,0 +1,1 @@
+"""The training page: task and train (NumPy), then figures, text, alt."""

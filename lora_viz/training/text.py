@@ -1,0 +1,74 @@
+"""The training page's words, computed from the task and the training (never fixed claims)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .task import Task, start_loss
+from .train import DIVERGENCE_FACTOR, TrainingResult
+
+
+def intro_text(task: Task, product: str) -> str:
+    """What the loss is and what the best rank-r loss is, in words true for this task (with or without noise)."""
+    opening = (f"A frozen W ({task.w.shape[0]}×{task.w.shape[1]}) must change by ΔW* (‖ΔW*‖ = 1) to fit new data. "
+               f"Full fine-tuning may learn any ΔW; LoRA only ΔW = (α/r)·{product}, of rank at most r. ")
+    if task.floor == 0 and np.array_equal(task.target, task.delta_star):
+        return opening + (
+            "The loss is the share of ΔW* not learned: it starts at 1. Inputs have identity covariance, so the best "
+            "rank-r answer is known exactly: the energy of ΔW* beyond its r-th singular value (Eckart–Young).")
+    return opening + (
+        f"The labels carry noise, so the loss starts at {start_loss(task):.3g}, not 1. Inputs have identity covariance, "
+        "so the loss is ‖ΔW − M‖² + c: M is ΔW* plus the part of the noise the inputs can explain, and "
+        f"c = {task.floor:.3g} is the noise no update can fit. The best rank-r loss is known exactly: the energy of M "
+        "beyond its r-th singular value, plus c (Eckart–Young).")
+
+
+def loss_text(loss: float) -> str:
+    """A loss for reading: 3 significant digits, or 0 below rounding noise."""
+    return "0 (to rounding)" if loss < 1e-12 else f"{loss:.3g}"
+
+
+def training_summary(result: TrainingResult) -> str:
+    """LoRA's final loss beside the best possible at its rank and full fine-tuning's, with parameter counts."""
+    d, k = result.task.w.shape
+    return (
+        f"LoRA at r = {result.r} ends at **{loss_text(float(result.lora.losses[-1]))}**; the best any rank-{result.r} "
+        f"update can do is **{loss_text(result.task.best_loss(result.r))}**; full fine-tuning ends at "
+        f"**{loss_text(float(result.full.losses[-1]))}** with {d * k:,} trainable parameters against LoRA's {result.r * (d + k):,}."
+    )
+
+
+def divergence_text(result: TrainingResult) -> str:
+    """Which trainings diverged, at which step, and what to do; empty when none did."""
+    parts = []
+    if result.full.diverged_at is not None:
+        parts.append(f"full fine-tuning at step {result.full.diverged_at}")
+    ranks = [p for p in result.sweep if p.diverged_at is not None]
+    if ranks:
+        first = min(ranks, key=lambda p: p.diverged_at)
+        parts.append(f"LoRA at {len(ranks)} of {len(result.sweep)} ranks (first at step {first.diverged_at}, r = {first.r})")
+    if not parts:
+        return ""
+    trainer = "Gradient descent" if result.spec.trainer == "gd" else "Adam"
+    return (f"{trainer} diverged — {' and '.join(parts)}: the loss grew past {DIVERGENCE_FACTOR:,.0f} times its start. "
+            "Lower the learning rate (or α). Curves stop where training was stopped; final losses are the last "
+            "ones before it diverged.")
+
+
+def sweep_caption(result: TrainingResult) -> str:
+    """What the rank sweep shows for this task, read off the training (not fixed words)."""
+    spec, sweep = result.spec, result.sweep
+    text = "Where the dots meet the dotted line, training found the best update of that rank. "
+    if spec.spectrum == "rank":
+        s = min(spec.spectrum_rank, len(sweep))
+        point = sweep[s - 1]
+        floor = " (the noise no update can fit)" if result.task.floor > 0 else ""
+        text += (f"ΔW* has rank s = {s}, so from r = {s} on the best possible loss is {loss_text(point.best_loss)}{floor}. "
+                 f"After {spec.steps:,} steps LoRA at r = {s} ends at {loss_text(point.final_loss)}")
+        reached = point.final_loss <= 1.01 * point.best_loss + 1e-9
+        return text + (": it reached the optimum." if reached else ": close to it, not at it yet; more steps bring it closer.")
+    if spec.spectrum == "noise":
+        return text + "On full-rank noise every extra rank helps a little, and only r = min(d, k) removes all of it."
+    first, last = sweep[0], sweep[-1]
+    return text + (f"With singular values decaying as i^−{spec.decay:g}, each extra rank removes less: the best possible loss "
+                   f"goes from {loss_text(first.best_loss)} at r = 1 to {loss_text(last.best_loss)} at r = {last.r}.")
