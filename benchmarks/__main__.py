@@ -15,7 +15,7 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from tests.support.browser import CHROMIUM
+from tests.support.browser import chromium as find_chromium
 
 from . import browser_moves, classroom, server_moves
 
@@ -24,7 +24,8 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
-    chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip() if Path(CHROMIUM).exists() else "none"
+    binary = find_chromium()
+    chromium = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip() if binary else "none"
     packages = ", ".join(f"{name} {version(name)}" for name in ("streamlit", "plotly", "numpy"))
     try:
         version("orjson")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from playwright.sync_api import Page, sync_playwright
 
 from lora_viz.navigation import PAGES
-from tests.support.browser import CHARTS_DRAWN, CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_charts, wait_for_idle
+from tests.support.browser import CHARTS_DRAWN, chromium, CHROMIUM_ARGS, running_app, wait_for_charts, wait_for_idle
 
 from .bare import bare_app
 
@@ -110,7 +110,7 @@ def measure(browser, app: str, bare: str, path: str, query: str) -> BrowserMove:
 def run() -> list[BrowserMove]:
     results = []
     with running_app() as app, running_app(root=bare_app()) as bare, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         for info in PAGES:
             for size, query in SIZES.items():
                 m = replace(measure(browser, app, bare, info.url_path, query), page=info.label, size=size)

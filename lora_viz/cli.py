@@ -17,6 +17,7 @@ import sys
 from .names import FLOAT_DTYPES
 from .model.presets import PRESETS
 from .settings import SCHEMA, parse_settings, model_spec
+from .version import version
 from .model.budget import activation_bytes, model_counts, training_bytes
 
 # Each command: the settings it needs, and those it takes besides.
@@ -47,6 +48,7 @@ def _add_setting(command: argparse.ArgumentParser, key: str, required: bool) -> 
 
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="python -m lora_viz", description="LoRA parameter counts and training memory (PEFT's and PyTorch's numbers).")
+    parser.add_argument("--version", action="version", version=f"lora-viz {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     for name, (needed, optional) in COMMANDS.items():
         command = commands.add_parser(name)

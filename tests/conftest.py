@@ -4,7 +4,7 @@ failures raised as exceptions, so that `at.exception` still names them (the visi
 import pytest
 
 from lora_viz.ui import guard
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_browser, running_app
+from tests.support.browser import CHROMIUM_ARGS, chromium, require_browser, running_app
 from lora_viz.ui.display import clear_cache
 from lora_viz.ui.page_controls import clear_training_cache
 
@@ -41,7 +41,7 @@ def page(app_url):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         tab = browser.new_page(viewport={"width": 1280, "height": 1000})
         yield tab
         browser.close()

@@ -2,8 +2,10 @@
 
 import gc
 import os
+import sys
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -18,6 +20,8 @@ def rss_mb() -> float:
     return int(line.split()[1]) / 1024
 
 
+@pytest.mark.linux
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the process's memory from /proc, which only Linux has")
 def test_distinct_links_keep_memory_bounded():
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("pages/matrices.py")

@@ -12,7 +12,7 @@ except ImportError:  # the app_url fixture skips or fails with a clear reason
 
 from tests.support.browser import (
     CHART_FRAME,
-    CHROMIUM,
+    chromium,
     CHROMIUM_ARGS,
     COUNTS,
     NOTICES,
@@ -233,7 +233,7 @@ def test_two_replicas_under_a_base_path_serve_the_same_link():
     link = "matrices?d=11008&k=4096&r=16&dtype=fp16"
     with ExitStack() as stack, sync_playwright() as p:
         replicas = [stack.enter_context(running_app(base_path="lora")) for _ in range(2)]
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         seen = []
         for base in replicas:
             assert base.endswith("/lora")

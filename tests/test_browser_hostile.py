@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.browser import (
     CHART_FRAME,
-    CHROMIUM,
+    chromium,
     CHROMIUM_ARGS,
     NOTICES,
     require_browser,
@@ -56,7 +56,7 @@ def test_the_app_writes_nothing_to_the_temporary_folder_and_draws_its_charts():
     with tempfile.TemporaryDirectory() as folder:
         temporary = Path(folder)
         with running_server(env={"TMPDIR": str(temporary)}) as server, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             tab.goto(f"{server.url}/matrices?d=4096&k=4096&r=8&trained=1")
             wait_for_idle(tab)

@@ -9,7 +9,7 @@ import pytest
 from lora_viz.navigation import PAGES
 from tests.support.browser import (
     CHART_FRAME,
-    CHROMIUM,
+    chromium,
     CHROMIUM_ARGS,
     SCREENSHOTS,
     wait_for_idle,
@@ -29,9 +29,9 @@ def browser(app_url):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 def _background_is_dark(page) -> bool:

@@ -66,3 +66,21 @@ def test_help_lists_each_settings_label_and_choices():
     result = subprocess.run([sys.executable, "-m", "lora_viz", "memory", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert "--rank R, --r R" in result.stdout and "r — rank of the adapter" in result.stdout
     assert "full|lora|qlora" in result.stdout and "adamw|sgd|adamw8bit" in result.stdout
+
+
+def test_version_is_the_one_in_the_project_metadata():
+    import tomllib
+
+    expected = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    result = subprocess.run([sys.executable, "-m", "lora_viz", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and result.stdout.strip() == f"lora-viz {expected}"
+
+
+def test_the_project_metadata_names_the_licence_and_python():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert project["requires-python"] == ">=3.11"
+    pinned = {line.split("==")[0] for line in (ROOT / "requirements.in").read_text().splitlines() if "==" in line}
+    assert {dependency.split("==")[0] for dependency in project["dependencies"]} == pinned

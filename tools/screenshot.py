@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, running_app, wait_for_idle  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS, chromium, running_app, wait_for_idle  # noqa: E402
 
 # Tall viewports: Streamlit scrolls inside its own container, so full_page alone shows one screen.
 SIZES = {"wide": (1280, 2000), "phone": (360, 3200)}
@@ -18,7 +18,7 @@ def main(out_dir: str, paths: list[str]) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with running_app() as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         for scheme in ("light", "dark"):
             for size, (width, height) in SIZES.items():
                 page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)

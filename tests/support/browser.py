@@ -12,11 +12,16 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from functools import lru_cache
+from typing import Callable, Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+# Where Chromium usually is on Debian and Ubuntu (packages chromium, chromium-browser; the snap; Google's build).
+USUAL_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium", "/usr/bin/google-chrome",
+               "/usr/bin/google-chrome-stable")
+HOW_TO_GET_ONE = ("set CHROMIUM to a Chromium or Chrome binary, or install one: apt-get install -y chromium (Debian, "
+                  "Ubuntu), or python -m playwright install chromium (macOS, Windows, any Linux)")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,15 +33,43 @@ CHROMIUM_ARGS = [
 ]
 
 
+def find_chromium(environ: Mapping[str, str], exists: Callable[[str], bool], playwright_own: Callable[[], str | None]) -> str | None:
+    """The Chromium to test with: $CHROMIUM if set (and there), then the usual Debian and Ubuntu paths, then the
+    browser Playwright installed for itself, if any; None if there is none."""
+    if environ.get("CHROMIUM"):
+        return environ["CHROMIUM"] if exists(environ["CHROMIUM"]) else None
+    for path in USUAL_PATHS:
+        if exists(path):
+            return path
+    own = playwright_own()
+    return own if own and exists(own) else None
+
+
+def _playwright_own() -> str | None:
+    """Where Playwright keeps its own Chromium (it may not have downloaded it)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    with sync_playwright() as p:
+        return p.chromium.executable_path
+
+
+@lru_cache(maxsize=1)
+def chromium() -> str | None:
+    """This machine's Chromium for the browser tests, benchmarks and screenshots (see find_chromium)."""
+    return find_chromium(os.environ, os.path.exists, _playwright_own)
+
+
 def require_browser() -> None:
-    """Skip the calling test when Playwright or Chromium is missing; under CI=true fail instead."""
+    """Skip the calling test when Playwright or Chromium is missing, saying how to get them; under CI=true fail."""
     problem = None
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        problem = "playwright is not installed"
-    if problem is None and not os.path.exists(CHROMIUM):
-        problem = f"{CHROMIUM} is missing (apt-get install -y chromium)"
+        problem = "playwright is not installed (pip install -r requirements-dev.txt)"
+    if problem is None and chromium() is None:
+        problem = f"no Chromium found: {HOW_TO_GET_ONE}"
     if problem:
         import pytest
 
