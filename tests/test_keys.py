@@ -16,7 +16,7 @@ import lora_viz.merge.alt  # noqa: F401
 import lora_viz.merge.text  # noqa: F401
 import lora_viz.model.alt  # noqa: F401
 from lora_viz import keys
-from lora_viz.settings import Settings, parse_settings, to_query
+from lora_viz.settings import SCHEMA, Settings, parse_settings, to_query
 from lora_viz.ui import display
 
 # Settings where every value differs from its default, small enough for every reduction to keep them as they are.
@@ -24,11 +24,26 @@ BUSY = Settings(d=12, k=10, r=3, alpha=4.0, dtype="fp16", notation="paper", seed
                 targets=("c_attn",), method="full", optimizer="sgd", batch=2, seq=64, ckpt=True, adapters=3, hidden=64,
                 intermediate=128, layers=2, heads=4, kv_heads=2, vocab=100, spectrum="rank", spectrum_rank=2, decay=0.5,
                 noise=0.1, steps=20, lr=0.01, trainer="gd", lesson=2, present=True, image="svg", hide=("d",))
-# Another value for each setting, as valid as the first and inside every reduction.
-OTHER = dict(d=11, k=9, r=2, alpha=2.0, dtype="bf16", notation="card", seed=6, trained=False, step=1, model="bert-base",
-             targets=("c_proj",), method="qlora", optimizer="adamw", batch=3, seq=65, ckpt=False, adapters=4, hidden=96,
-             intermediate=160, layers=3, heads=8, kv_heads=4, vocab=101, spectrum="noise", spectrum_rank=1, decay=0.75,
-             noise=0.2, steps=21, lr=0.02, trainer="adam", lesson=3, present=False, image="png", hide=("k",))
+# Another value for each setting, as valid as the first and inside every reduction: given here where the schema's
+# own choice would not do, otherwise derived from the schema (so a new setting needs nothing here).
+OTHER_GIVEN = dict(d=11, k=9, r=2, alpha=2.0, step=1, model="bert-base", targets=("c_proj",), batch=3, seq=65, adapters=4,
+                   hidden=96, intermediate=160, layers=3, heads=8, kv_heads=4, vocab=101, spectrum_rank=1, decay=0.75,
+                   noise=0.2, steps=21, lr=0.02, lesson=3, hide=("k",))
+
+
+def _another(name: str):
+    """A value of the setting other than BUSY's: the schema's next choice, the other truth value, or one more."""
+    if name in OTHER_GIVEN:
+        return OTHER_GIVEN[name]
+    spec, value = SCHEMA[name], getattr(BUSY, name)
+    if spec.kind == "choice":
+        return next(choice for choice in spec.choices if choice != value)
+    if spec.kind == "bool":
+        return not value
+    return value + 1 if spec.high is None or value + 1 <= spec.high else value - 1
+
+
+OTHER = {f.name: _another(f.name) for f in fields(Settings)}
 
 
 def _same(a, b) -> bool:
