@@ -1,6 +1,8 @@
 from fractions import Fraction
 
-from lora_viz.matrix.text import headline_columns, seed_numbers
+import pytest
+
+from lora_viz.matrix.text import count_lines, headline_columns, seed_numbers
 from lora_viz.numbers.counts import break_even_rank, count_params
 from lora_viz.render.markdown import markdown_table
 from lora_viz.settings import Settings
@@ -45,3 +47,12 @@ def test_seed_numbers_as_a_table_with_their_formulas():
     assert lines[:2] == ["|   | parameters |", "|:---|---:|"]
     assert lines[2] == "| Full fine-tuning: trains, serves :small[:gray[d·k = 4,096 × 4,096]] | **16,777,216** |"
     assert [line.rsplit("|", 2)[1].strip() for line in lines[2:]] == ["**16,777,216**", "**65,536**", "**16,842,752**", "**16,777,216**"]
+
+
+@pytest.mark.parametrize("r, line", [
+    (8, "LoRA trains 0.3906% of the weights: 256× fewer than full fine-tuning."),
+    (2048, "LoRA trains exactly as many parameters as full fine-tuning here: r·(d + k) = d·k."),  # was "100%: 1× fewer"
+    (4096, "r·(d + k) is 2× d·k: LoRA trains more parameters than full fine-tuning here."),  # was "200%: 0.5× fewer"
+])
+def test_the_share_is_compared_the_right_way_round_at_every_rank(r, line):
+    assert count_lines(Settings(d=4096, k=4096, r=r))[0] == line

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from ..names import ADAPTER_DTYPE
 from ..notation import labels
-from ..numbers.counts import FORMULAS, break_even_rank, count_params, with_numbers
+from ..numbers.counts import FORMULAS, ParamCounts, break_even_rank, count_params, with_numbers
 from ..numbers.memory import DTYPE_LABELS, matrix_memory
 from ..render.markdown import Headline, bytes_text, caption
 from ..settings import Settings
@@ -41,6 +41,17 @@ def seed_numbers(s: Settings) -> list[Headline]:
     ]
 
 
+def _share_line(c: ParamCounts) -> str:
+    """LoRA's trainable share, compared the right way round at any rank (r·(d + k) can pass d·k)."""
+    if c.lora_trainable < c.full_trained:
+        return (f"LoRA trains {c.trainable_percent:.4g}% of the weights: "
+                f"{_ratio_text(float(c.reduction))}× fewer than full fine-tuning.")
+    if c.lora_trainable == c.full_trained:
+        return "LoRA trains exactly as many parameters as full fine-tuning here: r·(d + k) = d·k."
+    return (f"r·(d + k) is {_ratio_text(float(1 / c.reduction))}× d·k: "
+            "LoRA trains more parameters than full fine-tuning here.")
+
+
 def count_lines(s: Settings) -> list[str]:
     """Plain sentences about the counts: share, reduction, break-even rank."""
     c = count_params(s.d, s.k, s.r)
@@ -48,7 +59,7 @@ def count_lines(s: Settings) -> list[str]:
     even_text = f"{even.numerator:,}" if even.denominator == 1 else f"{float(even):,.1f}"
     side = "below" if s.r < even else ("at" if s.r == even else "above")
     return [
-        f"LoRA trains {c.trainable_percent:.4g}% of the weights: {_ratio_text(float(c.reduction))}× fewer than full fine-tuning.",
+        _share_line(c),
         f"It freezes all {c.lora_frozen:,} weights of W: they get no gradient and no optimizer state.",
         f"Break-even rank d·k/(d + k) = {even_text}: at r = {s.r:,} you are {side} it"
         + (" — LoRA would train more than full fine-tuning." if side == "above" else "."),
