@@ -26,7 +26,7 @@ MAX_DIM = 131_072
 MAX_SEED = 2**31 - 1
 MAX_ALPHA = 65_536.0
 MAX_NOTICES = 10  # a link with thousands of bad values gets ten notices and a count, not a page of them
-LESSON_LENGTH = 9  # steps in lora_viz.lesson.steps (a test keeps the two equal)
+LESSON_LENGTH = 10  # steps in lora_viz.lesson.steps (a test keeps the two equal)
 MODELS = (*PRESETS, CUSTOM)
 HIDE_SUFFIX = "_hide"  # d_hide=1 hides the d control, in the manner of TensorFlow Playground's links
 PANELS = ("share", "pages", "export")  # parts of the sidebar a link can hide besides the controls

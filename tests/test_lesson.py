@@ -1,10 +1,12 @@
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as hs
 
 from lora_viz.lesson.feedback import feedback, parse_guess
-from lora_viz.lesson.steps import answer_text, lesson_steps
+from lora_viz.lesson.steps import answer_text, known_quantities, lesson_steps
 from lora_viz.settings import LESSON_LENGTH, Settings
 
 
@@ -75,3 +77,37 @@ def test_feedback_never_prints_inf_nan_or_long_numbers(guess):
     for question in questions():
         message = feedback(guess, question).message
         assert "inf" not in message and "nan" not in message and len(message) < 60, message
+
+
+@pytest.mark.parametrize("settings", [Settings(), Settings(d=1024, k=512, r=4), Settings(d=12, k=10, r=3)])
+def test_no_hint_answers_any_step(settings):
+    """The guess box's hint said "for example 65536, 65.5k or 0.39": the answers to steps 3 and 4."""
+    from lora_viz.lesson.feedback import HOW_TO_TYPE
+
+    assert not re.search(r"\d", HOW_TO_TYPE)
+    assert not re.search(r"\d", feedback("lots", questions(settings)[0]).message)
+
+
+def test_the_lesson_ends_with_the_seed_questions_answer_in_words_and_numbers():
+    last = lesson_steps(Settings())[-1]
+    assert last.title == "The answer" and last.body.startswith("Yes.")
+    for number in ("16,777,216", "65,536", "16,842,752"):
+        assert number in last.body
+
+
+def test_the_analogy_says_the_change_reaches_every_weight():
+    analogy = next(step for step in lesson_steps(Settings()) if step.title == "An analogy").body
+    assert "changes every weight" in analogy and "parts of" not in analogy
+
+
+def test_a_guess_that_is_another_count_is_named_so_the_student_sees_what_was_right():
+    lora = questions()[1]  # what LoRA trains: 65,536
+    known = known_quantities(Settings())
+    assert "A alone, d·r" in feedback("32768", lora, known).message
+    assert "what serving with the adapter separate uses" in feedback("16842752", lora, known).message
+    assert feedback("65536", lora, known).verdict == "exact"
+
+
+def test_steps_draw_the_figure_they_talk_about():
+    figures = {step.title: step.figure for step in lesson_steps(Settings())}
+    assert figures["LoRA: what is trained"] == "drawing" and figures["Serving, option 2: merge"] == "merge"

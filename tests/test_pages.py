@@ -257,17 +257,26 @@ def _button(at: AppTest, label: str):
 
 def test_lesson_guess_then_reveal_then_next():
     at = open_page("pages/lesson.py", {"lesson": "2", "d": "4096", "k": "4096", "r": "8"})
-    assert at.subheader[0].value == "Step 3 of 9: LoRA: what is trained"
+    assert at.subheader[0].value == "Step 3 of 10: LoRA: what is trained"
     assert not [m for m in at.markdown if "Answer" in m.value]  # hidden before a guess
     at.text_input(key="_guess_input_2").input("65536")
     _button(at, "Check my guess").click().run()
     assert at.success[0].value == "Exactly right."
     assert any("**Answer: 65,536 parameters**" in m.value for m in at.markdown)
     _button(at, "Next →").click().run()
-    assert at.subheader[0].value == "Step 4 of 9: LoRA: what share" and at.query_params["lesson"] == "3"
+    assert at.subheader[0].value == "Step 4 of 10: LoRA: what share" and at.query_params["lesson"] == "3"
     at.text_input(key="_guess_input_3").input("4%")
     _button(at, "Check my guess").click().run()
     assert at.warning[0].value == "Off: 10.2 times too high."
+
+
+def test_a_lesson_step_draws_the_figure_it_talks_about():
+    at = open_page("pages/lesson.py", {"lesson": "2"})
+    assert [chart["alt"].startswith("W (4,096×4,096), A (4,096×8)") for chart in charts(at)] == [True]
+    merge = open_page("pages/lesson.py", {"lesson": "5"})  # merging: the animation of a trained adapter
+    assert [chart["alt"].startswith("Animation in 14 steps") for chart in charts(merge)] == [True]
+    assert "placeholder" in str(at.text_input(key="_guess_input_2").proto) and not any(
+        ch.isdigit() for ch in at.text_input(key="_guess_input_2").proto.placeholder)
 
 
 def test_lesson_numbers_follow_the_settings():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
-from .steps import Question
+from .steps import Quantity, Question
 
 _SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9}
 
@@ -28,16 +29,25 @@ class Feedback:
     message: str
 
 
-def feedback(guess_text: str, question: Question) -> Feedback:
-    """Exact (counts: equal; % and MiB: within 0.5%), close (within 10%), or off, saying by how much."""
+# No example numbers: any number here could be the answer to a step.
+HOW_TO_TYPE = "Type a number: digits, with k for thousands or M for millions, or % for a share."
+
+
+def feedback(guess_text: str, question: Question, known: Sequence[Quantity] = ()) -> Feedback:
+    """Exact (counts: equal; % and MiB: within 0.5%), close (within 10%), or off, saying by how much. A count that is
+    another quantity of the lesson (A alone, W plus the adapter, …) is named: the reasoning got that far."""
     guess = parse_guess(guess_text)
     if guess is None:
-        return Feedback("unreadable", "Type a number, such as 65536, 65.5k or 0.39.")
+        return Feedback("unreadable", HOW_TO_TYPE)
     answer = question.answer
     error = abs(guess - answer) / abs(answer) if answer else abs(guess)
     exact = guess == answer if question.unit == "parameters" else error <= 0.005
     if exact:
         return Feedback("exact", "Exactly right.")
+    if question.unit == "parameters":
+        for quantity in known:
+            if guess == quantity.value != answer:
+                return Feedback("off", f"Not this one, but a real count: {quantity.value:,} is {quantity.words}.")
     direction = "high" if guess > answer else "low"
     if error <= 0.10:
         return Feedback("close", f"Close: {error:.1%} too {direction}.")

@@ -29,6 +29,29 @@ class Step:
     body: str  # markdown
     question: Question | None
     page: str  # the page script that shows this step
+    figure: str | None = None  # the figure the step talks about, drawn in the step: "drawing" or "merge"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number a student may compute on the way, and what it is: recognised in a guess, it tells them what was right."""
+
+    value: int
+    words: str
+
+
+def known_quantities(s: Settings) -> list[Quantity]:
+    """The counts a student might reach for W (d×k) and rank r, each said in words."""
+    c = count_params(s.d, s.k, s.r)
+    n = labels(s.notation)
+    return [
+        Quantity(c.full_trained, "W's size, d·k: what full fine-tuning trains and what a merged model serves"),
+        Quantity(c.lora_trainable, f"{n.up} and {n.down} together, r·(d + k): what LoRA trains"),
+        Quantity(c.served_separate, "W plus the adapter, d·k + r·(d + k): what serving with the adapter separate uses"),
+        Quantity(s.d * s.r, f"{n.up} alone, d·r: one of LoRA's two trained factors"),
+        Quantity(s.r * s.k, f"{n.down} alone, r·k: one of LoRA's two trained factors"),
+        Quantity(s.d + s.k, "d + k: the shape of the two factors, not yet times the rank r"),
+    ]
 
 
 def lesson_steps(s: Settings) -> list[Step]:
@@ -46,6 +69,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             "Guess each number before you see it.",
             None,
             "pages/matrices.py",
+            "drawing",
         ),
         Step(
             "Full fine-tuning",
@@ -53,6 +77,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question("How many parameters does full fine-tuning train?", "parameters", c.full_trained,
                      f"{FORMULAS['full_trained']} = {with_numbers(c, 'full_trained')} = {c.full_trained:,}"),
             "pages/matrices.py",
+            "drawing",
         ),
         Step(
             "LoRA: what is trained",
@@ -61,6 +86,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question("How many parameters does LoRA train?", "parameters", c.lora_trainable,
                      f"{n.up} + {n.down} = {with_numbers(c, 'lora_trainable')} = {FORMULAS['lora_trainable']} = {c.lora_trainable:,}"),
             "pages/matrices.py",
+            "drawing",
         ),
         Step(
             "LoRA: what share",
@@ -75,6 +101,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question("How many parameters are used when serving with the adapter separate?", "parameters", c.served_separate,
                      f"{FORMULAS['served_separate']} = {with_numbers(c, 'served_separate')} = {c.served_separate:,}"),
             "pages/merge.py",
+            "drawing",
         ),
         Step(
             "Serving, option 2: merge",
@@ -82,6 +109,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question("How many parameters are used after merging?", "parameters", c.served_merged,
                      f"W′ has W's shape: {FORMULAS['served_merged']} = {with_numbers(c, 'served_merged')} = {c.served_merged:,}, and no extra compute"),
             "pages/merge.py",
+            "merge",
         ),
         Step(
             "How small is the adapter?",
@@ -102,11 +130,23 @@ def lesson_steps(s: Settings) -> list[Step]:
         ),
         Step(
             "An analogy",
-            "Think of W as a large book. Full fine-tuning rewrites the whole book. LoRA writes a small note that changes "
-            "parts of it. To read, you either read the book and the note together (separate), or rewrite the book once "
-            "with the note applied (merged). Both give the same text; the note made the writing much cheaper.",
+            "Think of W as a large book. Full fine-tuning may rewrite any word, each on its own. LoRA writes a short "
+            "recipe instead — two thin lists whose product says how to adjust every word a little, in only r "
+            "independent ways: ΔW is dense and changes every weight of W, but it is built from few numbers. To read, "
+            "you either follow the book and the recipe together (separate), or apply the recipe once and print a new "
+            "book (merged). Both give the same text; the recipe made the writing much cheaper.",
             None,
             "pages/merge.py",
+        ),
+        Step(
+            "The answer",
+            f"Yes. For W of {dk} at rank r = {s.r:,}: full fine-tuning trains and serves **{c.full_trained:,}** "
+            f"parameters. LoRA trains **{c.lora_trainable:,}** ({n.up} and {n.down}) and freezes the "
+            f"{c.lora_frozen:,} of W. Served with the adapter kept separate, the model uses **{c.served_separate:,}**; "
+            f"merged ({n.merged}), it is back to **{c.served_merged:,}**, with no extra compute.",
+            None,
+            "pages/matrices.py",
+            "drawing",
         ),
     ]
 

@@ -112,8 +112,9 @@ def _figure_key(name: str, s: Settings) -> tuple[str, Settings]:
     return name, key_of(_CACHED[name], s)
 
 
-def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
-    """Draw one of the core's figures (cached).
+def figure(name: str, s: Settings, alt: str, later: str = "", of: Settings | None = None) -> None:
+    """Draw one of the core's figures (cached), of the page's settings `s` or, with `of`, of other settings (the
+    chart then records only the settings it shares with the page).
 
     With `later`, a figure not yet cached is computed in a run of its own: this run draws a stand-in and shows
     `later`, and once the slider has settled (a quarter of a second) the stand-in's frame asks for the next run,
@@ -121,7 +122,7 @@ def figure(name: str, s: Settings, alt: str, later: str = "") -> None:
     the figure's chart on the page, so the browser need not build it again. Draw such a figure last on its page:
     a request that came early would cut short a run still going.
     """
-    key = _figure_key(name, s)
+    key = _figure_key(name, of or s)
     chart_name = name.removesuffix("_figure")
     if later and key not in _RESULTS:
         request = urlencode(to_query(key[1]))  # names the figure: the frame sends it back to ask for it

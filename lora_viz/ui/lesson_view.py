@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
-from ..lesson.steps import answer_text, lesson_steps
+from ..lesson.steps import Step, answer_text, known_quantities, lesson_steps
+from ..matrix.alt import drawing_alt
+from ..merge.alt import merge_animation_alt
 from ..lesson.feedback import feedback
 from ..settings import Settings, to_query
 from ..navigation import PAGES
 from .control import shown
+from .display import figure
 
 _VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning}
 
 
 def _go(step: int) -> None:
     st.session_state["lesson"] = step
+
+
+def _step_figure(step: Step, s: Settings) -> None:
+    """The figure the step talks about: the to-scale drawing, or the merge (of a trained adapter, so it adds something)."""
+    if step.figure == "drawing":
+        figure("drawing_figure", s, alt=drawing_alt(s))
+    elif step.figure == "merge":
+        trained = replace(s, trained=True)
+        figure("merge_animation", s, alt=merge_animation_alt(trained), of=trained)
 
 
 def lesson_step(s: Settings) -> None:
@@ -27,17 +41,18 @@ def lesson_step(s: Settings) -> None:
                          format_func=lambda i: f"{i + 1}. {steps[i].title}")
     st.subheader(f"Step {index + 1} of {len(steps)}: {step.title}")
     st.markdown(step.body)
+    _step_figure(step, s)
     question = step.question
     if question is not None:
         guessed = st.session_state.get(f"_guess_{index}")
         with st.form(f"_guess_form_{index}", clear_on_submit=False, enter_to_submit=True):
             st.text_input(f"{question.prompt} Your guess ({question.unit}):", key=f"_guess_input_{index}",
-                          placeholder="for example 65536, 65.5k or 0.39")
+                          placeholder="a number (digits, k, M or %)")
             if st.form_submit_button("Check my guess"):
                 guessed = st.session_state[f"_guess_input_{index}"]
                 st.session_state[f"_guess_{index}"] = guessed
         if guessed:
-            result = feedback(guessed, question)
+            result = feedback(guessed, question, known_quantities(s))
             _VERDICT_BOX[result.verdict](result.message)
             if result.verdict != "unreadable":
                 st.markdown(f"**Answer: {answer_text(question)}** — {question.formula}.")
