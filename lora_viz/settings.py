@@ -21,7 +21,7 @@ LINK_VERSION = 1  # written into every link as v=…; raise it whenever a defaul
 VERSION_KEY = "v"
 # Only settings that differ from their defaults are written to links when this is off (with the link version, a
 # link keeps its meaning when a later version changes a default).
-WRITE_DEFAULTS = True
+WRITE_DEFAULTS = False
 MAX_DIM = 131_072
 MAX_SEED = 2**31 - 1
 MAX_ALPHA = 65_536.0
@@ -126,6 +126,7 @@ class Settings:
     trainer: str = _choice("adam", "Optimizer", TRAINERS, pages=(LOW_RANK,))
     lesson: int = _int(0, "Lesson step", 0, LESSON_LENGTH - 1, pages=(LESSON,))
     present: bool = _bool(False, "Presentation mode (larger type)", hideable=False)
+    student: bool = _bool(False, "Student view (every control and the teachers' tools hidden)", hideable=False)
     image: str = _choice("png", "Figures download as", IMAGE_FORMATS, hideable=False,
                          help="Each figure's camera button (top right of the figure) saves it in this format.")
     hide: tuple[str, ...] = ()  # controls a teacher's link hides (URL: <key>_hide=1)

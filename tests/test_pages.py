@@ -10,6 +10,7 @@ from tests.support.pages import (
     SCRIPTS,
     chart_specs,
     charts,
+    link_query,
     metric_values,
     notices,
     open_page,
@@ -63,7 +64,7 @@ def test_link_round_trips_every_setting(script):
     query = {"d": "11008", "k": "4096", "r": "24", "alpha": "32", "dtype": "nf4-dq", "notation": "paper", "seed": "7", "trained": "1"}
     at = open_page(script, query)
     assert not at.exception and not at.warning
-    assert {key: at.query_params[key] for key in query} == query
+    assert {key: link_query(at)[key] for key in query} == query
     assert at.radio(key="notation").value == "paper" and at.toggle(key="trained").value is True
     assert at.selectbox(key="dtype").value == "nf4-dq" and at.number_input(key="alpha").value == 32
 
@@ -191,7 +192,7 @@ def test_whole_model_switching_model_resets_targets_to_pefts_default():
     at = open_page("pages/whole_model.py", {"model": "llama-2-7b"})
     at.selectbox(key="model").set_value("bert-base").run()
     assert at.multiselect(key="targets").value == ["query", "value"] and not at.warning
-    assert at.query_params["targets"] == "query,value"
+    assert link_query(at)["targets"] == "query,value"
 
 
 def test_whole_model_custom_sizes_round_trip():
@@ -199,7 +200,7 @@ def test_whole_model_custom_sizes_round_trip():
     at = open_page("pages/whole_model.py", query)
     assert not at.exception and not at.warning
     assert metric_values(at)[0] == "581,632"  # PEFT's count, from the golden file
-    assert {key: at.query_params[key] for key in query} == query
+    assert {key: link_query(at)[key] for key in query} == query
 
 
 @pytest.mark.parametrize("spectrum", ["rank", "power", "noise"])
@@ -208,7 +209,7 @@ def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
     at = open_page("pages/low_rank.py", query)
     assert not at.exception and not at.warning
     assert len(charts(at)) == 3
-    assert {key: at.query_params[key] for key in query} == query
+    assert {key: link_query(at)[key] for key in query} == query
     sweep = chart_specs(at)[2]
     assert len(sweep["data"][1]["x"]) == 12  # every rank 1 … min(d, k)
     assert "ranks 1–12" in at.get("progress")[0].proto.text and "showing r = 2" in at.get("progress")[0].proto.text
@@ -293,7 +294,7 @@ def test_hidden_controls_link_shows_only_what_the_teacher_left():
     keys = {w.key for w in [*at.number_input, *at.select_slider, *at.toggle]}
     assert {"d", "k", "seed", "lesson"}.isdisjoint(keys) and {"r", "alpha", "trained"} <= keys
     assert not [e for e in at.expander if e.label == "Share this view"]
-    assert at.query_params["d_hide"] == "1" and at.query_params["d"] == "4096"  # hidden, still in the link
+    assert at.query_params["d_hide"] == "1" and link_query(at)["d"] == "4096"  # hidden, still what the link means
     at.select_slider(key="r").set_value(16).run()
     assert at.query_params["d_hide"] == "1" and at.query_params["r"] == "16"  # the flags survive a move
 
@@ -316,3 +317,31 @@ def test_figures_download_in_the_chosen_format():
     at = open_page("pages/matrices.py", {"image": "svg", "d": "64", "k": "64"})
     config = json.loads(charts(at)[0]["config"])
     assert config["toImageButtonOptions"]["format"] == "svg" and config["modeBarButtons"] == [["toImage"]]
+
+
+def test_a_short_link_stays_short_when_the_app_writes_the_url_back():
+    at = open_page("pages/lesson.py", {"lesson": "3", "r": "16"})
+    assert dict(at.query_params) == {"v": "1", "lesson": "3", "r": "16"}  # defaults left out, the link version in
+
+
+def test_a_student_link_hides_every_control_and_the_teachers_tools():
+    at = open_page("pages/lesson.py", {"lesson": "2", "student": "1"})
+    assert not at.exception and not at.warning
+    assert not at.sidebar.children  # no controls, no headings over nothing, no share box or exports
+    assert not [key for key in ("lesson",) if any(w.key == key for w in at.select_slider)]
+    assert "Teachers" not in at.caption[0].value
+    matrices = open_page("pages/matrices.py", {"lesson": "2", "student": "1"})
+    back = [link for link in matrices.get("page_link") if "Back to the lesson, step 3" in link.proto.label]
+    assert back and "lesson=2" in back[0].proto.query_string  # the way back to the step the student came from
+
+
+def test_the_share_box_comes_first_names_controls_by_label_and_makes_a_short_student_link():
+    at = open_page("pages/lesson.py", {"lesson": "2"})
+    first = at.sidebar.children[0]
+    assert first.type == "expander" and first.label == "Share this view"
+    options = at.multiselect(key="_share_hide").options
+    assert "d — rows of W (output size)" in options and "d" not in options
+    at.toggle(key="_share_student").set_value(True).run()
+    link = [c.value for c in at.sidebar.get("code")][0]
+    path_and_query = link.split("/", 3)[3]
+    assert path_and_query == "lesson?v=1&lesson=2&student=1" and len(link) < 80

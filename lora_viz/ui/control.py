@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..settings import Settings, schema
+from ..settings import HIDEABLE, Settings, schema
 
 
 def shown(s: Settings, key: str) -> bool:
-    """False for a control the link hides (<key>_hide=1)."""
+    """False for a control or panel the link hides (<key>_hide=1), and for all of them in the student view."""
+    if s.student and (key in HIDEABLE or key == "present"):
+        return False
     return key not in s.hide
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -9,15 +10,25 @@ import streamlit as st
 from ..export import lora_config_snippet, numbers_table, to_csv, to_markdown
 from ..numbers.memory import DTYPE_LABELS
 from ..numbers.ranks import rank_options
-from ..settings import HIDE_SUFFIX, HIDEABLE, Settings, to_query
+from ..settings import HIDEABLE, Settings, schema, to_query
 from ..navigation import PAGES, page_address, PageInfo
 from .control import control, shown
+
+
+SIDEBAR_CONTROLS = ("d", "k", "r", "alpha", "dtype", "notation", "trained", "seed", "present")
+PANEL_LABELS = {"share": "“Share this view” (this box)", "pages": "Page links", "export": "Export"}
+
+
+def hide_label(key: str) -> str:
+    """How the hide list names a control or panel: its label, not its URL key."""
+    return PANEL_LABELS.get(key) or schema(key).label
 
 
 def _settings(s: Settings) -> None:
     """The shared controls; each one's key is its URL parameter."""
     bar = st.sidebar
-    bar.header("Settings")
+    if any(shown(s, key) for key in SIDEBAR_CONTROLS):  # a student view has none: no heading over nothing
+        bar.header("Settings")
     control(s, bar, "number_input", "d", step=1)
     control(s, bar, "number_input", "k", step=1)
     control(s, bar, "select_slider", "r", options=rank_options(min(s.d, s.k), s.r))
@@ -36,23 +47,23 @@ def _navigation(s: Settings) -> None:
         st.sidebar.page_link(page.script, label=page.label, query_params=to_query(s))
 
 
-def share_link(address: str, s: Settings, hide: list[str], present: bool) -> str:
-    """The link to this exact view at `address` (a page's), with the chosen controls hidden and presentation mode on
-    or off. Only names a link can hide are written, whatever the widget sent."""
-    query = {key: value for key, value in to_query(s).items() if not key.endswith(HIDE_SUFFIX)}
-    query["present"] = "1" if present else "0"
-    query |= {key + HIDE_SUFFIX: "1" for key in HIDEABLE if key in hide}
-    return f"{address.split('?')[0]}?{urlencode(query)}"
+def share_link(address: str, s: Settings, hide: list[str], present: bool, student: bool = False) -> str:
+    """The link to this exact view at `address` (a page's), with the chosen controls hidden (or, in the student view,
+    all of them), presentation mode on or off. Only names a link can hide are written, whatever the widget sent."""
+    chosen = replace(s, present=present, student=student, hide=() if student else tuple(k for k in HIDEABLE if k in hide))
+    return f"{address.split('?')[0]}?{urlencode(to_query(chosen))}"
 
 
 def _share(s: Settings, page: PageInfo) -> None:
     """'Share this view': pick what students may not see, copy the link to the page shown."""
     with st.sidebar.expander("Share this view"):
-        hide = st.multiselect("Hide these controls from students", options=HIDEABLE, default=list(s.hide), key="_share_hide")
+        student = st.toggle("Student view: hide every control and these tools", value=s.student, key="_share_student")
+        hide = st.multiselect("Or hide only these", options=HIDEABLE, default=list(s.hide), key="_share_hide",
+                              format_func=hide_label, disabled=bool(student))
         present = st.toggle("Open in presentation mode", value=s.present, key="_share_present")
         st.caption("Copy this link (the lesson opens at its current step):")
         address = page_address(st.context.url or "http://localhost", st.get_option("server.baseUrlPath"), page)
-        st.code(share_link(address, s, list(hide), bool(present)), language=None, wrap_lines=True)
+        st.code(share_link(address, s, list(hide), bool(present), bool(student)), language=None, wrap_lines=True)
 
 
 def _export(s: Settings) -> None:
@@ -67,11 +78,11 @@ def _export(s: Settings) -> None:
 
 
 def sidebar(s: Settings, page: PageInfo) -> None:
-    """Everything in the sidebar of `page`, less what the link hides."""
+    """Everything in the sidebar of `page`, less what the link hides: the share box first, where a teacher finds it."""
+    if shown(s, "share"):
+        _share(s, page)
     _settings(s)
     if shown(s, "pages"):
         _navigation(s)
-    if shown(s, "share"):
-        _share(s, page)
     if shown(s, "export"):
         _export(s)

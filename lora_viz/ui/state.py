@@ -13,12 +13,13 @@ _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL mea
 _STREAMLIT_KEYS = ("embed", "embed_options")
 # Constants, never built from input. Wide Markdown tables scroll inside their own box on a phone instead
 # of widening the page; a metric's value and formula (its delta line), and a page link's blurb, wrap instead of
-# being cut off; presentation mode adds larger type for projectors.
+# being cut off; the share box's link leaves room for its copy button; presentation mode adds larger type.
 _BASE_CSS = """<style>
 [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important; overflow-wrap: anywhere; }
 [data-testid="stPageLink-NavLink"], [data-testid="stPageLink-NavLink"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
+[data-testid="stSidebar"] [data-testid="stCode"] pre { padding-right: 2.75rem !important; }
 </style>"""
 _PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem !important; line-height: 1.5; }
@@ -67,12 +68,15 @@ def page_settings(title: str) -> Settings:
     notices = [f"{quote_input(key)}: a control sent a value it could not have sent; it keeps its previous value."
                for key in dropped_keys()] + notices
     _store_in_widgets(settings)
-    sidebar(settings, page_by_label(title))
+    page = page_by_label(title)
+    sidebar(settings, page)
     query = to_query(settings)
     if url != {key: [value] for key, value in query.items()}:
         st.query_params.from_dict(query)
     st.session_state[_LAST_URL] = {key: [value] for key, value in query.items()}
     st.markdown(_BASE_CSS + (_PRESENTATION_CSS if settings.present else ""), unsafe_allow_html=True)
+    if settings.student and page.url_path != "lesson":  # a student has no page links: the way back to the lesson
+        st.page_link("pages/lesson.py", label=f"← Back to the lesson, step {settings.lesson + 1}", query_params=to_query(settings))
     if notices:
         show_notices("Some settings in this link were adjusted:" if new_link else "Adjusted:", notices)
     return settings

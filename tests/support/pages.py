@@ -6,6 +6,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from lora_viz.navigation import PAGES
+from lora_viz.settings import parse_settings, to_query
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SCRIPTS = [page.script for page in PAGES]
@@ -58,3 +59,9 @@ def tables(at: AppTest) -> list[dict[str, list[str]]]:
 def notices(at: AppTest) -> str:
     """The page's notices as the visitor reads them: each warning's heading, and the plain-text lines beneath it."""
     return "\n".join([*(w.value for w in at.warning), *(t.value for t in at.text)])
+
+
+def link_query(at: AppTest) -> dict[str, str]:
+    """What the page's URL now says, every setting spelled out (a short link leaves out the defaults)."""
+    settings, _ = parse_settings(dict(at.query_params))
+    return to_query(settings, write_defaults=True)
