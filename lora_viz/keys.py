@@ -11,7 +11,7 @@ BUILDERS, so one test can check them all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any, Callable, TypeVar
 
@@ -63,7 +63,3 @@ def key_of(builder: Callable[..., Any], s: Settings) -> Settings:
     """The cache key of s for a declared builder."""
     return builder.depends.key(s)
 
-
-def with_dims(s: Settings, d: int, k: int, r: int) -> Settings:
-    """s with other d, k and r (for reductions)."""
-    return replace(s, d=d, k=k, r=r)

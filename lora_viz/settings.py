@@ -148,12 +148,6 @@ def schema(key: str) -> Schema:
     return SCHEMA[key]
 
 
-def value_range(key: str, settings: Settings = DEFAULTS) -> tuple[Any, Any]:
-    """(lowest, highest) of a number setting in these settings (a rule's limit depends on them)."""
-    spec = SCHEMA[key]
-    return spec.low, spec.high(vars(settings)) if callable(spec.high) else spec.high
-
-
 def defaults_for(version: int) -> Settings:
     """The defaults a link of this version was made with."""
     changes: dict[str, Any] = {}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
-from ..keys import depends_on, with_dims
+from ..keys import depends_on
 from ..matrix.values import grid_means, lora_matrices
 from ..notation import Labels
 from ..numbers import precision as p
@@ -57,12 +57,12 @@ EXAMPLE = ("d", "k", "r", "seed", "trained", "alpha")  # what the animated examp
 def to_example(s: Settings) -> Settings:
     """The settings at the animated example's size: min(d, 16) × min(k, 16) at rank min(r, 8)."""
     size = example_size(s.d, s.k, s.r)
-    return with_dims(s, size.d, size.k, size.r)
+    return replace(s, d=size.d, k=size.k, r=size.r)
 
 
 def to_sample(s: Settings) -> Settings:
     """The settings at the precision comparison's size: min(d, 64) × min(k, 64) at rank min(r, 16)."""
-    return with_dims(s, min(s.d, SAMPLE_DIM), min(s.k, SAMPLE_DIM), min(s.r, SAMPLE_RANK))
+    return replace(s, d=min(s.d, SAMPLE_DIM), k=min(s.k, SAMPLE_DIM), r=min(s.r, SAMPLE_RANK))
 
 
 def by_example(*keys: str) -> Callable[[Callable[[Settings], str]], Callable[[Settings], str]]:
