@@ -17,7 +17,7 @@ from .merge.example import frame_count
 from .model.presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
 from .names import DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, SPECTRA, TRAINERS
 
-LINK_VERSION = 1  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
+LINK_VERSION = 2  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
 VERSION_KEY = "v"
 # Only settings that differ from their defaults are written to links when this is off (with the link version, a
 # link keeps its meaning when a later version changes a default).
@@ -99,7 +99,8 @@ class Settings:
     dtype: str = _choice("bf16", "dtype of W", DTYPES)
     notation: str = _choice("card", "Notation", NOTATIONS, help="The same model either way: only the names swap. Tools differ on this.")
     seed: int = _int(0, "Seed", 0, MAX_SEED, pages=MATRIX_PAGES)
-    trained: bool = _bool(False, "Trained adapter (both factors non-zero)", pages=MATRIX_PAGES)
+    trained: bool = _bool(True, "Trained adapter (both factors non-zero)", pages=MATRIX_PAGES,
+                           help="Off: the adapter as initialised, with one factor all zeros, so ΔW = 0.")
     step: int = _int(0, "Open the animation at step", 0, last_frame, pages=(MERGE,))
     model: str = _choice("llama-2-7b", "Model", MODELS, pages=(WHOLE_MODEL,))
     targets: tuple[str, ...] = setting(DEFAULT_TARGETS["llama"], "names", "LoRA target modules", pages=(WHOLE_MODEL,),
@@ -139,8 +140,10 @@ CUSTOM_KEYS = tuple(key for key, schema in SCHEMA.items() if schema.custom_only)
 HIDEABLE = tuple(key for key, schema in SCHEMA.items() if schema.hideable) + PANELS
 DEFAULTS = Settings()
 # Defaults as they were in links of older versions: a link made then is read with them, so it shows what it
-# showed. Key: the last link version that had them. (None yet: version 1 is the first to carry v.)
-PAST_DEFAULTS: dict[int, dict[str, Any]] = {}
+# showed. Key: the last link version that had them.
+PAST_DEFAULTS: dict[int, dict[str, Any]] = {
+    1: {"trained": False},  # version 2 opens on a trained adapter, so that the merge animation changes W
+}
 
 
 def schema(key: str) -> Schema:
@@ -346,9 +349,10 @@ def model_spec(settings: Settings) -> ModelSpec:
 
 
 def _link_version(raw: Mapping[str, str], notices: list[str]) -> int:
-    """The link's version: 1 for a link without one (made before links carried it)."""
+    """The link's version; a link without one is read as this version's: links the app wrote before they carried
+    a version carried every setting, so only typed addresses lack one, and a typed address means today's defaults."""
     if VERSION_KEY not in raw:
-        return 1
+        return LINK_VERSION
     return _parse_int(VERSION_KEY, raw[VERSION_KEY], 1, LINK_VERSION, LINK_VERSION, notices)
 
 

@@ -42,7 +42,7 @@ with ui.page("Why low rank works") as settings:
     ui.chart(("loss", shown), lambda: figures.loss_figure(result), settings, at_rank,
              alt=alt.loss_alt(result), name="loss")
     st.markdown(training_summary(result) + "\n\n### The spectrum")
-    ui.chart(("spectrum", shown), lambda: figures.spectrum_figure(result), settings, at_rank,
+    ui.chart(("spectrum", shown, names.product), lambda: figures.spectrum_figure(result, names.product), settings, at_rank,
              alt=alt.training_spectrum_alt(result), name="spectrum")
     st.markdown(caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
                 + "\n\n### Every rank")

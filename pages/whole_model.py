@@ -48,14 +48,12 @@ with ui.page("Whole model") as settings:
 
     st.subheader("Training memory")
     chosen = view.training[settings.method]
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        ui.figure("memory_figure", settings, alt=alt.memory_alt(settings))
-    with right:
-        st.markdown(
-            f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, "
-            f"sequence {settings.seq:,}\n\n" + markdown_table(memory_parts(chosen))
-        )
+    # The chart, then its table beneath at full width: side by side, the table's numbers wrapped or scrolled.
+    ui.figure("memory_figure", settings, alt=alt.memory_alt(settings))
+    st.markdown(
+        f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, "
+        f"sequence {settings.seq:,}\n\n" + markdown_table(memory_parts(chosen))
+    )
     st.caption(
         dtype_note(settings, view) + "\n\n"
         "Weights, gradients and optimizer states are exact: the bytes PyTorch allocates (AdamW keeps two states like each "

@@ -11,7 +11,7 @@ from lora_viz.settings import Settings
 CASES = [
     (matrix_alt.magnifier_alt, Settings(trained=True), "W 12×12 of its 4,096×4,096 weights, A 12×8, B 8×12"),
     (matrix_alt.magnifier_alt, Settings(d=5, k=7, r=3), "W 5×7 of its 5×7 weights, A 5×3, B 3×7"),
-    (matrix_alt.magnifier_alt, Settings(d=5, k=7, r=3), "A is all zeros"),  # as initialised
+    (matrix_alt.magnifier_alt, Settings(d=5, k=7, r=3, trained=False), "A is all zeros"),  # as initialised
     (matrix_alt.delta_alt, Settings(alpha=16, trained=True), "α/r = 2: a 4,096×4,096 matrix of rank at most 8"),
     (matrix_alt.delta_alt, Settings(trained=True), "exact means of 64×64 blocks"),  # 4,096 / 64 cells a side
     (matrix_alt.delta_alt, Settings(d=40, k=30, r=2, trained=True), "drawn as every weight"),

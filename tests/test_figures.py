@@ -78,7 +78,7 @@ def test_thin_strips_get_a_magnifier():
 
 
 def test_delta_is_zero_at_start_and_scaled_by_alpha_over_r_when_trained():
-    assert not decode(delta_figure(Settings(d=64, k=64, r=4)).data[0].z).any()
+    assert not decode(delta_figure(Settings(d=64, k=64, r=4, trained=False)).data[0].z).any()
     a = decode(delta_figure(Settings(d=64, k=64, r=4, alpha=4, trained=True)).data[0].z)
     b = decode(delta_figure(Settings(d=64, k=64, r=4, alpha=8, trained=True)).data[0].z)
     np.testing.assert_allclose(b, 2 * a, rtol=1e-5)
@@ -160,3 +160,18 @@ def test_packed_converts_a_traces_arrays_and_leaves_the_rest():
     trace = packed({"z": np.ones((1, 2)), "x": np.zeros(2), "name": "W", "y": [1, 2]})
     assert decode(trace["z"]).tolist() == [[1, 1]] and decode(trace["x"]).tolist() == [0, 0]
     assert trace["name"] == "W" and trace["y"] == [1, 2]
+
+
+def test_the_rank_sweep_keeps_its_loss_lines_visible_and_names_every_line():
+    """Traces of a second y axis are drawn over the first's: the parameters there are a line (bars hid the losses);
+    full fine-tuning is a trace with a legend entry, not a bare dashed line; the spectrum names the factors."""
+    from lora_viz.training import figures as training_figures
+    from lora_viz.training.task import training_spec
+    from lora_viz.training.train import at_rank, train_everything
+
+    result = at_rank(train_everything(training_spec(Settings(d=8, k=8, steps=20))), 2)
+    sweep = training_figures.sweep_figure(result)
+    assert all(trace["type"] == "scatter" for trace in sweep["data"])
+    assert "full fine-tuning" in [trace["name"] for trace in sweep["data"]] and not sweep["layout"].get("shapes")
+    names = [trace["name"] for trace in training_figures.spectrum_figure(result, "B·A")["data"]]
+    assert any("(α/r)·B·A" in name for name in names) and not any("up·down" in name for name in names)

@@ -122,7 +122,7 @@ def test_delta_has_exactly_r_nonzero_singular_values():
 
 def test_initialisation_merges_to_w_exactly():
     assert initialisation_gap(TRAINED) == 0.0
-    e = merge_example(Settings())
+    e = merge_example(Settings(trained=False))
     assert not e.delta.any()
 
 
@@ -178,3 +178,35 @@ def test_texts_cached_by_the_example_equal_the_texts_computed_afresh(text):
     for s in (Settings(), Settings(d=64, k=64, r=20, trained=True), Settings(d=12, k=40, r=3, seed=5, notation="paper"), Settings(r=9, alpha=3)):
         assert text(s) == text.__wrapped__(s)  # so each reads d, k and r only through the example
     assert text(Settings(r=9)) is text(Settings(r=64))  # both show the rank-8 example: one cached text
+
+
+def test_the_default_merge_animation_changes_w_and_shows_w_beside_w_prime():
+    """The page's opening view teaches: a trained adapter, so the merge adds something visible to W."""
+    from tests.test_figures import decode
+
+    fig = merge_animation(Settings())
+    names = [trace["name"] for trace in fig["data"]]
+    assert names == ["A", "B", "ΔW", "W′", "W"]
+    w = decode(fig["data"][4]["z"])
+    merged = decode(fig["frames"][-1]["data"][1]["z"])
+    assert np.abs(merged - w).max() > 0.1
+
+
+def test_the_merge_animation_has_no_stale_labels_or_highlights():
+    """Every frame replaces the shapes whole (same count; the term's highlight shown only on term frames), no label
+    says what is true of one frame only, and the slider's ticks are the step numbers."""
+    fig = merge_animation(Settings(r=8))
+    counts = {len(frame["layout"]["shapes"]) for frame in fig["frames"]}
+    assert counts == {len(fig["layout"]["shapes"])}
+    lit = [[shape.get("visible", True) for shape in frame["layout"]["shapes"][-2:]] for frame in fig["frames"]]
+    assert lit == [[False, False]] + [[True, True]] * 8 + [[False, False]] * 5  # start, 8 terms, α/r, 4 merge steps
+    texts = " ".join(note["text"] for note in fig["layout"]["annotations"])
+    assert "starts as" not in texts
+    assert [step["label"] for step in fig["layout"]["sliders"][0]["steps"]] == [str(i) for i in range(14)]
+
+
+def test_the_merge_animation_declares_its_linked_highlighting():
+    link = merge_animation(Settings(d=4, k=5, r=2))["layout"]["meta"]["link"]
+    assert [source["trace"] for source in link["sources"]] == [2, 3, 4]  # ΔW, W′ and W
+    assert link["sources"][0]["rows"] == [0, 1, 2, 3, 4] and link["sources"][0]["cols"] == [0, 1, 2, 3, 4, 5]
+    assert [target["kind"] for target in link["targets"]] == ["rows", "cols", "cells", "cells", "cells"]

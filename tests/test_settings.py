@@ -165,11 +165,12 @@ def test_capped_keeps_ten_and_counts_the_rest():
     assert capped(["a", "b"]) == ["a", "b"]
 
 
-def test_every_link_carries_its_version_and_a_link_without_one_reads_as_version_1():
+def test_every_link_carries_its_version_and_a_typed_address_without_one_reads_as_today():
     from lora_viz import settings as schema
 
     assert to_query(DEFAULTS)["v"] == str(schema.LINK_VERSION)
-    assert parse_settings({"d": "64"}) == parse_settings({"d": "64", "v": "1"})
+    assert parse_settings({"d": "64"}) == parse_settings({"d": "64", "v": str(schema.LINK_VERSION)})
+    assert parse_settings({})[0] == DEFAULTS
     _, notices = parse_settings({"v": "99"})
     assert notices and notices[0].startswith("v:")  # a link from a newer app is read as this one's
 
@@ -180,7 +181,7 @@ def test_a_changed_default_never_changes_what_an_old_link_shows(monkeypatch):
 
     monkeypatch.setattr(schema, "LINK_VERSION", 2)
     monkeypatch.setattr(schema, "PAST_DEFAULTS", {1: {"notation": "paper", "r": 4}})
-    old, notices = parse_settings({"d": "64"})  # made before v existed
+    old, notices = parse_settings({"d": "64", "v": "1"})
     assert not notices and (old.notation, old.r) == ("paper", 4)
     new, _ = parse_settings({"d": "64", "v": "2"})
     assert (new.notation, new.r) == ("card", 8)
@@ -190,10 +191,17 @@ def test_a_changed_default_never_changes_what_an_old_link_shows(monkeypatch):
     assert parse_settings(rewritten)[0] == old
 
 
+def test_version_1_links_keep_the_untrained_adapter_they_showed():
+    """Version 2 made the trained adapter the default; a link written at version 1 left trained=0 out."""
+    assert parse_settings({"v": "1", "r": "4"})[0].trained is False
+    assert parse_settings({"v": "2", "r": "4"})[0].trained is True
+    assert to_query(parse_settings({"v": "1"})[0]) == {"v": "2", "trained": "0"}
+
+
 def test_writing_only_what_differs_from_the_defaults_is_a_switch():
     s = Settings(r=16, lesson=3, model="gpt2", targets=("c_attn",), hide=("d",))
     short = to_query(s, write_defaults=False)
-    assert short == {"v": "1", "r": "16", "model": "gpt2", "lesson": "3", "d_hide": "1"}  # gpt2's default targets
+    assert short == {"v": "2", "r": "16", "model": "gpt2", "lesson": "3", "d_hide": "1"}  # gpt2's default targets
     assert parse_settings(short) == (s, [])
     assert to_query(s) == short  # the app writes short links
     assert parse_settings(to_query(s, write_defaults=True)) == (s, [])  # and still reads long ones

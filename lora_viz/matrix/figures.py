@@ -13,9 +13,14 @@ from ..render.plotly import (
     arrows,
     equal_scale_layout,
     heatmap,
+    column_band,
     label,
+    link_source,
+    linked,
     outline,
     plot,
+    row_band,
+    same_cells,
     stacked,
     symmetric_limit,
 )
@@ -24,6 +29,9 @@ from .budget import product_block
 from .field import block_edges
 from .layout import Box, magnified_corner, scale_layout
 from .values import grid_means, lora_matrices, product_block_means
+
+
+DELTA_LINK = "delta"  # the linked-highlighting group of ΔW's chart and the drawing of its factors
 
 
 def scale_figure(s: Settings) -> FigureSpec:
@@ -45,12 +53,20 @@ def scale_figure(s: Settings) -> FigureSpec:
     # W's arrows sit right of centre so that its label, bottom-left, stays clear of them.
     w_mid, up_mid, down_mid = g.w.x0 + 0.8 * (g.w.x1 - g.w.x0), (g.up.x0 + g.up.x1) / 2, (g.down.x0 + g.down.x1) / 2
     out_x = (w_mid + up_mid) / 2
+    # Labels in short lines, so that on a phone the W arrow (at 0.8 of W's width) passes clear of W's label and the
+    # input's label clears it too. up's label goes right of up while there is room for it (a quarter of the width),
+    # else inside up, on a backing, where a wide up (r near k) leaves nowhere else.
+    up_text = f"{names.up}<br>{s.d:,}×{s.r:,}<br>trained"
+    room_right = g.width - g.up.x1
+    up_label = (label(g.up.x1 + g.gap * 0.1, (g.up.y0 + g.up.y1) / 2, up_text, anchor="left", yanchor="middle")
+                if room_right >= 0.25 * g.width else
+                dict(label((g.up.x0 + g.up.x1) / 2, (g.up.y0 + g.up.y1) / 2, up_text, yanchor="middle"), bgcolor="rgba(128, 128, 128, 0.35)"))
     annotations = [
-        label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}  frozen", anchor="left", yanchor="top"),
-        label(g.up.x1, g.up.y1 / 2, f"  {names.up}  {s.d:,}×{s.r:,}  trained", anchor="left", yanchor="middle"),
+        dict(label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}<br>frozen", anchor="left", yanchor="top"), align="left"),
+        up_label,
         label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right"),
         label(out_x, above, f"{names.output}  ({s.d:,} outputs)"),
-        label((g.w.x0 + g.down.x1) / 2, below, f"input x  ({s.k:,} values)", yanchor="top"),
+        label((g.w.x0 + g.down.x1) / 2, below, f"input x<br>({s.k:,} values)", yanchor="top"),
     ]
     traces.append(arrows([
         ((w_mid, below), (w_mid, g.w.y1)),
@@ -63,6 +79,9 @@ def scale_figure(s: Settings) -> FigureSpec:
     layout.update(
         shapes=[outline(g.w, FROZEN_COLOR), outline(g.up, TRAINED_COLOR), outline(g.down, TRAINED_COLOR)],
         annotations=annotations,
+        # Hovering a block of ΔW (its own chart) lights up the rows of up and the columns of down that make it, and
+        # the block of W it is added to.
+        meta=linked(DELTA_LINK, targets=[row_band(g.up), column_band(g.down), same_cells(g.w)]),
     )
     return plot(traces, layout)
 
@@ -128,7 +147,9 @@ def delta_figure(s: Settings) -> FigureSpec:
     if m.up_is_zero:
         title = f"ΔW = (α/r)·{names.product} = 0 at initialisation<br>({names.up} starts at zero)"
     layout = equal_scale_layout((0, s.k), (0, s.d), delta_height(s), symmetric_limit(delta), top=55)
-    layout.update(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(Box(0, s.k, 0, s.d), TRAINED_COLOR)])
+    whole = Box(0, s.k, 0, s.d)
+    layout.update(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(whole, TRAINED_COLOR)],
+                  meta=linked(DELTA_LINK, [link_source(0, d_edges, k_edges)], [same_cells(whole)]))
     return plot([heatmap(delta, k_edges, d_edges, "ΔW", what)], layout)
 
 

@@ -16,7 +16,8 @@ def merge_animation_alt(s: Settings) -> str:
     n = labels(s.notation)
     return (
         f"Animation in {frame_count(s.r)} steps on a {size.d}×{size.k} example at rank {size.r}: ΔW = (α/r)·{n.product} "
-        f"built from {size.r} rank-1 terms, scaled by α/r = {s.alpha / size.r:.4g}, then added to W to give W′."
+        f"built from {size.r} rank-1 terms, scaled by α/r = {s.alpha / size.r:.4g}, then added to W to give W′, "
+        "drawn beside W. Hovering a cell of ΔW, W or W′ outlines the row of " + n.up + " and the column of " + n.down + " that make it."
     )
 
 

@@ -12,12 +12,18 @@ from ..names import float_dtype
 from ..notation import labels
 from ..render.plotly import (
     FROZEN_COLOR,
+    LINK_COLOR,
     TRAINED_COLOR,
     FigureSpec,
     equal_scale_layout,
+    column_band,
     label,
+    link_source,
+    linked,
     outline,
     plot,
+    row_band,
+    same_cells,
     symmetric_limit,
     vline,
 )
@@ -33,11 +39,15 @@ from .core import (
     two_adapters,
 )
 
-HIGHLIGHT = "#f5b700"  # amber: visible on red, blue and white cells, in light and dark themes
 GAP = 2.0
 
 
 FRAME_MS = 900
+MAX_PLOT_PX = 480  # the animation's plot area at most this tall, however wide the page
+# The animation below 600 px (see the chart frame's fitToWidth): the colour bar would take a fifth of the width from
+# the cells (the caption says what colours mean), and the two-line labels under the panels need more than the two
+# cells' room below them, so the buttons and the slider move down.
+ON_A_PHONE = {"coloraxis.showscale": False, "margin.r": 10, "margin.b": 160, "updatemenus.0.pad.t": 40, "sliders.0.pad.t": 76}
 MACHINE_ZERO_FLOOR = 1e-17  # log axes cannot show 0: smaller singular values are drawn here
 
 
@@ -64,7 +74,10 @@ def _cells(values: np.ndarray, x0: float, y0: float, name: str, hover: np.ndarra
 
 @depends_on(*EXAMPLE, "notation", "step", reduce=to_example)
 def merge_animation(s: Settings) -> FigureSpec:
-    """A to the left of ΔW and B above it (a matrix product), then the W′ panel, which starts as W; one frame per step."""
+    """A to the left of ΔW and B above it (a matrix product), then W, then W′ = W + ΔW; one frame per step.
+
+    Hovering a cell of ΔW, W or W′ lights up the row of A, the column of B and the same cell in the three panels.
+    """
     e = merge_example(s)
     names = labels(s.notation)
     frames = merge_frames(e, names, s.alpha)
@@ -72,7 +85,8 @@ def merge_animation(s: Settings) -> FigureSpec:
     delta_box = Box(r + GAP, r + GAP + k, r + GAP, r + GAP + d)
     up_box = Box(0, r, delta_box.y0, delta_box.y1)
     down_box = Box(delta_box.x0, delta_box.x1, 0, r)
-    merged_box = Box(delta_box.x1 + 2 * GAP, delta_box.x1 + 2 * GAP + k, delta_box.y0, delta_box.y1)
+    w_box = Box(delta_box.x1 + 2 * GAP, delta_box.x1 + 2 * GAP + k, delta_box.y0, delta_box.y1)
+    merged_box = Box(w_box.x1 + 2 * GAP, w_box.x1 + 2 * GAP + k, delta_box.y0, delta_box.y1)
     hover = product_hover(e)
     delta_template, merged_template = hover_templates(names, r, e.scale)
     start = frames[s.step]
@@ -81,20 +95,24 @@ def merge_animation(s: Settings) -> FigureSpec:
         _cells(e.down, down_box.x0, down_box.y0, names.down),
         _cells(start.delta, delta_box.x0, delta_box.y0, "ΔW", hover, delta_template),
         _cells(start.merged, merged_box.x0, merged_box.y0, "W′", hover, merged_template),
+        _cells(e.w, w_box.x0, w_box.y0, "W", template="W (frozen): %{z:.4f}"),
     ]
     outlines = [
         outline(up_box, TRAINED_COLOR),
         outline(down_box, TRAINED_COLOR),
         outline(delta_box, TRAINED_COLOR, "dot"),
+        outline(w_box, FROZEN_COLOR),
         outline(merged_box, FROZEN_COLOR),
     ]
 
     def shapes(term: int | None) -> list[dict]:
-        if term is None:
-            return outlines
-        column = Box(up_box.x0 + term, up_box.x0 + term + 1, up_box.y0, up_box.y1)
-        row = Box(down_box.x0, down_box.x1, down_box.y0 + term, down_box.y0 + term + 1)
-        return outlines + [dict(outline(column, HIGHLIGHT), line=dict(color=HIGHLIGHT, width=3)), dict(outline(row, HIGHLIGHT), line=dict(color=HIGHLIGHT, width=3))]
+        """The outlines and the term's column of A and row of B; always as many shapes, the highlight hidden between
+        terms, so that every frame replaces the last one's shapes whole (a shorter list left the last term lit)."""
+        t = 0 if term is None else term
+        column = Box(up_box.x0 + t, up_box.x0 + t + 1, up_box.y0, up_box.y1)
+        row = Box(down_box.x0, down_box.x1, down_box.y0 + t, down_box.y0 + t + 1)
+        lit = dict(line=dict(color=LINK_COLOR, width=3), visible=term is not None)
+        return outlines + [dict(outline(column, LINK_COLOR), **lit), dict(outline(row, LINK_COLOR), **lit)]
 
     middle = (delta_box.y0 + delta_box.y1) / 2
     big = dict(font=dict(size=22))
@@ -110,24 +128,35 @@ def merge_animation(s: Settings) -> FigureSpec:
     # A few large ΔW entries would wash out every other cell: clip the colours at the 98th percentile, and say so.
     every = np.abs(np.concatenate([a.ravel() for a in (e.w, e.up, e.down, frames[-1].delta, frames[-1].merged)]))
     limit = float(np.percentile(every, 98)) or 1.0
-    x_range, y_range = (-0.5, merged_box.x1 + 0.5), (-2.0, delta_box.y1 + 2.0)
-    # Tall enough for a ~700 px wide plot; Plotly keeps cells square at any width.
-    height = int(min(480, 700 * (y_range[1] - y_range[0]) / (x_range[1] - x_range[0]))) + 170
-    layout = equal_scale_layout(x_range, y_range, height, limit)
-    # A short, thin colour bar leaves the width to the cells on a phone.
-    layout["margin"] = dict(l=10, r=10, t=80, b=90)
+    x_range, y_range = (-0.5, merged_box.x1 + 0.5), (-0.5, delta_box.y1 + 4.0)  # room for the two-line labels below
+    # Square cells: the chart frame sets the height from the width it has (meta.fit); this one is for a 700 px plot.
+    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
+    margin = dict(l=10, r=80, t=80, b=120)  # right: the colour bar; bottom: the buttons, and the slider beneath them
+    layout = equal_scale_layout(x_range, y_range, int(min(MAX_PLOT_PX, 700 * aspect)) + margin["t"] + margin["b"], limit)
+    layout["margin"] = margin
     # A colour bar here, unlike the matrix drawings: it says where the colours clip.
     layout["coloraxis"].update(showscale=True, colorbar=dict(title=dict(text=f"value<br>clip ±{limit:.2g}"), len=0.6, thickness=10))
+    each_cell = [same_cells(box) for box in (delta_box, w_box, merged_box)]
     layout.update(
-        # Anchored to the bottom of the title area: multi-line titles anchored at the top drift out of view.
-        title=dict(text=_wrap(start.caption), font=dict(size=13), x=0.01, xanchor="left", yref="paper", y=1.0, yanchor="bottom", pad=dict(b=12)),
+        # At the top of the figure, in the top margin: anchored to the plot area's top it ran into B. Plotly anchors
+        # a title of several lines by its first line, so the pad leaves that line's height above it.
+        title=dict(text=_wrap(start.caption), font=dict(size=13), x=0.01, xanchor="left", yref="container", y=1.0, yanchor="top", pad=dict(t=22)),
         shapes=shapes(start.term),
+        meta=dict(
+            linked("merge", [link_source(trace, np.arange(d + 1), np.arange(k + 1)) for trace in (2, 3, 4)],
+                   [row_band(up_box), column_band(down_box), *each_cell]),
+            fit=dict(aspect=aspect, maxPlotHeight=MAX_PLOT_PX, narrowWidth=600, narrow=ON_A_PHONE),
+        ),
         annotations=[
-            label(up_box.x0, up_box.y0 - 0.3, f"{names.up}<br>{d}×{r}", anchor="left"),
-            label(down_box.x0, down_box.y0 - 0.2, f"{names.down} {r}×{k}", anchor="left"),
+            # A's name under A, like the other panels'; B's to its left, above A: nothing sits above B to
+            # collide with the caption.
+            label((up_box.x0 + up_box.x1) / 2, up_box.y1 + 0.3, f"{names.up}<br>{d}×{r}", yanchor="top"),
+            label(down_box.x0 - 0.4, (down_box.y0 + down_box.y1) / 2, f"{names.down}<br>{r}×{k}", anchor="right", yanchor="middle"),
             label((delta_box.x0 + delta_box.x1) / 2, delta_box.y1 + 0.3, f"ΔW<br>= (α/r)·{names.product}", yanchor="top"),
-            label((merged_box.x0 + merged_box.x1) / 2, merged_box.y1 + 0.3, "W′ = W + ΔW<br>(starts as W)", yanchor="top"),
-            dict(label(delta_box.x1 + GAP, middle, "→", yanchor="middle"), **big),
+            label((w_box.x0 + w_box.x1) / 2, w_box.y1 + 0.3, "W<br>frozen", yanchor="top"),
+            label((merged_box.x0 + merged_box.x1) / 2, merged_box.y1 + 0.3, "W′<br>= W + ΔW", yanchor="top"),
+            dict(label(delta_box.x1 + GAP, middle, "+", yanchor="middle"), **big),
+            dict(label(w_box.x1 + GAP, middle, "=", yanchor="middle"), **big),
         ],
         updatemenus=[
             dict(
@@ -151,15 +180,17 @@ def merge_animation(s: Settings) -> FigureSpec:
         sliders=[
             dict(
                 active=s.step,
-                x=0.22,
-                len=0.78,
+                x=0.0,
+                len=1.0,
                 y=0.0,
                 yanchor="top",
-                pad=dict(t=8),
+                pad=dict(t=44),  # below the buttons
+                # Ticks are step numbers (names like "α/r" and "25%" between them read as a muddle); the caption
+                # above the figure names each step.
                 currentvalue=dict(prefix="step: "),
                 steps=[
-                    dict(label=frame.name, method="animate", args=[[frame.name], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
-                    for frame in frames
+                    dict(label=str(index), method="animate", args=[[frame.name], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
+                    for index, frame in enumerate(frames)
                 ],
             )
         ],
@@ -195,14 +226,18 @@ def two_adapters_figure(s: Settings) -> FigureSpec:
     """Correct sum of two adapters, the factor-sum mistake, and the cross terms that separate them, one colour scale."""
     t = two_adapters(s)
     rows, cols = t.correct.shape
-    panels = [("A₁B₁ + A₂B₂ (correct)", t.correct), ("(A₁+A₂)(B₁+B₂) (wrong)", t.wrong), ("cross terms A₁B₂ + A₂B₁", t.cross)]
+    # Each title in two lines, formula over verdict: in one line the three ran into each other on a phone.
+    panels = [("A₁B₁ + A₂B₂", "correct", t.correct), ("(A₁+A₂)(B₁+B₂)", "wrong", t.wrong), ("A₁B₂ + A₂B₁", "cross terms", t.cross)]
     if s.notation == "paper":
-        panels = [("B₁A₁ + B₂A₂ (correct)", t.correct), ("(B₁+B₂)(A₁+A₂) (wrong)", t.wrong), ("cross terms B₁A₂ + B₂A₁", t.cross)]
+        panels = [("B₁A₁ + B₂A₂", "correct", t.correct), ("(B₁+B₂)(A₁+A₂)", "wrong", t.wrong), ("B₁A₂ + B₂A₁", "cross terms", t.cross)]
     traces, annotations = [], []
-    for index, (title, values) in enumerate(panels):
+    for index, (formula, verdict, values) in enumerate(panels):
         x0 = index * (cols + GAP)
-        traces.append(_cells(values, x0, 0, title.split(" (")[0]))
-        annotations.append(label(x0 + cols / 2, 0, title))
-    layout = equal_scale_layout((-0.5, 3 * cols + 2 * GAP + 0.5), (-2.5, rows + 0.5), 300, symmetric_limit(t.correct, t.wrong, t.cross), top=10)
+        traces.append(_cells(values, x0, 0, formula))
+        annotations.append(label(x0 + cols / 2, -0.2, f"{formula}<br>({verdict})"))
+    x_range, y_range = (-0.5, 3 * cols + 2 * GAP + 0.5), (-4.5, rows + 0.5)
+    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
+    layout = equal_scale_layout(x_range, y_range, int(700 * aspect) + 20, symmetric_limit(t.correct, t.wrong, t.cross), top=10)
     layout["annotations"] = annotations
+    layout["meta"] = dict(fit=dict(aspect=aspect, maxPlotHeight=320))  # no empty band beneath it on a phone
     return plot(traces, layout)

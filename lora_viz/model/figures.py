@@ -41,9 +41,15 @@ def block_figure(s: Settings) -> FigureSpec:
         annotations.append(label(x + w / 2, 0, f"{layer.name}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
         x += w + gap
     height_units = max(layer.out_features for layer in layers)
-    height = int(min(420, max(220, 760 * height_units / x))) + 80
-    layout = equal_scale_layout((-gap / 2, x), (-0.35 * height_units, height_units * 1.05), height, 1.0, top=10)
-    layout.update(shapes=shapes, annotations=annotations)
+    x_range, y_range = (-gap / 2, x), (-0.35 * height_units, height_units * 1.05)
+    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
+    layout = equal_scale_layout(x_range, y_range, int(min(420, 760 * aspect)) + 20, 1.0, top=10)
+    # On a phone the three-line labels of neighbouring layers ran into each other: each becomes its name alone,
+    # turned upright, in a taller top margin (the sizes stay in the hover text and the table beneath).
+    upright = {f"annotations.{i}.{key}": value for i, layer in enumerate(layers)
+               for key, value in (("text", layer.name), ("textangle", -90), ("yanchor", "bottom"))}
+    layout.update(shapes=shapes, annotations=annotations,
+                  meta=dict(fit=dict(aspect=aspect, maxPlotHeight=420, narrowWidth=600, narrow={"margin.t": 80, **upright})))
     return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..numbers.memory import format_bytes
-from ..render.markdown import bytes_text
 from ..settings import Settings
 from .budget import ModelCounts, TrainingBytes
 from .view import ModelView
@@ -30,11 +29,13 @@ def module_table(counts: ModelCounts) -> dict[str, list]:
 
 
 def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
-    """One method's training memory, part by part, as a table of text."""
+    """One method's training memory, part by part, as a table of text: the size, then the exact bytes in a column
+    of their own (in one cell the two wrapped over three lines in the page's narrow column)."""
     values = (m.weights, m.gradients, m.optimizer_states, m.exact, m.activations, m.total)
     return {
         "": ["Weights", "Gradients", "Optimizer states", "Exact total", "Activations (estimate)", "Total"],
-        "bytes": [bytes_text(v) for v in values],
+        "size": [format_bytes(v) for v in values],
+        "bytes": [f"{v:,}" for v in values],
     }
 
 

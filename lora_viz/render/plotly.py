@@ -161,3 +161,37 @@ def stacked(top: FigureSpec, bottom: FigureSpec) -> FigureSpec:
         "annotations": upper.get("annotations", []) + notes,
     }
     return {"data": top["data"] + traces, "layout": layout, "frames": []}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Linked highlighting. A figure describes, in layout.meta.link, which heatmaps are hover sources and what lights up
+# when one of their cells is hovered; the chart frame does the rest in the browser, across the page's charts.
+# Rows and columns travel in matrix coordinates (row 0 … d of the product), so two charts drawn at different
+# positions (or one drawn in blocks) agree on what a hovered cell is.
+
+LINK_COLOR = "#f5b700"  # amber: visible on red, blue and white cells, in light and dark themes
+
+
+def link_source(trace: int, row_edges: np.ndarray, column_edges: np.ndarray) -> dict:
+    """Hovering cell (i, j) of heatmap `trace` stands for rows row_edges[i]…row_edges[i+1] and the columns likewise."""
+    return dict(trace=trace, rows=[int(e) for e in row_edges], cols=[int(e) for e in column_edges])
+
+
+def row_band(box: Box, xref: str = "x", yref: str = "y") -> dict:
+    """Light up the hovered rows across `box` (a factor whose rows are the product's rows)."""
+    return dict(kind="rows", x0=box.x0, x1=box.x1, y0=box.y0, xref=xref, yref=yref)
+
+
+def column_band(box: Box, xref: str = "x", yref: str = "y") -> dict:
+    """Light up the hovered columns down `box` (a factor whose columns are the product's columns)."""
+    return dict(kind="cols", y0=box.y0, y1=box.y1, x0=box.x0, xref=xref, yref=yref)
+
+
+def same_cells(box: Box, xref: str = "x", yref: str = "y") -> dict:
+    """Light up the hovered cells themselves in `box` (a matrix of the product's shape)."""
+    return dict(kind="cells", x0=box.x0, y0=box.y0, xref=xref, yref=yref)
+
+
+def linked(group: str, sources: list[dict] = (), targets: list[dict] = ()) -> dict:
+    """layout.meta for a figure taking part in `group`'s linked highlighting (see the chart frame's frame.js)."""
+    return dict(link=dict(group=group, sources=list(sources), targets=list(targets)))

@@ -38,29 +38,42 @@ def loss_figure(result: TrainingResult) -> FigureSpec:
     return plot(traces, _log_layout("training step", title, marker))
 
 
-def spectrum_figure(result: TrainingResult) -> FigureSpec:
-    """Singular values of the change to learn and of the learned LoRA update; the tail beyond r is what LoRA must miss."""
+def spectrum_figure(result: TrainingResult, product: str = "A×B") -> FigureSpec:
+    """Singular values of the change to learn and of the learned LoRA update (the factors' `product` as the notation
+    writes it); the tail beyond r is what LoRA must miss."""
     target = result.task.singular_values()
     learned = result.lora.singular_values
     index = np.arange(1, target.size + 1)
     traces = [
         dict(type="bar", x=index, y=np.maximum(target, LOSS_FLOOR), name="needed change ΔW* (with the noise the data shows)", marker=dict(color=FROZEN_COLOR), opacity=0.55),
-        dict(type="scatter", x=index, y=np.maximum(learned, LOSS_FLOOR), name=f"learned (α/r)·up·down, r = {result.r}", mode="markers", marker=dict(color=TRAINED_COLOR, size=8)),
+        dict(type="scatter", x=index, y=np.maximum(learned, LOSS_FLOOR), name=f"learned (α/r)·{product}, r = {result.r}", mode="markers", marker=dict(color=TRAINED_COLOR, size=8)),
     ]
     marker = vline(result.r + 0.5, dict(dash="dot", color="#888"), f"r = {result.r}")
     return plot(traces, _log_layout("singular value index", "singular value", marker))
 
 
 def sweep_figure(result: TrainingResult) -> FigureSpec:
-    """Final loss at every rank with the Eckart–Young bound and full fine-tuning; trainable parameters on the right."""
+    """Final loss at every rank with the Eckart–Young bound and full fine-tuning; trainable parameters on the right.
+
+    The parameters are a thin grey line, not bars: Plotly draws a second y axis's traces over the first's, and bars
+    hid the loss lines. Full fine-tuning is a trace, not a bare line, so the legend names it.
+    """
     ranks = [p.r for p in result.sweep]
+    full = max(float(result.full.losses[-1]), LOSS_FLOOR)
     traces = [
-        dict(type="bar", x=ranks, y=[p.trainable for p in result.sweep], name="trainable parameters r·(d + k)", marker=dict(color="#cccccc"), yaxis="y2", opacity=0.5),
+        dict(type="scatter", x=ranks, y=[p.trainable for p in result.sweep], name="trainable parameters r·(d + k) (right axis)",
+             mode="lines", line=dict(color="#999999", width=1.5, shape="hv"), yaxis="y2", hoverinfo="x+y+name"),
         dict(type="scatter", x=ranks, y=[max(p.final_loss, LOSS_FLOOR) for p in result.sweep], name="LoRA after training", mode="markers+lines",
              marker=dict(color=TRAINED_COLOR, size=7, symbol=["x" if p.diverged_at is not None else "circle" for p in result.sweep])),
         dict(type="scatter", x=ranks, y=[max(p.best_loss, LOSS_FLOOR) for p in result.sweep], name="best possible (Eckart–Young)", line=dict(color=BOUND_COLOR, dash="dot")),
+        dict(type="scatter", x=[ranks[0], ranks[-1]], y=[full, full], name="full fine-tuning", mode="lines", line=dict(color=FROZEN_COLOR, dash="dash")),
     ]
-    marker = hline(max(float(result.full.losses[-1]), LOSS_FLOOR), dict(color=FROZEN_COLOR, dash="dash"), "full fine-tuning")
-    layout = _log_layout("rank r", "final loss", marker, height=380)
-    layout["yaxis2"] = dict(title=dict(text="trainable parameters"), overlaying="y", side="right", showgrid=False, rangemode="tozero")
+    layout = dict(
+        height=400,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(title=dict(text="rank r")),
+        yaxis=dict(title=dict(text="final loss"), type="log", exponentformat="power"),
+        yaxis2=dict(title=dict(text="trainable parameters"), overlaying="y", side="right", showgrid=False, rangemode="tozero"),
+        legend=dict(orientation="h", y=-0.2, yanchor="top"),
+    )
     return plot(traces, layout)

@@ -36,6 +36,8 @@ _CACHED = {
 }
 
 
+PRESENTATION_TEXT_SCALE = 1.5  # presentation mode: chart text 13 px → 19.5 px, like the page's text (state.py)
+
 # What stands in a figure's place while it is computed after the run (see `figure`).
 _PENDING = {"delta_figure": matrix_figures.pending_delta_figure}
 
@@ -100,7 +102,8 @@ def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_o
         "toImageButtonOptions": {"format": s.image, "filename": f"lora-viz-{name}", "scale": 2},
     }
     spec = _RESULTS.get(key, lambda: figure_bytes(build()))
-    chart_frame(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_frame_key(name), request=request)
+    scale = PRESENTATION_TEXT_SCALE if s.present else 1.0
+    chart_frame(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_frame_key(name), request=request, text_scale=scale)
 
 
 def _frame_key(chart_name: str) -> str:

@@ -25,11 +25,12 @@ def _component() -> Callable[..., object]:
     return components.declare_component("chart_frame", path=str(FOLDER))
 
 
-def chart_frame(spec: bytes, config_json: str, alt: str, settings_query: str, key: str, request: str = "") -> None:
-    """Draw a figure (JSON, UTF-8) in the frame named `key`; the frame records `settings_query` once it is drawn.
+def chart_frame(spec: bytes, config_json: str, alt: str, settings_query: str, key: str, request: str = "", text_scale: float = 1.0) -> None:
+    """Draw a figure (JSON, UTF-8) in the frame named `key`, every text size times `text_scale`; the frame records
+    `settings_query` once it is drawn.
 
     The figure goes as bytes: Streamlit sends bytes as they are, where a string would be escaped into the
     arguments' JSON on every run and parsed out of it again in the browser. A non-empty `request` is sent back
     once as the frame's value, which starts a new run (st.session_state[key] holds it there).
     """
-    _component()(spec=spec, config=config_json, alt=alt, settings=settings_query, request=request, key=key, default=None)
+    _component()(spec=spec, config=config_json, alt=alt, settings=settings_query, request=request, textScale=text_scale, key=key, default=None)

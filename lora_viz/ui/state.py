@@ -13,20 +13,28 @@ _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL mea
 _STREAMLIT_KEYS = ("embed", "embed_options")
 # Constants, never built from input. Wide Markdown tables scroll inside their own box on a phone instead
 # of widening the page; a metric's value and formula (its delta line), and a page link's blurb, wrap instead of
-# being cut off; the share box's link leaves room for its copy button; presentation mode adds larger type.
+# being cut off; the share box's link leaves room for its copy button; links to pages in the text are underlined
+# (as links, not plain text).
 _BASE_CSS = """<style>
 [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important; overflow-wrap: anywhere; }
 [data-testid="stPageLink-NavLink"], [data-testid="stPageLink-NavLink"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
 [data-testid="stSidebar"] [data-testid="stCode"] pre { padding-right: 2.75rem !important; }
+[data-testid="stMain"] [data-testid="stPageLink-NavLink"] p { text-decoration: underline; text-decoration-color: rgba(128, 128, 128, 0.7); text-underline-offset: 0.2em; }
 </style>"""
+# Presentation mode: everything a projector needs larger. Later rules of equal specificity win, so the headline
+# numbers, their formulas, captions and tables come after the rule for text (which once shrank the numbers to it).
 _PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem !important; line-height: 1.5; }
 [data-testid="stMain"] h1 { font-size: 3.4rem !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
-[data-testid="stMetricValue"] { font-size: 3.2rem !important; }
-[data-testid="stMetricLabel"] p, [data-testid="stCaptionContainer"] { font-size: 1.2rem !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] [data-testid="stMetricValue"] p, [data-testid="stMain"] [data-testid="stMetricValue"] div { font-size: 3.4rem !important; line-height: 1.15; }
+[data-testid="stMain"] [data-testid="stMetricLabel"] p, [data-testid="stMain"] [data-testid="stMetricDelta"] p, [data-testid="stMain"] [data-testid="stMetricDelta"] div { font-size: 1.3rem !important; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] [data-testid="stCaptionContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p span:has(> .stMarkdownColoredText), [data-testid="stMain"] .stMarkdownColoredText { font-size: 1.2rem !important; }
+[data-testid="stMain"] table, [data-testid="stMain"] th, [data-testid="stMain"] td, [data-testid="stMain"] td p { font-size: 1.3rem !important; }
+[data-testid="stMain"] [data-testid="stAlert"] p, [data-testid="stMain"] [data-testid="stText"] { font-size: 1.3rem !important; }
 </style>"""
 
 

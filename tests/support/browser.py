@@ -141,8 +141,8 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
 
 
 CHART_FRAME = 'iframe[src*="chart_frame"]'  # every chart is drawn in one of these (lora_viz/ui/frame.py)
-COUNTS = "table:has(th:text-is('parameters')) strong"
-NOTICES = '[data-testid="stMain"] [data-testid="stText"]'  # a link's notices, as plain text under their warning  # the matrices page's headline counts, in a table
+COUNTS = "table:has(th:text-is('parameters')) strong"  # the matrices page's headline counts, in a table
+NOTICES = '[data-testid="stMain"] [data-testid="stText"]'  # a link's notices, as plain text under their warning
 
 
 def chart_frame(page, n: int = 0):

@@ -72,20 +72,76 @@ function borrowFonts(family) {
 
 const LIGHT = { base: "light", textColor: "#31333F", secondaryBackgroundColor: "#F0F2F6", primaryColor: "#FF4B4B", font: "sans-serif" };
 
+// Presentation mode: every size of text in the figure times `scale` (a projector's back row reads 13 px badly).
+function scaleText(layout, scale) {
+  const walk = (node) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== "object") return;
+    for (const [key, value] of Object.entries(node)) {
+      if ((key === "font" || key === "tickfont") && value && typeof value.size === "number") value.size *= scale;
+      walk(value);
+    }
+  };
+  walk(layout);
+  layout.template.layout.font.size *= scale;
+}
+
+// A figure drawn at one scale on both axes says in layout.meta.fit how tall its plot is per pixel of width: the
+// frame sets its height from the width it has, so a wide figure leaves no empty band above and below (a phone
+// gets a short figure, a projector a tall one). Narrower than fit.narrowWidth, fit.narrow's settings apply
+// (the merge animation drops its colour bar on a phone: the cells need the width).
+function fitToWidth(layout, width) {
+  const fit = layout.meta && layout.meta.fit;
+  if (!fit) return;
+  if (fit.narrow && width < fit.narrowWidth) {
+    for (const [path, value] of Object.entries(fit.narrow)) {
+      const keys = path.split(".");
+      const parent = keys.slice(0, -1).reduce((node, key) => (node[key] ??= {}), layout);
+      parent[keys[keys.length - 1]] = value;
+    }
+  }
+  const margin = layout.margin || {};
+  const plotWidth = width - (margin.l || 0) - (margin.r || 0);
+  const plot = Math.min(fit.maxPlotHeight || Infinity, plotWidth * fit.aspect);
+  layout.height = Math.round(plot + (margin.t || 0) + (margin.b || 0));
+}
+
+// In a dark theme a diverging scale's white middle makes zeros glare: the middle becomes the dark page's grey
+// and its two neighbours move halfway towards it, so zero reads as "nothing here" in either theme.
+const DARK_MIDDLE = [38, 39, 48];
+function darkMiddle(layout) {
+  for (const [key, axis] of Object.entries(layout)) {
+    const scale = /^coloraxis\d*$/.test(key) && axis && axis.colorscale;
+    if (!Array.isArray(scale) || scale.length % 2 === 0) continue;
+    const middle = (scale.length - 1) / 2;
+    axis.colorscale = scale.map(([at, color], index) => {
+      const towards = index === middle ? 1 : Math.abs(index - middle) === 1 ? 0.5 : 0;
+      const rgb = (color.match(/\d+/g) || []).map(Number);
+      if (!towards || rgb.length < 3) return [at, color];
+      const mixed = rgb.slice(0, 3).map((c, i) => Math.round(c + (DARK_MIDDLE[i] - c) * towards));
+      return [at, `rgb(${mixed.join(", ")})`];
+    });
+  }
+}
+
 async function draw(args, theme) {
   fontsBorrowed ??= borrowFonts(theme.font);
   await fontsBorrowed;
   const spec = utf8.decode(args.spec); // the figure's JSON, sent as bytes
-  const themeKey = JSON.stringify(theme);
+  const themeKey = JSON.stringify(theme) + args.textScale;
   if (spec !== drawnSpec || themeKey !== drawnTheme) {
     const figure = JSON.parse(spec);
     figure.layout.template = template(theme);
+    if (args.textScale && args.textScale !== 1) scaleText(figure.layout, args.textScale);
+    if (theme.base === "dark") darkMiddle(figure.layout);
     // An explicit width: left to autosize, Plotly draws every update twice (once more to size it).
     figure.layout.width = chart.clientWidth;
+    fitToWidth(figure.layout, figure.layout.width);
     const config = JSON.parse(args.config);
     await Plotly.react(chart, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config });
     drawnSpec = spec;
     drawnTheme = themeKey;
+    listenForHover();
     // A figure, not an image: the merge animation's buttons and slider inside it stay reachable.
     chart.setAttribute("role", "figure");
     chart.setAttribute("aria-label", args.alt);
@@ -123,7 +179,14 @@ async function drawNewest() {
 
 // The frame is as wide as the page's column: follow it when the window (a phone turned, say) changes width.
 window.addEventListener("resize", () => {
-  if (chart.data && chart.layout.width !== chart.clientWidth) Plotly.relayout(chart, { width: chart.clientWidth });
+  if (!chart.data || chart.layout.width === chart.clientWidth) return;
+  const update = { width: chart.clientWidth };
+  if (chart.layout.meta && chart.layout.meta.fit) {
+    const sized = { ...chart.layout, meta: chart.layout.meta };
+    fitToWidth(sized, update.width);
+    update.height = sized.height;
+  }
+  Plotly.relayout(chart, update).then(() => setHeight(chart._fullLayout.height));
 });
 
 // A chart out of view is redrawn when it comes near the view, not on every move: a rank move costs the
@@ -159,6 +222,56 @@ window.addEventListener("message", (event) => {
     // Held back until in view; the frame takes the new figure's height now, so the page does not jump later.
     setHeight(JSON.parse(utf8.decode(waiting.args.spec)).layout.height || 450);
   }
+});
+
+// Linked highlighting (the figure's layout.meta.link, written by lora_viz.render.plotly.linked). Hovering a cell of
+// a source heatmap tells every chart on the page which rows and columns of the product it stands for; each chart
+// of the same group outlines what those rows and columns come from. Frames of one page are siblings in one
+// document: the message goes to each of them (this one too), never to other tabs.
+const LINK = "lora-viz:link";
+const LINK_COLOR = "#f5b700";
+let listening = false;
+
+function listenForHover() {
+  if (listening || !chart.on) return;
+  listening = true;
+  chart.on("plotly_hover", (event) => {
+    const link = chart.layout.meta && chart.layout.meta.link;
+    const point = event.points && event.points[0];
+    const source = link && point && link.sources.find((s) => s.trace === point.curveNumber);
+    if (!source || !Array.isArray(point.pointNumber)) return;
+    const [row, col] = point.pointNumber; // a heatmap's cell: [row, column]
+    broadcast({ group: link.group, rows: [source.rows[row], source.rows[row + 1]], cols: [source.cols[col], source.cols[col + 1]] });
+  });
+  chart.on("plotly_unhover", () => {
+    const link = chart.layout.meta && chart.layout.meta.link;
+    if (link && link.sources.length) broadcast({ group: link.group, rows: null, cols: null });
+  });
+}
+
+function broadcast(message) {
+  const frames = window.parent.frames;
+  for (let i = 0; i < frames.length; i += 1) frames[i].postMessage({ type: LINK, ...message }, window.location.origin);
+}
+
+function linkShapes(link, rows, cols) {
+  const lit = { type: "rect", name: "link", line: { color: LINK_COLOR, width: 3 }, fillcolor: "rgba(245, 183, 0, 0.25)" };
+  return link.targets.map((t) => {
+    const refs = { xref: t.xref, yref: t.yref };
+    if (t.kind === "rows") return { ...lit, ...refs, x0: t.x0, x1: t.x1, y0: t.y0 + rows[0], y1: t.y0 + rows[1] };
+    if (t.kind === "cols") return { ...lit, ...refs, x0: t.x0 + cols[0], x1: t.x0 + cols[1], y0: t.y0, y1: t.y1 };
+    return { ...lit, ...refs, x0: t.x0 + cols[0], x1: t.x0 + cols[1], y0: t.y0 + rows[0], y1: t.y0 + rows[1] };
+  });
+}
+
+window.addEventListener("message", (event) => {
+  if (event.origin !== window.location.origin || !event.data || event.data.type !== LINK) return;
+  const link = chart.layout && chart.layout.meta && chart.layout.meta.link;
+  if (!link || link.group !== event.data.group || !link.targets.length) return;
+  const kept = (chart.layout.shapes || []).filter((shape) => shape.name !== "link");
+  const { rows, cols } = event.data;
+  Plotly.relayout(chart, { shapes: rows ? kept.concat(linkShapes(link, rows, cols)) : kept });
+  document.body.dataset.linked = rows ? `${rows}|${cols}` : "";  // tests read what is lit
 });
 
 send("streamlit:componentReady", { apiVersion: 1 });

@@ -1,0 +1,205 @@
+"""Real browser, classroom layer: linked highlighting across charts, the merge animation on a phone, zeros in a dark
+theme, presentation mode's sizes, and page links that look like links."""
+
+import pytest
+
+from tests.support.browser import CHART_FRAME, chart_frame, wait_for_idle
+
+pytestmark = pytest.mark.browser
+
+# Where a cell of a heatmap trace is on screen: the page's coordinates of its centre.
+CELL_CENTRE = """([trace, row, col]) => {
+    const chart = document.getElementById('chart');
+    const data = chart._fullData[trace], xa = chart._fullLayout.xaxis, ya = chart._fullLayout.yaxis;
+    const x = data.x[col] !== undefined && data.x.length > data.z[0].length ? (data.x[col] + data.x[col + 1]) / 2 : data.x[col];
+    const y = data.y.length > data.z.length ? (data.y[row] + data.y[row + 1]) / 2 : data.y[row];
+    return [xa._offset + xa.l2p(x), ya._offset + ya.l2p(y)];
+}"""
+LIT = "() => [...(document.getElementById('chart').layout.shapes || [])].filter(s => s.name === 'link').map(s => [s.x0, s.x1, s.y0, s.y1])"
+
+
+def _hover_cell(page, n: int, trace: int, row: int, col: int):
+    """Move the mouse over cell (row, col) of heatmap `trace` in the n-th chart; return that chart's frame."""
+    frame = chart_frame(page, n)
+    x, y = frame.evaluate(CELL_CENTRE, [trace, row, col])
+    box = page.locator(CHART_FRAME).nth(n).bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    return frame
+
+
+def test_hovering_a_cell_of_w_prime_lights_up_the_row_of_a_and_the_column_of_b_that_make_it(page, app_url):
+    page.goto(f"{app_url}/merge?d=16&k=16&r=8&step=13")
+    wait_for_idle(page)
+    frame = _hover_cell(page, 0, 3, 3, 5)  # W′ (trace 3), row 3, column 5
+    frame.wait_for_function("() => document.body.dataset.linked === '3,4|5,6'")
+    lit = frame.evaluate(LIT)
+    # Row 3 of A (x 0…8, A's rows start at y = 10), column 5 of B (B's columns start at x = 10), then the cell in
+    # ΔW, W and W′.
+    assert lit[:2] == [[0, 8, 13, 14], [15, 16, 0, 8]]
+    assert [cell[2:] for cell in lit[2:]] == [[13, 14]] * 3 and len(lit) == 5
+    page.mouse.move(2, 2)  # away: the highlight goes
+    frame.wait_for_function("() => document.body.dataset.linked === ''")
+    assert frame.evaluate(LIT) == []
+
+
+def test_hovering_a_block_of_delta_w_lights_up_the_bands_of_a_and_b_in_the_drawing_above(page, app_url):
+    page.goto(f"{app_url}/matrices?d=4096&k=4096&r=8")  # trained by default: ΔW is drawn beneath the drawing
+    wait_for_idle(page)
+    drawing = chart_frame(page, 0)
+    _hover_cell(page, 1, 0, 10, 20)  # ΔW's block (10, 20): rows 640…704, columns 1,280…1,344
+    drawing.wait_for_function("() => document.body.dataset.linked === '640,704|1280,1344'")
+    rows_of_a, columns_of_b, block_of_w = drawing.evaluate(LIT)
+    assert rows_of_a[2:] == [640, 704] and columns_of_b[1] - columns_of_b[0] == 64 and block_of_w == [1280, 1344, 640, 704]
+
+
+def test_on_a_phone_the_merge_animation_keeps_its_buttons_off_the_slider_and_its_labels_apart(app_url):
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS, chromium
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 360, "height": 900})
+        page.goto(f"{app_url}/merge")
+        wait_for_idle(page)
+        frame = chart_frame(page, 0)
+        boxes = frame.evaluate("""() => {
+            const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+            return {
+                buttons: [...document.querySelectorAll('.updatemenu-button')].map(box),
+                slider: [...document.querySelectorAll('.slider-container .slider-rail-rect, .slider-container .slider-grip-rect')].map(box),
+                labels: [...document.querySelectorAll('.annotation-text')].map(box),
+                title: [...document.querySelectorAll('.gtitle')].map(box),
+                cells: [...document.querySelectorAll('.heatmaplayer image, .hm image')].map(box),
+            };
+        }""")
+        browser.close()
+
+    def overlap(a, b):
+        return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+    assert boxes["buttons"] and boxes["slider"] and len(boxes["labels"]) >= 7
+    assert not any(overlap(b, s) for b in boxes["buttons"] for s in boxes["slider"])  # Pause once covered the slider
+    labels = boxes["labels"] + boxes["title"]
+    assert not any(overlap(a, b) for i, a in enumerate(labels) for b in labels[i + 1:])
+    assert not any(overlap(b, label) for b in boxes["buttons"] for label in boxes["labels"])
+    assert not any(overlap(t, c) for t in boxes["title"] for c in boxes["cells"])
+
+
+def test_zeros_are_the_dark_page_in_a_dark_theme_not_a_white_glare(app_url):
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS, chromium
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        middles = {}
+        for scheme in ("light", "dark"):
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+            page.goto(f"{app_url}/merge?step=0")  # ΔW is all zeros at the start
+            wait_for_idle(page)
+            middles[scheme] = chart_frame(page, 0).evaluate(
+                "() => { const s = document.getElementById('chart')._fullLayout.coloraxis.colorscale; return s[(s.length - 1) / 2][1]; }")
+            page.close()
+        browser.close()
+    brightness = {scheme: sum(int(v) for v in color[4:-1].split(",")) for scheme, color in middles.items()}
+    assert brightness["light"] > 700 and brightness["dark"] < 200, middles
+
+
+def _sizes(page) -> dict:
+    return page.evaluate("""() => {
+        const size = sel => { const e = document.querySelector(sel); return e ? parseFloat(getComputedStyle(e).fontSize) : 0; };
+        return {
+            metric: size('[data-testid=stMain] [data-testid=stMetricValue] p, [data-testid=stMain] [data-testid=stMetricValue] div'),
+            text: size('[data-testid=stMain] [data-testid=stMarkdownContainer] p'),
+            caption: size('[data-testid=stMain] .stMarkdownColoredText'),  // captions are small grey Markdown
+            table: size('[data-testid=stMain] td'),
+        };
+    }""")
+
+
+def test_presentation_mode_enlarges_headline_numbers_text_captions_tables_and_charts(page, app_url):
+    found = {}
+    for present in ("0", "1"):
+        page.goto(f"{app_url}/?present={present}")  # Home: the headline numbers, text and captions
+        wait_for_idle(page)
+        home = _sizes(page)
+        page.goto(f"{app_url}/matrices?present={present}")  # the tables and a chart
+        wait_for_idle(page)
+        chart = chart_frame(page, 0).evaluate("() => document.getElementById('chart')._fullLayout.font.size")
+        found[present] = {"metric": home["metric"], "text": home["text"], "caption": home["caption"], "table": _sizes(page)["table"], "chart": chart}
+    normal, big = found["0"], found["1"]
+    assert all(normal[key] > 0 for key in normal), normal
+    assert all(big[key] > normal[key] * 1.2 for key in normal), (normal, big)
+    assert big["metric"] > big["text"]  # the numbers stay the largest thing, not shrunk to the text's size
+
+
+def test_page_links_in_the_text_look_like_links(page, app_url):
+    page.goto(app_url)
+    wait_for_idle(page)
+    decoration = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stMain] [data-testid=stPageLink-NavLink] p')).textDecorationLine")
+    assert decoration == "underline"
+
+
+LABEL_BOXES = """() => {
+    const chart = document.getElementById('chart').getBoundingClientRect();
+    const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+    return {
+        chart: [chart.left, chart.top, chart.right, chart.bottom],
+        labels: [...document.querySelectorAll('.annotation-text')].map(e => [e.textContent, ...box(e)]),
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("path, n", [
+    ("merge", 2),  # the two adapters' panels: their titles ran into each other on a phone
+    ("whole_model", 0),  # one block's matrices: neighbouring layers' labels collided at 360 px
+    ("matrices?r=2048", 0),  # "A 4,096×2,048 traine": cut at the right edge
+    ("matrices", 0),  # the input arrow ran through "frozen"
+    ("merge", 0),
+])
+def test_chart_labels_neither_collide_nor_run_off_the_chart(app_url, path, n, width):
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS, chromium
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(f"{app_url}/{path}")
+        wait_for_idle(page)
+        found = chart_frame(page, n).evaluate(LABEL_BOXES)
+        browser.close()
+    left, top, right, bottom = found["chart"]
+    labels = found["labels"]
+    assert labels
+    for text, x0, y0, x1, y1 in labels:
+        assert x0 >= left - 1 and x1 <= right + 1 and y0 >= top - 1 and y1 <= bottom + 1, f"{text!r} is cut off"
+    for i, (a, *box_a) in enumerate(labels):
+        for b, *box_b in labels[i + 1:]:
+            apart = box_a[2] <= box_b[0] + 1 or box_b[2] <= box_a[0] + 1 or box_a[3] <= box_b[1] + 1 or box_b[3] <= box_a[1] + 1
+            assert apart, f"{a!r} and {b!r} overlap at {width} px"
+
+
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_the_memory_table_fits_its_column_on_a_laptop(app_url, width):
+    """No sideways scrolling, and every number on one line (a size and its bytes in one cell wrapped over three)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM_ARGS, chromium
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(f"{app_url}/whole_model")
+        wait_for_idle(page)
+        table = page.locator("[data-testid=stMain] table:has(th:text-is('bytes'))").first
+        fits, lines = table.evaluate("""t => [t.scrollWidth <= t.clientWidth + 1,
+            [...t.querySelectorAll('td:not(:first-child)')].map(td => {
+                const text = document.createRange();
+                text.selectNodeContents(td);
+                return new Set([...text.getClientRects()].map(line => Math.round(line.top))).size;
+            })]""")
+        browser.close()
+    assert fits and max(lines) == 1, lines
