@@ -1,11 +1,35 @@
 """Real browser, classroom layer: linked highlighting across charts, the merge animation on a phone, zeros in a dark
 theme, presentation mode's sizes, and page links that look like links."""
 
+from contextlib import contextmanager
+
 import pytest
 
-from tests.support.browser import CHART_FRAME, chart_frame, wait_for_idle
+from tests.support.browser import CHART_FRAME, CHROMIUM_ARGS, chart_frame, chromium, wait_for_idle
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@contextmanager
+def opened(browser, url: str, width: int = 1280, scheme: str = "light", height: int = 900):
+    """A new tab of this size and colour scheme on `url`, drawn and idle."""
+    tab = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
+    try:
+        tab.goto(url)
+        wait_for_idle(tab)
+        yield tab
+    finally:
+        tab.close()
 
 # Where a cell of a heatmap trace is on screen: the page's coordinates of its centre.
 CELL_CENTRE = """([trace, row, col]) => {
@@ -27,41 +51,33 @@ def _hover_cell(page, n: int, trace: int, row: int, col: int):
     return frame
 
 
-def test_hovering_a_cell_of_w_prime_lights_up_the_row_of_a_and_the_column_of_b_that_make_it(page, app_url):
-    page.goto(f"{app_url}/merge?d=16&k=16&r=8&step=13")
-    wait_for_idle(page)
-    frame = _hover_cell(page, 0, 3, 3, 5)  # W′ (trace 3), row 3, column 5
-    frame.wait_for_function("() => document.body.dataset.linked === '3,4|5,6'")
-    lit = frame.evaluate(LIT)
+def test_hovering_a_cell_of_w_prime_lights_up_the_row_of_a_and_the_column_of_b_that_make_it(app_url, browser):
+    with opened(browser, f"{app_url}/merge?d=16&k=16&r=8&step=13", height=1000) as page:
+        frame = _hover_cell(page, 0, 3, 3, 5)  # W′ (trace 3), row 3, column 5
+        frame.wait_for_function("() => document.body.dataset.linked === '3,4|5,6'")
+        lit = frame.evaluate(LIT)
+        page.mouse.move(2, 2)  # away: the highlight goes
+        frame.wait_for_function("() => document.body.dataset.linked === ''")
+        left = frame.evaluate(LIT)
     # Row 3 of A (x 0…8, A's rows start at y = 10), column 5 of B (B's columns start at x = 10), then the cell in
     # ΔW, W and W′.
     assert lit[:2] == [[0, 8, 13, 14], [15, 16, 0, 8]]
     assert [cell[2:] for cell in lit[2:]] == [[13, 14]] * 3 and len(lit) == 5
-    page.mouse.move(2, 2)  # away: the highlight goes
-    frame.wait_for_function("() => document.body.dataset.linked === ''")
-    assert frame.evaluate(LIT) == []
+    assert left == []
 
 
-def test_hovering_a_block_of_delta_w_lights_up_the_bands_of_a_and_b_in_the_drawing_above(page, app_url):
-    page.goto(f"{app_url}/matrices?d=4096&k=4096&r=8")  # trained by default: ΔW is drawn beneath the drawing
-    wait_for_idle(page)
-    drawing = chart_frame(page, 0)
-    _hover_cell(page, 1, 0, 10, 20)  # ΔW's block (10, 20): rows 640…704, columns 1,280…1,344
-    drawing.wait_for_function("() => document.body.dataset.linked === '640,704|1280,1344'")
-    rows_of_a, columns_of_b, block_of_w = drawing.evaluate(LIT)
+def test_hovering_a_block_of_delta_w_lights_up_the_bands_of_a_and_b_in_the_drawing_above(app_url, browser):
+    # Trained by default: ΔW is drawn beneath the drawing.
+    with opened(browser, f"{app_url}/matrices?d=4096&k=4096&r=8", height=1000) as page:
+        drawing = chart_frame(page, 0)
+        _hover_cell(page, 1, 0, 10, 20)  # ΔW's block (10, 20): rows 640…704, columns 1,280…1,344
+        drawing.wait_for_function("() => document.body.dataset.linked === '640,704|1280,1344'")
+        rows_of_a, columns_of_b, block_of_w = drawing.evaluate(LIT)
     assert rows_of_a[2:] == [640, 704] and columns_of_b[1] - columns_of_b[0] == 64 and block_of_w == [1280, 1344, 640, 704]
 
 
-def test_on_a_phone_the_merge_animation_keeps_its_buttons_off_the_slider_and_its_labels_apart(app_url):
-    from playwright.sync_api import sync_playwright
-
-    from tests.support.browser import CHROMIUM_ARGS, chromium
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 360, "height": 900})
-        page.goto(f"{app_url}/merge")
-        wait_for_idle(page)
+def test_on_a_phone_the_merge_animation_keeps_its_buttons_off_the_slider_and_its_labels_apart(app_url, browser):
+    with opened(browser, f"{app_url}/merge", width=360) as page:
         frame = chart_frame(page, 0)
         boxes = frame.evaluate("""() => {
             const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
@@ -73,7 +89,6 @@ def test_on_a_phone_the_merge_animation_keeps_its_buttons_off_the_slider_and_its
                 cells: [...document.querySelectorAll('.heatmaplayer image, .hm image')].map(box),
             };
         }""")
-        browser.close()
 
     def overlap(a, b):
         return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
@@ -86,22 +101,12 @@ def test_on_a_phone_the_merge_animation_keeps_its_buttons_off_the_slider_and_its
     assert not any(overlap(t, c) for t in boxes["title"] for c in boxes["cells"])
 
 
-def test_zeros_are_the_dark_page_in_a_dark_theme_not_a_white_glare(app_url):
-    from playwright.sync_api import sync_playwright
-
-    from tests.support.browser import CHROMIUM_ARGS, chromium
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        middles = {}
-        for scheme in ("light", "dark"):
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-            page.goto(f"{app_url}/merge?step=0")  # ΔW is all zeros at the start
-            wait_for_idle(page)
+def test_zeros_are_the_dark_page_in_a_dark_theme_not_a_white_glare(app_url, browser):
+    middles = {}
+    for scheme in ("light", "dark"):
+        with opened(browser, f"{app_url}/merge?step=0", scheme=scheme) as page:  # ΔW is all zeros at the start
             middles[scheme] = chart_frame(page, 0).evaluate(
                 "() => { const s = document.getElementById('chart')._fullLayout.coloraxis.colorscale; return s[(s.length - 1) / 2][1]; }")
-            page.close()
-        browser.close()
     brightness = {scheme: sum(int(v) for v in color[4:-1].split(",")) for scheme, color in middles.items()}
     assert brightness["light"] > 700 and brightness["dark"] < 200, middles
 
@@ -118,26 +123,24 @@ def _sizes(page) -> dict:
     }""")
 
 
-def test_presentation_mode_enlarges_headline_numbers_text_captions_tables_and_charts(page, app_url):
+def test_presentation_mode_enlarges_headline_numbers_text_captions_tables_and_charts(app_url, browser):
     found = {}
     for present in ("0", "1"):
-        page.goto(f"{app_url}/?present={present}")  # Home: the headline numbers, text and captions
-        wait_for_idle(page)
-        home = _sizes(page)
-        page.goto(f"{app_url}/matrices?present={present}")  # the tables and a chart
-        wait_for_idle(page)
-        chart = chart_frame(page, 0).evaluate("() => document.getElementById('chart')._fullLayout.font.size")
-        found[present] = {"metric": home["metric"], "text": home["text"], "caption": home["caption"], "table": _sizes(page)["table"], "chart": chart}
+        with opened(browser, f"{app_url}/?present={present}") as page:  # Home: the headline numbers, text and captions
+            home = _sizes(page)
+        with opened(browser, f"{app_url}/matrices?present={present}") as page:  # the tables and a chart
+            table = _sizes(page)["table"]
+            chart = chart_frame(page, 0).evaluate("() => document.getElementById('chart')._fullLayout.font.size")
+        found[present] = {"metric": home["metric"], "text": home["text"], "caption": home["caption"], "table": table, "chart": chart}
     normal, big = found["0"], found["1"]
     assert all(normal[key] > 0 for key in normal), normal
     assert all(big[key] > normal[key] * 1.2 for key in normal), (normal, big)
     assert big["metric"] > big["text"]  # the numbers stay the largest thing, not shrunk to the text's size
 
 
-def test_page_links_in_the_text_look_like_links(page, app_url):
-    page.goto(app_url)
-    wait_for_idle(page)
-    decoration = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stMain] [data-testid=stPageLink-NavLink] p')).textDecorationLine")
+def test_page_links_in_the_text_look_like_links(app_url, browser):
+    with opened(browser, app_url) as page:
+        decoration = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stMain] [data-testid=stPageLink-NavLink] p')).textDecorationLine")
     assert decoration == "underline"
 
 
@@ -159,18 +162,9 @@ LABEL_BOXES = """() => {
     ("matrices", 0),  # the input arrow ran through "frozen"
     ("merge", 0),
 ])
-def test_chart_labels_neither_collide_nor_run_off_the_chart(app_url, path, n, width):
-    from playwright.sync_api import sync_playwright
-
-    from tests.support.browser import CHROMIUM_ARGS, chromium
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto(f"{app_url}/{path}")
-        wait_for_idle(page)
+def test_chart_labels_neither_collide_nor_run_off_the_chart(app_url, browser, path, n, width):
+    with opened(browser, f"{app_url}/{path}", width=width) as page:
         found = chart_frame(page, n).evaluate(LABEL_BOXES)
-        browser.close()
     left, top, right, bottom = found["chart"]
     labels = found["labels"]
     assert labels
@@ -183,17 +177,9 @@ def test_chart_labels_neither_collide_nor_run_off_the_chart(app_url, path, n, wi
 
 
 @pytest.mark.parametrize("width", [1024, 1280])
-def test_the_memory_table_fits_its_column_on_a_laptop(app_url, width):
+def test_the_memory_table_fits_its_column_on_a_laptop(app_url, browser, width):
     """No sideways scrolling, and every number on one line (a size and its bytes in one cell wrapped over three)."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.support.browser import CHROMIUM_ARGS, chromium
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto(f"{app_url}/whole_model")
-        wait_for_idle(page)
+    with opened(browser, f"{app_url}/whole_model", width=width) as page:
         table = page.locator("[data-testid=stMain] table:has(th:text-is('bytes'))").first
         fits, lines = table.evaluate("""t => [t.scrollWidth <= t.clientWidth + 1,
             [...t.querySelectorAll('td:not(:first-child)')].map(td => {
@@ -201,5 +187,27 @@ def test_the_memory_table_fits_its_column_on_a_laptop(app_url, width):
                 text.selectNodeContents(td);
                 return new Set([...text.getClientRects()].map(line => Math.round(line.top))).size;
             })]""")
-        browser.close()
     assert fits and max(lines) == 1, lines
+
+
+def test_the_seed_questions_answer_is_on_the_first_screen_of_home(app_url, browser):
+    """Most visitors never scroll or touch a control: the four numbers that answer the seed question, with their
+    labels, sit in the first 1280×800 screen of the default Home page."""
+    with opened(browser, app_url, height=800) as page:
+        shown = page.evaluate("""() => [...document.querySelectorAll('[data-testid=stMetric]')].map(m => {
+            const r = m.getBoundingClientRect();
+            return [m.querySelector('[data-testid=stMetricLabel]').innerText, m.querySelector('[data-testid=stMetricValue]').innerText, r.bottom <= innerHeight];
+        })""")
+    assert [value for _, value, _ in shown] == ["16,777,216", "65,536", "16,842,752", "16,777,216"]
+    assert all(on_screen for *_, on_screen in shown), shown
+
+
+def test_a_teacher_makes_a_short_student_link_in_two_clicks(app_url, browser):
+    """Open the share box (first in the sidebar), switch on the student view: the link to copy is there and short."""
+    with opened(browser, f"{app_url}/lesson?lesson=2") as page:
+        sidebar = page.locator("[data-testid=stSidebar]")
+        sidebar.get_by_text("Share this view", exact=True).click()
+        sidebar.get_by_text("Student view: hide every control and these tools").click()
+        want = f"{app_url}/lesson?v=2&lesson=2&student=1"
+        page.wait_for_function("want => [...document.querySelectorAll('[data-testid=stSidebar] [data-testid=stCode]')].some(c => c.innerText.trim() === want)", arg=want)
+    assert len(want) < 80

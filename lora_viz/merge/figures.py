@@ -48,6 +48,9 @@ MAX_PLOT_PX = 480  # the animation's plot area at most this tall, however wide t
 # the cells (the caption says what colours mean), and the two-line labels under the panels need more than the two
 # cells' room below them, so the buttons and the slider move down.
 ON_A_PHONE = {"coloraxis.showscale": False, "margin.r": 10, "margin.b": 160, "updatemenus.0.pad.t": 40, "sliders.0.pad.t": 76}
+# Presentation mode's 1.5× text: the labels under the panels, the buttons and the slider need more room, and the
+# colour bar's numbers more length.
+PRESENTING = {"margin.t": 110, "margin.b": 200, "updatemenus.0.pad.t": 50, "sliders.0.pad.t": 110, "coloraxis.colorbar.len": 1.0}
 MACHINE_ZERO_FLOOR = 1e-17  # log axes cannot show 0: smaller singular values are drawn here
 
 
@@ -145,7 +148,7 @@ def merge_animation(s: Settings) -> FigureSpec:
         meta=dict(
             linked("merge", [link_source(trace, np.arange(d + 1), np.arange(k + 1)) for trace in (2, 3, 4)],
                    [row_band(up_box), column_band(down_box), *each_cell]),
-            fit=dict(aspect=aspect, maxPlotHeight=MAX_PLOT_PX, narrowWidth=600, narrow=ON_A_PHONE),
+            fit=dict(aspect=aspect, maxPlotHeight=MAX_PLOT_PX, narrowWidth=600, narrow=ON_A_PHONE, present=PRESENTING),
         ),
         annotations=[
             # A's name under A, like the other panels'; B's to its left, above A: nothing sits above B to

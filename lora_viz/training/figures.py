@@ -62,7 +62,7 @@ def sweep_figure(result: TrainingResult) -> FigureSpec:
     full = max(float(result.full.losses[-1]), LOSS_FLOOR)
     traces = [
         dict(type="scatter", x=ranks, y=[p.trainable for p in result.sweep], name="trainable parameters r·(d + k) (right axis)",
-             mode="lines", line=dict(color="#999999", width=1.5, shape="hv"), yaxis="y2", hoverinfo="x+y+name"),
+             mode="lines", line=dict(color="#999999", width=1.5), yaxis="y2", hoverinfo="x+y+name"),
         dict(type="scatter", x=ranks, y=[max(p.final_loss, LOSS_FLOOR) for p in result.sweep], name="LoRA after training", mode="markers+lines",
              marker=dict(color=TRAINED_COLOR, size=7, symbol=["x" if p.diverged_at is not None else "circle" for p in result.sweep])),
         dict(type="scatter", x=ranks, y=[max(p.best_loss, LOSS_FLOOR) for p in result.sweep], name="best possible (Eckart–Young)", line=dict(color=BOUND_COLOR, dash="dot")),

@@ -72,6 +72,17 @@ function borrowFonts(family) {
 
 const LIGHT = { base: "light", textColor: "#31333F", secondaryBackgroundColor: "#F0F2F6", primaryColor: "#FF4B4B", font: "sans-serif" };
 
+const NARROW_PX = 600;
+
+// The app's page width (a chart in a column is narrower than the page it is on).
+function pageWidth() {
+  try {
+    return window.parent.innerWidth;
+  } catch (error) {
+    return chart.clientWidth;
+  }
+}
+
 // Presentation mode: every size of text in the figure times `scale` (a projector's back row reads 13 px badly).
 function scaleText(layout, scale) {
   const walk = (node) => {
@@ -88,18 +99,22 @@ function scaleText(layout, scale) {
 
 // A figure drawn at one scale on both axes says in layout.meta.fit how tall its plot is per pixel of width: the
 // frame sets its height from the width it has, so a wide figure leaves no empty band above and below (a phone
-// gets a short figure, a projector a tall one). Narrower than fit.narrowWidth, fit.narrow's settings apply
-// (the merge animation drops its colour bar on a phone: the cells need the width).
-function fitToWidth(layout, width) {
+// gets a short figure, a projector a tall one). Narrower than fit.narrowWidth, fit.narrow's settings apply (the
+// merge animation drops its colour bar on a phone: the cells need the width); in presentation mode, fit.present's
+// (larger text needs more room around the plot). Each setting is a dotted path: "updatemenus.0.pad.t".
+function override(layout, settings) {
+  for (const [path, value] of Object.entries(settings || {})) {
+    const keys = path.split(".");
+    const parent = keys.slice(0, -1).reduce((node, key) => (node[key] ??= {}), layout);
+    parent[keys[keys.length - 1]] = value;
+  }
+}
+
+function fitToWidth(layout, width, textScale) {
   const fit = layout.meta && layout.meta.fit;
   if (!fit) return;
-  if (fit.narrow && width < fit.narrowWidth) {
-    for (const [path, value] of Object.entries(fit.narrow)) {
-      const keys = path.split(".");
-      const parent = keys.slice(0, -1).reduce((node, key) => (node[key] ??= {}), layout);
-      parent[keys[keys.length - 1]] = value;
-    }
-  }
+  if (width < fit.narrowWidth) override(layout, fit.narrow);
+  if (textScale > 1) override(layout, fit.present);
   const margin = layout.margin || {};
   const plotWidth = width - (margin.l || 0) - (margin.r || 0);
   const plot = Math.min(fit.maxPlotHeight || Infinity, plotWidth * fit.aspect);
@@ -132,11 +147,13 @@ async function draw(args, theme) {
   if (spec !== drawnSpec || themeKey !== drawnTheme) {
     const figure = JSON.parse(spec);
     figure.layout.template = template(theme);
-    if (args.textScale && args.textScale !== 1) scaleText(figure.layout, args.textScale);
+    // Presentation mode is for a projector: on a phone the figure keeps its own sizes, which fit there.
+    const textScale = pageWidth() >= NARROW_PX ? args.textScale || 1 : 1;
+    if (textScale !== 1) scaleText(figure.layout, textScale);
     if (theme.base === "dark") darkMiddle(figure.layout);
     // An explicit width: left to autosize, Plotly draws every update twice (once more to size it).
     figure.layout.width = chart.clientWidth;
-    fitToWidth(figure.layout, figure.layout.width);
+    fitToWidth(figure.layout, figure.layout.width, textScale);
     const config = JSON.parse(args.config);
     await Plotly.react(chart, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config });
     drawnSpec = spec;
@@ -162,11 +179,13 @@ function setHeight(pixels) {
 
 // Draw one figure at a time, always the newest: a slider dragged quickly sends several in a row.
 let waiting = null;
+let lastDrawn = null; // the figure and theme last drawn, to draw again when the width changes
 let drawing = false;
 async function drawNewest() {
   drawing = true;
   while (waiting && mayDraw()) {
     const { args, theme } = waiting;
+    lastDrawn = waiting;
     waiting = null;
     try {
       await draw(args, theme);
@@ -179,14 +198,11 @@ async function drawNewest() {
 
 // The frame is as wide as the page's column: follow it when the window (a phone turned, say) changes width.
 window.addEventListener("resize", () => {
-  if (!chart.data || chart.layout.width === chart.clientWidth) return;
-  const update = { width: chart.clientWidth };
-  if (chart.layout.meta && chart.layout.meta.fit) {
-    const sized = { ...chart.layout, meta: chart.layout.meta };
-    fitToWidth(sized, update.width);
-    update.height = sized.height;
-  }
-  Plotly.relayout(chart, update).then(() => setHeight(chart._fullLayout.height));
+  if (!chart.data || !lastDrawn || chart.layout.width === chart.clientWidth) return;
+  // Drawn again from its figure: its height (meta.fit) and its phone settings follow the width.
+  drawnSpec = null;
+  waiting ??= lastDrawn;
+  if (!drawing) drawNewest();
 });
 
 // A chart out of view is redrawn when it comes near the view, not on every move: a rank move costs the
