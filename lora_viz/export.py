@@ -26,7 +26,7 @@ class ExportRow:
 def numbers_table(s: Settings) -> list[ExportRow]:
     """Counts and memory for one d×k matrix, then the chosen whole model, all from the current settings."""
     c = count_params(s.d, s.k, s.r)
-    m = matrix_memory(c, s.dtype)
+    m = matrix_memory(c, s.dtype, s.precision)
     one = f"one {s.d}×{s.k} matrix, r = {s.r}"
     rows = [
         ExportRow(one, "full fine-tuning trains", c.full_trained, "parameters", FORMULAS["full_trained"]),

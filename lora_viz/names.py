@@ -6,6 +6,9 @@ DTYPES = ("fp32", "fp16", "bf16", "int8", "nf4", "nf4-dq")
 FLOAT_DTYPES = ("fp32", "fp16", "bf16")  # the dtypes that compute: the others are storage formats only
 NOTATIONS = ("card", "paper")
 METHODS = ("full", "lora", "qlora")
+# Training precision: "mixed" keeps what is trained in fp32 (weights, gradients, optimizer states) and computes in
+# the 16-bit dtype under autocast; "pure" keeps everything in the dtype.
+PRECISIONS = ("mixed", "pure")
 OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
 SPECTRA = ("rank", "power", "noise")
 TRAINERS = ("adam", "gd")

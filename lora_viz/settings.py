@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping, Sequence
 
 from .merge.example import frame_count
 from .model.presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
-from .names import DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, SPECTRA, TRAINERS
+from .names import DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, SPECTRA, TRAINERS
 
-LINK_VERSION = 2  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
+LINK_VERSION = 3  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
 VERSION_KEY = "v"
 # Only settings that differ from their defaults are written to links when this is off (with the link version, a
 # link keeps its meaning when a later version changes a default).
@@ -106,6 +106,9 @@ class Settings:
     targets: tuple[str, ...] = setting(DEFAULT_TARGETS["llama"], "names", "LoRA target modules", pages=(WHOLE_MODEL,),
                                        help="Module names as PEFT matches them; all-linear is every linear layer except the output head.")
     method: str = _choice("lora", "Method", METHODS, pages=(WHOLE_MODEL,))
+    precision: str = _choice("mixed", "Training precision", PRECISIONS, pages=(MATRICES, WHOLE_MODEL),
+                             help="mixed: what is trained kept in fp32 (weights, gradients, optimizer states), computed in the "
+                                  "16-bit dtype under autocast; frozen weights stay in the dtype. pure: everything in the dtype.")
     optimizer: str = _choice("adamw", "Optimizer", OPTIMIZERS, pages=(WHOLE_MODEL,))
     batch: int = _int(1, "Batch size", 1, 1024, pages=(WHOLE_MODEL,))
     seq: int = _int(2048, "Sequence length", 1, 131_072, pages=(WHOLE_MODEL,))
@@ -140,9 +143,12 @@ CUSTOM_KEYS = tuple(key for key, schema in SCHEMA.items() if schema.custom_only)
 HIDEABLE = tuple(key for key, schema in SCHEMA.items() if schema.hideable) + PANELS
 DEFAULTS = Settings()
 # Defaults as they were in links of older versions: a link made then is read with them, so it shows what it
-# showed. Key: the last link version that had them.
+# showed. Key: the last link version that had them. A value may be a rule of the settings read before it.
 PAST_DEFAULTS: dict[int, dict[str, Any]] = {
     1: {"trained": False},  # version 2 opens on a trained adapter, so that the merge animation changes W
+    # Version 3 added the training precision, mixed by default. Before it, full fine-tuning kept everything in the
+    # dtype (pure), while LoRA and QLoRA kept PEFT's fp32 adapters (mixed, by its definition).
+    2: {"precision": lambda values: "pure" if values["method"] == "full" else "mixed"},
 }
 
 
@@ -151,12 +157,12 @@ def schema(key: str) -> Schema:
     return SCHEMA[key]
 
 
-def defaults_for(version: int) -> Settings:
-    """The defaults a link of this version was made with."""
+def defaults_for(version: int) -> dict[str, Any]:
+    """The defaults a link of this version was made with, by key (a rule stands for a default set by other settings)."""
     changes: dict[str, Any] = {}
     for past in sorted((v for v in PAST_DEFAULTS if v >= version), reverse=True):
         changes |= PAST_DEFAULTS[past]
-    return replace(DEFAULTS, **changes)
+    return vars(DEFAULTS) | changes
 
 
 def quote_input(raw: str, limit: int = 40) -> str:
@@ -371,7 +377,7 @@ def parse_settings(query: Mapping[str, str | Sequence[str]]) -> tuple[Settings, 
         notices.append(f"Ignored {len(unknown) - MAX_NOTICES:,} more unknown settings.")
     values: dict[str, Any] = {}
     for key, spec in SCHEMA.items():
-        default = getattr(defaults, key)
+        default = defaults[key](values) if callable(defaults[key]) else defaults[key]
         read = key in raw and not (spec.custom_only and values["model"] != CUSTOM)
         values[key] = _parse_value(key, raw[key], default, values, notices) if read else default
         if callable(spec.high):  # a default past a rule's limit (r = 8 for a 4×4 W) is brought within it

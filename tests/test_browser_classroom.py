@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from lora_viz.settings import LINK_VERSION
 from tests.support.browser import CHART_FRAME, CHROMIUM_ARGS, chart_frame, chromium, wait_for_idle
 
 pytestmark = pytest.mark.browser
@@ -208,6 +209,6 @@ def test_a_teacher_makes_a_short_student_link_in_two_clicks(app_url, browser):
         sidebar = page.locator("[data-testid=stSidebar]")
         sidebar.get_by_text("Share this view", exact=True).click()
         sidebar.get_by_text("Student view: hide every control and these tools").click()
-        want = f"{app_url}/lesson?v=2&lesson=2&student=1"
+        want = f"{app_url}/lesson?v={LINK_VERSION}&lesson=2&student=1"
         page.wait_for_function("want => [...document.querySelectorAll('[data-testid=stSidebar] [data-testid=stCode]')].some(c => c.innerText.trim() === want)", arg=want)
     assert len(want) < 80

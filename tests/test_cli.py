@@ -30,6 +30,15 @@ def test_memory_json_matches_pytorch(capsys):
     assert result["activations"] == 0 and result["total"] == 253_598_304
 
 
+@pytest.mark.parametrize("precision, total", [("mixed", 107_814_651_020), ("pure", 53_907_326_092)])
+def test_memory_takes_the_training_precision(capsys, precision, total):
+    """Llama-2-7B full fine-tuning with AdamW: fp32 weights, gradients and states (16 B a parameter) under mixed
+    precision, bf16 under pure (8 B); plus a 4-byte step for each of its 291 tensors."""
+    code, out, _ = run(capsys, "memory", "--model", "llama-2-7b", "--method", "full", "--dtype", "bf16", "--precision", precision,
+                       "--optimizer", "adamw", "--rank", "8", "--targets", "q_proj,v_proj", "--json")
+    assert code == 0 and json.loads(out)["total"] == total
+
+
 def test_memory_with_batch_and_seq_estimates_activations(capsys):
     code, out, _ = run(capsys, "memory", "--model", "gpt2", "--method", "full", "--rank", "8", "--targets", "c_attn",
                        "--dtype", "fp32", "--optimizer", "sgd", "--batch", "2", "--seq", "512")
@@ -46,6 +55,7 @@ def test_memory_with_batch_and_seq_estimates_activations(capsys):
         ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "dora", "--dtype", "bf16", "--optimizer", "adamw"],
         ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "nf4", "--optimizer", "adamw"],
         ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "bf16", "--optimizer", "adamw", "--batch", "2"],
+        ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "bf16", "--optimizer", "adamw", "--precision", "half"],
         ["explain"],
     ],
 )

@@ -28,15 +28,32 @@ def test_nf4_partial_blocks_round_up():
     assert tensor_bytes(65, "nf4-dq") == 33 + 2 + 4
 
 
-def test_training_memory_seed_matrix_bf16():
-    m = matrix_memory(count_params(4096, 4096, 8), "bf16")
-    w = 16_777_216 * 2
-    assert (m.full.weights, m.full.gradients, m.full.optimizer_states) == (w, w, 2 * w)
+def test_training_memory_seed_matrix_bf16_mixed_and_pure():
+    """Mixed precision (the default): what is trained in fp32 with fp32 gradients and AdamW states; pure: all in
+    bf16. AdamW adds a 4-byte step per trained tensor: one for W, two for A and B."""
+    counts = count_params(4096, 4096, 8)
+    w = 16_777_216 * 2  # W stored in bf16
+    mixed = matrix_memory(counts, "bf16")
+    assert (mixed.full.weights, mixed.full.gradients, mixed.full.optimizer_states) == (2 * w, 2 * w, 4 * w + 4)
     adapter = 65_536 * 4  # fp32 adapters
-    assert m.lora.weights == w + adapter
-    assert m.lora.gradients == adapter  # frozen W gets no gradient
-    assert m.lora.optimizer_states == 2 * adapter  # and no AdamW state
-    assert m.served_separate == w + adapter and m.served_merged == w
+    assert mixed.lora.weights == w + adapter
+    assert mixed.lora.gradients == adapter  # frozen W gets no gradient
+    assert mixed.lora.optimizer_states == 2 * adapter + 2 * 4 == 524_296  # and no AdamW state
+    assert mixed.served_separate == w + adapter and mixed.served_merged == w
+    pure = matrix_memory(counts, "bf16", "pure")
+    assert (pure.full.weights, pure.full.gradients, pure.full.optimizer_states) == (w, w, 2 * w + 4)
+    assert (pure.lora.weights, pure.lora.gradients, pure.lora.optimizer_states) == (w + adapter // 2, adapter // 2, adapter + 8)
+
+
+def test_one_matrix_follows_the_whole_models_rules():
+    """The matrices page and the whole-model page use one AdamW rule and one trained dtype (they once disagreed by
+    the step bytes: 524,288 against 524,296 B for the same adapter)."""
+    from lora_viz.model.budget import optimizer_bytes
+
+    for precision, size in (("mixed", 4), ("pure", 2)):
+        m = matrix_memory(count_params(4096, 4096, 8), "bf16", precision)
+        assert m.lora.optimizer_states == optimizer_bytes([(4096 * 8, 1), (8 * 4096, 1)], "adamw", size)
+        assert m.full.optimizer_states == optimizer_bytes([(4096 * 4096, 1)], "adamw", size)
 
 
 def test_full_fine_tuning_of_quantised_weights_is_not_offered():

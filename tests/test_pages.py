@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lora_viz.settings import LINK_VERSION
 from tests.support.pages import (
     SCRIPTS,
     chart_specs,
@@ -115,6 +116,16 @@ def test_large_rank_delta_is_computed_in_the_run_its_frame_asks_for():
     assert delta["request"] == "" and not at.info and not at.exception
 
 
+def test_the_matrices_memory_table_follows_the_training_precision():
+    at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "8", "dtype": "bf16"})
+    memory = tables(at)[1]
+    assert "64 MiB (67,108,864 B)" in memory["Full fine-tuning"][0]  # mixed: W's fp32 master copy
+    assert "512.01 KiB (524,296 B)" in memory["LoRA"][2]  # fp32 AdamW states of A and B, and two steps
+    at.radio(key="precision").set_value("pure").run()
+    memory = tables(at)[1]
+    assert "32 MiB (33,554,432 B)" in memory["Full fine-tuning"][0] and "(262,152 B)" in memory["LoRA"][2]
+
+
 def test_small_matrices_need_no_magnifier():
     at = open_page("pages/matrices.py", {"d": "48", "k": "48", "r": "8"})
     assert len(charts(at)) == 2  # the drawing alone, then ΔW
@@ -186,7 +197,11 @@ def test_whole_model_page_shows_peft_numbers_and_memory():
     assert metric_values(at)[0] == "1,179,648" and at.query_params["targets"] == "all-linear"
     at.radio(key="method").set_value("full").run()
     parts = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
-    assert parts["Gradients"] == "248,879,616"  # every weight, bf16
+    assert parts["Gradients"] == "497,759,232"  # every weight, in fp32 under mixed precision (the default)
+    at.radio(key="precision").set_value("pure").run()
+    parts = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
+    assert parts["Gradients"] == "248,879,616" and at.query_params["precision"] == "pure"  # every weight, bf16
+    assert "pure precision" in " ".join(c.value for c in at.caption)  # the recipe is said beside the numbers
 
 
 def test_whole_model_switching_model_resets_targets_to_pefts_default():
@@ -322,7 +337,7 @@ def test_figures_download_in_the_chosen_format():
 
 def test_a_short_link_stays_short_when_the_app_writes_the_url_back():
     at = open_page("pages/lesson.py", {"lesson": "3", "r": "16"})
-    assert dict(at.query_params) == {"v": "2", "lesson": "3", "r": "16"}  # defaults left out, the link version in
+    assert dict(at.query_params) == {"v": str(LINK_VERSION), "lesson": "3", "r": "16"}  # defaults left out, the link version in
 
 
 def test_a_student_link_hides_every_control_and_the_teachers_tools():
@@ -345,4 +360,4 @@ def test_the_share_box_comes_first_names_controls_by_label_and_makes_a_short_stu
     at.toggle(key="_share_student").set_value(True).run()
     link = [c.value for c in at.sidebar.get("code")][0]
     path_and_query = link.split("/", 3)[3]
-    assert path_and_query == "lesson?v=2&lesson=2&student=1" and len(link) < 80
+    assert path_and_query == f"lesson?v={LINK_VERSION}&lesson=2&student=1" and len(link) < 80

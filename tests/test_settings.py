@@ -8,6 +8,7 @@ from lora_viz.settings import (
     DEFAULTS,
     DTYPES,
     LINK_KEYS,
+    LINK_VERSION,
     MAX_DIM,
     MAX_NOTICES,
     NOTATIONS,
@@ -195,13 +196,22 @@ def test_version_1_links_keep_the_untrained_adapter_they_showed():
     """Version 2 made the trained adapter the default; a link written at version 1 left trained=0 out."""
     assert parse_settings({"v": "1", "r": "4"})[0].trained is False
     assert parse_settings({"v": "2", "r": "4"})[0].trained is True
-    assert to_query(parse_settings({"v": "1"})[0]) == {"v": "2", "trained": "0"}
+    assert to_query(parse_settings({"v": "1"})[0]) == {"v": str(LINK_VERSION), "trained": "0"}
+
+
+def test_version_2_links_keep_the_precision_each_method_had():
+    """Version 3 added the training precision (mixed by default). Before it, full fine-tuning kept everything in
+    the dtype (pure) and LoRA and QLoRA kept PEFT's fp32 adapters (mixed): a version-2 link keeps its numbers."""
+    assert parse_settings({"v": "2", "method": "full"})[0].precision == "pure"
+    assert parse_settings({"v": "2", "method": "qlora"})[0].precision == "mixed"
+    assert parse_settings({"v": "3", "method": "full"})[0].precision == "mixed"
+    assert to_query(parse_settings({"v": "2", "method": "full"})[0]) == {"v": str(LINK_VERSION), "method": "full", "precision": "pure"}
 
 
 def test_writing_only_what_differs_from_the_defaults_is_a_switch():
     s = Settings(r=16, lesson=3, model="gpt2", targets=("c_attn",), hide=("d",))
     short = to_query(s, write_defaults=False)
-    assert short == {"v": "2", "r": "16", "model": "gpt2", "lesson": "3", "d_hide": "1"}  # gpt2's default targets
+    assert short == {"v": str(LINK_VERSION), "r": "16", "model": "gpt2", "lesson": "3", "d_hide": "1"}  # gpt2's default targets
     assert parse_settings(short) == (s, [])
     assert to_query(s) == short  # the app writes short links
     assert parse_settings(to_query(s, write_defaults=True)) == (s, [])  # and still reads long ones

@@ -54,11 +54,23 @@ def test_peft_printout_for_llama_2_7b():
     assert f"{counts.trainable_percent:.4f}" == "0.0622"
 
 
-@pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: f"{c['method']}-{c['dtype']}-{c['optimizer']}-{c.get('targets', '')}")
+@pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: f"{c['method']}-{c['dtype']}-{c['precision']}-{c['optimizer']}-{c.get('targets', '')}")
 def test_memory_equals_pytorch_allocation(case):
     targets = targets_of(case) if "targets" in case else ()
-    got = training_bytes(spec_of(case), case.get("r", 8), targets, case["method"], case["dtype"], case["optimizer"], 1, 8, False)
+    got = training_bytes(spec_of(case), case.get("r", 8), targets, case["method"], case["dtype"], case["optimizer"], 1, 8, False, case["precision"])
     assert (got.weights, got.gradients, got.optimizer_states) == (case["weights"], case["gradients"], case["optimizer_states"])
+
+
+def test_golden_memory_covers_both_precisions_for_every_method():
+    covered = {(case["method"], case["precision"]) for case in TORCH_CASES if case["dtype"] == "bf16"}
+    assert covered == {(method, precision) for method in ("full", "lora", "qlora") for precision in ("mixed", "pure")}
+
+
+def test_mixed_precision_full_fine_tuning_of_llama_2_7b_is_16_bytes_a_parameter_plus_the_steps():
+    """The issue's number: fp32 weights, gradients and AdamW states (16 B per parameter) and a 4-byte step for each
+    of Llama-2-7B's 291 tensors; the app once showed only the pure-bf16 recipe (8 B per parameter)."""
+    got = training_bytes(PRESETS["llama-2-7b"], 8, (), "full", "bf16", "adamw", 1, 1, False, "mixed")
+    assert got.exact == 107_814_651_020 == 16 * 6_738_415_616 + 4 * 291
 
 
 def test_gqa_narrows_k_and_v():

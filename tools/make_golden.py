@@ -1,13 +1,14 @@
 """Write the golden files the tests compare against, using the real libraries (dev only, not app dependencies).
 
-    pip install -r requirements-tools.txt && python tools/make_golden.py
+    pip install -r requirements-tools.txt && python tools/make_golden.py [memory]
 
 - tests/golden/peft_counts.json: PEFT's get_nb_trainable_parameters() for every preset, several ranks and
   target sets. Models are built from their configurations on the meta device (no weights are downloaded).
 - tests/golden/torch_memory.json: bytes of parameters, gradients and optimizer states after one real
-  optimizer step on a randomly initialised GPT-2 on the CPU: full fine-tuning in fp32 (AdamW, SGD) and
-  LoRA on a bf16 base (AdamW); and with bitsandbytes on a small Llama-style model: QLoRA (NF4 with double
-  quantisation) with AdamW and 8-bit AdamW, and full bf16 fine-tuning with 8-bit AdamW.
+  optimizer step on a randomly initialised GPT-2 on the CPU: full fine-tuning in fp32 (AdamW, SGD) and in
+  bf16 mixed (fp32 weights, bf16 autocast) and pure (all bf16), LoRA on a bf16 base with fp32 adapters (mixed,
+  PEFT's default) and bf16 ones (pure); and with bitsandbytes on a small Llama-style model: QLoRA (NF4 with
+  double quantisation) with AdamW (mixed and pure) and 8-bit AdamW, and full bf16 fine-tuning with 8-bit AdamW.
 """
 
 from __future__ import annotations
@@ -86,10 +87,13 @@ def _bytes(tensors) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
-def one_step(model, optimizer) -> dict:
-    """Run one optimizer step on a tiny batch; report parameter, gradient and optimizer-state bytes."""
+def one_step(model, optimizer, autocast: torch.dtype | None = None) -> dict:
+    """Run one optimizer step on a tiny batch (under autocast to a 16-bit dtype, for mixed precision); report
+    parameter, gradient and optimizer-state bytes."""
     ids = torch.randint(0, 1000, (1, 8))
-    model(input_ids=ids, labels=ids).loss.backward()
+    with torch.autocast("cpu", dtype=autocast, enabled=autocast is not None):
+        loss = model(input_ids=ids, labels=ids).loss
+    loss.backward()
     optimizer.step()
     params = {id(p): p for p in model.parameters()}.values()  # a tied tensor once
     trained = [p for p in params if p.requires_grad]
@@ -104,21 +108,43 @@ def one_step(model, optimizer) -> dict:
     }
 
 
+def cast_trained(model, dtype: torch.dtype):
+    """Pure precision for LoRA: the adapters cast to the base's dtype (PEFT keeps them in fp32 by default)."""
+    for param in model.parameters():
+        if param.requires_grad:
+            param.data = param.data.to(dtype)
+    return model
+
+
 def torch_memory() -> list[dict]:
+    """GPT-2 (random weights) on the CPU: full fine-tuning in fp32 (AdamW, SGD), and in bf16 mixed (fp32 weights,
+    bf16 autocast) and pure (all bf16); LoRA on a bf16 base with PEFT's fp32 adapters (mixed) or bf16 ones (pure)."""
     torch.manual_seed(0)
     spec = PRESETS["gpt2"]
     cases = []
     for optimizer_name, make in (("adamw", torch.optim.AdamW), ("sgd", torch.optim.SGD)):
         model = build(spec, device_meta=False)
         optimizer = make(model.parameters(), lr=1e-4)
-        cases.append({"model": "gpt2", "method": "full", "dtype": "fp32", "optimizer": optimizer_name, **one_step(model, optimizer)})
+        cases.append({"model": "gpt2", "method": "full", "dtype": "fp32", "precision": "pure", "optimizer": optimizer_name, **one_step(model, optimizer)})
         print(cases[-1], flush=True)
-    for targets in (["c_attn"], ALL_LINEAR):
-        model = build(spec, device_meta=False).to(torch.bfloat16)
-        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=targets))  # adapters cast to fp32
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-        cases.append({"model": "gpt2", "method": "lora", "dtype": "bf16", "optimizer": "adamw", "r": 8, "targets": targets, **one_step(model, optimizer)})
+    for precision in ("mixed", "pure"):
+        model = build(spec, device_meta=False)
+        model = model if precision == "mixed" else model.to(torch.bfloat16)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        measured = one_step(model, optimizer, torch.bfloat16 if precision == "mixed" else None)
+        cases.append({"model": "gpt2", "method": "full", "dtype": "bf16", "precision": precision, "optimizer": "adamw", **measured})
         print(cases[-1], flush=True)
+    for precision in ("mixed", "pure"):
+        for targets in (["c_attn"], ALL_LINEAR):
+            model = build(spec, device_meta=False).to(torch.bfloat16)
+            model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=targets))  # adapters cast to fp32
+            if precision == "pure":
+                cast_trained(model, torch.bfloat16)
+            optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+            measured = one_step(model, optimizer, torch.bfloat16 if precision == "mixed" else None)
+            cases.append({"model": "gpt2", "method": "lora", "dtype": "bf16", "precision": precision, "optimizer": "adamw", "r": 8,
+                          "targets": targets, **measured})
+            print(cases[-1], flush=True)
     return cases
 
 
@@ -155,19 +181,23 @@ def bitsandbytes_memory() -> list[dict]:
     quantisation = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                       bnb_4bit_compute_dtype=torch.bfloat16)
     cases = []
-    for optimizer_name, make in (("adamw", torch.optim.AdamW), ("adamw8bit", bnb.optim.AdamW8bit)):
+    runs = (("adamw", torch.optim.AdamW, "mixed"), ("adamw8bit", bnb.optim.AdamW8bit, "mixed"), ("adamw", torch.optim.AdamW, "pure"))
+    for optimizer_name, make, precision in runs:
         model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantisation, dtype=torch.bfloat16, device_map="cpu")
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=ALL_LINEAR))
+        if precision == "pure":
+            cast_trained(model, torch.bfloat16)
         # Weights as loaded: on the CPU, bitsandbytes' forward pass later shares some of its small code tables.
         weights = _quantised_bytes(model)
         optimizer = make([p for p in model.parameters() if p.requires_grad], lr=1e-4)
         measured = {**one_step(model, optimizer), "weights": weights}
-        cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "qlora", "dtype": "bf16", "optimizer": optimizer_name,
-                      "r": 8, "targets": ALL_LINEAR, **measured})
+        cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "qlora", "dtype": "bf16", "precision": precision,
+                      "optimizer": optimizer_name, "r": 8, "targets": ALL_LINEAR, **measured})
         print(cases[-1], flush=True)
     model = build(QLORA_SPEC, device_meta=False).to(torch.bfloat16)
     optimizer = bnb.optim.AdamW8bit(model.parameters(), lr=1e-4)
-    cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "full", "dtype": "bf16", "optimizer": "adamw8bit", **one_step(model, optimizer)})
+    cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "full", "dtype": "bf16", "precision": "pure", "optimizer": "adamw8bit",
+                  **one_step(model, optimizer)})
     print(cases[-1], flush=True)
     return cases
 
@@ -176,14 +206,16 @@ def _dims(spec) -> list[int]:
     return [spec.hidden, spec.intermediate, spec.layers, spec.heads, spec.kv_heads, spec.vocab]
 
 
-def main() -> None:
+def main(only: str = "") -> None:
+    """Write every golden file, or with `memory` only torch_memory.json (PEFT's counts take longest)."""
     GOLDEN.mkdir(parents=True, exist_ok=True)
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
-    (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
+    if only != "memory":
+        (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
     versions["bitsandbytes"] = __import__("bitsandbytes").__version__
     cases = torch_memory() + bitsandbytes_memory()
     (GOLDEN / "torch_memory.json").write_text(json.dumps({"versions": versions, "cases": cases}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..names import ADAPTER_DTYPE
 from ..notation import labels
 from ..numbers.counts import FORMULAS, ParamCounts, break_even_rank, count_params, with_numbers
-from ..numbers.memory import DTYPE_LABELS, matrix_memory
+from ..numbers.memory import DTYPE_LABELS, matrix_memory, recipe_text
 from ..render.markdown import Headline, bytes_text, caption
 from ..settings import Settings
 from .budget import INSTANT_LOOKUPS, product_lookups
@@ -67,8 +66,8 @@ def count_lines(s: Settings) -> list[str]:
 
 
 def memory_rows(s: Settings) -> list[MemoryRow]:
-    """Training (AdamW) and serving bytes for W in the chosen dtype and the adapter in fp32."""
-    m = matrix_memory(count_params(s.d, s.k, s.r), s.dtype)
+    """Training (AdamW) and serving bytes for W in the chosen dtype and the adapter as the precision keeps it."""
+    m = matrix_memory(count_params(s.d, s.k, s.r), s.dtype, s.precision)
     full = m.full
     return [
         MemoryRow("Weights", full and full.weights, m.lora.weights),
@@ -83,10 +82,10 @@ def memory_rows(s: Settings) -> list[MemoryRow]:
 def memory_notes(s: Settings) -> list[str]:
     """What the memory table assumes."""
     notes = [
-        f"W is stored in {DTYPE_LABELS[s.dtype]}; LoRA's {labels(s.notation).up} and {labels(s.notation).down} in "
-        f"{ADAPTER_DTYPE} (PEFT's default for a 16-bit or quantised base).",
-        "AdamW keeps two states per trained weight in the weight's dtype; frozen weights get no gradient and no state. "
-        "Activations are not included.",
+        f"W is stored in {DTYPE_LABELS[s.dtype]}. Recipe: {recipe_text(s.dtype, s.precision)}. LoRA trains "
+        f"{labels(s.notation).up} and {labels(s.notation).down}; full fine-tuning trains W.",
+        "AdamW keeps two states per trained weight in its trained dtype and a 4-byte step per tensor (PyTorch); frozen "
+        "weights get no gradient and no state. Activations are not included. The same rules as the whole-model page.",
         "Sizes in binary units: 1 KiB = 1,024 B, 1 MiB = 1,024² B, 1 GiB = 1,024³ B.",
     ]
     if s.dtype in ("int8", "nf4", "nf4-dq"):

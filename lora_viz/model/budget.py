@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..names import ADAPTER_DTYPE
-from ..numbers.memory import ELEMENT_BYTES, tensor_bytes
+from ..numbers.memory import ELEMENT_BYTES, adamw_state_bytes, tensor_bytes, trained_dtype
 from .presets import (
     ALL_LINEAR,
     ModelSpec,
@@ -21,7 +20,6 @@ from .presets import (
     total_params,
 )
 
-ADAPTER_BYTES = ELEMENT_BYTES[ADAPTER_DTYPE]  # PEFT keeps LoRA weights in fp32 on a 16-bit or quantised base
 QLORA_DTYPE = "nf4-dq"  # NF4 with double quantisation (QLoRA's default)
 
 
@@ -113,14 +111,15 @@ class TrainingBytes:
 def optimizer_bytes(trained: list[tuple[int, int]], optimizer: str, element_bytes: int) -> int:
     """State bytes for trained tensors given as (numel, copies).
 
-    adamw: exp_avg and exp_avg_sq in the tensor's dtype plus a 4-byte fp32 step per tensor (PyTorch).
+    adamw: exp_avg and exp_avg_sq in the tensor's dtype plus a 4-byte fp32 step per tensor (PyTorch; the rule
+    the matrices page uses too, numbers.memory.adamw_state_bytes).
     sgd: none (no momentum). adamw8bit: bitsandbytes' two uint8 states with one fp32 absmax per 256 values,
     32-bit states for tensors under 4096 values, and two shared 256-value fp32 quantisation maps.
     """
     if optimizer == "sgd":
         return 0
     if optimizer == "adamw":
-        return sum((2 * numel * element_bytes + 4) * copies for numel, copies in trained)
+        return sum(adamw_state_bytes(numel, element_bytes) * copies for numel, copies in trained)
     if optimizer == "adamw8bit":
         total = BNB_QMAPS
         for numel, copies in trained:
@@ -169,21 +168,25 @@ def base_weight_bytes(spec: ModelSpec, method: str, dtype: str) -> int:
 
 def training_bytes(
     spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
-    batch: int, seq: int, checkpointing: bool,
+    batch: int, seq: int, checkpointing: bool, precision: str = "mixed",
 ) -> TrainingBytes:
-    """Weights, gradients and optimizer states as PyTorch allocates them, plus estimated activations."""
+    """Weights, gradients and optimizer states as PyTorch allocates them, plus estimated activations.
+
+    What is trained (every weight, or the adapters) is kept with its gradient and states in
+    trained_dtype(dtype, precision): fp32 under mixed precision, dtype under pure; frozen weights stay in dtype.
+    """
     activations = activation_bytes(spec, batch, seq, checkpointing)
+    size = ELEMENT_BYTES[trained_dtype(dtype, precision)]
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]
-        size = ELEMENT_BYTES[dtype]
         weights = total_params(spec) * size
         return TrainingBytes(weights, weights, optimizer_bytes(trained, optimizer, size), activations)
     adapters = _adapter_tensors(spec, r, targets)
     adapter_params = sum(numel * copies for numel, copies in adapters)
     return TrainingBytes(
-        weights=base_weight_bytes(spec, method, dtype) + adapter_params * ADAPTER_BYTES,
-        gradients=adapter_params * ADAPTER_BYTES,
-        optimizer_states=optimizer_bytes(adapters, optimizer, ADAPTER_BYTES),
+        weights=base_weight_bytes(spec, method, dtype) + adapter_params * size,
+        gradients=adapter_params * size,
+        optimizer_states=optimizer_bytes(adapters, optimizer, size),
         activations=activations,
     )
 
@@ -200,10 +203,10 @@ class ServingBytes:
     merged_copies: int  # N merged models
 
 
-def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int) -> ServingBytes:
-    """Base in dtype; adapters in fp32."""
+def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int, precision: str = "mixed") -> ServingBytes:
+    """Base in dtype; adapters as trained (fp32 under mixed precision, dtype under pure)."""
     base = total_params(spec) * ELEMENT_BYTES[dtype]
-    adapter = model_counts(spec, r, targets).trainable * ADAPTER_BYTES
+    adapter = model_counts(spec, r, targets).trainable * ELEMENT_BYTES[trained_dtype(dtype, precision)]
     return ServingBytes(
         merged=base,
         separate=base + adapter,

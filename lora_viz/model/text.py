@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..numbers.memory import format_bytes
+from ..numbers.memory import format_bytes, recipe_text, trained_dtype
 from ..settings import Settings
 from .budget import ModelCounts, TrainingBytes
 from .view import ModelView
@@ -40,10 +40,11 @@ def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
 
 
 def dtype_note(s: Settings, view: ModelView) -> str:
-    """Which dtypes the memory uses."""
+    """Which dtypes and which recipe the memory uses."""
     note = (
-        f"Base in {view.dtype}; LoRA adapters in fp32 (PEFT's default), so their gradients and optimizer states are fp32. "
-        "QLoRA stores the linear weights in NF4 with double quantisation (4.127 bits each) and the rest in bf16."
+        f"Recipe: {recipe_text(view.dtype, s.precision)} (full fine-tuning's weights; LoRA's and QLoRA's adapters). "
+        f"The frozen base is in {view.dtype}; QLoRA stores the linear weights in NF4 with double quantisation "
+        "(4.127 bits each) and the rest in bf16."
     )
     if view.dtype != s.dtype:
         note += f" The sidebar's dtype {s.dtype} is a storage format, not a training dtype: full fine-tuning and LoRA use bf16 here."
@@ -56,7 +57,7 @@ def serving_lines(s: Settings, view: ModelView) -> list[str]:
     return [
         f"Merged: {format_bytes(v.merged)} — the base's size, no extra compute.",
         f"Adapter kept separate: {format_bytes(v.separate)} (base + adapter); the adapter file is about "
-        f"{format_bytes(v.adapter_file)} ({v.adapter_file:,} B of fp32 weights plus a small header).",
+        f"{format_bytes(v.adapter_file)} ({v.adapter_file:,} B of {trained_dtype(view.dtype, s.precision)} weights plus a small header).",
         f"{v.n_adapters:,} adapters on one base: {format_bytes(v.shared_base)}, against {format_bytes(v.merged_copies)} for "
         f"{v.n_adapters:,} merged copies (the LoRA paper's example: 350 GB + 35 MB × 100 ≈ 354 GB instead of 35 TB).",
     ]

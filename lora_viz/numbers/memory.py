@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..names import ADAPTER_DTYPE, FLOAT_DTYPES
+from ..names import FLOAT_DTYPES, float_dtype
 from .counts import ParamCounts
 
 # Whole bytes per element for the plain dtypes.
@@ -17,6 +17,10 @@ DTYPE_LABELS = {
     "nf4": "NF4 (4.5 bits with constants)",
     "nf4-dq": "NF4 + double quant (4.127 bits)",
 }
+
+
+STEP_BYTES = 4  # PyTorch's AdamW keeps a 0-d fp32 `step` tensor for every parameter tensor it trains
+COMPUTE_FALLBACK = "bf16"  # what int8 and NF4 weights are dequantised to for compute (bitsandbytes, QLoRA)
 
 
 NF4_BLOCK = 64  # weights per absmax constant (QLoRA, Dettmers et al. 2023)
@@ -46,13 +50,33 @@ def bits_per_weight(n: int, dtype: str) -> float:
     return 8 * tensor_bytes(n, dtype) / n
 
 
+def trained_dtype(dtype: str, precision: str) -> str:
+    """The dtype a trained tensor is kept in, with its gradient and optimizer states: fp32 under mixed precision
+    (PyTorch autocast; PEFT's fp32 adapters), else the compute dtype (dtype, or bf16 for a storage format)."""
+    return "fp32" if precision == "mixed" else float_dtype(dtype, COMPUTE_FALLBACK)
+
+
+def recipe_text(dtype: str, precision: str) -> str:
+    """The training recipe in words, for every number that rests on it."""
+    compute = float_dtype(dtype, COMPUTE_FALLBACK)
+    if precision == "mixed" and compute != "fp32":
+        return (f"mixed precision: what is trained is kept in fp32 with fp32 gradients and AdamW states, computed in "
+                f"{compute} under autocast; frozen weights stay in {dtype}")
+    return f"{'pure' if precision == 'pure' else 'mixed'} precision: everything trained, its gradients and AdamW states in {trained_dtype(dtype, precision)}"
+
+
+def adamw_state_bytes(numel: int, element_bytes: int) -> int:
+    """AdamW's state for one trained tensor: exp_avg and exp_avg_sq like it, plus a 4-byte step (PyTorch)."""
+    return 2 * numel * element_bytes + STEP_BYTES
+
+
 @dataclass(frozen=True)
 class TrainingMemory:
     """Bytes held during training with AdamW (activations not included)."""
 
     weights: int  # every weight, frozen or trained
-    gradients: int  # one per trained weight, same dtype as it
-    optimizer_states: int  # AdamW: exp_avg and exp_avg_sq per trained weight, same dtype as it
+    gradients: int  # one per trained weight, in its trained dtype
+    optimizer_states: int  # AdamW: exp_avg and exp_avg_sq per trained weight, and a step per tensor
 
     @property
     def total(self) -> int:
@@ -64,27 +88,38 @@ class MatrixMemory:
     """Training and serving bytes for one matrix, full fine-tuning vs LoRA."""
 
     dtype: str
+    precision: str
     full: TrainingMemory | None  # None: quantised weights cannot be trained directly
     lora: TrainingMemory
     frozen_bytes: int  # W in its dtype
-    adapter_bytes: int  # A and B in ADAPTER_DTYPE
+    adapter_dtype: str  # A and B: fp32 under mixed precision, the compute dtype under pure
+    adapter_bytes: int
     served_separate: int  # W + A + B
     served_merged: int  # W′ = W + A×B, same size as W
 
 
-def matrix_memory(counts: ParamCounts, dtype: str) -> MatrixMemory:
-    """Memory for W (d×k) in dtype and its rank-r adapter in fp32; AdamW keeps two states per trained weight."""
+def matrix_memory(counts: ParamCounts, dtype: str, precision: str = "mixed") -> MatrixMemory:
+    """Memory for W (d×k) stored in dtype and its rank-r adapter (A and B: two tensors), trained with AdamW.
+
+    The rules are the whole model's (lora_viz.model.budget) for a model of one matrix: trained tensors in
+    trained_dtype(dtype, precision), AdamW's two states and a step per tensor, frozen weights in their dtype.
+    """
     w = tensor_bytes(counts.full_trained, dtype)
-    adapter = tensor_bytes(counts.lora_trainable, ADAPTER_DTYPE)
+    size = ELEMENT_BYTES[trained_dtype(dtype, precision)]  # W when fully fine-tuned, and A and B
     full = None
     if dtype in FLOAT_DTYPES:
-        full = TrainingMemory(weights=w, gradients=w, optimizer_states=2 * w)
-    lora = TrainingMemory(weights=w + adapter, gradients=adapter, optimizer_states=2 * adapter)
+        trained_w = counts.full_trained * size
+        full = TrainingMemory(weights=trained_w, gradients=trained_w, optimizer_states=adamw_state_bytes(counts.full_trained, size))
+    adapter = counts.lora_trainable * size
+    states = adamw_state_bytes(counts.d * counts.r, size) + adamw_state_bytes(counts.r * counts.k, size)
+    lora = TrainingMemory(weights=w + adapter, gradients=adapter, optimizer_states=states)
     return MatrixMemory(
         dtype=dtype,
+        precision=precision,
         full=full,
         lora=lora,
         frozen_bytes=w,
+        adapter_dtype=trained_dtype(dtype, precision),
         adapter_bytes=adapter,
         served_separate=w + adapter,
         served_merged=tensor_bytes(counts.served_merged, dtype),

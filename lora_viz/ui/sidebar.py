@@ -15,7 +15,7 @@ from ..navigation import PAGES, page_address, PageInfo
 from .control import control, shown
 
 
-SIDEBAR_CONTROLS = ("d", "k", "r", "alpha", "dtype", "notation", "trained", "seed", "present")
+SIDEBAR_CONTROLS = ("d", "k", "r", "alpha", "dtype", "precision", "notation", "trained", "seed", "present")
 PANEL_LABELS = {"share": "“Share this view” (this box)", "pages": "Page links", "export": "Export"}
 
 
@@ -34,6 +34,7 @@ def _settings(s: Settings) -> None:
     control(s, bar, "select_slider", "r", options=rank_options(min(s.d, s.k), s.r))
     control(s, bar, "number_input", "alpha", step=1.0, format="%g")
     control(s, bar, "selectbox", "dtype", format_func=DTYPE_LABELS.get)
+    control(s, bar, "radio", "precision", horizontal=True, format_func={"mixed": "mixed (fp32 trained)", "pure": "pure (all in dtype)"}.get)
     control(s, bar, "radio", "notation", format_func={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"}.get)
     control(s, bar, "toggle", "trained")
     control(s, bar, "number_input", "seed", step=1)
