@@ -115,6 +115,7 @@ class Settings:
     ckpt: bool = _bool(False, "Checkpointing", pages=(WHOLE_MODEL,),
                        help="Gradient checkpointing: keep each layer's input only, recompute the rest.")
     adapters: int = _int(100, "Adapters served", 1, 100_000, pages=(WHOLE_MODEL,))
+    gpus: int = _int(8, "GPUs (data parallel, for ZeRO)", 1, 4096, pages=(WHOLE_MODEL,))
     hidden: int = _int(4096, "hidden", 1, MAX_DIM, **CUSTOM_SIZE)  # the custom model's dimensions (Llama-style)
     intermediate: int = _int(11008, "intermediate", 1, 4 * MAX_DIM, **CUSTOM_SIZE)
     layers: int = _int(32, "layers", 1, 1024, **CUSTOM_SIZE)

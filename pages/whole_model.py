@@ -8,10 +8,14 @@ from lora_viz.model.text import (
     METHOD_LABELS,
     OPTIMIZER_LABELS,
     dtype_note,
+    fit_headline,
+    fit_note,
     memory_parts,
     module_table,
     peft_printout,
     serving_lines,
+    zero_note,
+    zero_table,
 )
 from lora_viz.model.view import model_view
 from lora_viz.render.markdown import bullet_list, caption, markdown_table
@@ -59,6 +63,12 @@ with ui.page("Whole model") as settings:
         "Weights, gradients and optimizer states are exact: the bytes PyTorch allocates (AdamW keeps two states like each "
         "trained tensor plus a 4-byte step). Activations are an estimate — s·b·h·(34 + 5·a·s/h) bytes per layer in 16-bit "
         "(Korthikanti et al. 2022), or each layer's input only with gradient checkpointing."
+    )
+
+    st.markdown(
+        f"### Does it fit one GPU?\n\n**{fit_headline(settings, view)}**\n\n" + caption(fit_note(settings, view))
+        + f"\n\n### Across {settings.gpus:,} GPUs with ZeRO\n\n{markdown_table(zero_table(settings, view))}\n\n"
+        + caption(zero_note(settings, view))
     )
 
     st.markdown(

@@ -159,6 +159,7 @@ LABEL_BOXES = """() => {
 @pytest.mark.parametrize("path, n", [
     ("merge", 2),  # the two adapters' panels: their titles ran into each other on a phone
     ("whole_model", 0),  # one block's matrices: neighbouring layers' labels collided at 360 px
+    ("whole_model?method=full", 1),  # the memory chart's card lines: 16 and 24 GB, 40 and 48 GB lie close
     ("matrices?r=2048", 0),  # "A 4,096×2,048 traine": cut at the right edge
     ("matrices", 0),  # the input arrow ran through "frozen"
     ("merge", 0),

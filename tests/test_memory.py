@@ -65,3 +65,23 @@ def test_format_bytes_binary_units():
     assert format_bytes(1023) == "1,023 B"
     assert format_bytes(1536) == "1.5 KiB"
     assert format_bytes(3 * 2**40) == "3 TiB"
+
+
+def test_cards_are_decimal_gigabytes_and_the_verdict_names_the_smallest_that_fits():
+    from lora_viz.numbers.memory import CUDA_ALLOWANCE, GIB, fit_text, fit_verdict
+
+    assert f"{24 * 10**9 / GIB:.2f}" == "22.35"
+    fits = fit_verdict(int(8.1 * GIB))  # 8.1 GiB of tensors + 1 GiB allowance = 9.1 GiB: more than nothing, less than 16 GB
+    assert fits.card_gb == 16 and fit_text(fits) == "Fits a 16 GB card: 9.1 of 14.90 GiB"
+    assert fit_verdict(16 * 10**9 - CUDA_ALLOWANCE).card_gb == 16 and fit_verdict(16 * 10**9 - CUDA_ALLOWANCE + 1).card_gb == 24
+    assert fit_text(fit_verdict(100 * GIB)).startswith("Needs more than one 80 GB card")
+
+
+def test_zero_formulas_reproduce_the_papers_7_5b_example_on_64_gpus():
+    """ZeRO, Figure 1: Ψ = 7.5B, N = 64, K = 12: 120 GB, 31.4 GB, 16.6 GB and 1.9 GB per GPU."""
+    from lora_viz.numbers.memory import zero_bytes_per_gpu
+
+    got = [round(zero_bytes_per_gpu(7_500_000_000, 0, 64, stage) / 1e9, 1) for stage in range(4)]
+    assert got == [120.0, 31.4, 16.6, 1.9]
+    assert zero_bytes_per_gpu(1000, 640, 64, 2) == 2 * 1000 + -(-14 * 1000 // 64) + 640  # a frozen base stays whole
+    assert zero_bytes_per_gpu(1000, 640, 64, 3) == -(-16 * 1000 // 64) + 10

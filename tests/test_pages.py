@@ -204,6 +204,20 @@ def test_whole_model_page_shows_peft_numbers_and_memory():
     assert "pure precision" in " ".join(c.value for c in at.caption)  # the recipe is said beside the numbers
 
 
+def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
+    at = open_page("pages/whole_model.py", {"model": "llama-2-7b", "method": "full"})
+    text = " ".join(m.value for m in at.markdown)
+    assert "Needs more than one 80 GB card" in text  # 100 GiB of weights, gradients and AdamW states in mixed precision
+    assert "(2 + 2 + 12)·Ψ/N" in text and "ZeRO paper" in text
+    before = tables(at)[1][f"per GPU, N = 8"]
+    at.number_input(key="gpus").set_value(64).run()
+    after = tables(at)[1]["per GPU, N = 64"]
+    assert after[0] == before[0] and after[3] != before[3]  # stage 0 replicates everything; stage 3 divides by N
+    at.radio(key="method").set_value("qlora").run()
+    at.toggle(key="ckpt").set_value(True).run()
+    assert "Fits a 16 GB card" in " ".join(m.value for m in at.markdown)  # a 4-bit base, activations checkpointed
+
+
 def test_whole_model_switching_model_resets_targets_to_pefts_default():
     at = open_page("pages/whole_model.py", {"model": "llama-2-7b"})
     at.selectbox(key="model").set_value("bert-base").run()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ..keys import depends_on
 from ..names import METHODS
-from ..numbers.memory import format_bytes
+from ..numbers.memory import CARDS_GB, CUDA_ALLOWANCE, GIB, format_bytes
 from ..render.plotly import (
     FROZEN_COLOR,
     TRAINED_COLOR,
     FigureSpec,
     equal_scale_layout,
+    hline,
     label,
     plot,
 )
@@ -78,8 +79,13 @@ def memory_figure(s: Settings) -> FigureSpec:
     ]
     chosen = METHODS.index(s.method)
     totals = [view.training[m].total / 2**30 for m in METHODS]
+    # A line per card, at what it leaves for tensors once the CUDA allowance (an estimate) is set aside.
+    # Neighbouring cards' labels (16 and 24 GB, 40 and 48 GB) sit at alternate ends of a short stretch, apart.
+    cards = [hline((gb * 10**9 - CUDA_ALLOWANCE) / GIB, dict(color="#888", width=1, dash="dot"), f"{gb} GB") for gb in CARDS_GB]
+    notes = [dict(note, x=1.0 if index % 2 else 0.9, font=dict(size=11, color="#888")) for index, (_, note) in enumerate(cards)]
     return plot(traces, dict(
-        annotations=[dict(x=labels[chosen], y=totals[chosen], text="▼ chosen", showarrow=False, yanchor="bottom")],
+        shapes=[shape for shape, _ in cards],
+        annotations=[dict(x=labels[chosen], y=totals[chosen], text="▼ chosen", showarrow=False, yanchor="bottom"), *notes],
         barmode="stack",
         height=360,
         margin=dict(l=10, r=10, t=30, b=10),

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from ..numbers.memory import format_bytes, recipe_text, trained_dtype
+from ..numbers.memory import (
+    ALLOWANCE_SOURCE,
+    CUDA_ALLOWANCE,
+    ZERO_STAGES,
+    fit_text,
+    fit_verdict,
+    format_bytes,
+    recipe_text,
+    trained_dtype,
+    zero_bytes_per_gpu,
+)
 from ..settings import Settings
 from .budget import ModelCounts, TrainingBytes
 from .view import ModelView
@@ -61,3 +71,49 @@ def serving_lines(s: Settings, view: ModelView) -> list[str]:
         f"{v.n_adapters:,} adapters on one base: {format_bytes(v.shared_base)}, against {format_bytes(v.merged_copies)} for "
         f"{v.n_adapters:,} merged copies (the LoRA paper's example: 350 GB + 35 MB × 100 ≈ 354 GB instead of 35 TB).",
     ]
+
+
+def fit_headline(s: Settings, view: ModelView) -> str:
+    """Whether the chosen method fits a card: 'Fits a 24 GB card: 9.1 of 22.35 GiB'."""
+    return fit_text(fit_verdict(view.training[s.method].total))
+
+
+def fit_note(s: Settings, view: ModelView) -> str:
+    """What the fit verdict adds up, and which parts are estimates."""
+    chosen = view.training[s.method]
+    return (
+        f"{METHOD_LABELS[s.method]}: {format_bytes(chosen.exact)} of weights, gradients and optimizer states (exact for "
+        f"this recipe), {format_bytes(chosen.activations)} of activations (an estimate) and {format_bytes(CUDA_ALLOWANCE)} "
+        f"set aside for the CUDA context and allocator ({ALLOWANCE_SOURCE}). Cards are sold in decimal gigabytes: "
+        "24 GB = 24·10⁹ B = 22.35 GiB; the dotted lines on the chart are each card less that allowance."
+    )
+
+
+ZERO_FORMULAS = {0: "(2 + 2 + 12)·Ψ", 1: "(2 + 2)·Ψ + 12·Ψ/N", 2: "2·Ψ + (2 + 12)·Ψ/N", 3: "(2 + 2 + 12)·Ψ/N"}
+
+
+def zero_table(s: Settings, view: ModelView) -> dict[str, list[str]]:
+    """Per-GPU bytes on N data-parallel GPUs at each ZeRO stage, from the paper's formulas, for the chosen method:
+    Ψ is what it trains; a frozen base is replicated, and partitioned only at stage 3."""
+    chosen = view.training[s.method]
+    trained = view.counts.all if s.method == "full" else view.counts.trainable
+    frozen = 0 if s.method == "full" else chosen.weights - chosen.gradients  # the base, without the adapters
+    per_gpu = [zero_bytes_per_gpu(trained, frozen, s.gpus, stage) for stage in ZERO_STAGES]
+    with_base = {stage: "" if s.method == "full" else (" + base/N" if stage == 3 else " + base") for stage in ZERO_STAGES}
+    return {
+        "ZeRO stage": [str(stage) for stage in ZERO_STAGES],
+        "formula (per GPU)": [ZERO_FORMULAS[stage] + with_base[stage] for stage in ZERO_STAGES],
+        f"per GPU, N = {s.gpus:,}": [format_bytes(b) for b in per_gpu],
+    }
+
+
+def zero_note(s: Settings, view: ModelView) -> str:
+    """What the ZeRO table assumes."""
+    trained = view.counts.all if s.method == "full" else view.counts.trainable
+    return (
+        f"Formulas from the ZeRO paper (Rajbhandari et al. 2020, §5), not measurements: Ψ = {trained:,} trained parameters "
+        "in mixed precision with Adam — 16-bit weights and gradients (2 + 2 bytes) and 12 bytes of fp32 master weights and "
+        "Adam states, partitioned across N data-parallel GPUs by stage (1: optimizer states; 2: and gradients; 3: and "
+        "weights). Activations are not included (each GPU keeps those of its own batch)."
+        + ("" if s.method == "full" else " The frozen base is replicated on every GPU, and partitioned only at stage 3.")
+    )

@@ -30,7 +30,7 @@ class ModelView:
 
 
 MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "r", "targets")  # model and adapter
-RECIPE = ("dtype", "precision", "optimizer", "batch", "seq", "ckpt", "adapters")  # how it is trained and served
+RECIPE = ("dtype", "precision", "optimizer", "batch", "seq", "ckpt", "adapters", "gpus")  # how it is trained and served
 
 
 # A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.

@@ -138,3 +138,62 @@ def format_bytes(n: int) -> str:
         return f"{n:,} B"
     text = f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{text} {units[unit]}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Does it fit a card? Cards are sold in decimal gigabytes (24 GB = 24·10⁹ B = 22.35 GiB); the CUDA context and the
+# caching allocator hold memory that no tensor count includes: a few hundred MiB to about 1 GiB depending on the
+# card and library versions. We set aside the upper end, and say on screen that it is an estimate.
+
+CARDS_GB = (16, 24, 40, 48, 80)
+GIB = 2**30
+CUDA_ALLOWANCE = GIB  # estimate: CUDA context and allocator slack (PyTorch's memory_allocated counts neither)
+ALLOWANCE_SOURCE = ("an estimate: the CUDA context and PyTorch's caching allocator take a few hundred MiB to about "
+                    "1 GiB that no tensor count includes (torch.cuda.memory_allocated's documentation)")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The smallest card in CARDS_GB that holds `needed` bytes plus the allowance (None: not even the largest)."""
+
+    needed: int  # tensors plus CUDA_ALLOWANCE
+    card_gb: int | None
+
+    @property
+    def card_bytes(self) -> int:
+        return (self.card_gb or CARDS_GB[-1]) * 10**9
+
+
+def fit_verdict(tensor_bytes_total: int) -> Fit:
+    """Smallest card (decimal GB) with room for the tensors and the CUDA allowance."""
+    needed = tensor_bytes_total + CUDA_ALLOWANCE
+    return Fit(needed, next((gb for gb in CARDS_GB if needed <= gb * 10**9), None))
+
+
+def fit_text(fit: Fit) -> str:
+    """'Fits a 24 GB card: 9.1 of 22.35 GiB', or that it needs more than the largest card."""
+    if fit.card_gb is None:
+        return f"Needs more than one {CARDS_GB[-1]} GB card: {fit.needed / GIB:.1f} GiB against {fit.card_bytes / GIB:.2f} GiB"
+    return f"Fits a {fit.card_gb} GB card: {fit.needed / GIB:.1f} of {fit.card_bytes / GIB:.2f} GiB"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ZeRO (Rajbhandari et al. 2020, §5): per GPU with N data-parallel GPUs and Ψ trained parameters in mixed
+# precision with Adam: 16-bit weights and gradients (2Ψ + 2Ψ) and K = 12 bytes of fp32 master weights and states.
+# Formulas from the paper, not measurements: a frozen base (LoRA) is replicated, and partitioned only by stage 3.
+
+ZERO_STAGES = (0, 1, 2, 3)
+ZERO_K = 12
+
+
+def zero_bytes_per_gpu(trained: int, frozen_bytes: int, gpus: int, stage: int) -> int:
+    """Stage 0 (2 + 2 + K)Ψ; 1: (2 + 2 + K/N)Ψ; 2: (2 + (2 + K)/N)Ψ; 3: (2 + 2 + K)Ψ/N; plus the frozen bytes
+    (divided by N at stage 3). Ψ = trained parameters, N = GPUs; rounded up to whole bytes."""
+    n, psi = gpus, trained
+    per_gpu = {
+        0: (2 + 2 + ZERO_K) * psi,
+        1: (2 + 2) * psi + _ceil_div(ZERO_K * psi, n),
+        2: 2 * psi + _ceil_div((2 + ZERO_K) * psi, n),
+        3: _ceil_div((2 + 2 + ZERO_K) * psi, n),
+    }[stage]
+    return per_gpu + (_ceil_div(frozen_bytes, n) if stage == 3 else frozen_bytes)
