@@ -209,7 +209,7 @@ def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
     text = " ".join(m.value for m in at.markdown)
     assert "Needs more than one 80 GB card" in text  # 100 GiB of weights, gradients and AdamW states in mixed precision
     assert "(2 + 2 + 12)·Ψ/N" in text and "ZeRO paper" in text
-    before = tables(at)[1][f"per GPU, N = 8"]
+    before = tables(at)[1]["per GPU, N = 8"]
     at.number_input(key="gpus").set_value(64).run()
     after = tables(at)[1]["per GPU, N = 64"]
     assert after[0] == before[0] and after[3] != before[3]  # stage 0 replicates everything; stage 3 divides by N
