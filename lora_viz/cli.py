@@ -2,7 +2,7 @@
 
     python -m lora_viz count --model llama-2-7b --rank 8 --targets q_proj,v_proj [--json]
     python -m lora_viz memory --model gpt2 --method lora --rank 8 --targets c_attn --dtype bf16 --optimizer adamw
-                              [--precision mixed|pure] [--batch 1 --seq 1024] [--json]
+                              [--precision mixed|pure] [--prepared 1|0] [--batch 1 --seq 1024] [--json]
 
 Every flag is a setting of the app, named by its URL key (`--r`) or its other name in the schema (`--rank`),
 with its help and choices from the schema, and read like a link's value.
@@ -23,7 +23,7 @@ from .model.budget import activation_bytes, model_counts, training_bytes
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
     "count": (("model", "r", "targets"), ()),
-    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "batch", "seq")),
+    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq")),
 }
 
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = model_counts(spec, settings.r, settings.targets)
         result = {"trainable": counts.trainable, "base": counts.base, "all": counts.all}
     else:
-        got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision)
+        got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared)
         activations = activation_bytes(spec, settings.batch, settings.seq, False) if "batch" in given else 0
         result = {
             "weights": got.weights,

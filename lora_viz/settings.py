@@ -114,6 +114,9 @@ class Settings:
     seq: int = _int(2048, "Sequence length", 1, 131_072, pages=(WHOLE_MODEL,))
     ckpt: bool = _bool(False, "Checkpointing", pages=(WHOLE_MODEL,),
                        help="Gradient checkpointing: keep each layer's input only, recompute the rest.")
+    prepared: bool = _bool(True, "QLoRA as PEFT prepares it", pages=(WHOLE_MODEL,),
+                           help="prepare_model_for_kbit_training, which QLoRA recipes call: the weights that are not quantised "
+                                "(embeddings, norms, head) cast to fp32, and gradient checkpointing on. Off: the model as loaded.")
     adapters: int = _int(100, "Adapters served", 1, 100_000, pages=(WHOLE_MODEL,))
     gpus: int = _int(8, "GPUs (data parallel, for ZeRO)", 1, 4096, pages=(WHOLE_MODEL,))
     hidden: int = _int(4096, "hidden", 1, MAX_DIM, **CUSTOM_SIZE)  # the custom model's dimensions (Llama-style)
@@ -148,8 +151,9 @@ DEFAULTS = Settings()
 PAST_DEFAULTS: dict[int, dict[str, Any]] = {
     1: {"trained": False},  # version 2 opens on a trained adapter, so that the merge animation changes W
     # Version 3 added the training precision, mixed by default. Before it, full fine-tuning kept everything in the
-    # dtype (pure), while LoRA and QLoRA kept PEFT's fp32 adapters (mixed, by its definition).
-    2: {"precision": lambda values: "pure" if values["method"] == "full" else "mixed"},
+    # dtype (pure), while LoRA and QLoRA kept PEFT's fp32 adapters (mixed, by its definition); and QLoRA was priced
+    # as loaded, before PEFT's preparation for k-bit training.
+    2: {"precision": lambda values: "pure" if values["method"] == "full" else "mixed", "prepared": False},
 }
 
 

@@ -39,6 +39,14 @@ def test_memory_takes_the_training_precision(capsys, precision, total):
     assert code == 0 and json.loads(out)["total"] == total
 
 
+def test_memory_prices_qlora_as_peft_prepares_it_unless_told_otherwise(capsys):
+    args = ("memory", "--model", "llama-3-8b", "--method", "qlora", "--rank", "16", "--targets", "all-linear", "--dtype", "bf16",
+            "--optimizer", "adamw", "--json")
+    prepared = json.loads(run(capsys, *args)[1])["weights"]
+    loaded = json.loads(run(capsys, *args, "--prepared", "0")[1])["weights"]
+    assert prepared - loaded == 2 * 1_050_939_392  # embeddings, norms and head: bf16 → fp32
+
+
 def test_memory_with_batch_and_seq_estimates_activations(capsys):
     code, out, _ = run(capsys, "memory", "--model", "gpt2", "--method", "full", "--rank", "8", "--targets", "c_attn",
                        "--dtype", "fp32", "--optimizer", "sgd", "--batch", "2", "--seq", "512")

@@ -196,16 +196,18 @@ def test_version_1_links_keep_the_untrained_adapter_they_showed():
     """Version 2 made the trained adapter the default; a link written at version 1 left trained=0 out."""
     assert parse_settings({"v": "1", "r": "4"})[0].trained is False
     assert parse_settings({"v": "2", "r": "4"})[0].trained is True
-    assert to_query(parse_settings({"v": "1"})[0]) == {"v": str(LINK_VERSION), "trained": "0"}
+    assert to_query(parse_settings({"v": "1"})[0]) == {"v": str(LINK_VERSION), "trained": "0", "prepared": "0"}
 
 
-def test_version_2_links_keep_the_precision_each_method_had():
-    """Version 3 added the training precision (mixed by default). Before it, full fine-tuning kept everything in
-    the dtype (pure) and LoRA and QLoRA kept PEFT's fp32 adapters (mixed): a version-2 link keeps its numbers."""
+def test_version_2_links_keep_the_precision_each_method_had_and_qlora_as_loaded():
+    """Version 3 added the training precision (mixed by default) and PEFT's preparation of QLoRA (on by default).
+    Before it, full fine-tuning kept everything in the dtype (pure), LoRA and QLoRA kept PEFT's fp32 adapters (mixed),
+    and QLoRA was priced as loaded: a version-2 link keeps its numbers."""
+    assert parse_settings({"v": "2"})[0].prepared is False and parse_settings({"v": "3"})[0].prepared is True
     assert parse_settings({"v": "2", "method": "full"})[0].precision == "pure"
     assert parse_settings({"v": "2", "method": "qlora"})[0].precision == "mixed"
     assert parse_settings({"v": "3", "method": "full"})[0].precision == "mixed"
-    assert to_query(parse_settings({"v": "2", "method": "full"})[0]) == {"v": str(LINK_VERSION), "method": "full", "precision": "pure"}
+    assert to_query(parse_settings({"v": "2", "method": "full"})[0]) == {"v": str(LINK_VERSION), "method": "full", "precision": "pure", "prepared": "0"}
 
 
 def test_writing_only_what_differs_from_the_defaults_is_a_switch():

@@ -57,13 +57,29 @@ def test_peft_printout_for_llama_2_7b():
 @pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: f"{c['method']}-{c['dtype']}-{c['precision']}-{c['optimizer']}-{c.get('targets', '')}")
 def test_memory_equals_pytorch_allocation(case):
     targets = targets_of(case) if "targets" in case else ()
-    got = training_bytes(spec_of(case), case.get("r", 8), targets, case["method"], case["dtype"], case["optimizer"], 1, 8, False, case["precision"])
+    got = training_bytes(spec_of(case), case.get("r", 8), targets, case["method"], case["dtype"], case["optimizer"], 1, 8, False,
+                         case["precision"], case.get("prepared", False))
     assert (got.weights, got.gradients, got.optimizer_states) == (case["weights"], case["gradients"], case["optimizer_states"])
 
 
 def test_golden_memory_covers_both_precisions_for_every_method():
     covered = {(case["method"], case["precision"]) for case in TORCH_CASES if case["dtype"] == "bf16"}
     assert covered == {(method, precision) for method in ("full", "lora", "qlora") for precision in ("mixed", "pure")}
+
+
+def test_golden_memory_covers_qlora_as_loaded_and_as_peft_prepares_it():
+    assert {case.get("prepared") for case in TORCH_CASES if case["method"] == "qlora"} == {False, True}
+
+
+def test_prepared_qlora_keeps_its_other_weights_in_fp32_and_checkpoints():
+    """prepare_model_for_kbit_training casts embeddings, norms and the head to fp32 (about 2 GiB more on Llama-3-8B,
+    whose 128k vocabulary makes both embedding and head large) and turns gradient checkpointing on."""
+    spec = PRESETS["llama-3-8b"]
+    loaded = training_bytes(spec, 16, ("all-linear",), "qlora", "bf16", "adamw", 1, 2048, False, "mixed", False)
+    prepared = training_bytes(spec, 16, ("all-linear",), "qlora", "bf16", "adamw", 1, 2048, False, "mixed", True)
+    other = total_params(spec) - sum(row.base_params for row in model_counts(spec, 16, ()).rows)
+    assert prepared.weights - loaded.weights == 2 * other and round(2 * other / 2**30, 2) == 1.96
+    assert prepared.activations < loaded.activations  # checkpointing
 
 
 def test_mixed_precision_full_fine_tuning_of_llama_2_7b_is_16_bytes_a_parameter_plus_the_steps():

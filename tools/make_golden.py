@@ -8,7 +8,7 @@
   optimizer step on a randomly initialised GPT-2 on the CPU: full fine-tuning in fp32 (AdamW, SGD) and in
   bf16 mixed (fp32 weights, bf16 autocast) and pure (all bf16), LoRA on a bf16 base with fp32 adapters (mixed,
   PEFT's default) and bf16 ones (pure); and with bitsandbytes on a small Llama-style model: QLoRA (NF4 with
-  double quantisation) with AdamW (mixed and pure) and 8-bit AdamW, and full bf16 fine-tuning with 8-bit AdamW.
+  double quantisation) with AdamW (mixed and pure; as loaded and after prepare_model_for_kbit_training) and 8-bit AdamW, and full bf16 fine-tuning with 8-bit AdamW.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import peft
 import torch
 import transformers
 from accelerate import init_empty_weights
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,9 +181,12 @@ def bitsandbytes_memory() -> list[dict]:
     quantisation = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                       bnb_4bit_compute_dtype=torch.bfloat16)
     cases = []
-    runs = (("adamw", torch.optim.AdamW, "mixed"), ("adamw8bit", bnb.optim.AdamW8bit, "mixed"), ("adamw", torch.optim.AdamW, "pure"))
-    for optimizer_name, make, precision in runs:
+    runs = (("adamw", torch.optim.AdamW, "mixed", False), ("adamw8bit", bnb.optim.AdamW8bit, "mixed", False),
+            ("adamw", torch.optim.AdamW, "pure", False), ("adamw", torch.optim.AdamW, "mixed", True))
+    for optimizer_name, make, precision, prepared in runs:
         model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantisation, dtype=torch.bfloat16, device_map="cpu")
+        if prepared:  # what QLoRA recipes call: the weights that are not 4-bit cast to fp32, checkpointing on
+            model = prepare_model_for_kbit_training(model)
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=ALL_LINEAR))
         if precision == "pure":
             cast_trained(model, torch.bfloat16)
@@ -192,7 +195,7 @@ def bitsandbytes_memory() -> list[dict]:
         optimizer = make([p for p in model.parameters() if p.requires_grad], lr=1e-4)
         measured = {**one_step(model, optimizer), "weights": weights}
         cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "qlora", "dtype": "bf16", "precision": precision,
-                      "optimizer": optimizer_name, "r": 8, "targets": ALL_LINEAR, **measured})
+                      "prepared": prepared, "optimizer": optimizer_name, "r": 8, "targets": ALL_LINEAR, **measured})
         print(cases[-1], flush=True)
     model = build(QLORA_SPEC, device_meta=False).to(torch.bfloat16)
     optimizer = bnb.optim.AdamW8bit(model.parameters(), lr=1e-4)

@@ -153,29 +153,34 @@ def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> list[
     return tensors
 
 
-def base_weight_bytes(spec: ModelSpec, method: str, dtype: str) -> int:
-    """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 (with their tables) and the rest in bf16."""
+def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool = False) -> int:
+    """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 (with their tables) and the rest
+    in bf16 as loaded, or in fp32 once prepare_model_for_kbit_training has cast them (`prepared`)."""
     if method != "qlora":
         return total_params(spec) * ELEMENT_BYTES[dtype]
+    other = ELEMENT_BYTES["fp32" if prepared else QLORA_OTHER]
     total = 0
     for t in base_tensors(spec):
         if t.kind == "linear":
             total += (tensor_bytes(t.numel, QLORA_DTYPE) + NF4_TENSOR_TABLES) * t.copies
         else:
-            total += t.total * ELEMENT_BYTES[QLORA_OTHER]
+            total += t.total * other
     return total
 
 
 def training_bytes(
     spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
-    batch: int, seq: int, checkpointing: bool, precision: str = "mixed",
+    batch: int, seq: int, checkpointing: bool, precision: str = "mixed", prepared: bool = False,
 ) -> TrainingBytes:
     """Weights, gradients and optimizer states as PyTorch allocates them, plus estimated activations.
 
     What is trained (every weight, or the adapters) is kept with its gradient and states in
     trained_dtype(dtype, precision): fp32 under mixed precision, dtype under pure; frozen weights stay in dtype.
+    QLoRA `prepared` as PEFT's prepare_model_for_kbit_training leaves it: its other weights in fp32, and gradient
+    checkpointing on.
     """
-    activations = activation_bytes(spec, batch, seq, checkpointing)
+    prepared = prepared and method == "qlora"
+    activations = activation_bytes(spec, batch, seq, checkpointing or prepared)
     size = ELEMENT_BYTES[trained_dtype(dtype, precision)]
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]
@@ -184,7 +189,7 @@ def training_bytes(
     adapters = _adapter_tensors(spec, r, targets)
     adapter_params = sum(numel * copies for numel, copies in adapters)
     return TrainingBytes(
-        weights=base_weight_bytes(spec, method, dtype) + adapter_params * size,
+        weights=base_weight_bytes(spec, method, dtype, prepared) + adapter_params * size,
         gradients=adapter_params * size,
         optimizer_states=optimizer_bytes(adapters, optimizer, size),
         activations=activations,

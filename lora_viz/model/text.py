@@ -54,7 +54,9 @@ def dtype_note(s: Settings, view: ModelView) -> str:
     note = (
         f"Recipe: {recipe_text(view.dtype, s.precision)} (full fine-tuning's weights; LoRA's and QLoRA's adapters). "
         f"The frozen base is in {view.dtype}; QLoRA stores the linear weights in NF4 with double quantisation "
-        "(4.127 bits each) and the rest in bf16."
+        "(4.127 bits each) and the rest "
+        + ("in fp32, with gradient checkpointing on, as PEFT's prepare_model_for_kbit_training leaves them."
+           if s.prepared else "in bf16, as loaded (before PEFT's prepare_model_for_kbit_training).")
     )
     if view.dtype != s.dtype:
         note += f" The sidebar's dtype {s.dtype} is a storage format, not a training dtype: full fine-tuning and LoRA use bf16 here."

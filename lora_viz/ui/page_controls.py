@@ -45,13 +45,15 @@ def whole_model_controls(s: Settings) -> None:
             format_func=lambda key: "Custom (Llama-style)" if key == CUSTOM else PRESETS[key].label)
     control(s, top[1], "multiselect", "targets", options=[ALL_LINEAR, *target_names(spec)])
     control(s, top[2], "radio", "method", format_func=METHOD_LABELS.get, horizontal=True)
-    row = st.columns(6)
+    row = st.columns(5)
     control(s, row[0], "selectbox", "optimizer", format_func=OPTIMIZER_LABELS.get)
     control(s, row[1], "number_input", "batch", step=1)
     control(s, row[2], "number_input", "seq", step=256)
     control(s, row[3], "number_input", "adapters", step=1)
     control(s, row[4], "number_input", "gpus", step=1)
-    control(s, row[5], "toggle", "ckpt")
+    switches = st.columns(2)
+    control(s, switches[0], "toggle", "ckpt")
+    control(s, switches[1], "toggle", "prepared")
     if s.model == CUSTOM:
         with st.expander("Custom model sizes", expanded=True):
             for column, key in zip(st.columns(len(CUSTOM_KEYS)), CUSTOM_KEYS):
