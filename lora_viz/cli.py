@@ -1,6 +1,8 @@
 """Command line for worksheets and notebooks: parameter counts and training memory of a whole model.
 
-    python -m lora_viz count --model llama-2-7b --rank 8 --targets q_proj,v_proj [--json]
+    python -m lora_viz count --model llama-2-7b --rank 8 --targets q_proj,v_proj [--save-dtype fp16] [--json]
+    python -m lora_viz count --model custom --arch gpt2 --hidden 1024 --intermediate 4096 --layers 24 --heads 16
+                             --vocab 50257 --positions 1024 --rank 8 --targets c_attn --json
     python -m lora_viz memory --model gpt2 --method lora --rank 8 --targets c_attn --dtype bf16 --optimizer adamw
                               [--precision mixed|pure] [--prepared 1|0] [--batch 1 --seq 1024] [--json]
 
@@ -15,15 +17,16 @@ import json
 import sys
 
 from .names import FLOAT_DTYPES
-from .model.presets import PRESETS
-from .settings import DEFAULTS, SCHEMA, parse_settings, model_spec
+from .model.presets import CUSTOM, PRESETS
+from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
 from .version import version
 from .model.budget import activation_bytes, model_counts, training_bytes
+from .numbers.memory import ELEMENT_BYTES
 
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
-    "count": (("model", "r", "targets"), ()),
-    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq")),
+    "count": (("model", "r", "targets"), ("save_dtype", *CUSTOM_KEYS)),
+    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", *CUSTOM_KEYS)),
 }
 
 
@@ -65,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; 0 on success, 2 with a one-line error for bad arguments."""
     args = _parser().parse_args(argv)
     given = {key: value for key, value in vars(args).items() if key in SCHEMA and value is not None}
-    if given["model"] not in PRESETS:
-        return _fail(f"unknown model {given['model']!r}; choose one of {', '.join(PRESETS)}")
+    if given["model"] not in (*PRESETS, CUSTOM):
+        return _fail(f"unknown model {given['model']!r}; choose one of {', '.join(PRESETS)} or {CUSTOM}")
+    if given["model"] != CUSTOM and (sizes := [key for key in CUSTOM_KEYS if key in given]):
+        return _fail(f"--{sizes[0].replace('_', '-')} is for --model {CUSTOM} only")
     if args.command == "memory":
         if given["dtype"] not in FLOAT_DTYPES:
             return _fail(f"--dtype must be {', '.join(FLOAT_DTYPES[:-1])} or {FLOAT_DTYPES[-1]}, not {given['dtype']!r}")
@@ -79,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "count":
         counts = model_counts(spec, settings.r, settings.targets)
         result = {"trainable": counts.trainable, "base": counts.base, "all": counts.all}
+        if "save_dtype" in given:  # the adapter as saved: its trainable parameters in that dtype
+            result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[settings.save_dtype]
     else:
         got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared)
         activations = activation_bytes(spec, settings.batch, settings.seq, False) if "batch" in given else 0

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping, Sequence
 
 from .merge.example import frame_count
-from .model.presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
-from .names import DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, SPECTRA, TRAINERS
+from .model.presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
+from .names import DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, SPECTRA, TRAINERS
 
 LINK_VERSION = 3  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
 VERSION_KEY = "v"
@@ -118,13 +118,19 @@ class Settings:
                            help="prepare_model_for_kbit_training, which QLoRA recipes call: the weights that are not quantised "
                                 "(embeddings, norms, head) cast to fp32, and gradient checkpointing on. Off: the model as loaded.")
     adapters: int = _int(100, "Adapters served", 1, 100_000, pages=(WHOLE_MODEL,))
+    save_dtype: str = _choice("fp32", "Adapter file dtype", FLOAT_DTYPES, pages=(WHOLE_MODEL,), flags=("--save-dtype",),
+                              help="The dtype the adapter is saved (and served) in. The LoRA paper's 35 MB checkpoint is fp16.")
     gpus: int = _int(8, "GPUs (data parallel, for ZeRO)", 1, 4096, pages=(WHOLE_MODEL,))
-    hidden: int = _int(4096, "hidden", 1, MAX_DIM, **CUSTOM_SIZE)  # the custom model's dimensions (Llama-style)
+    hidden: int = _int(4096, "hidden", 1, MAX_DIM, **CUSTOM_SIZE)  # the custom model's dimensions
     intermediate: int = _int(11008, "intermediate", 1, 4 * MAX_DIM, **CUSTOM_SIZE)
     layers: int = _int(32, "layers", 1, 1024, **CUSTOM_SIZE)
     heads: int = _int(32, "heads", 1, 1024, **CUSTOM_SIZE)
-    kv_heads: int = _int(32, "KV heads", 1, 1024, **CUSTOM_SIZE)
+    kv_heads: int = _int(32, "KV heads", 1, 1024, flags=("--kv-heads",), **CUSTOM_SIZE)
     vocab: int = _int(32000, "vocab", 1, 1_000_000, **CUSTOM_SIZE)
+    arch: str = _choice("llama", "layout", ARCHS, **CUSTOM_SIZE,
+                        help="llama: SwiGLU, RMSNorm, rotary positions, grouped KV heads, untied head. gpt2: GELU, biases, "
+                             "LayerNorm, learned positions, tied head (KV heads unused).")
+    positions: int = _int(1024, "positions (gpt2 layout)", 1, 1_048_576, **CUSTOM_SIZE)
     spectrum: str = _choice("power", "Needed change ΔW*", SPECTRA, pages=(LOW_RANK,))
     spectrum_rank: int = _int(4, "its rank s", 1, 48, pages=(LOW_RANK,))
     decay: float = _float(1.0, "decay p (σᵢ ∝ i⁻ᵖ)", 0.0, 4.0, pages=(LOW_RANK,))
@@ -288,10 +294,11 @@ Rule = Callable[[dict[str, Any], Mapping[str, str], list[str]], None]
 
 
 def heads_divide_evenly(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
-    """A custom model's heads divide its hidden size, and its key/value heads divide its heads."""
+    """A custom model's heads divide its hidden size, and (Llama layout) its key/value heads divide its heads."""
     if values["model"] == CUSTOM:
         values["heads"] = _divisor("heads", values["heads"], values["hidden"], "hidden", notices)
-        values["kv_heads"] = _divisor("kv_heads", values["kv_heads"], values["heads"], "heads", notices)
+        if values["arch"] == "llama":  # a GPT-2 layout has no separate key/value heads
+            values["kv_heads"] = _divisor("kv_heads", values["kv_heads"], values["heads"], "heads", notices)
 
 
 def targets_of_the_model(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
@@ -346,7 +353,7 @@ def _parse_targets(raw: str | None, spec: ModelSpec, notices: list[str]) -> tupl
 
 def _spec_of(values: Mapping[str, Any]) -> ModelSpec:
     if values["model"] == CUSTOM:
-        return custom_model(*(values[key] for key in CUSTOM_KEYS))
+        return custom_model(**{key: values[key] for key in CUSTOM_KEYS})
     return PRESETS[values["model"]]
 
 

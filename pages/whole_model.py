@@ -7,6 +7,7 @@ from lora_viz.model import alt
 from lora_viz.model.text import (
     METHOD_LABELS,
     OPTIMIZER_LABELS,
+    block_caption,
     dtype_note,
     fit_headline,
     fit_note,
@@ -44,9 +45,7 @@ with ui.page("Whole model") as settings:
 
     st.markdown(
         "### One block's matrices, to scale\n\n"
-        + caption("Each rectangle is a weight matrix, out rows × in columns, all at the same scale: grouped-query attention "
-                  "narrows k and v, the MLP matrices are not square. Targeted layers are red, with their thin adapter strips "
-                  f"(r wide) drawn to the same scale on the right and below. The block repeats {view.spec.layers} times.")
+        + caption(block_caption(view.spec))
     )
     ui.figure("block_figure", settings, alt=alt.block_alt(settings))
 

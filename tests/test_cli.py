@@ -21,6 +21,20 @@ def test_count_json_matches_peft(capsys):
     assert code == 0 and json.loads(out) == {"trainable": 4_194_304, "base": 6_738_415_616, "all": 6_742_609_920}
 
 
+def test_count_shows_the_lora_papers_headline_on_gpt_3s_architecture(capsys):
+    """OPT-175B, GPT-3 175B's architecture: r = 4 on q_proj and v_proj trains 18,874,368 (PEFT); saved in fp16 that
+    is 37,748,736 B, the paper's "35 MB" checkpoint."""
+    code, out, _ = run(capsys, "count", "--model", "opt-175b", "--rank", "4", "--targets", "q_proj,v_proj", "--save-dtype", "fp16", "--json")
+    assert code == 0 and json.loads(out) == {"trainable": 18_874_368, "base": 174_604_468_224, "all": 174_623_342_592,
+                                             "adapter_file_bytes": 37_748_736}
+
+
+def test_count_takes_a_custom_gpt2_style_model(capsys):
+    code, out, _ = run(capsys, "count", "--model", "custom", "--arch", "gpt2", "--hidden", "1024", "--intermediate", "4096",
+                       "--layers", "24", "--heads", "16", "--vocab", "50257", "--positions", "1024", "--rank", "8", "--targets", "c_attn", "--json")
+    assert code == 0 and json.loads(out) == {"trainable": 786_432, "base": 354_823_168, "all": 355_609_600}  # GPT-2 medium
+
+
 def test_memory_json_matches_pytorch(capsys):
     code, out, _ = run(capsys, "memory", "--model", "gpt2", "--method", "lora", "--rank", "8", "--targets", "c_attn",
                        "--dtype", "bf16", "--optimizer", "adamw", "--json")
@@ -65,6 +79,8 @@ def test_memory_with_batch_and_seq_estimates_activations(capsys):
         ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "bf16", "--optimizer", "adamw", "--batch", "2"],
         ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "bf16", "--optimizer", "adamw", "--precision", "half"],
         ["explain"],
+        ["count", "--model", "gpt2", "--hidden", "64", "--rank", "8", "--targets", "c_attn"],  # sizes are for custom models
+        ["count", "--model", "custom", "--arch", "bloom", "--rank", "8", "--targets", "q_proj"],
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(args):

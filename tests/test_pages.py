@@ -218,6 +218,17 @@ def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
     assert "Fits a 16 GB card" in " ".join(m.value for m in at.markdown)  # a 4-bit base, activations checkpointed
 
 
+def test_whole_model_page_shows_gpt_3s_architecture_and_a_custom_gpt2_layout():
+    at = open_page("pages/whole_model.py", {"model": "opt-175b", "r": "4", "save_dtype": "fp16"})
+    assert not at.exception and not at.warning
+    assert metric_values(at)[:2] == ["18,874,368", "174,604,468,224"]
+    assert "37,748,736 B of fp16 weights" in " ".join(m.value for m in at.markdown)  # the LoRA paper's 35 MB
+    at = open_page("pages/whole_model.py", {"model": "custom", "arch": "gpt2", "hidden": "1024", "intermediate": "4096",
+                                            "layers": "24", "heads": "16", "vocab": "50257", "positions": "1024"})
+    assert not at.exception and not at.warning
+    assert metric_values(at)[:2] == ["786,432", "354,823,168"]  # c_attn, PEFT's default for the GPT-2 layout
+
+
 def test_whole_model_switching_model_resets_targets_to_pefts_default():
     at = open_page("pages/whole_model.py", {"model": "llama-2-7b"})
     at.selectbox(key="model").set_value("bert-base").run()

@@ -34,6 +34,7 @@ def test_memory_golden_covers_every_method_and_optimizer():
 
 def test_golden_file_covers_every_preset():
     assert {case["model"] for case in PEFT_CASES} == set(PRESETS) | {"custom"}
+    assert {case["dims"][6] for case in PEFT_CASES if case["model"] == "custom"} == {"llama", "gpt2"}  # both layouts
     assert len(PEFT_CASES) >= 70
 
 
@@ -125,3 +126,15 @@ def test_paper_serving_example_shape():
     assert serving.adapter_file == 16_777_216
     assert serving.shared_base == 15_154_552_832  # one base and 100 adapter files
     assert serving.merged_copies == 1_347_683_123_200  # 100 merged copies
+
+
+def test_qlora_is_served_on_its_4_bit_base_and_merging_it_dequantises():
+    from lora_viz.model.budget import base_weight_bytes, serving_bytes
+
+    spec = PRESETS["llama-3-8b"]
+    adapter = model_counts(spec, 16, ("q_proj", "v_proj")).trainable * 2  # saved in bf16
+    qlora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "qlora")
+    assert qlora.separate == base_weight_bytes(spec, "qlora", "bf16") + adapter < 6 * 2**30  # a 4-bit base
+    assert qlora.merged == total_params(spec) * 2  # dequantised to bf16, then merged
+    lora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "lora")
+    assert lora.merged == qlora.merged and lora.separate == total_params(spec) * 2 + adapter

@@ -22,7 +22,16 @@ import torch
 import transformers
 from accelerate import init_empty_weights
 from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+from transformers import (
+    BertConfig,
+    BertModel,
+    GPT2Config,
+    GPT2LMHeadModel,
+    LlamaConfig,
+    LlamaForCausalLM,
+    OPTConfig,
+    OPTForCausalLM,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,9 +42,12 @@ RANKS = (1, 8, 64)
 TARGET_SETS = {
     "llama": (["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"], ["gate_proj", "up_proj", "down_proj"], ALL_LINEAR),
     "gpt2": (["c_attn"], ["c_proj"], ["c_attn", "c_fc"], ALL_LINEAR),
+    "opt": (["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "out_proj"], ["fc1", "fc2"], ALL_LINEAR),
     "bert": (["query", "value"], ["dense"], ["key"], ALL_LINEAR),
 }
 CUSTOM = custom_model(hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000)
+# GPT-2 medium's sizes in the GPT-2 layout: 354,823,168 parameters.
+CUSTOM_GPT2 = custom_model(hidden=1024, intermediate=4096, layers=24, heads=16, kv_heads=16, vocab=50257, arch="gpt2", positions=1024)
 
 
 def build(spec, device_meta: bool = True):
@@ -51,6 +63,11 @@ def build(spec, device_meta: bool = True):
         config = GPT2Config(n_embd=spec.hidden, n_inner=spec.intermediate, n_layer=spec.layers, n_head=spec.heads,
                             vocab_size=spec.vocab, n_positions=spec.positions)
         cls = GPT2LMHeadModel
+    elif spec.family == "opt":
+        config = OPTConfig(hidden_size=spec.hidden, ffn_dim=spec.intermediate, num_hidden_layers=spec.layers,
+                           num_attention_heads=spec.heads, vocab_size=spec.vocab, max_position_embeddings=spec.positions,
+                           word_embed_proj_dim=spec.hidden)
+        cls = OPTForCausalLM
     else:
         config = BertConfig(hidden_size=spec.hidden, intermediate_size=spec.intermediate, num_hidden_layers=spec.layers,
                             num_attention_heads=spec.heads, vocab_size=spec.vocab, max_position_embeddings=spec.positions)
@@ -61,12 +78,14 @@ def build(spec, device_meta: bool = True):
         model = cls(config)
     if spec.family == "gpt2":
         model.lm_head.weight = model.transformer.wte.weight  # a real GPT-2 ties its head; count it once
+    if spec.family == "opt":
+        model.lm_head.weight = model.model.decoder.embed_tokens.weight  # OPT ties its head too
     return model
 
 
 def peft_counts() -> list[dict]:
     cases = []
-    for spec in [*PRESETS.values(), CUSTOM]:
+    for spec in [*PRESETS.values(), CUSTOM, CUSTOM_GPT2]:
         for targets in TARGET_SETS[spec.family]:
             for r in RANKS:
                 model = get_peft_model(build(spec), LoraConfig(r=r, lora_alpha=8, target_modules=targets))
@@ -205,8 +224,9 @@ def bitsandbytes_memory() -> list[dict]:
     return cases
 
 
-def _dims(spec) -> list[int]:
-    return [spec.hidden, spec.intermediate, spec.layers, spec.heads, spec.kv_heads, spec.vocab]
+def _dims(spec) -> list:
+    """A custom model's sizes, as custom_model takes them."""
+    return [spec.hidden, spec.intermediate, spec.layers, spec.heads, spec.kv_heads, spec.vocab, spec.family, spec.positions or 1024]
 
 
 def main(only: str = "") -> None:

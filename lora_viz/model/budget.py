@@ -202,21 +202,24 @@ class ServingBytes:
 
     merged: int
     separate: int
-    adapter_file: int  # fp32 adapter weights, as PEFT saves them (plus a small header)
+    adapter_file: int  # the adapter's weights in the dtype it is saved in (plus a small header on disk)
     n_adapters: int
     shared_base: int  # base + N adapters
     merged_copies: int  # N merged models
 
 
-def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int, precision: str = "mixed") -> ServingBytes:
-    """Base in dtype; adapters as trained (fp32 under mixed precision, dtype under pure)."""
-    base = total_params(spec) * ELEMENT_BYTES[dtype]
-    adapter = model_counts(spec, r, targets).trainable * ELEMENT_BYTES[trained_dtype(dtype, precision)]
+def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int, save_dtype: str = "fp32",
+                  method: str = "lora") -> ServingBytes:
+    """The base in dtype (QLoRA: its 4-bit base as loaded), adapters in save_dtype. Merging a QLoRA adapter means
+    dequantising the NF4 base to 16 bits (bf16) and adding ΔW: the merged model is a 16-bit model."""
+    base = base_weight_bytes(spec, method, dtype)
+    merged = total_params(spec) * ELEMENT_BYTES[QLORA_OTHER if method == "qlora" else dtype]
+    adapter = model_counts(spec, r, targets).trainable * ELEMENT_BYTES[save_dtype]
     return ServingBytes(
-        merged=base,
+        merged=merged,
         separate=base + adapter,
         adapter_file=adapter,
         n_adapters=n_adapters,
         shared_base=base + n_adapters * adapter,
-        merged_copies=n_adapters * base,
+        merged_copies=n_adapters * merged,
     )

@@ -17,14 +17,14 @@ class ModelSpec:
 
     key: str
     label: str
-    family: str  # "llama" (also Mistral), "gpt2" or "bert"
+    family: str  # "llama" (also Mistral), "gpt2", "opt" or "bert"
     hidden: int
     intermediate: int
     layers: int
     heads: int
     kv_heads: int
     vocab: int
-    positions: int = 0  # learned position embeddings (GPT-2, BERT); 0 for rotary
+    positions: int = 0  # learned position embeddings (GPT-2, OPT, BERT); 0 for rotary
     published_total: int | None = None  # parameter count the model card or config gives
     source: str = ""
 
@@ -85,16 +85,28 @@ PRESETS: dict[str, ModelSpec] = {
                   source="openai-community/gpt2 config.json (output head tied to the token embedding)"),
         ModelSpec("bert-base", "BERT-base (BertModel)", "bert", 768, 3072, 12, 12, 12, 30522, positions=512,
                   published_total=109_482_240, source="google-bert/bert-base-uncased config.json"),
+        # GPT-3 175B's architecture as OPT released it; 174,604,468,224 as transformers builds it (head tied, each
+        # tensor once), the LoRA paper's headline model.
+        ModelSpec("opt-175b", "OPT-175B (GPT-3 175B's architecture)", "opt", 12288, 49152, 96, 96, 96, 50272, positions=2048,
+                  published_total=174_604_468_224, source="OPTConfig(hidden_size=12288, ffn_dim=49152, 96 layers, 96 heads, "
+                  "vocab_size=50272, max_position_embeddings=2048), facebook/opt-175b's sizes"),
     )
 }
 
 
 CUSTOM = "custom"
-DEFAULT_TARGETS = {"llama": ("q_proj", "v_proj"), "gpt2": ("c_attn",), "bert": ("query", "value")}  # PEFT's defaults
+DEFAULT_TARGETS = {"llama": ("q_proj", "v_proj"), "gpt2": ("c_attn",), "opt": ("q_proj", "v_proj"), "bert": ("query", "value")}  # PEFT's
+ARCHS = ("llama", "gpt2")  # the layouts a custom model can take
+OPT_POSITION_OFFSET = 2  # OPT's learned position table has two rows more than its maximum length
 
 
-def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int, vocab: int) -> ModelSpec:
-    """A Llama-style model from typed dimensions."""
+def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int, vocab: int,
+                 arch: str = "llama", positions: int = 1024) -> ModelSpec:
+    """A model from typed dimensions: Llama-style (SwiGLU, RMSNorm, rotary, GQA, untied head) or GPT-2-style (GELU,
+    biases, LayerNorm, learned positions, tied head; every head is its own key/value head)."""
+    if arch == "gpt2":
+        return ModelSpec(CUSTOM, "Custom (GPT-2-style)", "gpt2", hidden, intermediate, layers, heads, heads, vocab,
+                         positions=positions, source="typed in")
     return ModelSpec(CUSTOM, "Custom (Llama-style)", "llama", hidden, intermediate, layers, heads, kv_heads, vocab, source="typed in")
 
 
@@ -119,6 +131,15 @@ def linear_layers(spec: ModelSpec) -> tuple[Linear, ...]:
             Linear("mlp.c_fc", h, i, True, n),
             Linear("mlp.c_proj", i, h, True, n),
         )
+    if spec.family == "opt":
+        return (
+            Linear("self_attn.q_proj", h, h, True, n),
+            Linear("self_attn.k_proj", h, h, True, n),
+            Linear("self_attn.v_proj", h, h, True, n),
+            Linear("self_attn.out_proj", h, h, True, n),
+            Linear("fc1", h, i, True, n),  # a ReLU MLP
+            Linear("fc2", i, h, True, n),
+        )
     if spec.family == "bert":
         return (
             Linear("attention.self.query", h, h, True, n),
@@ -137,7 +158,8 @@ def base_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     h, n = spec.hidden, spec.layers
     tensors = [Tensor("embed_tokens", (spec.vocab, h), 1, "embedding")]
     if spec.positions:
-        tensors.append(Tensor("embed_positions", (spec.positions, h), 1, "embedding"))
+        rows = spec.positions + (OPT_POSITION_OFFSET if spec.family == "opt" else 0)
+        tensors.append(Tensor("embed_positions", (rows, h), 1, "embedding"))
     for layer in linear_layers(spec):
         tensors.append(Tensor(layer.path + ".weight", (layer.out_features, layer.in_features), layer.copies, "linear"))
         if layer.bias:
@@ -147,6 +169,9 @@ def base_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
                     Tensor("norm", (h,), 1, "norm"), Tensor("lm_head", (spec.vocab, h), 1, "head")]
     elif spec.family == "gpt2":  # LayerNorm weight and bias; the head is the token embedding, tied
         for name, copies in (("ln_1", n), ("ln_2", n), ("ln_f", 1)):
+            tensors += [Tensor(name + ".weight", (h,), copies, "norm"), Tensor(name + ".bias", (h,), copies, "norm")]
+    elif spec.family == "opt":  # LayerNorm before attention and MLP, and a final one; the head tied to the embedding
+        for name, copies in (("self_attn_layer_norm", n), ("final_layer_norm", n), ("decoder.final_layer_norm", 1)):
             tensors += [Tensor(name + ".weight", (h,), copies, "norm"), Tensor(name + ".bias", (h,), copies, "norm")]
     elif spec.family == "bert":
         tensors.append(Tensor("embed_token_type", (2, h), 1, "embedding"))

@@ -10,11 +10,11 @@ from ..numbers.memory import (
     fit_verdict,
     format_bytes,
     recipe_text,
-    trained_dtype,
     zero_bytes_per_gpu,
 )
 from ..settings import Settings
 from .budget import ModelCounts, TrainingBytes
+from .presets import ModelSpec
 from .view import ModelView
 
 METHOD_LABELS = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA (NF4 base)"}
@@ -24,6 +24,19 @@ OPTIMIZER_LABELS = {"adamw": "AdamW", "sgd": "SGD (no momentum)", "adamw8bit": "
 def peft_printout(counts: ModelCounts) -> str:
     """The line PEFT's print_trainable_parameters() prints."""
     return f"trainable params: {counts.trainable:,} || all params: {counts.all:,} || trainable%: {counts.trainable_percent:.4f}"
+
+
+def block_caption(spec: ModelSpec) -> str:
+    """What the drawing of one block shows, for this model's layout."""
+    shapes = {
+        "llama": "grouped-query attention narrows k and v when there are fewer key/value heads; the SwiGLU MLP has three matrices",
+        "gpt2": "q, k and v are one fused matrix (c_attn, three times as wide); the MLP has two",
+        "opt": "q, k, v and out are four square matrices; the ReLU MLP has two (fc1, fc2)",
+        "bert": "q, k, v and the output are four square matrices; the MLP has two",
+    }[spec.family]
+    return (f"Each rectangle is a weight matrix, out rows × in columns, all at the same scale: {shapes}. Targeted layers are "
+            f"red, with their thin adapter strips (r wide) drawn to the same scale on the right and below. The block repeats "
+            f"{spec.layers} times.")
 
 
 def module_table(counts: ModelCounts) -> dict[str, list]:
@@ -66,10 +79,14 @@ def dtype_note(s: Settings, view: ModelView) -> str:
 def serving_lines(s: Settings, view: ModelView) -> list[str]:
     """Serving in words: merged, separate, the adapter file, and N adapters on one base."""
     v = view.serving
+    merged = (f"Merged: {format_bytes(v.merged)} — merging a QLoRA adapter dequantises the NF4 base to bf16 and adds ΔW, "
+              "so the merged model is a 16-bit model (quantise it again to serve it in 4 bits)."
+              if s.method == "qlora" else f"Merged: {format_bytes(v.merged)} — the base's size, no extra compute.")
+    base = "the 4-bit base as loaded" if s.method == "qlora" else f"the base in {view.dtype}"
     return [
-        f"Merged: {format_bytes(v.merged)} — the base's size, no extra compute.",
-        f"Adapter kept separate: {format_bytes(v.separate)} (base + adapter); the adapter file is about "
-        f"{format_bytes(v.adapter_file)} ({v.adapter_file:,} B of {trained_dtype(view.dtype, s.precision)} weights plus a small header).",
+        merged,
+        f"Adapter kept separate: {format_bytes(v.separate)} ({base} + adapter); the adapter file is about "
+        f"{format_bytes(v.adapter_file)} ({v.adapter_file:,} B of {s.save_dtype} weights plus a small header).",
         f"{v.n_adapters:,} adapters on one base: {format_bytes(v.shared_base)}, against {format_bytes(v.merged_copies)} for "
         f"{v.n_adapters:,} merged copies (the LoRA paper's example: 350 GB + 35 MB × 100 ≈ 354 GB instead of 35 TB).",
     ]

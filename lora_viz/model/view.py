@@ -29,12 +29,12 @@ class ModelView:
     serving: ServingBytes
 
 
-MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "r", "targets")  # model and adapter
-RECIPE = ("dtype", "precision", "prepared", "optimizer", "batch", "seq", "ckpt", "adapters", "gpus")  # how it is trained and served
+MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "arch", "positions", "r", "targets")  # model and adapter
+RECIPE = ("dtype", "precision", "prepared", "optimizer", "batch", "seq", "ckpt", "adapters", "save_dtype", "gpus")  # how it is trained and served
 
 
 # A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.
-@depends_on(*MODEL, *RECIPE, memo=64)
+@depends_on(*MODEL, *RECIPE, "method", memo=64)  # the method: serving a QLoRA adapter differs
 def model_view(s: Settings) -> ModelView:
     """Counts, memory for every method, and serving for the chosen model, targets, rank and dtype."""
     spec = model_spec(s)
@@ -43,4 +43,4 @@ def model_view(s: Settings) -> ModelView:
         method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt, s.precision, s.prepared)
         for method in METHODS
     }
-    return ModelView(spec, dtype, model_counts(spec, s.r, s.targets), training, serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.precision))
+    return ModelView(spec, dtype, model_counts(spec, s.r, s.targets), training, serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.save_dtype, s.method))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ..model.text import METHOD_LABELS, OPTIMIZER_LABELS
 from ..model.presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
-from ..settings import CUSTOM_KEYS, Settings, model_spec, parse_settings
+from ..settings import CUSTOM_KEYS, Settings, model_spec, parse_settings, schema
 from ..cache import LruCache, Slots
 from ..training.train import at_rank, train_everything, Training, TrainingResult
 from ..training.task import training_spec, TrainingSpec
@@ -42,7 +42,7 @@ def whole_model_controls(s: Settings) -> None:
     spec = model_spec(s)
     top = st.columns([2, 3, 2])
     control(s, top[0], "selectbox", "model", on_change=_reset_targets,
-            format_func=lambda key: "Custom (Llama-style)" if key == CUSTOM else PRESETS[key].label)
+            format_func=lambda key: "Custom (Llama- or GPT-2-style)" if key == CUSTOM else PRESETS[key].label)
     control(s, top[1], "multiselect", "targets", options=[ALL_LINEAR, *target_names(spec)])
     control(s, top[2], "radio", "method", format_func=METHOD_LABELS.get, horizontal=True)
     row = st.columns(5)
@@ -51,13 +51,17 @@ def whole_model_controls(s: Settings) -> None:
     control(s, row[2], "number_input", "seq", step=256)
     control(s, row[3], "number_input", "adapters", step=1)
     control(s, row[4], "number_input", "gpus", step=1)
-    switches = st.columns(2)
+    switches = st.columns([1, 1, 2])
     control(s, switches[0], "toggle", "ckpt")
     control(s, switches[1], "toggle", "prepared")
+    control(s, switches[2], "radio", "save_dtype", horizontal=True)
     if s.model == CUSTOM:
         with st.expander("Custom model sizes", expanded=True):
             for column, key in zip(st.columns(len(CUSTOM_KEYS)), CUSTOM_KEYS):
-                control(s, column, "number_input", key, step=1)
+                if schema(key).kind == "choice":
+                    control(s, column, "selectbox", key)
+                else:
+                    control(s, column, "number_input", key, step=1)
 
 
 def training_controls(s: Settings) -> None:
