@@ -4,7 +4,7 @@
     python -m lora_viz count --model custom --arch gpt2 --hidden 1024 --intermediate 4096 --layers 24 --heads 16
                              --vocab 50257 --positions 1024 --rank 8 --targets c_attn --json
     python -m lora_viz memory --model gpt2 --method lora --rank 8 --targets c_attn --dtype bf16 --optimizer adamw
-                              [--precision mixed|pure] [--prepared 1|0] [--batch 1 --seq 1024] [--json]
+                              [--precision mixed|pure] [--prepared 1|0] [--batch 1 --seq 1024] [--gpus 8] [--json]
 
 Every flag is a setting of the app, named by its URL key (`--r`) or its other name in the schema (`--rank`),
 with its help and choices from the schema, and read like a link's value.
@@ -20,13 +20,13 @@ from .names import FLOAT_DTYPES
 from .model.presets import CUSTOM, PRESETS
 from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
 from .version import version
-from .model.budget import activation_bytes, model_counts, training_bytes
-from .numbers.memory import ELEMENT_BYTES
+from .model.budget import activation_bytes, model_counts, training_bytes, zero_terms
+from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, zero_bytes_per_gpu
 
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
     "count": (("model", "r", "targets"), ("save_dtype", *CUSTOM_KEYS)),
-    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", *CUSTOM_KEYS)),
+    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", "gpus", *CUSTOM_KEYS)),
 }
 
 
@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             "activations": activations,
             "total": got.exact + activations,
         }
+        if "gpus" in given:  # the ZeRO paper's formulas, per GPU (no activations): not measurements
+            psi, frozen = zero_terms(model_counts(spec, settings.r, settings.targets), got, settings.method)
+            result |= {f"zero{stage}_per_gpu": zero_bytes_per_gpu(psi, frozen, settings.gpus, stage) for stage in ZERO_STAGES}
     if args.json:
         print(json.dumps(result))
     else:

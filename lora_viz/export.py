@@ -27,7 +27,7 @@ def numbers_table(s: Settings) -> list[ExportRow]:
     """Counts and memory for one d×k matrix, then the chosen whole model, all from the current settings."""
     c = count_params(s.d, s.k, s.r)
     m = matrix_memory(c, s.dtype, s.precision)
-    one = f"one {s.d}×{s.k} matrix, r = {s.r}"
+    one = f"one {s.d}×{s.k} matrix, r = {s.r}, {s.precision} precision"
     rows = [
         ExportRow(one, "full fine-tuning trains", c.full_trained, "parameters", FORMULAS["full_trained"]),
         ExportRow(one, "LoRA trains", c.lora_trainable, "parameters", FORMULAS["lora_trainable"]),
@@ -36,13 +36,16 @@ def numbers_table(s: Settings) -> list[ExportRow]:
         ExportRow(one, "served, merged", c.served_merged, "parameters", FORMULAS["served_merged"]),
         ExportRow(one, "LoRA's share of trainable parameters", round(c.trainable_percent, 6), "%", FORMULAS["trainable_percent"]),
         ExportRow(one, f"W in {s.dtype}", m.frozen_bytes, "bytes", format_bytes(m.frozen_bytes)),
-        ExportRow(one, "adapter in fp32", m.adapter_bytes, "bytes", format_bytes(m.adapter_bytes)),
-        ExportRow(one, "LoRA training total (AdamW)", m.lora.total, "bytes", "weights + gradients + 2 AdamW states"),
+        ExportRow(one, f"adapter in {m.adapter_dtype}", m.adapter_bytes, "bytes", format_bytes(m.adapter_bytes)),
+        ExportRow(one, "LoRA training total (AdamW)", m.lora.total, "bytes",
+                  f"W + A and B, their gradients and 2 AdamW states in {m.adapter_dtype}, a 4-byte step each"),
     ]
     if m.full is not None:
-        rows.append(ExportRow(one, "full fine-tuning training total (AdamW)", m.full.total, "bytes", "4 × W"))
+        rows.append(ExportRow(one, "full fine-tuning training total (AdamW)", m.full.total, "bytes",
+                              f"W, its gradient and 2 AdamW states in {m.adapter_dtype}, a 4-byte step"))
     view = model_view(s)
-    model = f"{view.spec.label}, targets {','.join(s.targets)}, r = {s.r}"
+    recipe = f"{s.precision} precision" + (", prepared as PEFT does" if s.method == "qlora" and s.prepared else "")
+    model = f"{view.spec.label}, targets {','.join(s.targets)}, r = {s.r}, {recipe}"
     memory = view.training[s.method]
     rows += [
         ExportRow(model, "trainable (PEFT)", view.counts.trainable, "parameters", "Σ r·(in + out) over targeted layers"),

@@ -11,7 +11,7 @@ from lora_viz.model.budget import (
     serving_bytes,
     training_bytes,
 )
-from lora_viz.model.presets import ALL_LINEAR, PRESETS, custom_model, total_params
+from lora_viz.model.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model, total_params
 
 GOLDEN = Path(__file__).parent / "golden"
 PEFT_CASES = json.loads((GOLDEN / "peft_counts.json").read_text())["cases"]
@@ -19,6 +19,8 @@ TORCH_CASES = json.loads((GOLDEN / "torch_memory.json").read_text())["cases"]
 
 
 def spec_of(case):
+    if "spec" in case:  # a model that is neither a preset nor a custom layout (a small OPT)
+        return ModelSpec(**case["spec"])
     return custom_model(*case["dims"]) if case["model"] == "custom" else PRESETS[case["model"]]
 
 
@@ -66,6 +68,11 @@ def test_memory_equals_pytorch_allocation(case):
 def test_golden_memory_covers_both_precisions_for_every_method():
     covered = {(case["method"], case["precision"]) for case in TORCH_CASES if case["dtype"] == "bf16"}
     assert covered == {(method, precision) for method in ("full", "lora", "qlora") for precision in ("mixed", "pure")}
+
+
+def test_golden_memory_covers_the_opt_family_in_both_precisions():
+    assert {(c["method"], c["precision"]) for c in TORCH_CASES if c.get("spec", {}).get("family") == "opt"} == {
+        (method, precision) for method in ("full", "lora") for precision in ("mixed", "pure")}
 
 
 def test_golden_memory_covers_qlora_as_loaded_and_as_peft_prepares_it():

@@ -8,7 +8,8 @@
   optimizer step on a randomly initialised GPT-2 on the CPU: full fine-tuning in fp32 (AdamW, SGD) and in
   bf16 mixed (fp32 weights, bf16 autocast) and pure (all bf16), LoRA on a bf16 base with fp32 adapters (mixed,
   PEFT's default) and bf16 ones (pure); and with bitsandbytes on a small Llama-style model: QLoRA (NF4 with
-  double quantisation) with AdamW (mixed and pure; as loaded and after prepare_model_for_kbit_training) and 8-bit AdamW, and full bf16 fine-tuning with 8-bit AdamW.
+  double quantisation) with AdamW (mixed and pure; as loaded and after prepare_model_for_kbit_training) and 8-bit AdamW,
+  and on a small OPT (the OPT-175B layout): full fine-tuning and LoRA, mixed and pure, and full bf16 fine-tuning with 8-bit AdamW.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from transformers import (
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from lora_viz.model.presets import ALL_LINEAR, PRESETS, custom_model
+from lora_viz.model.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model
 
 GOLDEN = ROOT / "tests" / "golden"
 RANKS = (1, 8, 64)
@@ -167,6 +168,34 @@ def torch_memory() -> list[dict]:
     return cases
 
 
+# A small model of the OPT family (GPT-3 175B's layout: ReLU MLP, biases, learned positions with an offset of 2,
+# tied head): its memory measured like GPT-2's.
+OPT_SMALL = ModelSpec("opt-small", "OPT (small)", "opt", 256, 1024, 2, 4, 4, 1000, positions=128)
+
+
+def opt_memory() -> list[dict]:
+    """Full fine-tuning mixed and pure, and LoRA (q_proj, v_proj) mixed and pure, on a small OPT."""
+    torch.manual_seed(0)
+    cases = []
+    spec_fields = {key: getattr(OPT_SMALL, key) for key in ("key", "label", "family", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "positions")}
+    for precision in ("mixed", "pure"):
+        model = build(OPT_SMALL, device_meta=False)
+        model = model if precision == "mixed" else model.to(torch.bfloat16)
+        optimizer = torch.optim.AdamW([p for p in model.parameters()], lr=1e-4)
+        measured = one_step(model, optimizer, torch.bfloat16 if precision == "mixed" else None)
+        cases.append({"model": "opt-small", "spec": spec_fields, "method": "full", "dtype": "bf16", "precision": precision, "optimizer": "adamw", **measured})
+        print(cases[-1], flush=True)
+        model = get_peft_model(build(OPT_SMALL, device_meta=False).to(torch.bfloat16), LoraConfig(r=8, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+        if precision == "pure":
+            cast_trained(model, torch.bfloat16)
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+        measured = one_step(model, optimizer, torch.bfloat16 if precision == "mixed" else None)
+        cases.append({"model": "opt-small", "spec": spec_fields, "method": "lora", "dtype": "bf16", "precision": precision, "optimizer": "adamw",
+                      "r": 8, "targets": ["q_proj", "v_proj"], **measured})
+        print(cases[-1], flush=True)
+    return cases
+
+
 QLORA_SPEC = custom_model(hidden=256, intermediate=704, layers=2, heads=8, kv_heads=2, vocab=1000)
 
 
@@ -236,7 +265,7 @@ def main(only: str = "") -> None:
     if only != "memory":
         (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
     versions["bitsandbytes"] = __import__("bitsandbytes").__version__
-    cases = torch_memory() + bitsandbytes_memory()
+    cases = torch_memory() + opt_memory() + bitsandbytes_memory()
     (GOLDEN / "torch_memory.json").write_text(json.dumps({"versions": versions, "cases": cases}, indent=1) + "\n")
 
 

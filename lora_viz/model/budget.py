@@ -196,6 +196,14 @@ def training_bytes(
     )
 
 
+def zero_terms(counts: ModelCounts, memory: TrainingBytes, method: str) -> tuple[int, int]:
+    """What the ZeRO formulas take for a method: Ψ, the trained parameters (the whole base for full fine-tuning,
+    the adapters otherwise), and the frozen base's bytes (0 for full fine-tuning)."""
+    if method == "full":
+        return counts.base, 0
+    return counts.trainable, memory.weights - memory.gradients  # the base alone: weights less the adapters
+
+
 @dataclass(frozen=True)
 class ServingBytes:
     """Serving: merged, adapter kept separate, and N adapters on one base vs N merged copies."""

@@ -13,7 +13,7 @@ from ..numbers.memory import (
     zero_bytes_per_gpu,
 )
 from ..settings import Settings
-from .budget import ModelCounts, TrainingBytes
+from .budget import ModelCounts, TrainingBytes, zero_terms
 from .presets import ModelSpec
 from .view import ModelView
 
@@ -114,9 +114,7 @@ ZERO_FORMULAS = {0: "(2 + 2 + 12)·Ψ", 1: "(2 + 2)·Ψ + 12·Ψ/N", 2: "2·Ψ +
 def zero_table(s: Settings, view: ModelView) -> dict[str, list[str]]:
     """Per-GPU bytes on N data-parallel GPUs at each ZeRO stage, from the paper's formulas, for the chosen method:
     Ψ is what it trains; a frozen base is replicated, and partitioned only at stage 3."""
-    chosen = view.training[s.method]
-    trained = view.counts.all if s.method == "full" else view.counts.trainable
-    frozen = 0 if s.method == "full" else chosen.weights - chosen.gradients  # the base, without the adapters
+    trained, frozen = zero_terms(view.counts, view.training[s.method], s.method)
     per_gpu = [zero_bytes_per_gpu(trained, frozen, s.gpus, stage) for stage in ZERO_STAGES]
     with_base = {stage: "" if s.method == "full" else (" + base/N" if stage == 3 else " + base") for stage in ZERO_STAGES}
     return {
@@ -128,7 +126,7 @@ def zero_table(s: Settings, view: ModelView) -> dict[str, list[str]]:
 
 def zero_note(s: Settings, view: ModelView) -> str:
     """What the ZeRO table assumes."""
-    trained = view.counts.all if s.method == "full" else view.counts.trainable
+    trained, _ = zero_terms(view.counts, view.training[s.method], s.method)
     return (
         f"Formulas from the ZeRO paper (Rajbhandari et al. 2020, §5), not measurements: Ψ = {trained:,} trained parameters "
         "in mixed precision with Adam — 16-bit weights and gradients (2 + 2 bytes) and 12 bytes of fp32 master weights and "
