@@ -1,0 +1,101 @@
+"""Measure what PyTorch saves for backward in one training forward pass (dev only; writes a golden file).
+
+    pip install -r requirements-tools.txt && python tools/measure_activations.py
+
+For small random-weight transformers models of each family (Llama, GPT-2, OPT, BERT), both attention kernels
+(SDPA, transformers' default, and eager), full fine-tuning and LoRA (all linear layers, r = 8), pure bf16 and mixed
+precision (fp32 weights under bf16 autocast), and several batch and sequence sizes, one forward pass runs inside
+torch.autograd.graph.saved_tensors_hooks; every saved tensor's storage is counted once (by data pointer) and
+parameters' storages are left out. Each model is measured with 1 and with 2 layers: the difference is one layer,
+the rest is what lies outside the layers (embeddings, final norm, logits and loss).
+
+On the CPU, SDPA with attention dropout > 0 falls back to a kernel that stores the scores, which CUDA's flash
+kernel does not: attention dropout is 0 for SDPA. Gradient checkpointing is not measured here (the hooks do not
+see what a checkpoint keeps).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import transformers
+from peft import LoraConfig, get_peft_model
+from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, OPTConfig, OPTForCausalLM
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "tests" / "golden" / "activations.json"
+SIZES = ((1, 64), (2, 64), (1, 128))  # (batch, sequence)
+VOCAB = 1000
+
+
+def config(family: str, layers: int, attention: str):
+    """A small config of the family; attention dropout 0 under SDPA (see the module's note)."""
+    if family == "llama":
+        return LlamaForCausalLM, LlamaConfig(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
+                                             num_key_value_heads=2, vocab_size=VOCAB, tie_word_embeddings=False, attn_implementation=attention)
+    if family == "gpt2":
+        return GPT2LMHeadModel, GPT2Config(n_embd=256, n_inner=1024, n_layer=layers, n_head=4, vocab_size=VOCAB, n_positions=256,
+                                           attn_pdrop=0.0 if attention == "sdpa" else 0.1, attn_implementation=attention)
+    if family == "opt":
+        return OPTForCausalLM, OPTConfig(hidden_size=256, ffn_dim=1024, num_hidden_layers=layers, num_attention_heads=4, vocab_size=VOCAB,
+                                         max_position_embeddings=256, word_embed_proj_dim=256,
+                                         attention_dropout=0.0 if attention == "sdpa" else 0.1, attn_implementation=attention)
+    return BertModel, BertConfig(hidden_size=256, intermediate_size=1024, num_hidden_layers=layers, num_attention_heads=4, vocab_size=VOCAB,
+                                 max_position_embeddings=256, attention_probs_dropout_prob=0.0 if attention == "sdpa" else 0.1,
+                                 attn_implementation=attention)
+
+
+def saved_bytes(model, batch: int, seq: int, autocast: bool) -> int:
+    """Bytes of every storage saved for backward in one forward pass, each once, parameters left out."""
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in params:
+            seen[storage.data_ptr()] = max(seen.get(storage.data_ptr(), 0), storage.nbytes())
+        return tensor
+
+    ids = torch.randint(0, VOCAB, (batch, seq))
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            if isinstance(model.base_model if hasattr(model, "base_model") else model, BertModel) or "Bert" in type(model).__name__ or getattr(model.config, "model_type", "") == "bert":
+                output = model(input_ids=ids).last_hidden_state.float().sum()
+            else:
+                output = model(input_ids=ids, labels=ids).loss
+    output.backward()
+    return sum(seen.values())
+
+
+def measure(family: str, attention: str, method: str, precision: str, layers: int, batch: int, seq: int) -> int:
+    torch.manual_seed(0)
+    cls, cfg = config(family, layers, attention)
+    model = cls(cfg)
+    if precision == "pure":
+        model = model.to(torch.bfloat16)
+    if method == "lora":
+        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules="all-linear"))
+    model.train()
+    return saved_bytes(model, batch, seq, autocast=precision == "mixed")
+
+
+def main() -> None:
+    cases = []
+    for family in ("llama", "gpt2", "opt", "bert"):
+        for attention in ("sdpa", "eager"):
+            for method in ("full", "lora"):
+                for precision in ("pure", "mixed"):
+                    for batch, seq in SIZES:
+                        one, two = (measure(family, attention, method, precision, layers, batch, seq) for layers in (1, 2))
+                        case = {"family": family, "attention": attention, "method": method, "precision": precision,
+                                "batch": batch, "seq": seq, "per_layer": two - one, "outside_layers": 2 * one - two}
+                        cases.append(case)
+                        print(case, flush=True)
+    versions = {"torch": torch.__version__, "transformers": transformers.__version__}
+    OUT.write_text(json.dumps({"versions": versions, "note": __doc__.split("\n\n")[1], "cases": cases}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
