@@ -3,8 +3,8 @@
     pip install -r requirements-tools.txt && python tools/measure_activations.py
 
 For small random-weight transformers models of each family (Llama, GPT-2, OPT, BERT), both attention kernels
-(SDPA, transformers' default, and eager), full fine-tuning and LoRA (all linear layers, r = 8), pure bf16 and mixed
-precision (fp32 weights under bf16 autocast), and several batch and sequence sizes, one forward pass runs inside
+(SDPA, transformers' default, and eager), full fine-tuning and LoRA (all linear layers, r = 8), pure and mixed
+precision as the app defines them (see `build`), and several batch and sequence sizes, one forward pass runs inside
 torch.autograd.graph.saved_tensors_hooks; every saved tensor's storage is counted once (by data pointer) and
 parameters' storages are left out. Each model is measured with 1 and with 2 layers: the difference is one layer,
 the rest is what lies outside the layers (embeddings, final norm, logits and loss).
@@ -61,7 +61,7 @@ def saved_bytes(model, batch: int, seq: int, autocast: bool) -> int:
     ids = torch.randint(0, VOCAB, (batch, seq))
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-            if isinstance(model.base_model if hasattr(model, "base_model") else model, BertModel) or "Bert" in type(model).__name__ or getattr(model.config, "model_type", "") == "bert":
+            if getattr(model.config, "model_type", "") == "bert":  # a bare encoder: no logits, no loss
                 output = model(input_ids=ids).last_hidden_state.float().sum()
             else:
                 output = model(input_ids=ids, labels=ids).loss
@@ -69,16 +69,26 @@ def saved_bytes(model, batch: int, seq: int, autocast: bool) -> int:
     return sum(seen.values())
 
 
-def measure(family: str, attention: str, method: str, precision: str, layers: int, batch: int, seq: int) -> int:
+def build(family: str, attention: str, method: str, precision: str, layers: int):
+    """The model in the app's recipe (lora_viz.numbers.memory.trained_dtype): full fine-tuning mixed keeps fp32 weights
+    (bf16 autocast), pure all bf16; LoRA keeps a bf16 base with PEFT's fp32 adapters (mixed, under autocast) or
+    with the adapters cast to bf16 (pure)."""
     torch.manual_seed(0)
     cls, cfg = config(family, layers, attention)
     model = cls(cfg)
-    if precision == "pure":
+    if method == "lora" or precision == "pure":
         model = model.to(torch.bfloat16)
     if method == "lora":
-        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules="all-linear"))
-    model.train()
-    return saved_bytes(model, batch, seq, autocast=precision == "mixed")
+        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules="all-linear"))  # fp32 adapters
+        if precision == "pure":
+            for param in model.parameters():
+                if param.requires_grad:
+                    param.data = param.data.to(torch.bfloat16)
+    return model.train()
+
+
+def measure(family: str, attention: str, method: str, precision: str, layers: int, batch: int, seq: int) -> int:
+    return saved_bytes(build(family, attention, method, precision, layers), batch, seq, autocast=precision == "mixed")
 
 
 def main() -> None:
