@@ -213,3 +213,34 @@ def test_a_teacher_makes_a_short_student_link_in_two_clicks(app_url, browser):
         want = f"{app_url}/lesson?v={LINK_VERSION}&lesson=2&student=1"
         page.wait_for_function("want => [...document.querySelectorAll('[data-testid=stSidebar] [data-testid=stCode]')].some(c => c.innerText.trim() === want)", arg=want)
     assert len(want) < 80
+
+
+ARROWS_THROUGH_LABELS = """() => {
+    const chart = document.getElementById('chart');
+    const xa = chart._fullLayout.xaxis, ya = chart._fullLayout.yaxis;
+    const frame = chart.getBoundingClientRect();
+    const boxes = [...document.querySelectorAll('.annotation-text')].map(e => [e.textContent, e.getBoundingClientRect()]);
+    const lines = chart._fullData.filter(t => t.mode === 'lines+markers');
+    const crossed = [];
+    for (const trace of lines) {
+        for (let i = 0; i + 1 < trace.x.length; i += 3) {
+            for (let step = 1; step < 20; step += 1) {  // points along the segment, ends left out (they touch boxes)
+                const x = trace.x[i] + (trace.x[i + 1] - trace.x[i]) * step / 20;
+                const y = trace.y[i] + (trace.y[i + 1] - trace.y[i]) * step / 20;
+                const px = frame.left + xa._offset + xa.l2p(x), py = frame.top + ya._offset + ya.l2p(y);
+                for (const [text, box] of boxes) {
+                    if (px > box.left && px < box.right && py > box.top && py < box.bottom) crossed.push(text);
+                }
+            }
+        }
+    }
+    return [...new Set(crossed)];
+}"""
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_drawings_arrows_pass_clear_of_its_labels(app_url, browser, width):
+    """The input arrow once ran through "frozen" in W's label on a phone."""
+    with opened(browser, f"{app_url}/matrices", width=width) as page:
+        crossed = chart_frame(page, 0).evaluate(ARROWS_THROUGH_LABELS)
+    assert crossed == []
