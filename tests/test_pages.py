@@ -223,6 +223,8 @@ def test_whole_model_page_shows_gpt_3s_architecture_and_a_custom_gpt2_layout():
     assert not at.exception and not at.warning
     assert metric_values(at)[:2] == ["18,874,368", "174,604,468,224"]
     assert "37,748,736 B of fp16 weights" in " ".join(m.value for m in at.markdown)  # the LoRA paper's 35 MB
+    at.selectbox(key="dtype").set_value("fp16").run()
+    assert "(349.2 GB) — the base's size" in " ".join(m.value for m in at.markdown)  # the paper's 350 GB
     at = open_page("pages/whole_model.py", {"model": "custom", "arch": "gpt2", "hidden": "1024", "intermediate": "4096",
                                             "layers": "24", "heads": "16", "vocab": "50257", "positions": "1024"})
     assert not at.exception and not at.warning

@@ -79,9 +79,10 @@ def dtype_note(s: Settings, view: ModelView) -> str:
 def serving_lines(s: Settings, view: ModelView) -> list[str]:
     """Serving in words: merged, separate, the adapter file, and N adapters on one base."""
     v = view.serving
-    merged = (f"Merged: {format_bytes(v.merged)} — merging a QLoRA adapter dequantises the NF4 base to bf16 and adds ΔW, "
+    # Decimal gigabytes beside binary: papers and cards use GB (the LoRA paper's "350 GB" base is 349.2 GB, 325.2 GiB).
+    merged = (f"Merged: {format_bytes(v.merged)} ({v.merged / 1e9:,.1f} GB) — merging a QLoRA adapter dequantises the NF4 base to bf16 and adds ΔW, "
               "so the merged model is a 16-bit model (quantise it again to serve it in 4 bits)."
-              if s.method == "qlora" else f"Merged: {format_bytes(v.merged)} — the base's size, no extra compute.")
+              if s.method == "qlora" else f"Merged: {format_bytes(v.merged)} ({v.merged / 1e9:,.1f} GB) — the base's size, no extra compute.")
     base = "the 4-bit base as loaded" if s.method == "qlora" else f"the base in {view.dtype}"
     return [
         merged,
