@@ -20,7 +20,7 @@ from .names import FLOAT_DTYPES
 from .model.presets import CUSTOM, PRESETS
 from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
 from .version import version
-from .model.budget import activation_bytes, model_counts, training_bytes, zero_terms
+from .model.budget import model_counts, training_bytes, zero_terms
 from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, zero_bytes_per_gpu
 
 # Each command: the settings it needs, and those it takes besides.
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[settings.save_dtype]
     else:
         got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared)
-        activations = activation_bytes(spec, settings.batch, settings.seq, False) if "batch" in given else 0
+        activations = got.activations if "batch" in given else 0
         result = {
             "weights": got.weights,
             "gradients": got.gradients,

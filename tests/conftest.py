@@ -35,6 +35,17 @@ def app_url():
         yield base
 
 
+@pytest.fixture(scope="module")
+def browser(app_url):
+    """One Chromium for a module's tests, each opening its own tabs (a module uses this or `page`, not both)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture()
 def page(app_url):
     """A fresh Chromium tab, 1280×1000."""

@@ -6,19 +6,9 @@ from contextlib import contextmanager
 import pytest
 
 from lora_viz.settings import LINK_VERSION
-from tests.support.browser import CHART_FRAME, CHROMIUM_ARGS, chart_frame, chromium, wait_for_idle
+from tests.support.browser import CHART_FRAME, chart_frame, wait_for_idle
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @contextmanager

@@ -9,8 +9,6 @@ import pytest
 from lora_viz.navigation import PAGES
 from tests.support.browser import (
     CHART_FRAME,
-    chromium,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     wait_for_idle,
 )
@@ -22,16 +20,6 @@ except ImportError:  # the app_url fixture skips or fails with a clear reason
 
 pytestmark = pytest.mark.browser
 WIDTHS = {"desktop": 1280, "phone": 360}
-
-
-@pytest.fixture(scope="module")
-def browser(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _background_is_dark(page) -> bool:

@@ -16,6 +16,7 @@ from ..render.plotly import (
     TRAINED_COLOR,
     FigureSpec,
     equal_scale_layout,
+    fitted,
     column_band,
     label,
     link_source,
@@ -44,7 +45,7 @@ GAP = 2.0
 
 FRAME_MS = 900
 MAX_PLOT_PX = 480  # the animation's plot area at most this tall, however wide the page
-# The animation below 600 px (see the chart frame's fitToWidth): the colour bar would take a fifth of the width from
+# The animation on a phone (narrower than PHONE_PX; see the chart frame's fitToWidth): the colour bar would take a fifth of the width from
 # the cells (the caption says what colours mean), and the two-line labels under the panels need more than the two
 # cells' room below them, so the buttons and the slider move down.
 ON_A_PHONE = {"coloraxis.showscale": False, "margin.r": 10, "margin.b": 160, "updatemenus.0.pad.t": 40, "sliders.0.pad.t": 76}
@@ -133,7 +134,8 @@ def merge_animation(s: Settings) -> FigureSpec:
     limit = float(np.percentile(every, 98)) or 1.0
     x_range, y_range = (-0.5, merged_box.x1 + 0.5), (-0.5, delta_box.y1 + 4.0)  # room for the two-line labels below
     # Square cells: the chart frame sets the height from the width it has (meta.fit); this one is for a 700 px plot.
-    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
+    fit = fitted(x_range, y_range, MAX_PLOT_PX, ON_A_PHONE, PRESENTING)
+    aspect = fit["fit"]["aspect"]
     margin = dict(l=10, r=80, t=80, b=120)  # right: the colour bar; bottom: the buttons, and the slider beneath them
     layout = equal_scale_layout(x_range, y_range, int(min(MAX_PLOT_PX, 700 * aspect)) + margin["t"] + margin["b"], limit)
     layout["margin"] = margin
@@ -145,11 +147,8 @@ def merge_animation(s: Settings) -> FigureSpec:
         # a title of several lines by its first line, so the pad leaves that line's height above it.
         title=dict(text=_wrap(start.caption), font=dict(size=13), x=0.01, xanchor="left", yref="container", y=1.0, yanchor="top", pad=dict(t=22)),
         shapes=shapes(start.term),
-        meta=dict(
-            linked("merge", [link_source(trace, np.arange(d + 1), np.arange(k + 1)) for trace in (2, 3, 4)],
-                   [row_band(up_box), column_band(down_box), *each_cell]),
-            fit=dict(aspect=aspect, maxPlotHeight=MAX_PLOT_PX, narrowWidth=600, narrow=ON_A_PHONE, present=PRESENTING),
-        ),
+        meta=linked("merge", [link_source(trace, np.arange(d + 1), np.arange(k + 1)) for trace in (2, 3, 4)],
+                    [row_band(up_box), column_band(down_box), *each_cell]) | fit,
         annotations=[
             # A's name under A, like the other panels'; B's to its left, above A: nothing sits above B to
             # collide with the caption.
@@ -239,8 +238,8 @@ def two_adapters_figure(s: Settings) -> FigureSpec:
         traces.append(_cells(values, x0, 0, formula))
         annotations.append(label(x0 + cols / 2, -0.2, f"{formula}<br>({verdict})"))
     x_range, y_range = (-0.5, 3 * cols + 2 * GAP + 0.5), (-4.5, rows + 0.5)
-    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
-    layout = equal_scale_layout(x_range, y_range, int(700 * aspect) + 20, symmetric_limit(t.correct, t.wrong, t.cross), top=10)
+    fit = fitted(x_range, y_range, 320)  # no empty band beneath it on a phone
+    layout = equal_scale_layout(x_range, y_range, int(700 * fit["fit"]["aspect"]) + 20, symmetric_limit(t.correct, t.wrong, t.cross), top=10)
     layout["annotations"] = annotations
-    layout["meta"] = dict(fit=dict(aspect=aspect, maxPlotHeight=320))  # no empty band beneath it on a phone
+    layout["meta"] = fit
     return plot(traces, layout)

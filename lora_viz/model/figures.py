@@ -10,6 +10,7 @@ from ..render.plotly import (
     TRAINED_COLOR,
     FigureSpec,
     equal_scale_layout,
+    fitted,
     hline,
     label,
     plot,
@@ -43,14 +44,13 @@ def block_figure(s: Settings) -> FigureSpec:
         x += w + gap
     height_units = max(layer.out_features for layer in layers)
     x_range, y_range = (-gap / 2, x), (-0.35 * height_units, height_units * 1.05)
-    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
-    layout = equal_scale_layout(x_range, y_range, int(min(420, 760 * aspect)) + 20, 1.0, top=10)
     # On a phone the three-line labels of neighbouring layers ran into each other: each becomes its name alone,
     # turned upright, in a taller top margin (the sizes stay in the hover text and the table beneath).
     upright = {f"annotations.{i}.{key}": value for i, layer in enumerate(layers)
                for key, value in (("text", layer.name), ("textangle", -90), ("yanchor", "bottom"))}
-    layout.update(shapes=shapes, annotations=annotations,
-                  meta=dict(fit=dict(aspect=aspect, maxPlotHeight=420, narrowWidth=600, narrow={"margin.t": 80, **upright})))
+    fit = fitted(x_range, y_range, 420, {"margin.t": 80, **upright})
+    layout = equal_scale_layout(x_range, y_range, int(min(420, 760 * fit["fit"]["aspect"])) + 20, 1.0, top=10)
+    layout.update(shapes=shapes, annotations=annotations, meta=fit)
     return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..numbers.memory import (
     ALLOWANCE_SOURCE,
     CUDA_ALLOWANCE,
+    ZERO_FORMULAS,
     ZERO_STAGES,
     fit_text,
     fit_verdict,
@@ -107,9 +108,6 @@ def fit_note(s: Settings, view: ModelView) -> str:
         f"set aside for the CUDA context and allocator ({ALLOWANCE_SOURCE}). Cards are sold in decimal gigabytes: "
         "24 GB = 24·10⁹ B = 22.35 GiB; the dotted lines on the chart are each card less that allowance."
     )
-
-
-ZERO_FORMULAS = {0: "(2 + 2 + 12)·Ψ", 1: "(2 + 2)·Ψ + 12·Ψ/N", 2: "2·Ψ + (2 + 12)·Ψ/N", 3: "(2 + 2 + 12)·Ψ/N"}
 
 
 def zero_table(s: Settings, view: ModelView) -> dict[str, list[str]]:

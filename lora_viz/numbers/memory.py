@@ -62,7 +62,7 @@ def recipe_text(dtype: str, precision: str) -> str:
     if precision == "mixed" and compute != "fp32":
         return (f"mixed precision: what is trained is kept in fp32 with fp32 gradients and AdamW states, computed in "
                 f"{compute} under autocast; frozen weights stay in {dtype}")
-    return f"{'pure' if precision == 'pure' else 'mixed'} precision: everything trained, its gradients and AdamW states in {trained_dtype(dtype, precision)}"
+    return f"{precision} precision: everything trained, its gradients and AdamW states in {trained_dtype(dtype, precision)}"
 
 
 def adamw_state_bytes(numel: int, element_bytes: int) -> int:
@@ -88,7 +88,6 @@ class MatrixMemory:
     """Training and serving bytes for one matrix, full fine-tuning vs LoRA."""
 
     dtype: str
-    precision: str
     full: TrainingMemory | None  # None: quantised weights cannot be trained directly
     lora: TrainingMemory
     frozen_bytes: int  # W in its dtype
@@ -105,7 +104,8 @@ def matrix_memory(counts: ParamCounts, dtype: str, precision: str = "mixed") -> 
     trained_dtype(dtype, precision), AdamW's two states and a step per tensor, frozen weights in their dtype.
     """
     w = tensor_bytes(counts.full_trained, dtype)
-    size = ELEMENT_BYTES[trained_dtype(dtype, precision)]  # W when fully fine-tuned, and A and B
+    trained = trained_dtype(dtype, precision)  # W when fully fine-tuned, and A and B
+    size = ELEMENT_BYTES[trained]
     full = None
     if dtype in FLOAT_DTYPES:
         trained_w = counts.full_trained * size
@@ -115,11 +115,10 @@ def matrix_memory(counts: ParamCounts, dtype: str, precision: str = "mixed") -> 
     lora = TrainingMemory(weights=w + adapter, gradients=adapter, optimizer_states=states)
     return MatrixMemory(
         dtype=dtype,
-        precision=precision,
         full=full,
         lora=lora,
         frozen_bytes=w,
-        adapter_dtype=trained_dtype(dtype, precision),
+        adapter_dtype=trained,
         adapter_bytes=adapter,
         served_separate=w + adapter,
         served_merged=tensor_bytes(counts.served_merged, dtype),
@@ -184,7 +183,7 @@ def fit_text(fit: Fit) -> str:
 
 ZERO_STAGES = (0, 1, 2, 3)
 ZERO_K = 12
-
+ZERO_FORMULAS = {0: "(2 + 2 + 12)·Ψ", 1: "(2 + 2)·Ψ + 12·Ψ/N", 2: "2·Ψ + (2 + 12)·Ψ/N", 3: "(2 + 2 + 12)·Ψ/N"}  # as written
 
 def zero_bytes_per_gpu(trained: int, frozen_bytes: int, gpus: int, stage: int) -> int:
     """Stage 0 (2 + 2 + K)Ψ; 1: (2 + 2 + K/N)Ψ; 2: (2 + (2 + K)/N)Ψ; 3: (2 + 2 + K)Ψ/N; plus the frozen bytes

@@ -170,6 +170,7 @@ def stacked(top: FigureSpec, bottom: FigureSpec) -> FigureSpec:
 # positions (or one drawn in blocks) agree on what a hovered cell is.
 
 LINK_COLOR = "#f5b700"  # amber: visible on red, blue and white cells, in light and dark themes
+LINK_FILL = "rgba(245, 183, 0, 0.25)"  # the same amber, see-through
 
 
 def link_source(trace: int, row_edges: np.ndarray, column_edges: np.ndarray) -> dict:
@@ -194,4 +195,18 @@ def same_cells(box: Box, xref: str = "x", yref: str = "y") -> dict:
 
 def linked(group: str, sources: list[dict] = (), targets: list[dict] = ()) -> dict:
     """layout.meta for a figure taking part in `group`'s linked highlighting (see the chart frame's frame.js)."""
-    return dict(link=dict(group=group, sources=list(sources), targets=list(targets)))
+    return dict(link=dict(group=group, sources=list(sources), targets=list(targets), color=LINK_COLOR, fill=LINK_FILL))
+
+
+# Figures drawn at one scale on both axes: the chart frame sets their height from the width it has (frame.js,
+# fitToWidth), with other settings below PHONE_PX (the same width at which the frame keeps presentation mode's
+# text at its normal size).
+PHONE_PX = 600
+
+
+def fitted(x_range: tuple[float, float], y_range: tuple[float, float], max_plot_px: int,
+           on_a_phone: dict | None = None, presenting: dict | None = None) -> dict:
+    """layout.meta's `fit`: the plot's height per pixel of width, its largest height, and the settings (dotted
+    paths, e.g. "margin.b") for a phone and for presentation mode."""
+    aspect = (y_range[1] - y_range[0]) / (x_range[1] - x_range[0])
+    return dict(fit=dict(aspect=aspect, maxPlotHeight=max_plot_px, narrowWidth=PHONE_PX, narrow=on_a_phone or {}, present=presenting or {}))

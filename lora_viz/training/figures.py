@@ -21,7 +21,8 @@ def _log_layout(x_title: str, y_title: str, marker: tuple[dict, dict], height: i
         margin=dict(l=10, r=10, t=30, b=10),
         xaxis=dict(title=dict(text=x_title)),
         yaxis=dict(title=dict(text=y_title), type="log", exponentformat="power"),
-        legend=dict(orientation="h", y=1.14),
+        # Beneath the plot, like the rank sweep's: above it, a two-line legend ran into the r = … label on a phone.
+        legend=dict(orientation="h", y=-0.25, yanchor="top"),
     )
 
 
@@ -74,6 +75,6 @@ def sweep_figure(result: TrainingResult) -> FigureSpec:
         xaxis=dict(title=dict(text="rank r")),
         yaxis=dict(title=dict(text="final loss"), type="log", exponentformat="power"),
         yaxis2=dict(title=dict(text="trainable parameters"), overlaying="y", side="right", showgrid=False, rangemode="tozero"),
-        legend=dict(orientation="h", y=-0.2, yanchor="top"),
+        legend=dict(orientation="h", y=-0.25, yanchor="top"),
     )
     return plot(traces, layout)

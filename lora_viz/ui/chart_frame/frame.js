@@ -72,7 +72,7 @@ function borrowFonts(family) {
 
 const LIGHT = { base: "light", textColor: "#31333F", secondaryBackgroundColor: "#F0F2F6", primaryColor: "#FF4B4B", font: "sans-serif" };
 
-const NARROW_PX = 600;
+const NARROW_PX = 600; // lora_viz.render.plotly.PHONE_PX: narrower than this is a phone
 
 // The app's page width (a chart in a column is narrower than the page it is on).
 function pageWidth() {
@@ -245,7 +245,6 @@ window.addEventListener("message", (event) => {
 // of the same group outlines what those rows and columns come from. Frames of one page are siblings in one
 // document: the message goes to each of them (this one too), never to other tabs.
 const LINK = "lora-viz:link";
-const LINK_COLOR = "#f5b700";
 let listening = false;
 
 function listenForHover() {
@@ -271,7 +270,7 @@ function broadcast(message) {
 }
 
 function linkShapes(link, rows, cols) {
-  const lit = { type: "rect", name: "link", line: { color: LINK_COLOR, width: 3 }, fillcolor: "rgba(245, 183, 0, 0.25)" };
+  const lit = { type: "rect", name: "link", line: { color: link.color, width: 3 }, fillcolor: link.fill };
   return link.targets.map((t) => {
     const refs = { xref: t.xref, yref: t.yref };
     if (t.kind === "rows") return { ...lit, ...refs, x0: t.x0, x1: t.x1, y0: t.y0 + rows[0], y1: t.y0 + rows[1] };
