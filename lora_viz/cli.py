@@ -26,7 +26,7 @@ from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, zero_bytes_per_gpu
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
     "count": (("model", "r", "targets"), ("save_dtype", *CUSTOM_KEYS)),
-    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", "gpus", *CUSTOM_KEYS)),
+    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", "ckpt", "attention", "gpus", *CUSTOM_KEYS)),
 }
 
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         if "save_dtype" in given:  # the adapter as saved: its trainable parameters in that dtype
             result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[settings.save_dtype]
     else:
-        got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared)
+        got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared, settings.attention)
         activations = got.activations if "batch" in given else 0
         result = {
             "weights": got.weights,

@@ -53,7 +53,7 @@ def numbers_table(s: Settings) -> list[ExportRow]:
         ExportRow(model, f"{METHOD_LABELS[s.method]}: weights", memory.weights, "bytes", format_bytes(memory.weights)),
         ExportRow(model, f"{METHOD_LABELS[s.method]}: gradients", memory.gradients, "bytes", format_bytes(memory.gradients)),
         ExportRow(model, f"{METHOD_LABELS[s.method]}: optimizer states ({s.optimizer})", memory.optimizer_states, "bytes", format_bytes(memory.optimizer_states)),
-        ExportRow(model, f"{METHOD_LABELS[s.method]}: activations (estimate, batch {s.batch}, seq {s.seq})", memory.activations, "bytes", format_bytes(memory.activations)),
+        ExportRow(model, f"{METHOD_LABELS[s.method]}: activations (saved for backward, {s.attention}, batch {s.batch}, seq {s.seq}{', checkpointed' if memory.saved.checkpointing else ''})", memory.activations, "bytes", format_bytes(memory.activations)),
     ]
     return rows
 

@@ -10,6 +10,8 @@ METHODS = ("full", "lora", "qlora")
 # the 16-bit dtype under autocast; "pure" keeps everything in the dtype.
 PRECISIONS = ("mixed", "pure")
 OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
+# transformers' attention kernels: SDPA (its default; never keeps the seq×seq scores) and eager (keeps them).
+ATTENTIONS = ("sdpa", "eager")
 SPECTRA = ("rank", "power", "noise")
 TRAINERS = ("adam", "gd")
 IMAGE_FORMATS = ("png", "svg")

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .merge.example import frame_count
 from .model.presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
-from .names import DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, SPECTRA, TRAINERS
+from .names import ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, SPECTRA, TRAINERS
 
 LINK_VERSION = 3  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
 VERSION_KEY = "v"
@@ -114,6 +114,9 @@ class Settings:
     seq: int = _int(2048, "Sequence length", 1, 131_072, pages=(WHOLE_MODEL,))
     ckpt: bool = _bool(False, "Checkpointing", pages=(WHOLE_MODEL,),
                        help="Gradient checkpointing: keep each layer's input only, recompute the rest.")
+    attention: str = _choice("sdpa", "Attention kernel", ATTENTIONS, pages=(WHOLE_MODEL,),
+                             help="sdpa: transformers' default, which never keeps the seq×seq attention scores. eager: "
+                                  "softmax(QKᵀ)V written out, which keeps them for backward.")
     prepared: bool = _bool(True, "QLoRA as PEFT prepares it", pages=(WHOLE_MODEL,),
                            help="prepare_model_for_kbit_training, which QLoRA recipes call: the weights that are not quantised "
                                 "(embeddings, norms, head) cast to fp32, and gradient checkpointing on. Off: the model as loaded.")

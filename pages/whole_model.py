@@ -8,9 +8,11 @@ from lora_viz.model.text import (
     METHOD_LABELS,
     OPTIMIZER_LABELS,
     block_caption,
+    checkpointing_alternative,
     dtype_note,
     fit_headline,
     fit_note,
+    activation_note,
     memory_parts,
     module_table,
     peft_printout,
@@ -60,12 +62,12 @@ with ui.page("Whole model") as settings:
     st.caption(
         dtype_note(settings, view) + "\n\n"
         "Weights, gradients and optimizer states are exact: the bytes PyTorch allocates (AdamW keeps two states like each "
-        "trained tensor plus a 4-byte step). Activations are an estimate — s·b·h·(34 + 5·a·s/h) bytes per layer in 16-bit "
-        "(Korthikanti et al. 2022), or each layer's input only with gradient checkpointing."
+        "trained tensor plus a 4-byte step). " + activation_note(settings, view)
     )
 
     st.markdown(
-        f"### Does it fit one GPU?\n\n**{fit_headline(settings, view)}**\n\n" + caption(fit_note(settings, view))
+        f"### Does it fit one GPU?\n\n**{fit_headline(settings, view)}**\n\n{checkpointing_alternative(chosen)}\n\n"
+        + caption(fit_note(settings, view))
         + f"\n\n### Across {settings.gpus:,} GPUs with ZeRO\n\n{markdown_table(zero_table(settings, view))}\n\n"
         + caption(zero_note(settings, view))
     )

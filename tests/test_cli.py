@@ -126,3 +126,21 @@ def test_the_project_metadata_names_the_licence_and_python():
     assert project["requires-python"] == ">=3.11"
     pinned = {line.split("==")[0] for line in (ROOT / "requirements.in").read_text().splitlines() if "==" in line}
     assert {dependency.split("==")[0] for dependency in project["dependencies"]} == pinned
+
+
+def test_memory_takes_the_attention_kernel_and_checkpointing_for_a_custom_model(capsys):
+    """The issue's command; the activations equal the derivation the golden measurements check, and eager keeps more."""
+    base = ["memory", "--model", "custom", "--arch", "llama", "--hidden", "256", "--intermediate", "688", "--layers", "2",
+            "--heads", "4", "--kv-heads", "2", "--vocab", "1000", "--method", "lora", "--rank", "8", "--targets", "q_proj,v_proj",
+            "--dtype", "bf16", "--precision", "pure", "--optimizer", "adamw", "--batch", "4", "--seq", "128", "--json"]
+    got = {}
+    for attention, ckpt in (("sdpa", "0"), ("eager", "0"), ("sdpa", "1")):
+        code, out, _ = run(capsys, *base, "--attention", attention, "--ckpt", ckpt)
+        assert code == 0
+        got[attention, ckpt] = json.loads(out)["activations"]
+    from lora_viz.model.activations import saved_for_backward
+    from lora_viz.model.presets import custom_model
+
+    spec = custom_model(256, 688, 2, 4, 2, 1000)
+    assert got["sdpa", "0"] == saved_for_backward(spec, 8, ("q_proj", "v_proj"), "lora", "bf16", "pure", "sdpa", 4, 128, False).total
+    assert got["eager", "0"] > got["sdpa", "0"] > got["sdpa", "1"]

@@ -218,6 +218,20 @@ def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
     assert "Fits a 16 GB card" in " ".join(m.value for m in at.markdown)  # a 4-bit base, activations checkpointed
 
 
+def test_whole_model_page_prices_the_attention_kernel_and_labels_checkpointings_three_parts():
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "method": "qlora", "r": "16", "targets": "all-linear"})
+    rows = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
+    assert "· one layer recomputed during backward" in rows  # QLoRA as PEFT prepares it checkpoints
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Fits a 16 GB card" in text and "With gradient checkpointing off:" in text and "40 GB card" in text
+    assert "SDPA attention" in text and "Korthikanti" not in text
+    sdpa = rows["Activations (saved for backward)"]
+    at.radio(key="attention").set_value("eager").run()
+    rows = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
+    assert at.query_params["attention"] == "eager" and rows["Activations (saved for backward)"] != sdpa
+    assert "eager attention" in " ".join(c.value for c in at.caption)
+
+
 def test_whole_model_page_shows_gpt_3s_architecture_and_a_custom_gpt2_layout():
     at = open_page("pages/whole_model.py", {"model": "opt-175b", "r": "4", "save_dtype": "fp16"})
     assert not at.exception and not at.warning

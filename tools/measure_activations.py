@@ -2,36 +2,45 @@
 
     pip install -r requirements-tools.txt && python tools/measure_activations.py
 
-For small random-weight transformers models of each family (Llama, GPT-2, OPT, BERT), both attention kernels
-(SDPA, transformers' default, and eager), full fine-tuning and LoRA (all linear layers, r = 8), pure and mixed
-precision as the app defines them (see `build`), and several batch and sequence sizes, one forward pass runs inside
-torch.autograd.graph.saved_tensors_hooks; every saved tensor's storage is counted once (by data pointer) and
-parameters' storages are left out. Each model is measured with 1 and with 2 layers: the difference is one layer,
-the rest is what lies outside the layers (embeddings, final norm, logits and loss).
+For small random-weight transformers models of each family (Llama, GPT-2, OPT, BERT, with their released
+dropout), both attention kernels (SDPA, transformers' default, and eager), full fine-tuning, LoRA (r = 8, on all
+linear layers and on PEFT's default targets) and QLoRA (Llama: NF4 base through bitsandbytes, as loaded and as
+prepare_model_for_kbit_training leaves it), pure and mixed precision as the app defines them (see `build`), and
+several batch and sequence sizes, one forward pass runs inside torch.autograd.graph.saved_tensors_hooks; every saved
+tensor's storage is counted once (by data pointer) and parameters' storages are left out. Each model is measured
+with 1 and with 2 layers (`layers_1`, `layers_2`), which separates one layer from what lies outside the layers.
 
 On the CPU, SDPA with attention dropout > 0 falls back to a kernel that stores the scores, which CUDA's flash
-kernel does not: attention dropout is 0 for SDPA. Gradient checkpointing is not measured here (the hooks do not
-see what a checkpoint keeps).
+kernel does not: attention dropout is 0 under SDPA. With gradient checkpointing (model.gradient_checkpointing_enable)
+the hooks see what the forward keeps outside the checkpoints and each checkpoint's hidden-state input, not the
+inputs a checkpoint holds in its closure (the rotary tables) nor the layer recomputed in backward (that is one
+layer, measured without checkpointing).
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
+import bitsandbytes
+import peft
 import torch
 import transformers
 from peft import LoraConfig, get_peft_model
-from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, OPTConfig, OPTForCausalLM
+from peft import prepare_model_for_kbit_training
+from transformers import (BertConfig, BertModel, BitsAndBytesConfig, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
+                          OPTConfig, OPTForCausalLM)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "golden" / "activations.json"
 SIZES = ((1, 64), (2, 64), (1, 128))  # (batch, sequence)
 VOCAB = 1000
+DEFAULT_TARGETS = {"llama": ["q_proj", "v_proj"], "gpt2": ["c_attn"], "opt": ["q_proj", "v_proj"], "bert": ["query", "value"]}
 
 
 def config(family: str, layers: int, attention: str):
-    """A small config of the family; attention dropout 0 under SDPA (see the module's note)."""
+    """A small config of the family with its released dropout; attention dropout 0 under SDPA (see the module's note)."""
     if family == "llama":
         return LlamaForCausalLM, LlamaConfig(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
                                              num_key_value_heads=2, vocab_size=VOCAB, tie_word_embeddings=False, attn_implementation=attention)
@@ -41,7 +50,7 @@ def config(family: str, layers: int, attention: str):
     if family == "opt":
         return OPTForCausalLM, OPTConfig(hidden_size=256, ffn_dim=1024, num_hidden_layers=layers, num_attention_heads=4, vocab_size=VOCAB,
                                          max_position_embeddings=256, word_embed_proj_dim=256,
-                                         attention_dropout=0.0 if attention == "sdpa" else 0.1, attn_implementation=attention)
+                                         dropout=0.1, attention_dropout=0.0, attn_implementation=attention)
     return BertModel, BertConfig(hidden_size=256, intermediate_size=1024, num_hidden_layers=layers, num_attention_heads=4, vocab_size=VOCAB,
                                  max_position_embeddings=256, attention_probs_dropout_prob=0.0 if attention == "sdpa" else 0.1,
                                  attn_implementation=attention)
@@ -69,17 +78,28 @@ def saved_bytes(model, batch: int, seq: int, autocast: bool) -> int:
     return sum(seen.values())
 
 
-def build(family: str, attention: str, method: str, precision: str, layers: int):
+def build(family: str, attention: str, method: str, precision: str, layers: int, targets="all-linear", prepared: bool = True,
+          checkpointing: bool = False):
     """The model in the app's recipe (lora_viz.numbers.memory.trained_dtype): full fine-tuning mixed keeps fp32 weights
     (bf16 autocast), pure all bf16; LoRA keeps a bf16 base with PEFT's fp32 adapters (mixed, under autocast) or
-    with the adapters cast to bf16 (pure)."""
+    with the adapters cast to bf16 (pure); QLoRA loads the base in NF4 (double quantisation, bf16 compute)."""
     torch.manual_seed(0)
     cls, cfg = config(family, layers, attention)
     model = cls(cfg)
-    if method == "lora" or precision == "pure":
+    if method == "qlora":
+        with tempfile.TemporaryDirectory() as folder:
+            model.save_pretrained(folder)
+            quantised = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                           bnb_4bit_compute_dtype=torch.bfloat16)
+            model = cls.from_pretrained(folder, quantization_config=quantised, dtype=torch.bfloat16, attn_implementation=attention)
+        if prepared:
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    elif method == "lora" or precision == "pure":
         model = model.to(torch.bfloat16)
-    if method == "lora":
-        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules="all-linear"))  # fp32 adapters
+    if checkpointing:
+        model.gradient_checkpointing_enable()
+    if method != "full":
+        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=targets))  # fp32 adapters
         if precision == "pure":
             for param in model.parameters():
                 if param.requires_grad:
@@ -87,24 +107,37 @@ def build(family: str, attention: str, method: str, precision: str, layers: int)
     return model.train()
 
 
-def measure(family: str, attention: str, method: str, precision: str, layers: int, batch: int, seq: int) -> int:
-    return saved_bytes(build(family, attention, method, precision, layers), batch, seq, autocast=precision == "mixed")
+def case(family: str, attention: str, method: str, precision: str, batch: int, seq: int, targets="all-linear",
+         prepared: bool = True, checkpointing: bool = False) -> dict:
+    """One measured case: the saved bytes with one and with two layers."""
+    totals = [saved_bytes(build(family, attention, method, precision, layers, targets, prepared, checkpointing), batch, seq,
+                          autocast=precision == "mixed") for layers in (1, 2)]
+    found = {"family": family, "attention": attention, "method": method, "precision": precision, "batch": batch, "seq": seq,
+             "targets": targets if isinstance(targets, str) else ",".join(targets), "prepared": prepared,
+             "checkpointing": checkpointing, "layers_1": totals[0], "layers_2": totals[1]}
+    print(found, flush=True)
+    return found
 
 
 def main() -> None:
     cases = []
     for family in ("llama", "gpt2", "opt", "bert"):
         for attention in ("sdpa", "eager"):
-            for method in ("full", "lora"):
-                for precision in ("pure", "mixed"):
-                    for batch, seq in SIZES:
-                        one, two = (measure(family, attention, method, precision, layers, batch, seq) for layers in (1, 2))
-                        case = {"family": family, "attention": attention, "method": method, "precision": precision,
-                                "batch": batch, "seq": seq, "per_layer": two - one, "outside_layers": 2 * one - two}
-                        cases.append(case)
-                        print(case, flush=True)
-    versions = {"torch": torch.__version__, "transformers": transformers.__version__}
-    OUT.write_text(json.dumps({"versions": versions, "note": __doc__.split("\n\n")[1], "cases": cases}, indent=1) + "\n")
+            for precision in ("pure", "mixed"):
+                for batch, seq in SIZES:
+                    cases.append(case(family, attention, "full", precision, batch, seq))
+                    cases.append(case(family, attention, "lora", precision, batch, seq))
+                    cases.append(case(family, attention, "lora", precision, batch, seq, DEFAULT_TARGETS[family]))
+                    if family == "llama":
+                        for prepared in (True, False):
+                            cases.append(case(family, attention, "qlora", precision, batch, seq, prepared=prepared))
+        for precision in ("pure", "mixed"):
+            for method in ("full", "lora") + (("qlora",) if family == "llama" else ()):
+                cases.append(case(family, "sdpa", method, precision, 1, 64, checkpointing=True))
+    versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
+                "bitsandbytes": bitsandbytes.__version__}
+    note = " ".join(__doc__.split("\n\n")[1].split())
+    OUT.write_text(json.dumps({"versions": versions, "note": note, "cases": cases}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

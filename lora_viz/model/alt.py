@@ -24,4 +24,4 @@ def block_alt(s: Settings) -> str:
 def memory_alt(s: Settings) -> str:
     view = model_view(s)
     totals = ", ".join(f"{METHOD_LABELS[m]} {view.training[m].total / 2**30:.1f} GiB" for m in METHODS)
-    return f"Stacked training memory per method (weights, gradients, optimizer states, estimated activations): {totals}."
+    return f"Stacked training memory per method (weights, gradients, optimizer states, activations saved for backward): {totals}."

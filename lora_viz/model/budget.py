@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from ..numbers.memory import ELEMENT_BYTES, adamw_state_bytes, tensor_bytes, trained_dtype
+from .activations import Activations, saved_for_backward
 from .presets import (
     ALL_LINEAR,
     ModelSpec,
@@ -92,12 +93,16 @@ def model_counts(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> ModelCoun
 
 @dataclass(frozen=True)
 class TrainingBytes:
-    """Training memory: the exact parts (weights, gradients, optimizer states) and the activation estimate."""
+    """Training memory: weights, gradients, optimizer states, and the activations saved for backward (in parts)."""
 
     weights: int
     gradients: int
     optimizer_states: int
-    activations: int  # an estimate (Korthikanti et al. 2022), not exact
+    saved: Activations
+
+    @property
+    def activations(self) -> int:
+        return self.saved.total
 
     @property
     def exact(self) -> int:
@@ -131,18 +136,6 @@ def optimizer_bytes(trained: list[tuple[int, int]], optimizer: str, element_byte
     raise ValueError(f"unknown optimizer {optimizer!r}")
 
 
-def activation_bytes(spec: ModelSpec, batch: int, seq: int, checkpointing: bool) -> int:
-    """Estimate: s·b·h·(34 + 5·a·s/h) bytes per layer in 16-bit (Korthikanti et al. 2022, no recomputation).
-
-    With gradient checkpointing only each layer's 2·s·b·h-byte input is kept, plus one layer recomputed at a time.
-    """
-    s, b, h, a = seq, batch, spec.hidden, spec.heads
-    per_layer = s * b * h * 34 + 5 * a * s * s * b
-    if checkpointing:
-        return spec.layers * 2 * s * b * h + per_layer
-    return spec.layers * per_layer
-
-
 def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> list[tuple[int, int]]:
     """(numel, copies) of every lora_A and lora_B tensor."""
     chosen = set(resolve_targets(spec, targets))
@@ -170,9 +163,9 @@ def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool =
 
 def training_bytes(
     spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
-    batch: int, seq: int, checkpointing: bool, precision: str = "mixed", prepared: bool = False,
+    batch: int, seq: int, checkpointing: bool, precision: str = "mixed", prepared: bool = False, attention: str = "sdpa",
 ) -> TrainingBytes:
-    """Weights, gradients and optimizer states as PyTorch allocates them, plus estimated activations.
+    """Weights, gradients and optimizer states as PyTorch allocates them, and the activations it saves for backward.
 
     What is trained (every weight, or the adapters) is kept with its gradient and states in
     trained_dtype(dtype, precision): fp32 under mixed precision, dtype under pure; frozen weights stay in dtype.
@@ -180,7 +173,8 @@ def training_bytes(
     checkpointing on.
     """
     prepared = prepared and method == "qlora"
-    activations = activation_bytes(spec, batch, seq, checkpointing or prepared)
+    activations = saved_for_backward(spec, r, resolve_targets(spec, targets), method, dtype, precision, attention, batch, seq,
+                                     checkpointing or prepared, prepared)
     size = ELEMENT_BYTES[trained_dtype(dtype, precision)]
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]
@@ -192,7 +186,7 @@ def training_bytes(
         weights=base_weight_bytes(spec, method, dtype, prepared) + adapter_params * size,
         gradients=adapter_params * size,
         optimizer_states=optimizer_bytes(adapters, optimizer, size),
-        activations=activations,
+        saved=activations,
     )
 
 

@@ -21,7 +21,7 @@ from .presets import linear_layers
 from .text import METHOD_LABELS
 from .view import MODEL, RECIPE, model_view
 
-PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations (estimate)": "#b0b0b0"}
+PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations": "#b0b0b0"}
 
 
 @depends_on(*MODEL)
@@ -56,14 +56,14 @@ def block_figure(s: Settings) -> FigureSpec:
 
 @depends_on(*MODEL, *RECIPE, "method")
 def memory_figure(s: Settings) -> FigureSpec:
-    """Training memory per method, stacked: weights, gradients, optimizer states, and estimated activations."""
+    """Training memory per method, stacked: weights, gradients, optimizer states, and the activations saved for backward."""
     view = model_view(s)
     labels = [METHOD_LABELS[m] for m in METHODS]
     parts = {
         "weights": [view.training[m].weights for m in METHODS],
         "gradients": [view.training[m].gradients for m in METHODS],
         "optimizer states": [view.training[m].optimizer_states for m in METHODS],
-        "activations (estimate)": [view.training[m].activations for m in METHODS],
+        "activations": [view.training[m].activations for m in METHODS],
     }
     traces = [
         dict(

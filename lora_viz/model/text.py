@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..numbers.memory import (
     ALLOWANCE_SOURCE,
     CUDA_ALLOWANCE,
@@ -14,6 +16,7 @@ from ..numbers.memory import (
     zero_bytes_per_gpu,
 )
 from ..settings import Settings
+from .activations import MEASURED_WITH, Activations
 from .budget import ModelCounts, TrainingBytes, zero_terms
 from .presets import ModelSpec
 from .view import ModelView
@@ -52,15 +55,48 @@ def module_table(counts: ModelCounts) -> dict[str, list]:
     }
 
 
+def activation_rows(a: Activations) -> list[tuple[str, int]]:
+    """The activations' parts: outside the layers, the first layer and the rest; with checkpointing, what the forward
+    keeps outside the checkpoints, the checkpoints' inputs, and the one layer backward recomputes at a time."""
+    if a.checkpointing:
+        return [("· kept outside the checkpoints (embeddings, final norm, logits, loss)", a.outside_bytes),
+                (f"· checkpoints: each layer's input, {a.layers:,} × {a.checkpoint_input:,} B", a.checkpoints),
+                ("· one layer recomputed during backward", a.layer)]
+    rows = [("· outside the layers (embeddings, final norm, logits, loss)", a.outside_bytes), ("· first layer", a.first_layer)]
+    return rows + [(f"· each later layer, {a.layers - 1:,} × {a.layer:,} B", (a.layers - 1) * a.layer)] if a.layers > 1 else rows
+
+
 def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
     """One method's training memory, part by part, as a table of text: the size, then the exact bytes in a column
     of their own (in one cell the two wrapped over three lines in the page's narrow column)."""
-    values = (m.weights, m.gradients, m.optimizer_states, m.exact, m.activations, m.total)
+    rows = [("Weights", m.weights), ("Gradients", m.gradients), ("Optimizer states", m.optimizer_states),
+            ("Weights, gradients and states", m.exact), ("Activations (saved for backward)", m.activations),
+            *activation_rows(m.saved), ("Total", m.total)]
     return {
-        "": ["Weights", "Gradients", "Optimizer states", "Exact total", "Activations (estimate)", "Total"],
-        "size": [format_bytes(v) for v in values],
-        "bytes": [f"{v:,}" for v in values],
+        "": [name for name, _ in rows],
+        "size": [format_bytes(v) for _, v in rows],
+        "bytes": [f"{v:,}" for _, v in rows],
     }
+
+
+def activation_note(s: Settings, view: ModelView) -> str:
+    """What the activations are, which recipe they assume, and what they leave out."""
+    a = view.training[s.method].saved
+    kernel = {"sdpa": "SDPA attention (transformers' default: the seq×seq scores are never kept)",
+              "eager": "eager attention (the seq×seq scores, their softmax and its dropout mask are kept)"}[s.attention]
+    checkpointing = (" With gradient checkpointing, transformers wraps each decoder layer: the forward keeps only what lies "
+                     "outside the layers and each layer's input, and backward recomputes one layer at a time, which is "
+                     "held until its gradients are through." if a.checkpointing else "")
+    return (
+        f"Activations are the tensors PyTorch keeps for backward in one training step ({MEASURED_WITH}, {kernel}, batch "
+        f"{s.batch:,}, sequence {s.seq:,}), each storage once: derived operation by operation for this family, method "
+        f"and precision, and equal to the byte to what one forward pass of small random-weight models saves "
+        f"(tools/measure_activations.py).{checkpointing} They describe CUDA's kernels: a dropout keeps a 1-byte mask, "
+        "LayerNorm its statistics in fp32, and SDPA's attention dropout only a random seed. Left out: the CUDA context "
+        "and allocator fragmentation (the allowance below), and the temporary buffers backward allocates (the gradients "
+        "flowing back through each layer). Under mixed precision CUDA's autocast also runs LayerNorm and pow in fp32; "
+        "the GPT-2, OPT and BERT numbers follow the measured kernels there."
+    )
 
 
 def dtype_note(s: Settings, view: ModelView) -> str:
@@ -104,10 +140,18 @@ def fit_note(s: Settings, view: ModelView) -> str:
     chosen = view.training[s.method]
     return (
         f"{METHOD_LABELS[s.method]}: {format_bytes(chosen.exact)} of weights, gradients and optimizer states (exact for "
-        f"this recipe), {format_bytes(chosen.activations)} of activations (an estimate) and {format_bytes(CUDA_ALLOWANCE)} "
+        f"this recipe), {format_bytes(chosen.activations)} of activations (saved for backward, as above) and {format_bytes(CUDA_ALLOWANCE)} "
         f"set aside for the CUDA context and allocator ({ALLOWANCE_SOURCE}). Cards are sold in decimal gigabytes: "
         "24 GB = 24·10⁹ B = 22.35 GiB; the dotted lines on the chart are each card less that allowance."
     )
+
+
+def checkpointing_alternative(chosen: TrainingBytes) -> str:
+    """The same training with gradient checkpointing the other way, and whether that fits."""
+    flipped = replace(chosen.saved, checkpointing=not chosen.saved.checkpointing)
+    way = "off" if chosen.saved.checkpointing else "on"
+    return (f"With gradient checkpointing {way}: {_lower_first(fit_text(fit_verdict(chosen.exact + flipped.total)))} "
+            f"({format_bytes(flipped.total)} of activations instead of {format_bytes(chosen.activations)}).")
 
 
 def zero_table(s: Settings, view: ModelView) -> dict[str, list[str]]:
@@ -133,3 +177,7 @@ def zero_note(s: Settings, view: ModelView) -> str:
         "weights). Activations are not included (each GPU keeps those of its own batch)."
         + ("" if s.method == "full" else " The frozen base is replicated on every GPU, and partitioned only at stage 3.")
     )
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

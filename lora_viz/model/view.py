@@ -30,7 +30,7 @@ class ModelView:
 
 
 MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "arch", "positions", "r", "targets")  # model and adapter
-RECIPE = ("dtype", "precision", "prepared", "optimizer", "batch", "seq", "ckpt", "adapters", "save_dtype", "gpus")  # how it is trained and served
+RECIPE = ("dtype", "precision", "prepared", "optimizer", "batch", "seq", "ckpt", "attention", "adapters", "save_dtype", "gpus")  # how it is trained and served
 
 
 # A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.
@@ -40,7 +40,8 @@ def model_view(s: Settings) -> ModelView:
     spec = model_spec(s)
     dtype = float_dtype(s.dtype, "bf16")  # the base of full fine-tuning and LoRA: a float dtype
     training = {
-        method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt, s.precision, s.prepared)
+        method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt, s.precision, s.prepared,
+                               s.attention)
         for method in METHODS
     }
     return ModelView(spec, dtype, model_counts(spec, s.r, s.targets), training, serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.save_dtype, s.method))

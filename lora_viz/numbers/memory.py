@@ -173,7 +173,8 @@ def fit_text(fit: Fit) -> str:
     """'Fits a 24 GB card: 9.1 of 22.35 GiB', or that it needs more than the largest card."""
     if fit.card_gb is None:
         return f"Needs more than one {CARDS_GB[-1]} GB card: {fit.needed / GIB:.1f} GiB against {fit.card_bytes / GIB:.2f} GiB"
-    return f"Fits a {fit.card_gb} GB card: {fit.needed / GIB:.1f} of {fit.card_bytes / GIB:.2f} GiB"
+    article = "an" if str(fit.card_gb).startswith("8") else "a"  # "an 80 GB card"
+    return f"Fits {article} {fit.card_gb} GB card: {fit.needed / GIB:.1f} of {fit.card_bytes / GIB:.2f} GiB"
 
 
 # ---------------------------------------------------------------------------------------------------------------

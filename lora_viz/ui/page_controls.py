@@ -51,10 +51,11 @@ def whole_model_controls(s: Settings) -> None:
     control(s, row[2], "number_input", "seq", step=256)
     control(s, row[3], "number_input", "adapters", step=1)
     control(s, row[4], "number_input", "gpus", step=1)
-    switches = st.columns([1, 1, 2])
+    switches = st.columns([1, 1, 1, 2])
     control(s, switches[0], "toggle", "ckpt")
     control(s, switches[1], "toggle", "prepared")
-    control(s, switches[2], "radio", "save_dtype", horizontal=True)
+    control(s, switches[2], "radio", "attention", horizontal=True)
+    control(s, switches[3], "radio", "save_dtype", horizontal=True)
     if s.model == CUSTOM:
         with st.expander("Custom model sizes", expanded=True):
             for column, key in zip(st.columns(len(CUSTOM_KEYS)), CUSTOM_KEYS):

@@ -1,0 +1,419 @@
+"""Activations: the tensors PyTorch keeps for backward in one training step of a transformers model.
+
+Derived op by op from what transformers' forward and PyTorch's autograd save (each storage once, parameters left
+out), per family, method, precision and attention kernel, and checked to the byte against one real forward pass of
+small random-weight models (tools/measure_activations.py, tests/golden/activations.json).
+
+Notation: T = batch·seq tokens, h hidden, i intermediate, a heads, kv key/value heads, d head size, V vocabulary,
+e the compute dtype's bytes (2 for bf16), x the hidden stream's bytes (4 when the hidden stream is fp32: full
+fine-tuning under mixed precision, or QLoRA prepared; else e).
+
+Two sets of kernels are told apart (`device`): the app shows CUDA's, the golden measurements are the CPU's.
+- Dropout: CUDA's fused kernel keeps a 1-byte mask; the CPU path keeps the scaled noise in the input's dtype.
+- LayerNorm: CUDA keeps its mean and 1/σ in fp32; the CPU kernel in the input's dtype.
+- Softmax under autocast: CUDA runs it in fp32; the CPU in the scores' dtype.
+- GPT-2's q, k, v are strided views of one fused output: the CPU's SDPA copies two of them, CUDA's kernels do not.
+Under SDPA attention dropout costs nothing on CUDA (the flash kernel keeps a random seed): the measurements use
+attention dropout 0 under SDPA for that reason. CUDA's autocast also runs LayerNorm and pow in fp32, which these
+rules do not follow (GPT-2, OPT and BERT under mixed precision keep the CPU's dtypes there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..numbers.memory import COMPUTE_FALLBACK, ELEMENT_BYTES, trained_dtype
+from .presets import ModelSpec
+
+DEVICES = ("cuda", "cpu")
+MEASURED_WITH = "PyTorch 2.13, transformers 5.24"  # the versions tests/golden/activations.json was measured with
+LSE_BYTES = 4  # SDPA's log-sum-exp per query and head, fp32
+INDEX_BYTES = 8  # int64 token ids, positions and labels
+FP32 = 4
+
+# Dropout in each family's released configuration (hidden, attention); Llama and Mistral have none.
+DROPOUT = {"llama": (False, False), "gpt2": (True, True), "opt": (True, False), "bert": (True, True)}
+
+
+@dataclass(frozen=True)
+class Part:
+    """Some tensors kept for backward: what they are, and their bytes."""
+
+    what: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Activations:
+    """Saved-for-backward bytes of one training step, in three parts.
+
+    Without checkpointing: outside + first layer + (layers − 1) × layer.
+    With gradient checkpointing (transformers wraps each decoder layer): the forward keeps what lies outside the
+    layers, each checkpoint keeps its input (`checkpoint_input`), and backward recomputes one layer at a time
+    (`layer`), held until its gradients are through: outside + layers × checkpoint input + layer."""
+
+    outside: tuple[Part, ...]  # embeddings, positions, final norm, logits and loss
+    first_layer: int  # the first layer: under LoRA nothing before the first adapter needs a gradient
+    layer: int  # every later layer
+    layers: int
+    checkpoint_input: int  # the hidden state each checkpointed layer keeps
+    checkpointing: bool
+
+    @property
+    def outside_bytes(self) -> int:
+        return sum(part.bytes for part in self.outside)
+
+    @property
+    def checkpoints(self) -> int:
+        """What all checkpoints keep: each layer's input."""
+        return self.layers * self.checkpoint_input
+
+    @property
+    def total(self) -> int:
+        """Peak saved bytes: all layers kept, or with checkpointing the checkpoints plus one recomputed layer."""
+        if self.checkpointing:
+            return self.outside_bytes + self.checkpoints + self.layer
+        return self.outside_bytes + self.first_layer + (self.layers - 1) * self.layer
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    """What decides which tensors are kept and in which dtype."""
+
+    spec: ModelSpec
+    batch: int
+    seq: int
+    r: int
+    targets: frozenset[str]  # the targeted module names (empty for full fine-tuning)
+    full: bool
+    autocast: bool  # mixed precision: 16-bit compute under torch.autocast
+    e: int  # compute dtype bytes
+    x: int  # hidden-stream bytes
+    adapter: int  # adapter dtype bytes
+    out: int  # what a frozen QLoRA linear returns: its input's dtype
+    frozen_fp32: bool  # QLoRA prepared: the weights that are not 4-bit (embeddings, norms, head) in fp32
+    embeddings_grad: bool  # the embeddings' output needs a gradient: full fine-tuning, or PEFT with checkpointing
+    eager: bool
+    cuda: bool
+
+    @property
+    def tokens(self) -> int:
+        return self.batch * self.seq
+
+    @property
+    def attention_bytes(self) -> int:
+        """Attention's dtype: 16-bit under autocast, otherwise what the projections return."""
+        return self.e if self.autocast else self.out
+
+
+def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
+            attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool, device: str) -> _Recipe:
+    compute = COMPUTE_FALLBACK if method == "qlora" else dtype  # NF4 weights are dequantised to bf16 to compute
+    e = ELEMENT_BYTES[compute]
+    autocast = precision == "mixed" and e < FP32
+    full = method == "full"
+    fp32_stream = (full and autocast) or (method == "qlora" and prepared)
+    return _Recipe(
+        spec=spec, batch=batch, seq=seq, r=r, targets=frozenset() if full else frozenset(targets), full=full,
+        autocast=autocast, e=e, x=FP32 if fp32_stream else e, adapter=ELEMENT_BYTES[trained_dtype(compute, precision)],
+        out=FP32 if method == "qlora" and prepared else e, frozen_fp32=method == "qlora" and prepared,
+        embeddings_grad=full or checkpointing, eager=attention == "eager", cuda=device == "cuda",
+    )
+
+
+class _Ledger:
+    """Adds up the tensors one layer keeps, in the order the forward runs."""
+
+    def __init__(self, recipe: _Recipe):
+        self.p = recipe
+        self.bytes = 0
+
+    def add(self, n: int) -> None:
+        self.bytes += n
+
+    def linears(self, group: list[tuple[str, int, int]], x_bytes: int, grad: bool, x_kept: bool = False,
+                tokens: int | None = None, x_storage: int | None = None) -> dict[str, bool]:
+        """Linears reading one input (name, in, out), whose input needs a gradient or not (`grad`); returns which
+        outputs need one.
+
+        Full fine-tuning keeps the input for each weight's gradient: once for the group, or under autocast a 16-bit
+        copy per linear when the input is not 16-bit, with a 16-bit copy of every weight. LoRA keeps, per target,
+        A's input and A·x for B; under autocast each target's own 16-bit copies of x, A and B; otherwise the input
+        once, unless it must first be cast to the adapter's dtype. `x_kept`: the input is kept already;
+        `x_storage`: the bytes of the storage the input is a view of (BERT's pooler reads one token of the last layer)."""
+        p = self.p
+        t = p.tokens if tokens is None else tokens
+        shared = False
+        for name, n_in, n_out in group:
+            if p.full and p.autocast:
+                self.add(n_out * n_in * p.e)
+                if x_bytes == p.e:
+                    shared = True
+                else:
+                    self.add(t * n_in * p.e)
+            elif p.full:
+                shared = True
+            elif name in p.targets and p.autocast:  # A's copy serves x's gradient only
+                self.add(t * n_in * p.e + (p.r * n_in * p.e if grad else 0) + t * p.r * p.e + n_out * p.r * p.e)
+            elif name in p.targets:
+                if x_bytes == p.adapter:
+                    shared = True
+                else:
+                    self.add(t * n_in * p.adapter)
+                self.add(t * p.r * p.adapter)
+        if shared and not x_kept:
+            self.add(t * group[0][1] * x_bytes if x_storage is None else x_storage)
+        return {name: grad or p.full or name in p.targets for name, _, _ in group}
+
+    def layer_norm(self, grad: bool, x_bytes: int) -> None:
+        """nn.LayerNorm keeps its input, mean and 1/σ (when its input or weight needs a gradient)."""
+        if grad or self.p.full:
+            stats = FP32 if self.p.cuda else x_bytes
+            self.add(self.p.tokens * (self.p.spec.hidden * x_bytes + 2 * stats))
+
+    def rms_norm(self, grad: bool) -> None:
+        """Llama's RMSNorm, computed in fp32: its input and 1/rms; the normalised input too when its weight is trained."""
+        t, h = self.p.tokens, self.p.spec.hidden
+        if grad:
+            self.add(t * h * FP32 + t * FP32)
+        if self.p.full:
+            self.add(t * h * self.p.x)
+
+    def dropout(self, on: bool, grad: bool, elements: int, element_bytes: int) -> None:
+        """A dropout mask (CUDA: 1 byte per element; CPU: the scaled noise in the input's dtype)."""
+        if on and grad:
+            self.add(elements * (1 if self.p.cuda else element_bytes))
+
+
+def _llama_layer(p: _Recipe, grad: bool) -> int:
+    """RMSNorm, q/k/v with rotary and GQA, attention, o_proj, RMSNorm, SwiGLU MLP."""
+    s = p.spec
+    t, h, i, q, kv = p.tokens, s.hidden, s.intermediate, s.heads * s.head_dim, s.kv_heads * s.head_dim
+    scores = p.batch * s.heads * p.seq * p.seq
+    ledger = _Ledger(p)
+    ledger.rms_norm(grad)
+    grads = ledger.linears([("q_proj", h, q), ("k_proj", h, kv), ("v_proj", h, kv)], p.x, grad)
+    attn = any(grads.values())
+    _eager_first_layer(p, ledger, grads, "q_proj", "k_proj", q)
+    a = p.attention_bytes
+    if attn and p.eager:  # q, k and v repeated to every head, the fp32 softmax and its copy in q's dtype (if not fp32)
+        ledger.add(3 * t * q * a + scores * (FP32 + (a if a != FP32 else 0)))
+    elif attn:  # q, k, v, the output (o_proj's input too) and the log-sum-exp
+        ledger.add(t * (2 * q + 2 * kv) * a + t * s.heads * LSE_BYTES)
+    grad = ledger.linears([("o_proj", q, h)], a, attn, x_kept=not p.eager)["o_proj"] or grad
+    ledger.rms_norm(grad)
+    mlp = ledger.linears([("gate_proj", h, i), ("up_proj", h, i)], p.x, grad)
+    gate, up = mlp["gate_proj"], mlp["up_proj"]
+    ledger.add(t * i * p.out * (2 * int(gate) + int(up)))  # silu's input, and the product's operands
+    ledger.linears([("down_proj", i, h)], p.out, gate or up)
+    return ledger.bytes
+
+
+def _eager_first_layer(p: _Recipe, ledger: _Ledger, grads: dict[str, bool], q: str, k: str, width: int) -> None:
+    """Eager's QKᵀ keeps k for q's gradient and q for k's: in LoRA's first layer, where only some of them are
+    targeted, the one whose partner needs no gradient is not kept (SDPA keeps all three regardless)."""
+    if p.eager and any(grads.values()):
+        ledger.add(-p.tokens * width * p.e * ((not grads[k]) + (not grads[q])))
+
+
+def _attention(p: _Recipe, ledger: _Ledger, qkv: int, copies: int, softmax: int, dropout: bool) -> None:
+    """Multi-head attention without GQA (GPT-2, OPT, BERT): SDPA keeps q, k, v, the output and the log-sum-exp;
+    eager keeps q, k and v, the scores after softmax, the dropout mask and what dropout let through.
+    `qkv`: the bytes of the storages q, k and v are views of; `copies`: how many of them are copied first."""
+    s = p.spec
+    t, h, scores = p.tokens, s.hidden, p.batch * s.heads * p.seq * p.seq
+    ledger.add(qkv + copies * t * h * p.e)
+    if p.eager:
+        ledger.add(scores * softmax)
+        ledger.dropout(dropout, True, scores, p.e)
+        ledger.add(scores * p.e if dropout or softmax != p.e else 0)
+    else:
+        ledger.add(t * h * p.e + t * s.heads * LSE_BYTES)
+
+
+def _gpt2_layer(p: _Recipe, grad: bool) -> int:
+    """LayerNorm, fused c_attn, attention, c_proj, dropout, LayerNorm, c_fc, GELU (tanh form), c_proj, dropout."""
+    s = p.spec
+    t, h, i = p.tokens, s.hidden, s.intermediate
+    dropout, attention_dropout = DROPOUT["gpt2"]
+    ledger = _Ledger(p)
+    ledger.layer_norm(grad, p.x)
+    attn = ledger.linears([("c_attn", h, 3 * h)], p.x, grad)["c_attn"]
+    if attn:
+        _attention(p, ledger, *_gpt2_qkv(p), _softmax_bytes(p, p.x), attention_dropout)  # the causal mask: hidden dtype
+    out = ledger.linears([("c_proj", h, h)], p.e, attn, x_kept=not p.eager)["c_proj"]
+    ledger.dropout(dropout, out, t * h, p.e)
+    grad = grad or out
+    ledger.layer_norm(grad, p.x)
+    fc = ledger.linears([("c_fc", h, i)], p.x, grad)["c_fc"]
+    if fc:  # 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) keeps x, 0.5·x, tanh and 1 + tanh
+        ledger.add(4 * t * i * p.out)
+    out = ledger.linears([("c_proj", i, h)], p.out, fc)["c_proj"]
+    ledger.dropout(dropout, out, t * h, p.e)
+    return ledger.bytes
+
+
+def _gpt2_qkv(p: _Recipe) -> tuple[int, int]:
+    """What attention keeps of q, k and v, views of c_attn's output: (bytes of storages viewed, copies).
+
+    SDPA on the CPU keeps q as a view and copies k and v (as measured); CUDA's flash and memory-efficient kernels
+    take strided views (they need only a unit last stride), so none are counted there. Eager: matmul keeps q as a
+    view and copies k and v for batch 1; for a larger batch the views cannot be folded and all three are copied."""
+    qkv = p.tokens * 3 * p.spec.hidden * p.out
+    if p.eager:
+        return (qkv, 2) if p.batch == 1 else (0, 3)
+    return qkv, 0 if p.cuda else 2
+
+
+def _opt_layer(p: _Recipe, grad: bool) -> int:
+    """LayerNorm, q/k/v, attention, out_proj, dropout, LayerNorm, fc1, ReLU, fc2, dropout."""
+    s = p.spec
+    t, h, i = p.tokens, s.hidden, s.intermediate
+    dropout, attention_dropout = DROPOUT["opt"]
+    ledger = _Ledger(p)
+    ledger.layer_norm(grad, p.x)
+    grads = ledger.linears([("q_proj", h, h), ("k_proj", h, h), ("v_proj", h, h)], p.x, grad)
+    attn = any(grads.values())
+    _eager_first_layer(p, ledger, grads, "q_proj", "k_proj", h)
+    if attn:  # eager: k and v copied to each head's layout; fp32 softmax
+        _attention(p, ledger, 3 * t * h * p.out if not p.eager else t * h * p.out, 2 if p.eager else 0, FP32, attention_dropout)
+    out = ledger.linears([("out_proj", h, h)], p.e, attn, x_kept=not p.eager)["out_proj"]
+    ledger.dropout(dropout, out, t * h, p.e)
+    grad = grad or out
+    ledger.layer_norm(grad, p.x)
+    fc = ledger.linears([("fc1", h, i)], p.x, grad)["fc1"]
+    if fc:  # ReLU keeps its output, which is fc2's input
+        ledger.add(t * i * p.out)
+    out = ledger.linears([("fc2", i, h)], p.out, fc, x_kept=fc)["fc2"]
+    ledger.dropout(dropout, out, t * h, p.e)
+    return ledger.bytes
+
+
+def _bert_layer(p: _Recipe, grad: bool) -> int:
+    """q/k/v, attention, dense, dropout, LayerNorm(+ input), dense, GELU, dense, dropout, LayerNorm(+ input)."""
+    s = p.spec
+    t, h, i = p.tokens, s.hidden, s.intermediate
+    dropout, attention_dropout = DROPOUT["bert"]
+    ledger = _Ledger(p)
+    grads = ledger.linears([("query", h, h), ("key", h, h), ("value", h, h)], p.x, grad)
+    attn = any(grads.values())
+    _eager_first_layer(p, ledger, grads, "query", "key", h)
+    if attn:
+        _attention(p, ledger, 3 * t * h * p.out, 0, _softmax_bytes(p, p.e), attention_dropout)
+    out = ledger.linears([("dense", h, h)], p.e, attn, x_kept=not p.eager)["dense"]
+    ledger.dropout(dropout, out, t * h, p.e)
+    grad = grad or out
+    ledger.layer_norm(grad, p.x)
+    fc = ledger.linears([("dense", h, i)], p.x, grad)["dense"]
+    if fc:  # exact GELU keeps its input
+        ledger.add(t * i * p.out)
+    out = ledger.linears([("dense", i, h)], p.out, fc)["dense"]
+    ledger.dropout(dropout, out, t * h, p.e)
+    ledger.layer_norm(grad or out, p.x)
+    return ledger.bytes
+
+
+def _softmax_bytes(p: _Recipe, scores: int) -> int:
+    """GPT-2's and BERT's eager softmax runs in the scores' dtype; CUDA's autocast runs softmax in fp32."""
+    return FP32 if p.cuda and p.autocast else scores
+
+
+def _lm_head(p: _Recipe) -> Part:
+    """The output head's input when the head is trained; under autocast a 16-bit copy of its weight, trained or
+    not, when the weight is fp32 (the input's gradient needs it)."""
+    ledger = _Ledger(p)
+    h, v = p.spec.hidden, p.spec.vocab
+    ledger.linears([("lm_head", h, v)], p.x, True)
+    if p.frozen_fp32 and p.autocast:
+        ledger.add(v * h * p.e)
+    return Part("output head (its input, or its 16-bit weight copy)", ledger.bytes)
+
+
+def _layer_norm_part(p: _Recipe, what: str, grad: bool) -> Part:
+    ledger = _Ledger(p)
+    ledger.layer_norm(grad, p.x)
+    return Part(what, ledger.bytes)
+
+
+def _llama_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
+    s = p.spec
+    t = p.tokens
+    rope = p.full or layers > 1 or bool(p.targets & {"q_proj", "k_proj"})
+    ledger = _Ledger(p)
+    ledger.rms_norm(True)
+    return (
+        Part("token ids (for the embedding's gradient)", t * INDEX_BYTES if p.full else 0),
+        Part("rotary cos and sin", 2 * p.seq * s.head_dim * p.x if rope else 0),
+        Part("final RMSNorm", ledger.bytes),
+        _lm_head(p),
+        *_loss_parts(p),
+    )
+
+
+def _gpt2_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
+    t, h = p.tokens, p.spec.hidden
+    ledger = _Ledger(p)
+    ledger.dropout(DROPOUT["gpt2"][0], p.embeddings_grad, t * h, p.x)
+    return (
+        Part("token and position ids (for the embeddings' gradients)", (t + p.seq) * INDEX_BYTES if p.full else 0),
+        Part("embedding dropout mask", ledger.bytes),
+        _layer_norm_part(p, "final LayerNorm", True),
+        _lm_head(p),
+        *_loss_parts(p),
+    )
+
+
+def _opt_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
+    return (
+        Part("token and position ids (for the embeddings' gradients)", 2 * p.tokens * INDEX_BYTES if p.full else 0),
+        _layer_norm_part(p, "final LayerNorm", True),
+        _lm_head(p),
+        *_loss_parts(p),
+    )
+
+
+def _bert_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
+    s = p.spec
+    t, h = p.tokens, s.hidden
+    embeddings = _Ledger(p)
+    embeddings.layer_norm(p.embeddings_grad, p.x)
+    embeddings.dropout(DROPOUT["bert"][0], p.embeddings_grad, t * h, p.x)
+    pooler = _Ledger(p)
+    pooler.linears([("dense", h, h)], p.x, True, tokens=p.batch, x_storage=t * h * p.x)
+    pooler.add(p.batch * h * p.e)  # tanh keeps its output
+    return (
+        Part("token, type and position ids (for the embeddings' gradients)",
+             (t + p.seq + s.positions) * INDEX_BYTES if p.full else 0),  # types: one row, broadcast
+        Part("embedding LayerNorm and dropout", embeddings.bytes),
+        Part("pooler (first token: dense, tanh); no logits or loss", pooler.bytes),
+    )
+
+
+def _loss_parts(p: _Recipe) -> tuple[Part, ...]:
+    """transformers' causal LM loss: fp32 log-softmax over the vocabulary, the shifted labels, and a scalar."""
+    labels = p.batch * (p.seq + 1) if p.batch == 1 else p.tokens  # a contiguous copy of the shifted labels when b > 1
+    return (Part("log-softmax of the logits (fp32)", p.tokens * p.spec.vocab * FP32),
+            Part("labels", labels * INDEX_BYTES), Part("loss weight", FP32))
+
+
+FAMILIES = {"llama": (_llama_layer, _llama_outside), "gpt2": (_gpt2_layer, _gpt2_outside),
+            "opt": (_opt_layer, _opt_outside), "bert": (_bert_layer, _bert_outside)}
+
+
+def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
+                       attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool = False,
+                       device: str = "cuda") -> Activations:
+    """What one training step keeps for backward, in parts (see the module's note for the rules).
+
+    targets: the targeted module names, resolved (budget.resolve_targets); dtype: a float dtype (QLoRA computes
+    in bf16); device: "cuda" for the app, "cpu" for the tests against CPU measurements."""
+    p = _recipe(spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing, prepared, device)
+    layer, outside = FAMILIES[spec.family]
+    return Activations(
+        outside=tuple(part for part in outside(p, spec.layers) if part.bytes),
+        first_layer=layer(p, p.embeddings_grad),
+        layer=layer(p, True),
+        layers=spec.layers,
+        checkpoint_input=p.tokens * spec.hidden * p.x,
+        checkpointing=checkpointing,
+    )

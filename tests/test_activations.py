@@ -1,0 +1,134 @@
+"""Activations: the derivation equals what PyTorch saved in real transformers forward passes (golden file written by
+tools/measure_activations.py with torch, transformers, PEFT and bitsandbytes), and the page's verdicts rest on it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from lora_viz.model.activations import MEASURED_WITH, saved_for_backward
+from lora_viz.model.budget import training_bytes
+from lora_viz.model.presets import PRESETS, ModelSpec, target_names
+from lora_viz.model.text import activation_rows, checkpointing_alternative
+from lora_viz.numbers.memory import fit_verdict
+
+GOLDEN = json.loads((Path(__file__).parent / "golden" / "activations.json").read_text())
+CASES = GOLDEN["cases"]
+
+# The measured models' sizes (tools/measure_activations.py: config).
+SMALL = {
+    "llama": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000),
+    "gpt2": ModelSpec("small", "small", "gpt2", 256, 1024, 1, 4, 4, 1000, positions=256),
+    "opt": ModelSpec("small", "small", "opt", 256, 1024, 1, 4, 4, 1000, positions=256),
+    "bert": ModelSpec("small", "small", "bert", 256, 1024, 1, 4, 4, 1000, positions=256),
+}
+
+
+def _derived(case: dict, layers: int):
+    spec = dataclasses.replace(SMALL[case["family"]], layers=layers)
+    targets = target_names(spec) if case["targets"] == "all-linear" else tuple(case["targets"].split(","))
+    return saved_for_backward(spec, 8, targets, case["method"], "bf16", case["precision"], case["attention"], case["batch"],
+                              case["seq"], case["checkpointing"], case["prepared"], device="cpu")
+
+
+def _what_the_hooks_see(case: dict, layers: int) -> int:
+    """Without checkpointing, everything. With it, the hooks see what lies outside the checkpoints and each
+    checkpoint's input, but not the rotary tables a checkpoint holds in its closure (they are in memory all the same)."""
+    a = _derived(case, layers)
+    if not case["checkpointing"]:
+        return a.total
+    rope = sum(part.bytes for part in a.outside if part.what == "rotary cos and sin")
+    return a.outside_bytes - rope + a.checkpoints
+
+
+def _name(case: dict) -> str:
+    return "-".join(str(case[k]) for k in ("family", "attention", "method", "precision", "batch", "seq", "targets")) + (
+        "-ckpt" if case["checkpointing"] else "") + ("" if case["prepared"] or case["method"] != "qlora" else "-loaded")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_name(c) for c in CASES])
+def test_derivation_equals_the_measured_bytes(case):
+    """Exact, with one and with two layers: so one layer, the first layer and what lies outside all agree."""
+    assert (_what_the_hooks_see(case, 1), _what_the_hooks_see(case, 2)) == (case["layers_1"], case["layers_2"])
+
+
+def test_measurements_cover_every_family_kernel_method_and_precision():
+    grid = {(c["family"], c["attention"], c["method"], c["precision"]) for c in CASES if not c["checkpointing"]}
+    assert grid >= {(f, a, m, p) for f in SMALL for a in ("sdpa", "eager") for m in ("full", "lora") for p in ("pure", "mixed")}
+    assert {(c["attention"], c["precision"], c["prepared"]) for c in CASES if c["method"] == "qlora" and not c["checkpointing"]} == {
+        (a, p, prepared) for a in ("sdpa", "eager") for p in ("pure", "mixed") for prepared in (True, False)}
+    assert {(c["family"], c["method"]) for c in CASES if c["checkpointing"]} >= {(f, m) for f in SMALL for m in ("full", "lora")}
+    assert {c["targets"] for c in CASES} > {"all-linear"}  # PEFT's default targets too: the first layer differs
+
+
+def test_the_app_names_the_versions_it_was_measured_with():
+    torch, transformers = (GOLDEN["versions"][k].split("+")[0].rsplit(".", 1)[0] for k in ("torch", "transformers"))
+    assert MEASURED_WITH == f"PyTorch {torch}, transformers {transformers}"
+
+
+def test_eager_keeps_the_scores_and_sdpa_does_not():
+    """Eager attention's extra grows with seq², SDPA's layer grows with seq only."""
+    spec = PRESETS["llama-2-7b"]
+    layer = {(kernel, seq): saved_for_backward(spec, 8, ("q_proj", "v_proj"), "lora", "bf16", "mixed", kernel, 1, seq, False).layer
+             for kernel in ("sdpa", "eager") for seq in (1024, 2048)}
+    assert layer["sdpa", 2048] == pytest.approx(2 * layer["sdpa", 1024], rel=1e-3)
+    extra = {seq: layer["eager", seq] - layer["sdpa", seq] for seq in (1024, 2048)}
+    assert extra[2048] > 3.9 * extra[1024]
+
+
+def test_cuda_keeps_one_byte_dropout_masks_and_fp32_layer_norm_statistics():
+    spec = PRESETS["gpt2"]
+    cpu, cuda = (saved_for_backward(spec, 8, ("c_attn",), "full", "bf16", "pure", "sdpa", 1, 1024, False, device=d) for d in ("cpu", "cuda"))
+    t, h = 1024, 768
+    masks, norms = 2, 2  # per layer: after attention and after the MLP; ln_1 and ln_2
+    copies = 2 * t * h * 2  # the CPU SDPA kernel's copies of k and v
+    assert cpu.layer - cuda.layer == masks * t * h * (2 - 1) - norms * 2 * t * (4 - 2) + copies
+
+
+def test_llama_3_8b_qlora_r16_at_2048_fits_24_gb_only_with_checkpointing():
+    """The issue's case: QLoRA as PEFT prepares it (checkpointing on) fits a 24 GB card; the same without
+    checkpointing does not, and the page says both."""
+    spec = PRESETS["llama-3-8b"]
+    got = training_bytes(spec, 16, ("all-linear",), "qlora", "bf16", "adamw", 1, 2048, False, "mixed", True)
+    assert got.saved.checkpointing
+    assert fit_verdict(got.total).card_gb <= 24
+    without = dataclasses.replace(got.saved, checkpointing=False)
+    assert fit_verdict(got.exact + without.total).card_gb > 24
+    assert checkpointing_alternative(got).startswith("With gradient checkpointing off:") and "40 GB card" in checkpointing_alternative(got)
+    # The three labelled parts with checkpointing add up to the total.
+    rows = activation_rows(got.saved)
+    assert [name.split(":")[0].split(",")[0] for name, _ in rows] == [
+        "· kept outside the checkpoints (embeddings", "· checkpoints", "· one layer recomputed during backward"]
+    assert sum(b for _, b in rows) == got.activations
+
+
+def test_lora_layer_on_llama_3_8b_matches_the_hand_derivation():
+    """One middle layer, LoRA r = 16 on every linear, pure bf16, SDPA, batch 1, sequence 2048:
+    two RMSNorms (fp32 input + 1/rms), SDPA (q, k, v, output, log-sum-exp), SwiGLU (three T·i tensors),
+    each group's input once (q/k/v, gate/up, down) and A·x per target."""
+    spec = PRESETS["llama-3-8b"]
+    t, h, i, kv, r = 2048, 4096, 14336, 1024, 16
+    norms = 2 * (t * h * 4 + t * 4)
+    sdpa = t * (2 * h + 2 * kv) * 2 + t * 32 * 4
+    mlp = 3 * t * i * 2
+    inputs = (t * h + t * h + t * i) * 2
+    ax = 7 * t * r * 2
+    got = saved_for_backward(spec, r, target_names(spec), "lora", "bf16", "pure", "sdpa", 1, 2048, False)
+    assert got.layer == norms + sdpa + mlp + inputs + ax == 378_224_640
+
+
+def test_the_issues_llama_3_8b_measurement_is_reproduced():
+    """The issue measured Llama-3-8B, LoRA r = 16 on every linear, batch 1, sequence 2048, SDPA, with PEFT's fp32
+    adapters on a bf16 base and no autocast (neither of the app's recipes): 605,175,808 B per layer and
+    1,051,738,124 B outside the layers (the one-layer-from-two difference)."""
+    from lora_viz.model import activations
+
+    spec = PRESETS["llama-3-8b"]
+    recipe = activations._recipe(spec, 16, target_names(spec), "lora", "bf16", "pure", "sdpa", 1, 2048, False, False, "cpu")
+    recipe = dataclasses.replace(recipe, adapter=4)
+    layer, first = activations._llama_layer(recipe, True), activations._llama_layer(recipe, False)
+    outside = sum(part.bytes for part in activations._llama_outside(recipe, spec.layers))
+    assert (layer, outside + first - layer) == (605_175_808, 1_051_738_124)
