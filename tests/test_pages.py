@@ -221,7 +221,7 @@ def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
 def test_whole_model_page_prices_the_attention_kernel_and_labels_checkpointings_three_parts():
     at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "method": "qlora", "r": "16", "targets": "all-linear"})
     rows = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
-    assert "· one layer recomputed during backward" in rows  # QLoRA as PEFT prepares it checkpoints
+    assert "· one layer, recomputed in backward" in rows  # QLoRA as PEFT prepares it checkpoints
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Fits a 16 GB card" in text and "With gradient checkpointing off:" in text and "40 GB card" in text
     assert "SDPA attention" in text and "Korthikanti" not in text

@@ -59,11 +59,11 @@ def activation_rows(a: Activations) -> list[tuple[str, int]]:
     """The activations' parts: outside the layers, the first layer and the rest; with checkpointing, what the forward
     keeps outside the checkpoints, the checkpoints' inputs, and the one layer backward recomputes at a time."""
     if a.checkpointing:
-        return [("· kept outside the checkpoints (embeddings, final norm, logits, loss)", a.outside_bytes),
-                (f"· checkpoints: each layer's input, {a.layers:,} × {a.checkpoint_input:,} B", a.checkpoints),
-                ("· one layer recomputed during backward", a.layer)]
-    rows = [("· outside the layers (embeddings, final norm, logits, loss)", a.outside_bytes), ("· first layer", a.first_layer)]
-    return rows + [(f"· each later layer, {a.layers - 1:,} × {a.layer:,} B", (a.layers - 1) * a.layer)] if a.layers > 1 else rows
+        return [("· outside the checkpoints", a.outside_bytes),
+                (f"· {a.layers:,} checkpoints (layer inputs)", a.checkpoints),
+                ("· one layer, recomputed in backward", a.layer)]
+    rows = [("· outside the layers", a.outside_bytes), ("· first layer", a.first_layer)]
+    return rows + [(f"· {a.layers - 1:,} more layers", (a.layers - 1) * a.layer)] if a.layers > 1 else rows
 
 
 def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
@@ -82,6 +82,7 @@ def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
 def activation_note(s: Settings, view: ModelView) -> str:
     """What the activations are, which recipe they assume, and what they leave out."""
     a = view.training[s.method].saved
+    outside = "; ".join(f"{part.what} {format_bytes(part.bytes)}" for part in a.outside)
     kernel = {"sdpa": "SDPA attention (transformers' default: the seq×seq scores are never kept)",
               "eager": "eager attention (the seq×seq scores, their softmax and its dropout mask are kept)"}[s.attention]
     checkpointing = (" With gradient checkpointing, transformers wraps each decoder layer: the forward keeps only what lies "
@@ -91,7 +92,7 @@ def activation_note(s: Settings, view: ModelView) -> str:
         f"Activations are the tensors PyTorch keeps for backward in one training step ({MEASURED_WITH}, {kernel}, batch "
         f"{s.batch:,}, sequence {s.seq:,}), each storage once: derived operation by operation for this family, method "
         f"and precision, and equal to the byte to what one forward pass of small random-weight models saves "
-        f"(tools/measure_activations.py).{checkpointing} They describe CUDA's kernels: a dropout keeps a 1-byte mask, "
+        f"(tools/measure_activations.py). Outside the layers: {outside}.{checkpointing} They describe CUDA's kernels: a dropout keeps a 1-byte mask, "
         "LayerNorm its statistics in fp32, and SDPA's attention dropout only a random seed. Left out: the CUDA context "
         "and allocator fragmentation (the allowance below), and the temporary buffers backward allocates (the gradients "
         "flowing back through each layer). Under mixed precision CUDA's autocast also runs LayerNorm and pow in fp32; "
