@@ -1,4 +1,5 @@
-"""The bare app the benchmarks compare against: every page keeps its widgets and does no other work."""
+"""The bare app the benchmarks compare against: every page replaced by its floor (benchmarks/floor.py), a bare
+Streamlit page with only the same controls bound to the URL."""
 
 from __future__ import annotations
 
@@ -8,31 +9,14 @@ from pathlib import Path
 
 from lora_viz.navigation import PAGES
 
-ROOT = Path(__file__).resolve().parents[1]
+from .floor import floor_script
 
-# Each page's own controls, drawn exactly as the real page draws them; the shared sidebar comes with page_settings.
-PAGE_WIDGETS = {
-    "app.py": "",
-    "pages/lesson.py": 'st.select_slider("Lesson step", options=list(range(9)), key="lesson")',
-    "pages/matrices.py": "",
-    "pages/merge.py": (
-        "from lora_viz.merge.text import phase_names\n"
-        'if not settings.trained:\n    ui.trained_switch(settings, "")\n'
-        "ui.step_control(settings, phase_names(settings))"
-    ),
-    "pages/whole_model.py": "ui.whole_model_controls(settings)",
-    "pages/low_rank.py": "ui.training_controls(settings)",
-}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bare_script(page: str, beside_the_app: bool = False) -> str:
-    """The bare twin of a page's script; `beside_the_app` when it runs in a copy of the app (which has lora_viz)."""
-    path = "" if beside_the_app else f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-    label = next(info.label for info in PAGES if info.script == page)  # its sidebar's share box names the page
-    return (
-        f"{path}import streamlit as st\nfrom lora_viz import ui\n"
-        f'settings = ui.page_settings({label!r})\nst.title("Bare page")\n{PAGE_WIDGETS[page]}\n'
-    )
+    """The floor of a page's script; `beside_the_app` when it runs in a copy of the app (which has lora_viz)."""
+    return floor_script(page, "" if beside_the_app else f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
 
 
 def twin_path(url_path: str) -> str:
@@ -41,7 +25,7 @@ def twin_path(url_path: str) -> str:
 
 
 def bare_app() -> Path:
-    """A temporary copy of the app's layout (config included) with every page replaced by its bare page."""
+    """A temporary copy of the app's layout (config included) with every page replaced by its floor."""
     folder = Path(tempfile.mkdtemp(prefix="lora-viz-bare-"))
     shutil.copytree(ROOT / ".streamlit", folder / ".streamlit")
     for page in PAGES:

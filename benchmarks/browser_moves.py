@@ -1,10 +1,10 @@
 """Browser time from a rank-slider move to the page drawn again, every page against its bare page, in headless Chromium.
 
 A move is ArrowRight (ArrowLeft from the top rank) on the sidebar's rank slider in a 1280×900 window; it ends
-when the URL shows the new rank, the script has finished, every chart frame in view has drawn the figure for the
-new settings (a frame out of view has been sent it, and draws it when scrolled to), and the browser has painted
+when the URL shows the new rank, the script has finished, every chart in view has drawn the figure for the
+new settings (a chart out of view has been sent it, and draws it when scrolled to), and the browser has painted
 twice. The page and its bare page are open side by side and moved in turn. When the page defers a figure (ΔW at
-large ranks), the time until that figure is in its frame (drawn, if in view) is measured too, by the page's clock.
+large ranks), the time until that figure is in its chart (drawn, if in view) is measured too, by the page's clock.
 """
 
 from __future__ import annotations

@@ -11,13 +11,13 @@ except ImportError:  # the app_url fixture skips or fails with a clear reason
     expect = None
 
 from tests.support.browser import (
-    CHART_FRAME,
+    CHART,
     chromium,
     CHROMIUM_ARGS,
     COUNTS,
     NOTICES,
     SCREENSHOTS,
-    chart_frame,
+    chart,
     require_browser,
     running_app,
     wait_for_idle,
@@ -56,25 +56,24 @@ def test_deep_link_slider_write_back_and_page_switch(app_url, page):
     page.screenshot(path=str(SCREENSHOTS / "home-r9.png"))
 
 
-def test_a_chart_frame_asks_only_for_the_last_of_quick_stand_ins(app_url, page):
-    """A drag across large ranks sends stand-ins in a row: the frame asks for one figure, the one it was sent last."""
+def test_a_chart_asks_only_for_the_last_of_quick_stand_ins(app_url, page):
+    """A drag across large ranks sends stand-ins in a row: the chart asks for one figure, the one it was sent last."""
     page.goto(f"{app_url}/matrices?d=4096&k=4096&r=8&trained=1")
     wait_for_idle(page)
-    frame = page.locator(CHART_FRAME).nth(1).element_handle()  # ΔW's frame
     page.evaluate(
-        """frame => {
+        """() => {
             window.__requests = [];
-            addEventListener("message", event => {
-                if (event.source === frame.contentWindow && event.data.type === "streamlit:setComponentValue") window.__requests.push(event.data.value);
-            });
-            // Two stand-ins 50 ms apart, as Streamlit sends them (the frame draws an empty figure for each).
-            const render = request => frame.contentWindow.postMessage({ type: "streamlit:render", args: {
-                spec: new TextEncoder().encode('{"data": [], "layout": {"height": 300}}'), config: "{}", alt: "stand-in",
-                settings: "stand-in", request } }, "*");
+            // A chart of its own, drawn by the page's chart script as Streamlit's component would call it.
+            const element = document.createElement("div");
+            document.querySelector('[data-testid=stMain]').appendChild(element);
+            const component = { parentElement: element, setStateValue: (name, value) => window.__requests.push(value) };
+            const figure = new TextEncoder().encode('{"data": [], "layout": {"height": 300}}');
+            // Two stand-ins 50 ms apart, as Streamlit sends them (the chart draws an empty figure for each).
+            const render = request => window.loraVizChart.render(component,
+                { config: "{}", alt: "stand-in", settings: "stand-in", request, textScale: 1 }, figure);
             render("r=1000");
             setTimeout(() => render("r=1001"), 50);
-        }""",
-        frame,
+        }"""
     )
     page.wait_for_function("() => window.__requests.length > 0")
     page.wait_for_timeout(600)  # an observation window, not a timing check: a second request would come within it
@@ -95,23 +94,23 @@ def test_hostile_link_shows_a_notice_in_the_browser(app_url, page):
 def test_merge_animation_plays_in_the_browser_without_a_rerun(app_url, page):
     page.goto(f"{app_url}/merge?trained=1&r=4&step=0")
     wait_for_idle(page)
-    chart = chart_frame(page)  # the animation is the page's first chart
-    caption = "() => document.querySelector('.js-plotly-plot .gtitle').textContent"
-    assert chart.evaluate(caption).startswith("W is frozen")
+    animation = chart(page)  # the animation is the page's first chart
+    caption = "chart => chart.querySelector('.gtitle').textContent"
+    assert animation.evaluate(caption).startswith("W is frozen")
 
     # Count every message the browser sends the server from now on: a rerun request would be one.
     page.evaluate(
         "() => { window.__sent = 0; const send = WebSocket.prototype.send;"
         " WebSocket.prototype.send = function (...args) { window.__sent += 1; return send.apply(this, args); }; }"
     )
-    chart.locator(".updatemenu-button", has_text="Play").click()
-    chart.wait_for_function(f"() => ({caption})().startsWith('Term 2')", timeout=15_000)
+    animation.locator(".updatemenu-button", has_text="Play").click()
+    animation.wait_for_function(f"chart => ({caption})(chart).startsWith('Term 2')", timeout=15_000)
     assert page.evaluate("() => window.__sent") == 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "merge-playing.png"))
 
     # Control: a Streamlit control does talk to the server, so the counter above could have caught a rerun.
-    chart.locator(".updatemenu-button", has_text="Pause").click()
+    animation.locator(".updatemenu-button", has_text="Pause").click()
     slider = page.get_by_role("slider").first
     slider.focus()
     slider.press("ArrowRight")
@@ -121,19 +120,17 @@ def test_merge_animation_plays_in_the_browser_without_a_rerun(app_url, page):
 def test_hovering_a_delta_cell_lists_its_products(app_url, page):
     page.goto(f"{app_url}/merge?trained=1&r=3&alpha=6&d=8&k=8&step=0")
     wait_for_idle(page)
-    chart = chart_frame(page)
-    # The centre of ΔW's cell (row 2, column 3), in the frame's pixels, from the drawn figure's own axes.
-    x, y = chart.evaluate(
-        """() => {
-            const gd = document.querySelector('.js-plotly-plot');
+    animation = chart(page)
+    # The centre of ΔW's cell (row 2, column 3), in the page's pixels, from the drawn figure's own axes.
+    x, y = animation.evaluate(
+        """gd => {
             const delta = gd._fullData.find(trace => trace.name === 'ΔW');  // arrays decoded
             const { xaxis, yaxis } = gd._fullLayout, box = gd.getBoundingClientRect();  // _offset: where each axis starts
             return [box.left + xaxis._offset + xaxis.d2p(delta.x[2] + 0.5), box.top + yaxis._offset + yaxis.d2p(delta.y[1] + 0.5)];
         }"""
     )
-    frame_box = page.locator(CHART_FRAME).first.bounding_box()
-    page.mouse.move(frame_box["x"] + x, frame_box["y"] + y)
-    hover = chart.locator(".hoverlayer .hovertext").first
+    page.mouse.move(x, y)
+    hover = animation.locator(".hoverlayer .hovertext").first
     expect(hover).to_contain_text("ΔW[2,3] = 2 · (")  # α/r = 6/3
     assert hover.text_content().count(")(") == 3  # r products, term by term
     expect(hover).to_contain_text("now shown: 0.0000")  # the animation's first step: nothing added yet
@@ -142,11 +139,11 @@ def test_hovering_a_delta_cell_lists_its_products(app_url, page):
 def test_large_rank_delta_follows_the_page_and_polling_stops(app_url, page):
     page.goto(f"{app_url}/matrices?d=131072&k=131072&r=131072&trained=1")
     wait_for_idle(page)
-    page.locator(CHART_FRAME).nth(1).scroll_into_view_if_needed()  # ΔW, beneath the drawing: drawn when in view
+    page.locator(CHART).nth(1).scroll_into_view_if_needed()  # ΔW, beneath the drawing: drawn when in view
     # ΔW at r = 131,072 is computed in a follow-up run: its figure arrives and the waiting note goes.
     page.wait_for_function(
-        f"() => [...document.querySelectorAll('{CHART_FRAME}')].some(frame =>"
-        " (frame.contentDocument.querySelector('.gtitle') || {}).textContent?.includes('exact means of'))",
+        f"() => [...document.querySelectorAll('{CHART}')].some(chart =>"
+        " (chart.querySelector('.gtitle') || {}).textContent?.includes('exact means of'))",
         timeout=30_000,
     )
     expect(page.get_by_text("Computing ΔW's exact block means")).to_have_count(0)
@@ -188,7 +185,7 @@ def test_low_rank_training_shows_progress_and_result(app_url, page):
     wait_for_idle(page)
     progress = page.locator('[data-testid="stProgress"]').first
     expect(progress).to_contain_text("showing r = 2")
-    expect(page.locator(CHART_FRAME)).to_have_count(3)
+    expect(page.locator(CHART)).to_have_count(3)
     expect(page.get_by_text("the best any rank-2 update can do is")).to_be_visible()
 
     # Another rank: the training already covers it, so the bar and the summary follow at once.
@@ -206,7 +203,7 @@ def test_a_chart_out_of_view_is_redrawn_when_it_comes_into_view(app_url, page):
     page.set_viewport_size({"width": 1280, "height": 600})
     page.goto(f"{app_url}/low_rank?d=20&k=20&r=2&steps=200")
     wait_for_idle(page)
-    spectrum = page.locator(CHART_FRAME).nth(1).element_handle().content_frame().locator("body")
+    spectrum = page.locator(CHART).nth(1)
     expect(spectrum).to_have_attribute("data-in-view", "false")
     assert "r=2" in spectrum.get_attribute("data-drawn").split("&")
 
@@ -215,11 +212,11 @@ def test_a_chart_out_of_view_is_redrawn_when_it_comes_into_view(app_url, page):
     slider.press("ArrowRight")
     page.wait_for_function("() => new URLSearchParams(location.search).get('r') === '3'")
     wait_for_idle(page)
-    # The spectrum at r = 3 has reached its frame, which holds it back while it cannot be seen…
+    # The spectrum at r = 3 has reached its chart, which holds it back while it cannot be seen…
     assert "r=3" in spectrum.get_attribute("data-received").split("&")
     assert "r=2" in spectrum.get_attribute("data-drawn").split("&")
     # …and draws it once it is scrolled into view.
-    chart_frame(page, 1)
+    chart(page, 1)
     assert "r=3" in spectrum.get_attribute("data-drawn").split("&")
 
 
@@ -244,3 +241,27 @@ def test_two_replicas_under_a_base_path_serve_the_same_link():
             seen.append((tab.locator(COUNTS).all_inner_texts(), query_of(tab)))
         browser.close()
     assert seen[0] == seen[1]
+
+
+FIGURE_LINKS = ["lesson?lesson=0", "matrices", "merge", "whole_model",
+                "whole_model?method=full&model=opt-175b", "low_rank?d=20&k=20&steps=200"]
+
+
+def test_every_figure_draws_every_trace_with_the_pinned_plotly_js(app_url, page):
+    """Every kind of figure the app makes (heatmaps, scatter lines, bars, animation frames), drawn by static/plotly.min.js:
+    no script error, and each chart's traces all made it into Plotly's drawn figure."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" and "lora-viz" in message.text else None)
+    drawn = {}
+    for link in FIGURE_LINKS:
+        page.goto(f"{app_url}/{link}")
+        wait_for_idle(page, 60_000)
+        count = page.locator(CHART).count()
+        assert count, link
+        for n in range(count):
+            traces, full = chart(page, n).evaluate("chart => [chart.data.length, chart._fullData.length]")
+            assert traces > 0 and full == traces, (link, n, traces, full)
+            drawn[link, n] = traces
+    assert not errors, errors
+    assert len(drawn) >= 10

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import pytest
 
 from lora_viz.settings import LINK_VERSION
-from tests.support.browser import CHART_FRAME, chart_frame, wait_for_idle
+from tests.support.browser import chart, wait_for_idle
 
 pytestmark = pytest.mark.browser
 
@@ -23,32 +23,31 @@ def opened(browser, url: str, width: int = 1280, scheme: str = "light", height: 
         tab.close()
 
 # Where a cell of a heatmap trace is on screen: the page's coordinates of its centre.
-CELL_CENTRE = """([trace, row, col]) => {
-    const chart = document.getElementById('chart');
+CELL_CENTRE = """(chart, [trace, row, col]) => {
     const data = chart._fullData[trace], xa = chart._fullLayout.xaxis, ya = chart._fullLayout.yaxis;
     const x = data.x[col] !== undefined && data.x.length > data.z[0].length ? (data.x[col] + data.x[col + 1]) / 2 : data.x[col];
     const y = data.y.length > data.z.length ? (data.y[row] + data.y[row + 1]) / 2 : data.y[row];
     return [xa._offset + xa.l2p(x), ya._offset + ya.l2p(y)];
 }"""
-LIT = "() => [...(document.getElementById('chart').layout.shapes || [])].filter(s => s.name === 'link').map(s => [s.x0, s.x1, s.y0, s.y1])"
+LIT = "chart => [...(chart.layout.shapes || [])].filter(s => s.name === 'link').map(s => [s.x0, s.x1, s.y0, s.y1])"
 
 
 def _hover_cell(page, n: int, trace: int, row: int, col: int):
-    """Move the mouse over cell (row, col) of heatmap `trace` in the n-th chart; return that chart's frame."""
-    frame = chart_frame(page, n)
-    x, y = frame.evaluate(CELL_CENTRE, [trace, row, col])
-    box = page.locator(CHART_FRAME).nth(n).bounding_box()
+    """Move the mouse over cell (row, col) of heatmap `trace` in the n-th chart; return that chart."""
+    found = chart(page, n)
+    x, y = found.evaluate(CELL_CENTRE, [trace, row, col])
+    box = found.bounding_box()
     page.mouse.move(box["x"] + x, box["y"] + y)
-    return frame
+    return found
 
 
 def test_hovering_a_cell_of_w_prime_lights_up_the_row_of_a_and_the_column_of_b_that_make_it(app_url, browser):
     with opened(browser, f"{app_url}/merge?d=16&k=16&r=8&step=13", height=1000) as page:
         frame = _hover_cell(page, 0, 3, 3, 5)  # W′ (trace 3), row 3, column 5
-        frame.wait_for_function("() => document.body.dataset.linked === '3,4|5,6'")
+        frame.wait_for_function("chart => chart.dataset.linked === '3,4|5,6'")
         lit = frame.evaluate(LIT)
         page.mouse.move(2, 2)  # away: the highlight goes
-        frame.wait_for_function("() => document.body.dataset.linked === ''")
+        frame.wait_for_function("chart => chart.dataset.linked === ''")
         left = frame.evaluate(LIT)
     # Row 3 of A (x 0…8, A's rows start at y = 10), column 5 of B (B's columns start at x = 10), then the cell in
     # ΔW, W and W′.
@@ -60,24 +59,23 @@ def test_hovering_a_cell_of_w_prime_lights_up_the_row_of_a_and_the_column_of_b_t
 def test_hovering_a_block_of_delta_w_lights_up_the_bands_of_a_and_b_in_the_drawing_above(app_url, browser):
     # Trained by default: ΔW is drawn beneath the drawing.
     with opened(browser, f"{app_url}/matrices?d=4096&k=4096&r=8", height=1000) as page:
-        drawing = chart_frame(page, 0)
+        drawing = chart(page, 0)
         _hover_cell(page, 1, 0, 10, 20)  # ΔW's block (10, 20): rows 640…704, columns 1,280…1,344
-        drawing.wait_for_function("() => document.body.dataset.linked === '640,704|1280,1344'")
+        drawing.wait_for_function("chart => chart.dataset.linked === '640,704|1280,1344'")
         rows_of_a, columns_of_b, block_of_w = drawing.evaluate(LIT)
     assert rows_of_a[2:] == [640, 704] and columns_of_b[1] - columns_of_b[0] == 64 and block_of_w == [1280, 1344, 640, 704]
 
 
 def test_on_a_phone_the_merge_animation_keeps_its_buttons_off_the_slider_and_its_labels_apart(app_url, browser):
     with opened(browser, f"{app_url}/merge", width=360) as page:
-        frame = chart_frame(page, 0)
-        boxes = frame.evaluate("""() => {
+        boxes = chart(page, 0).evaluate("""chart => {
             const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
             return {
-                buttons: [...document.querySelectorAll('.updatemenu-button')].map(box),
-                slider: [...document.querySelectorAll('.slider-container .slider-rail-rect, .slider-container .slider-grip-rect')].map(box),
-                labels: [...document.querySelectorAll('.annotation-text')].map(box),
-                title: [...document.querySelectorAll('.gtitle')].map(box),
-                cells: [...document.querySelectorAll('.heatmaplayer image, .hm image')].map(box),
+                buttons: [...chart.querySelectorAll('.updatemenu-button')].map(box),
+                slider: [...chart.querySelectorAll('.slider-container .slider-rail-rect, .slider-container .slider-grip-rect')].map(box),
+                labels: [...chart.querySelectorAll('.annotation-text')].map(box),
+                title: [...chart.querySelectorAll('.gtitle')].map(box),
+                cells: [...chart.querySelectorAll('.heatmaplayer image, .hm image')].map(box),
             };
         }""")
 
@@ -96,8 +94,8 @@ def test_zeros_are_the_dark_page_in_a_dark_theme_not_a_white_glare(app_url, brow
     middles = {}
     for scheme in ("light", "dark"):
         with opened(browser, f"{app_url}/merge?step=0", scheme=scheme) as page:  # ΔW is all zeros at the start
-            middles[scheme] = chart_frame(page, 0).evaluate(
-                "() => { const s = document.getElementById('chart')._fullLayout.coloraxis.colorscale; return s[(s.length - 1) / 2][1]; }")
+            middles[scheme] = chart(page, 0).evaluate(
+                "chart => { const s = chart._fullLayout.coloraxis.colorscale; return s[(s.length - 1) / 2][1]; }")
     brightness = {scheme: sum(int(v) for v in color[4:-1].split(",")) for scheme, color in middles.items()}
     assert brightness["light"] > 700 and brightness["dark"] < 200, middles
 
@@ -121,8 +119,8 @@ def test_presentation_mode_enlarges_headline_numbers_text_captions_tables_and_ch
             home = _sizes(page)
         with opened(browser, f"{app_url}/matrices?present={present}") as page:  # the tables and a chart
             table = _sizes(page)["table"]
-            chart = chart_frame(page, 0).evaluate("() => document.getElementById('chart')._fullLayout.font.size")
-        found[present] = {"metric": home["metric"], "text": home["text"], "caption": home["caption"], "table": table, "chart": chart}
+            size = chart(page, 0).evaluate("chart => chart._fullLayout.font.size")
+        found[present] = {"metric": home["metric"], "text": home["text"], "caption": home["caption"], "table": table, "chart": size}
     normal, big = found["0"], found["1"]
     assert all(normal[key] > 0 for key in normal), normal
     assert all(big[key] > normal[key] * 1.2 for key in normal), (normal, big)
@@ -135,12 +133,12 @@ def test_page_links_in_the_text_look_like_links(app_url, browser):
     assert decoration == "underline"
 
 
-LABEL_BOXES = """() => {
-    const chart = document.getElementById('chart').getBoundingClientRect();
+LABEL_BOXES = """chart => {
+    const frame = chart.getBoundingClientRect();
     const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
     return {
-        chart: [chart.left, chart.top, chart.right, chart.bottom],
-        labels: [...document.querySelectorAll('.annotation-text')].map(e => [e.textContent, ...box(e)]),
+        chart: [frame.left, frame.top, frame.right, frame.bottom],
+        labels: [...chart.querySelectorAll('.annotation-text')].map(e => [e.textContent, ...box(e)]),
     };
 }"""
 
@@ -156,7 +154,7 @@ LABEL_BOXES = """() => {
 ])
 def test_chart_labels_neither_collide_nor_run_off_the_chart(app_url, browser, path, n, width):
     with opened(browser, f"{app_url}/{path}", width=width) as page:
-        found = chart_frame(page, n).evaluate(LABEL_BOXES)
+        found = chart(page, n).evaluate(LABEL_BOXES)
     left, top, right, bottom = found["chart"]
     labels = found["labels"]
     assert labels
@@ -205,11 +203,10 @@ def test_a_teacher_makes_a_short_student_link_in_two_clicks(app_url, browser):
     assert len(want) < 80
 
 
-ARROWS_THROUGH_LABELS = """() => {
-    const chart = document.getElementById('chart');
+ARROWS_THROUGH_LABELS = """chart => {
     const xa = chart._fullLayout.xaxis, ya = chart._fullLayout.yaxis;
     const frame = chart.getBoundingClientRect();
-    const boxes = [...document.querySelectorAll('.annotation-text')].map(e => [e.textContent, e.getBoundingClientRect()]);
+    const boxes = [...chart.querySelectorAll('.annotation-text')].map(e => [e.textContent, e.getBoundingClientRect()]);
     const lines = chart._fullData.filter(t => t.mode === 'lines+markers');
     const crossed = [];
     for (const trace of lines) {
@@ -232,5 +229,5 @@ ARROWS_THROUGH_LABELS = """() => {
 def test_the_drawings_arrows_pass_clear_of_its_labels(app_url, browser, width):
     """The input arrow once ran through "frozen" in W's label on a phone."""
     with opened(browser, f"{app_url}/matrices", width=width) as page:
-        crossed = chart_frame(page, 0).evaluate(ARROWS_THROUGH_LABELS)
+        crossed = chart(page, 0).evaluate(ARROWS_THROUGH_LABELS)
     assert crossed == []

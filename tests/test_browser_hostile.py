@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import (
-    CHART_FRAME,
+    CHART,
     chromium,
     CHROMIUM_ARGS,
     NOTICES,
@@ -47,20 +47,21 @@ def test_the_share_box_offers_the_page_shown_not_the_path_typed(page, app_url, p
     assert "d=100" in link
 
 
-def test_the_app_writes_nothing_to_the_temporary_folder_and_draws_its_charts():
-    """plotly.js was copied into a folder of a predictable name under the temporary folder (and reused if it was
-    there): now it is served from the checkout, so the app needs no writable temporary folder at all."""
+def test_the_app_writes_nothing_outside_the_checkout_and_draws_its_charts():
+    """plotly.js was once copied into a folder of a predictable name under the temporary folder (and reused if it
+    was there): it is served from the checkout's static/ folder, so starting the app and drawing a page writes
+    nothing to the temporary folder or the home folder."""
     require_browser()
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as folder:
-        temporary = Path(folder)
-        with running_server(env={"TMPDIR": str(temporary)}) as server, sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as home_folder:
+        temporary, home = Path(folder), Path(home_folder)
+        with running_server(env={"TMPDIR": str(temporary), "HOME": str(home)}) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             tab.goto(f"{server.url}/matrices?d=4096&k=4096&r=8&trained=1")
             wait_for_idle(tab)
-            frame = tab.locator(CHART_FRAME).first.element_handle().content_frame()
-            assert frame.locator(".main-svg").count() > 0  # plotly.js loaded and drew
+            assert tab.locator(CHART).first.locator(".main-svg").count() > 0  # plotly.js loaded and drew
             browser.close()
             assert not any(temporary.iterdir()), sorted(p.name for p in temporary.iterdir())
+            assert not any(home.iterdir()), sorted(p.name for p in home.iterdir())

@@ -8,7 +8,7 @@ import pytest
 
 from lora_viz.navigation import PAGES
 from tests.support.browser import (
-    CHART_FRAME,
+    CHART,
     SCREENSHOTS,
     wait_for_idle,
 )
@@ -86,7 +86,7 @@ def test_downloads_produce_files_of_the_right_type(app_url, browser, image, magi
     assert csv_bytes.startswith(b"section,quantity,value,unit,formula") and b"LoRA trains" in csv_bytes
     md_bytes = _download(page, lambda: page.get_by_role("button", name="Numbers as Markdown").click())
     assert md_bytes.startswith(b"### ") and b"| LoRA trains |" in md_bytes
-    chart = page.frame_locator(CHART_FRAME).first.locator(".js-plotly-plot")
+    chart = page.locator(CHART).first
     chart.hover()
     figure_bytes = _download(page, lambda: chart.locator(".modebar-btn").first.click())
     assert figure_bytes.lstrip()[:4] == magic[:4] and len(figure_bytes) > 1000

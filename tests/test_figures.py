@@ -143,7 +143,7 @@ def test_every_figure_passes_plotlys_full_validation(s):
 def test_figures_are_plain_json_ready_data():
     for fig in _every_figure(Settings(trained=True)):
         assert set(fig) == {"data", "layout", "frames"}
-        assert "template" not in fig["layout"]  # the chart frame adds the app's theme, light or dark
+        assert "template" not in fig["layout"]  # static/chart.js adds the app's theme, light or dark
         # No NumPy left (every array packed), and no NaN, which JSON.parse in the browser would reject.
         assert json.loads(json.dumps(fig, allow_nan=False)) == fig
 

@@ -33,7 +33,7 @@ def test_a_failure_while_reading_the_settings_also_ends_in_the_error_box(monkeyp
     monkeypatch.setattr(state, "parse_settings", _boom)
     at = open_page("pages/matrices.py", {})
     assert not at.exception and [e.value for e in at.error] == [guard.FAILURE_TEXT]
-    assert not at.get("component_instance")  # the page stopped there
+    assert not at.get("bidi_component")  # the page stopped there
 
 
 def test_streamlits_own_stop_passes_through_untouched(monkeypatch):

@@ -109,7 +109,7 @@ def test_large_rank_delta_is_computed_in_the_run_its_frame_asks_for():
     assert drawing["request"] == "" and "r=131072" in stand_in["request"]
     at.run()  # a run its frame did not ask for (another control moved, say): still the stand-in
     assert "computing" in charts(at)[1]["spec"]
-    at.session_state["chart-delta"] = stand_in["request"]  # as the frame sends it back
+    at.session_state["chart-delta"] = {"request": stand_in["request"]}  # as the chart sets it
     at.run()
     delta = charts(at)[1]
     assert "131,072×131,072 like W<br>(exact means of" in json.loads(delta["spec"])["layout"]["title"]["text"]
@@ -362,8 +362,18 @@ def test_presentation_mode_enlarges_type():
     assert not any("font-size: 3.4rem" in m.value for m in open_page("app.py", {}).markdown)
 
 
+def test_closed_sidebar_boxes_build_nothing():
+    """Share and Export are built only when opened: a move costs them nothing, and no code block is sent, so the
+    page does not load Streamlit's syntax highlighter for them."""
+    at = open_page("pages/matrices.py", {})
+    assert not at.get("download_button") and not at.sidebar.get("code")
+    assert [e.label for e in at.sidebar.get("expander")] == ["Share this view", "Export"]
+
+
 def test_export_box_offers_numbers_and_a_lora_config():
     at = open_page("pages/whole_model.py", {"model": "gpt2", "targets": "all-linear", "r": "16", "alpha": "32"})
+    at.session_state["_export_open"] = True  # as a click on the box does
+    at.run()
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Numbers as CSV", "Numbers as Markdown"]
     snippet = next(c.value for c in at.code if "LoraConfig" in c.value)
@@ -396,6 +406,8 @@ def test_the_share_box_comes_first_names_controls_by_label_and_makes_a_short_stu
     at = open_page("pages/lesson.py", {"lesson": "2"})
     first = at.sidebar.children[0]
     assert first.type == "expander" and first.label == "Share this view"
+    at.session_state["_share_open"] = True  # as a click on the box does
+    at.run()
     options = at.multiselect(key="_share_hide").options
     assert "d — rows of W (output size)" in options and "d" not in options
     at.toggle(key="_share_student").set_value(True).run()

@@ -45,7 +45,7 @@ GAP = 2.0
 
 FRAME_MS = 900
 MAX_PLOT_PX = 480  # the animation's plot area at most this tall, however wide the page
-# The animation on a phone (narrower than PHONE_PX; see the chart frame's fitToWidth): the colour bar would take a fifth of the width from
+# The animation on a phone (narrower than PHONE_PX; see static/chart.js: fitToWidth): the colour bar would take a fifth of the width from
 # the cells (the caption says what colours mean), and the two-line labels under the panels need more than the two
 # cells' room below them, so the buttons and the slider move down.
 ON_A_PHONE = {"coloraxis.showscale": False, "margin.r": 10, "margin.b": 160, "updatemenus.0.pad.t": 40, "sliders.0.pad.t": 76}
@@ -133,7 +133,7 @@ def merge_animation(s: Settings) -> FigureSpec:
     every = np.abs(np.concatenate([a.ravel() for a in (e.w, e.up, e.down, frames[-1].delta, frames[-1].merged)]))
     limit = float(np.percentile(every, 98)) or 1.0
     x_range, y_range = (-0.5, merged_box.x1 + 0.5), (-0.5, delta_box.y1 + 4.0)  # room for the two-line labels below
-    # Square cells: the chart frame sets the height from the width it has (meta.fit); this one is for a 700 px plot.
+    # Square cells: the chart sets the height from the width it has (meta.fit); this one is for a 700 px plot.
     fit = fitted(x_range, y_range, MAX_PLOT_PX, ON_A_PHONE, PRESENTING)
     aspect = fit["fit"]["aspect"]
     margin = dict(l=10, r=80, t=80, b=120)  # right: the colour bar; bottom: the buttons, and the slider beneath them

@@ -23,7 +23,7 @@ FigureSpec = dict[str, Any]  # a Plotly figure as plain data: {"data": [...], "l
 
 
 def plot(data: list[dict], layout: dict, frames: list[dict] | None = None) -> FigureSpec:
-    """A finished figure as the JSON-ready dict plotly.js draws, arrays packed (the chart frame adds the app's theme).
+    """A finished figure as the JSON-ready dict plotly.js draws, arrays packed (static/chart.js adds the app's theme).
 
     Built without Plotly's per-property checks, which cost more than the drawing itself;
     tests/test_figures.py runs every figure through them instead.
@@ -165,7 +165,7 @@ def stacked(top: FigureSpec, bottom: FigureSpec) -> FigureSpec:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Linked highlighting. A figure describes, in layout.meta.link, which heatmaps are hover sources and what lights up
-# when one of their cells is hovered; the chart frame does the rest in the browser, across the page's charts.
+# when one of their cells is hovered; static/chart.js does the rest in the browser, across the page's charts.
 # Rows and columns travel in matrix coordinates (row 0 … d of the product), so two charts drawn at different
 # positions (or one drawn in blocks) agree on what a hovered cell is.
 
@@ -194,12 +194,12 @@ def same_cells(box: Box, xref: str = "x", yref: str = "y") -> dict:
 
 
 def linked(group: str, sources: list[dict] = (), targets: list[dict] = ()) -> dict:
-    """layout.meta for a figure taking part in `group`'s linked highlighting (see the chart frame's frame.js)."""
+    """layout.meta for a figure taking part in `group`'s linked highlighting (see static/chart.js)."""
     return dict(link=dict(group=group, sources=list(sources), targets=list(targets), color=LINK_COLOR, fill=LINK_FILL))
 
 
-# Figures drawn at one scale on both axes: the chart frame sets their height from the width it has (frame.js,
-# fitToWidth), with other settings below PHONE_PX (the same width at which the frame keeps presentation mode's
+# Figures drawn at one scale on both axes: the chart sets their height from the width it has (static/chart.js,
+# fitToWidth), with other settings below PHONE_PX (the same width at which the chart keeps presentation mode's
 # text at its normal size).
 PHONE_PX = 600
 

@@ -20,7 +20,7 @@ from ..navigation import PAGES
 from ..render.markdown import Headline
 from ..render.plotly import FigureSpec
 from ..settings import Settings, to_query
-from .frame import chart_frame
+from .chart_component import mount_chart
 
 # The core's heavier results, by name. Each declares the settings it depends on (lora_viz.keys), which make its
 # cache key, so that moving an unrelated control is a cache hit.
@@ -71,7 +71,7 @@ def figure_json(spec: FigureSpec) -> str:
 
 
 def figure_bytes(spec: FigureSpec) -> bytes:
-    """The figure's JSON as the chart frame receives it (UTF-8 bytes)."""
+    """The figure's JSON as the chart receives it (UTF-8 bytes)."""
     return figure_json(spec).encode()
 
 
@@ -94,7 +94,7 @@ def _query_string(s: Settings, keys: frozenset[str]) -> str:
 def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str, request: str = "") -> None:
     """The figure `build` makes from `depends_on` (the settings reduced to what it needs), cached as JSON under
     `key`, with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting).
-    With `request`, the frame asks for a run that computes the real figure (see `figure`)."""
+    With `request`, the chart asks for a run that computes the real figure (see `figure`)."""
     config = {
         "displaylogo": False,
         "scrollZoom": False,
@@ -103,12 +103,21 @@ def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_o
     }
     spec = _RESULTS.get(key, lambda: figure_bytes(build()))
     scale = PRESENTATION_TEXT_SCALE if s.present else 1.0
-    chart_frame(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_frame_key(name), request=request, text_scale=scale)
+    mount_chart(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_frame_key(name), request=request, text_scale=scale)
 
 
 def _frame_key(chart_name: str) -> str:
-    """The chart frame's widget key: its value is the request it sent (see `figure`)."""
+    """The chart's widget key: its state holds the request it sent (see `figure`)."""
     return f"chart-{chart_name}"
+
+
+def _requested(chart_name: str) -> str:
+    """The request a chart last sent (its state `request`; see chart_component.mount_chart), or ''."""
+    state = st.session_state.get(_frame_key(chart_name))
+    try:
+        return str(state["request"]) if state else ""
+    except (KeyError, TypeError):
+        return ""
 
 
 def _figure_key(name: str, s: Settings) -> tuple[str, Settings]:
@@ -128,8 +137,8 @@ def figure(name: str, s: Settings, alt: str, later: str = "", of: Settings | Non
     key = _figure_key(name, of or s)
     chart_name = name.removesuffix("_figure")
     if later and key not in _RESULTS:
-        request = urlencode(to_query(key[1]))  # names the figure: the frame sends it back to ask for it
-        if st.session_state.get(_frame_key(chart_name)) != request:
+        request = urlencode(to_query(key[1]))  # names the figure: the chart sets it as its state to ask for it
+        if _requested(chart_name) != request:
             make_stand_in = _PENDING[name]
             stand_in = key_of(make_stand_in, s)
             chart(("pending", name, stand_in), lambda: make_stand_in(stand_in), s, stand_in, later, chart_name, request)

@@ -1,8 +1,8 @@
 """Widget values from the browser, checked before Streamlit reads them.
 
 Streamlit reads a control's value with that control's own reader before any page code runs, so a value that no
-real control could send (NaN for a whole number, text for a number, malformed or deeply nested JSON for a chart
-frame) raised inside Streamlit on that run and on every run after it. Here each incoming value is tried with its
+real control could send (NaN for a whole number, text for a number, malformed or deeply nested JSON for a chart)
+raised inside Streamlit on that run and on every run after it. Here each incoming value is tried with its
 control's reader first; one that fails, or comes in the wrong kind of field, is dropped (the control keeps its
 previous value) and the page says so. Values that can be read still pass through `parse_settings` like a link's.
 """
@@ -15,7 +15,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from streamlit.runtime.state.common import unpack_widget_state_value
 from streamlit.runtime.state.session_state import SessionState
 
-MAX_JSON_CHARS = 64 * 1024  # a chart frame sends back a short request; nothing of ours is larger
+MAX_JSON_CHARS = 64 * 1024  # a chart sets a short request as its state; nothing of ours is larger
 # Field kinds whose readers have side effects or read stored files: never tried here (the app has no such control).
 _NOT_TRIED = frozenset({"file_uploader_state_value", "chat_input_value", "arrow_value", "bytes_value"})
 # Numbers travel in either field: a whole-number input registers double_value but the browser sends int_value.

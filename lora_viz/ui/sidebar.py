@@ -55,9 +55,19 @@ def share_link(address: str, s: Settings, hide: list[str], present: bool, studen
     return f"{address.split('?')[0]}?{urlencode(to_query(chosen))}"
 
 
+def _opened(label: str, key: str):
+    """A sidebar box whose contents are built only while it is open (a closed box costs a move nothing, and its
+    code block does not make the page load Streamlit's syntax highlighter); None while closed."""
+    box = st.sidebar.expander(label, key=key, on_change="rerun")
+    return box if box.open else None
+
+
 def _share(s: Settings, page: PageInfo) -> None:
     """'Share this view': pick what students may not see, copy the link to the page shown."""
-    with st.sidebar.expander("Share this view"):
+    box = _opened("Share this view", "_share_open")
+    if box is None:
+        return
+    with box:
         student = st.toggle("Student view: hide every control and these tools", value=s.student, key="_share_student")
         hide = st.multiselect("Or hide only these", options=HIDEABLE, default=list(s.hide), key="_share_hide",
                               format_func=hide_label, disabled=bool(student))
@@ -69,7 +79,10 @@ def _share(s: Settings, page: PageInfo) -> None:
 
 def _export(s: Settings) -> None:
     """Downloads of the current numbers, a LoraConfig snippet, and the figures' image format."""
-    with st.sidebar.expander("Export"):
+    box = _opened("Export", "_export_open")
+    if box is None:
+        return
+    with box:
         rows = numbers_table(s)
         st.download_button("Numbers as CSV", to_csv(rows), file_name="lora-viz-numbers.csv", mime="text/csv", on_click="ignore")
         st.download_button("Numbers as Markdown", to_markdown(rows), file_name="lora-viz-numbers.md", mime="text/markdown", on_click="ignore")

@@ -140,31 +140,54 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
         os.unlink(log.name)
 
 
-CHART_FRAME = 'iframe[src*="chart_frame"]'  # every chart is drawn in one of these (lora_viz/ui/frame.py)
+CHART = ".lora-viz-chart"  # every chart's Plotly div (static/chart.js); its data-* attributes say what it shows
 COUNTS = "table:has(th:text-is('parameters')) strong"  # the matrices page's headline counts, in a table
 NOTICES = '[data-testid="stMain"] [data-testid="stText"]'  # a link's notices, as plain text under their warning
 
 
-def chart_frame(page, n: int = 0):
-    """The n-th chart's frame, scrolled into view (a chart out of view is not redrawn), to look inside its Plotly chart."""
-    frame = page.locator(CHART_FRAME).nth(n)
-    frame.scroll_into_view_if_needed()
-    page.wait_for_function("frame => frame.contentDocument.body.dataset.inView !== 'false'", arg=frame.element_handle())
+@dataclass(frozen=True)
+class Chart:
+    """The n-th chart of a page: a script evaluated on it gets its Plotly div first; locators look inside it."""
+
+    page: object
+    n: int
+
+    @property
+    def element(self):
+        return self.page.locator(CHART).nth(self.n)
+
+    def evaluate(self, script: str, arg=None):
+        return self.element.evaluate(script, arg)
+
+    def wait_for_function(self, script: str, timeout: float = 30_000) -> None:
+        self.page.wait_for_function(script, arg=self.element.element_handle(), timeout=timeout)
+
+    def locator(self, selector: str, **kwargs):
+        return self.element.locator(selector, **kwargs)
+
+    def bounding_box(self) -> dict:
+        return self.element.bounding_box()
+
+
+def chart(page, n: int = 0) -> Chart:
+    """The n-th chart, scrolled into view (a chart out of view is not redrawn) and drawn, to look inside it."""
+    element = page.locator(CHART).nth(n)
+    element.scroll_into_view_if_needed()
+    page.wait_for_function("chart => chart.dataset.inView !== 'false'", arg=element.element_handle())
     wait_for_charts(page)
-    return frame.element_handle().content_frame()
+    return Chart(page, n)
 
 
-# True when every chart frame in view has drawn the figure for the settings now in the URL, and every chart out
-# of view has been sent it (it is drawn when it comes into view). Each frame records the settings of the figure
-# it shows once Plotly has drawn it, and of the newest figure it was sent; extra URL keys such as embed are ignored.
+# True when every chart in view has drawn the figure for the settings now in the URL, and every chart out of view
+# has been sent it (it is drawn when it comes into view). Each chart records the settings of the figure it shows
+# once Plotly has drawn it, and of the newest figure it was sent; extra URL keys such as embed are ignored.
 CHARTS_DRAWN = """() => {
     const url = new URLSearchParams(location.search);
-    // Each chart's element (keyed chart-<name>) is there as soon as the script draws it; its frame may come later.
+    // Each chart's element (keyed chart-<name>) is there as soon as the script draws it; its chart may come later.
     return [...document.querySelectorAll('.stElementContainer[class*="st-key-chart-"]')].every(box => {
-        const frame = box.querySelector('iframe');
-        const body = frame && frame.contentDocument && frame.contentDocument.body;
-        if (!body || typeof body.dataset.drawn !== "string") return false;  // every chart draws its first figure
-        const shown = body.dataset.inView === "false" ? body.dataset.received : body.dataset.drawn;
+        const chart = box.querySelector('.lora-viz-chart');
+        if (!chart || typeof chart.dataset.drawn !== "string") return false;  // every chart draws its first figure
+        const shown = chart.dataset.inView === "false" ? chart.dataset.received : chart.dataset.drawn;
         return [...new URLSearchParams(shown)].every(([key, value]) => url.get(key) === value);
     });
 }"""

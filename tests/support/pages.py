@@ -20,10 +20,15 @@ def open_page(script: str, query: dict[str, str]) -> AppTest:
     return at.run()
 
 
+def chart_data(data: bytes) -> dict:
+    """A chart's data as its script reads it (lora_viz/ui/chart_component.py): a line of JSON, then the figure's JSON."""
+    args, spec = data.split(b"\n", 1)
+    return {**json.loads(args), "spec": spec.decode()}
+
+
 def charts(at: AppTest) -> list[dict]:
-    """Every chart the page drew, as the arguments its chart frame received: spec, config, alt, settings."""
-    return [{**json.loads(element.proto.json_args), **{arg.key: arg.bytes.decode() for arg in element.proto.special_args}}
-            for element in at.get("component_instance") if element.proto.component_name.endswith("chart_frame")]
+    """Every chart the page drew, as the arguments its script received: spec, config, alt, settings, request."""
+    return [chart_data(element.proto.bytes) for element in at.get("bidi_component") if element.proto.component_name == "lora_viz_chart"]
 
 
 def chart_specs(at: AppTest) -> list[dict]:

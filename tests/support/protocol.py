@@ -3,7 +3,7 @@
 A browser tab and this client send the same messages: a BackMsg asking for a script run (with the page, the
 query string and the widgets' values), then the server streams ForwardMsgs until `script_finished`.
 Like a browser, the client tells the server which large messages it already holds (so they are not resent),
-and, as a chart frame does, it answers a stand-in figure's request for the run that computes the real one.
+and, as a chart does, it answers a stand-in figure's request for the run that computes the real one.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class Rerun:
     seconds: float
     bytes_received: int
     errors: list[str]
-    follow_up: WidgetState | None  # a stand-in's request, as its chart frame sends it back (None if none)
+    follow_up: WidgetState | None  # a stand-in's request, as its chart sets it (None if none)
     shown: list[str] = field(default_factory=list)  # the bodies of notices and plain-text elements the run drew
 
 
@@ -47,7 +47,7 @@ class Session:
     sliders: dict[str, Select] = field(default_factory=dict)
     page_hash: str = ""
     cached: set[str] = field(default_factory=set)  # hashes of large messages kept, as a browser keeps them
-    requested: dict[str, str] = field(default_factory=dict)  # each chart frame's last request, sent back once
+    requested: dict[str, str] = field(default_factory=dict)  # each chart's last request, set once
     widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # every control drawn: key → (kind, id)
 
     @classmethod
@@ -108,18 +108,18 @@ class Session:
         return []
 
     def _request(self, reply: ForwardMsg) -> WidgetState | None:
-        """A chart frame's request for a new run, sent back as its value once (lora_viz/ui/chart_frame/frame.js).
+        """A chart's request for a new run, set once as its state `request` (static/chart.js).
 
-        The frame waits 250 ms for the slider to settle before it asks; the client asks at once.
+        The chart waits 250 ms for the slider to settle before it asks; the client asks at once.
         """
-        if reply.delta.WhichOneof("type") != "new_element" or reply.delta.new_element.WhichOneof("type") != "component_instance":
+        if reply.delta.WhichOneof("type") != "new_element" or reply.delta.new_element.WhichOneof("type") != "bidi_component":
             return None
-        frame = reply.delta.new_element.component_instance
-        request = json.loads(frame.json_args).get("request", "")
-        if not request or self.requested.get(frame.id) == request:
+        chart = reply.delta.new_element.bidi_component
+        request = json.loads(chart.bytes.split(b"\n", 1)[0]).get("request", "")
+        if not request or self.requested.get(chart.id) == request:
             return None
-        self.requested[frame.id] = request
-        return WidgetState(id=frame.id, json_value=json.dumps(request))
+        self.requested[chart.id] = request
+        return WidgetState(id=chart.id, json_value=json.dumps({"request": request}))
 
     async def select(self, key: str, option: str) -> Rerun:
         """Move the select slider `key` to the option shown as `option`, as a browser does."""
