@@ -8,6 +8,7 @@ from lora_viz.model.text import (
     METHOD_LABELS,
     OPTIMIZER_LABELS,
     block_caption,
+    card_table,
     checkpointing_alternative,
     dtype_note,
     fit_headline,
@@ -67,7 +68,7 @@ with ui.page("Whole model") as settings:
 
     st.markdown(
         f"### Does it fit one GPU?\n\n**{fit_headline(settings, view)}**\n\n{checkpointing_alternative(chosen)}\n\n"
-        + caption(fit_note(settings, view))
+        + markdown_table(card_table(chosen)) + "\n\n" + caption(fit_note(settings, view))
         + f"\n\n### Across {settings.gpus:,} GPUs with ZeRO\n\n{markdown_table(zero_table(settings, view))}\n\n"
         + caption(zero_note(settings, view))
     )

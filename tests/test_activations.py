@@ -12,7 +12,7 @@ import pytest
 from lora_viz.model.activations import MEASURED_WITH, saved_for_backward
 from lora_viz.model.budget import training_bytes
 from lora_viz.model.presets import PRESETS, ModelSpec, target_names
-from lora_viz.model.text import activation_rows, checkpointing_alternative
+from lora_viz.model.text import activation_rows, card_table, checkpointing_alternative
 from lora_viz.numbers.memory import fit_verdict
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "activations.json").read_text())
@@ -98,6 +98,10 @@ def test_llama_3_8b_qlora_r16_at_2048_fits_24_gb_only_with_checkpointing():
     without = dataclasses.replace(got.saved, checkpointing=False)
     assert fit_verdict(got.exact + without.total).card_gb > 24
     assert checkpointing_alternative(got).startswith("With gradient checkpointing off:") and "40 GB card" in checkpointing_alternative(got)
+    table = card_table(got)
+    row = table["card"].index("24 GB (22.35 GiB)")
+    with_, without = (column[row] for name, column in table.items() if name != "card")
+    assert with_.startswith("fits,") and without.startswith("no,"), (with_, without)
     # The three labelled parts with checkpointing add up to the total.
     rows = activation_rows(got.saved)
     assert [name for name, _ in rows] == ["· outside the checkpoints", "· 32 checkpoints (layer inputs)", "· one layer, recomputed in backward"]

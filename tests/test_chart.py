@@ -25,6 +25,11 @@ def test_static_files_are_served_and_the_script_sent_with_every_chart_is_small()
     assert len(frame.LOADER.read_bytes()) < 2048  # inline JavaScript travels inside every chart's element message
 
 
+def test_the_licence_files_the_package_names_exist():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert all((ROOT / name).exists() for name in project["license-files"]), project["license-files"]
+
+
 def test_declaring_the_chart_component_touches_no_temporary_folder(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the chart component wrote to the temporary folder")

@@ -6,6 +6,8 @@ from dataclasses import replace
 
 from ..numbers.memory import (
     ALLOWANCE_SOURCE,
+    CARDS_GB,
+    GIB,
     CUDA_ALLOWANCE,
     ZERO_FORMULAS,
     ZERO_STAGES,
@@ -145,6 +147,22 @@ def fit_note(s: Settings, view: ModelView) -> str:
         f"set aside for the CUDA context and allocator ({ALLOWANCE_SOURCE}). Cards are sold in decimal gigabytes: "
         "24 GB = 24·10⁹ B = 22.35 GiB; the dotted lines on the chart are each card less that allowance."
     )
+
+
+def card_table(chosen: TrainingBytes) -> dict[str, list[str]]:
+    """Every card, with gradient checkpointing on and off: room to spare or how much is missing (tensors plus the
+    CUDA allowance against the card's decimal gigabytes)."""
+    def verdict(activations: int, gb: int) -> str:
+        room = gb * 10**9 - (chosen.exact + activations + CUDA_ALLOWANCE)
+        return f"fits, {room / GIB:.1f} GiB to spare" if room >= 0 else f"no, {-room / GIB:.1f} GiB short"
+
+    a = chosen.saved
+    on, off = (replace(a, checkpointing=True).total, replace(a, checkpointing=False).total)
+    return {
+        "card": [f"{gb} GB ({gb * 10**9 / GIB:.2f} GiB)" for gb in CARDS_GB],
+        f"with checkpointing ({format_bytes(on)} of activations)": [verdict(on, gb) for gb in CARDS_GB],
+        f"without ({format_bytes(off)})": [verdict(off, gb) for gb in CARDS_GB],
+    }
 
 
 def checkpointing_alternative(chosen: TrainingBytes) -> str:
