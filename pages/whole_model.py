@@ -44,7 +44,8 @@ with ui.page("Whole model") as settings:
         ],
         width=250,  # three short formulas: one row beside the sidebar
     )
-    st.code(peft_printout(view.counts), language=None)
+    # Inline code, not a code block: a code block makes the page load Streamlit's 1.5 MB syntax highlighter.
+    st.markdown(f"`{peft_printout(view.counts)}`")
 
     st.markdown(
         "### One block's matrices, to scale\n\n"

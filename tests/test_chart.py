@@ -1,6 +1,7 @@
 """Charts are drawn by the pinned plotly.js in static/, served from the checkout as it is: nothing copied at run time,
 one plotly.js per browser tab, and a small script that travels with each chart."""
 
+import json
 import tempfile
 import tomllib
 from pathlib import Path
@@ -13,8 +14,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_pinned_plotly_js_is_the_version_the_plotly_package_builds_figures_for():
-    header = frame.PLOTLY_JS.read_text(encoding="utf-8")[:200]
-    assert f"plotly.js v{plotly.offline.get_plotlyjs_version()}\n" in header
+    """Built by tools/plotly_bundle from plotly.js of that version: its core (scatter, layout, the mode bar) with the
+    heatmap and bar traces. A browser test draws every kind of figure the app makes with it."""
+    header = frame.PLOTLY_JS.read_text(encoding="utf-8")[:300]
+    assert header.startswith(f"/** plotly.js v{plotly.offline.get_plotlyjs_version()} (core with the heatmap and bar traces)")
+    package = json.loads((ROOT / "tools" / "plotly_bundle" / "package.json").read_text())
+    assert package["devDependencies"]["plotly.js"] == plotly.offline.get_plotlyjs_version()
+    assert frame.PLOTLY_JS.stat().st_size < 1_500_000  # the full bundle is 4.8 MB
     assert (frame.STATIC / "PLOTLY_LICENSE.txt").read_text().startswith(f"plotly.min.js in this folder is plotly.js v{plotly.offline.get_plotlyjs_version()}")
 
 
