@@ -265,3 +265,18 @@ def test_every_figure_draws_every_trace_with_the_pinned_plotly_js(app_url, page)
             drawn[link, n] = traces
     assert not errors, errors
     assert len(drawn) >= 10
+
+
+def test_a_tab_loads_plotly_js_once_across_page_switches(app_url, page):
+    """Every chart of a tab shares one plotly.js: switching pages through the sidebar draws the next page's charts
+    without loading it again (each chart once loaded and compiled its own copy in an iframe)."""
+    loaded = []
+    page.on("request", lambda request: loaded.append(request.url) if request.url.endswith("/plotly.min.js") else None)
+    page.goto(f"{app_url}/matrices?d=64&k=64&r=8")
+    wait_for_idle(page)
+    for label, url_path in (("Merge", "merge"), ("Why low rank works", "low_rank"), ("Matrices to scale", "matrices")):
+        page.locator('[data-testid="stSidebar"]').get_by_role("link", name=label, exact=True).click()
+        page.wait_for_url(re.compile(rf"/{url_path}\?"))
+        wait_for_idle(page, 60_000)
+        assert page.locator(CHART).count() > 0
+    assert len(loaded) == 1, loaded
