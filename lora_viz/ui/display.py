@@ -103,17 +103,17 @@ def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_o
     }
     spec = _RESULTS.get(key, lambda: figure_bytes(build()))
     scale = PRESENTATION_TEXT_SCALE if s.present else 1.0
-    mount_chart(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_frame_key(name), request=request, text_scale=scale)
+    mount_chart(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_chart_key(name), request=request, text_scale=scale)
 
 
-def _frame_key(chart_name: str) -> str:
+def _chart_key(chart_name: str) -> str:
     """The chart's widget key: its state holds the request it sent (see `figure`)."""
     return f"chart-{chart_name}"
 
 
 def _requested(chart_name: str) -> str:
     """The request a chart last sent (its state `request`; see chart_component.mount_chart), or ''."""
-    state = st.session_state.get(_frame_key(chart_name))
+    state = st.session_state.get(_chart_key(chart_name))
     try:
         return str(state["request"]) if state else ""
     except (KeyError, TypeError):
