@@ -51,7 +51,7 @@ def whole_model_controls(s: Settings) -> None:
     control(s, row[2], "number_input", "seq", step=256)
     control(s, row[3], "number_input", "adapters", step=1)
     control(s, row[4], "number_input", "gpus", step=1)
-    switches = st.columns([1, 1, 1, 2])
+    switches = st.columns([1.3, 1.6, 1.05, 1.45])  # "QLoRA as PEFT prepares it" whole on a laptop
     control(s, switches[0], "toggle", "ckpt")
     control(s, switches[1], "toggle", "prepared")
     control(s, switches[2], "radio", "attention", horizontal=True)
