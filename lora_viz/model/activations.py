@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from ..numbers.memory import COMPUTE_FALLBACK, ELEMENT_BYTES, trained_dtype
 from .presets import ModelSpec
 
-DEVICES = ("cuda", "cpu")
 MEASURED_WITH = "PyTorch 2.13, transformers 5.24"  # the versions tests/golden/activations.json was measured with
 LSE_BYTES = 4  # SDPA's log-sum-exp per query and head, fp32
 INDEX_BYTES = 8  # int64 token ids, positions and labels
