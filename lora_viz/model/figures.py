@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..keys import depends_on
 from ..names import METHODS
-from ..numbers.memory import CARDS_GB, CUDA_ALLOWANCE, GIB, format_bytes
+from ..numbers.memory import CARDS_GB, GIB, card_room, format_bytes
 from ..render.plotly import (
     FROZEN_COLOR,
     TRAINED_COLOR,
@@ -81,7 +81,7 @@ def memory_figure(s: Settings) -> FigureSpec:
     totals = [view.training[m].total / 2**30 for m in METHODS]
     # A line per card, at what it leaves for tensors once the CUDA allowance (an estimate) is set aside.
     # Neighbouring cards' labels (16 and 24 GB, 40 and 48 GB) sit at alternate ends of a short stretch, apart.
-    cards = [hline((gb * 10**9 - CUDA_ALLOWANCE) / GIB, dict(color="#888", width=1, dash="dot"), f"{gb} GB") for gb in CARDS_GB]
+    cards = [hline(card_room(0, gb) / GIB, dict(color="#888", width=1, dash="dot"), f"{gb} GB") for gb in CARDS_GB]
     notes = [dict(note, x=1.0 if index % 2 else 0.9, font=dict(size=11, color="#888")) for index, (_, note) in enumerate(cards)]
     return plot(traces, dict(
         shapes=[shape for shape, _ in cards],

@@ -11,6 +11,8 @@ from ..numbers.memory import (
     CUDA_ALLOWANCE,
     ZERO_FORMULAS,
     ZERO_STAGES,
+    card_bytes,
+    card_room,
     fit_text,
     fit_verdict,
     format_bytes,
@@ -94,8 +96,8 @@ def activation_note(s: Settings, view: ModelView) -> str:
         f"Activations are the tensors PyTorch keeps for backward in one training step ({MEASURED_WITH}, {kernel}, batch "
         f"{s.batch:,}, sequence {s.seq:,}), each storage once: derived operation by operation for this family, method "
         f"and precision, and equal to the byte to what one forward pass of small random-weight models saves "
-        f"(tools/measure_activations.py). Outside the layers: {outside}.{checkpointing} They describe CUDA's kernels: a dropout keeps a 1-byte mask, "
-        "LayerNorm its statistics in fp32, and SDPA's attention dropout only a random seed. Left out: the CUDA context "
+        f"(tools/measure_activations.py). Outside the layers: {outside}.{checkpointing} They describe CUDA's kernels: "
+        "a dropout keeps a 1-byte mask, LayerNorm its statistics in fp32, and SDPA's attention dropout only a random seed. Left out: the CUDA context "
         "and allocator fragmentation (the allowance below), and the temporary buffers backward allocates (the gradients "
         "flowing back through each layer). Under mixed precision CUDA's autocast also runs LayerNorm and pow in fp32; "
         "the GPT-2, OPT and BERT numbers follow the measured kernels there."
@@ -153,13 +155,13 @@ def card_table(chosen: TrainingBytes) -> dict[str, list[str]]:
     """Every card, with gradient checkpointing on and off: room to spare or how much is missing (tensors plus the
     CUDA allowance against the card's decimal gigabytes)."""
     def verdict(activations: int, gb: int) -> str:
-        room = gb * 10**9 - (chosen.exact + activations + CUDA_ALLOWANCE)
+        room = card_room(chosen.exact + activations, gb)
         return f"fits, {room / GIB:.1f} GiB to spare" if room >= 0 else f"no, {-room / GIB:.1f} GiB short"
 
     a = chosen.saved
     on, off = (replace(a, checkpointing=True).total, replace(a, checkpointing=False).total)
     return {
-        "card": [f"{gb} GB ({gb * 10**9 / GIB:.2f} GiB)" for gb in CARDS_GB],
+        "card": [f"{gb} GB ({card_bytes(gb) / GIB:.2f} GiB)" for gb in CARDS_GB],
         f"with checkpointing ({format_bytes(on)} of activations)": [verdict(on, gb) for gb in CARDS_GB],
         f"without ({format_bytes(off)})": [verdict(off, gb) for gb in CARDS_GB],
     }

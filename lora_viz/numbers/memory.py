@@ -151,6 +151,16 @@ ALLOWANCE_SOURCE = ("an estimate: the CUDA context and PyTorch's caching allocat
                     "1 GiB that no tensor count includes (torch.cuda.memory_allocated's documentation)")
 
 
+def card_bytes(gb: int) -> int:
+    """A card's memory as sold: decimal gigabytes (24 GB = 24·10⁹ B = 22.35 GiB)."""
+    return gb * 10**9
+
+
+def card_room(tensor_bytes_total: int, gb: int) -> int:
+    """Bytes left on a `gb` card after the tensors and the CUDA allowance; negative when they do not fit."""
+    return card_bytes(gb) - (tensor_bytes_total + CUDA_ALLOWANCE)
+
+
 @dataclass(frozen=True)
 class Fit:
     """The smallest card in CARDS_GB that holds `needed` bytes plus the allowance (None: not even the largest)."""
@@ -160,13 +170,13 @@ class Fit:
 
     @property
     def card_bytes(self) -> int:
-        return (self.card_gb or CARDS_GB[-1]) * 10**9
+        return card_bytes(self.card_gb or CARDS_GB[-1])
 
 
 def fit_verdict(tensor_bytes_total: int) -> Fit:
     """Smallest card (decimal GB) with room for the tensors and the CUDA allowance."""
-    needed = tensor_bytes_total + CUDA_ALLOWANCE
-    return Fit(needed, next((gb for gb in CARDS_GB if needed <= gb * 10**9), None))
+    fits = next((gb for gb in CARDS_GB if card_room(tensor_bytes_total, gb) >= 0), None)
+    return Fit(tensor_bytes_total + CUDA_ALLOWANCE, fits)
 
 
 def fit_text(fit: Fit) -> str:
