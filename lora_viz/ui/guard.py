@@ -9,6 +9,7 @@ from typing import Iterator
 import streamlit as st
 
 from ..settings import Settings
+from .server import freeze_imports, send_without_delay
 from .state import page_settings
 
 LOG = logging.getLogger("lora_viz")
@@ -23,7 +24,9 @@ def page(title: str) -> Iterator[Settings]:
     """Set up a page (see page_settings) and run its body; an error in either ends the page with a friendly box.
 
     Streamlit's own stop and rerun signals are BaseExceptions, not Exceptions, so they pass through untouched.
+    The first runs also tune the server's process (see server.py).
     """
+    send_without_delay()
     try:
         settings = page_settings(title)
     except Exception:
@@ -33,6 +36,8 @@ def page(title: str) -> Iterator[Settings]:
         yield settings
     except Exception:
         show_failure(title)
+    finally:
+        freeze_imports()
 
 
 def show_failure(title: str) -> None:
