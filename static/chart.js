@@ -109,9 +109,10 @@
     const div = document.createElement("div");
     div.className = "lora-viz-chart";
     element.appendChild(div);
-    const state = { div, waiting: null, last: null, drawnKey: null, drawing: false, inView: true, requested: null, timer: null };
-    // A chart out of view is redrawn when it comes near the view, not on every move: a rank move costs the
-    // browser the charts one can see. (Its first figure is drawn at once, wherever it is, so the page has its height.)
+    // inView is null until the observer's first report (the next frame): only then does the chart draw at all.
+    const state = { div, waiting: null, last: null, drawnKey: null, drawing: false, inView: null, requested: null, timer: null };
+    // A chart out of view is drawn when it comes near the view, not on every move nor on a page's first run: a rank
+    // move or a page switch costs the browser the charts one can see. Until then it takes its figure's height.
     state.observer = new IntersectionObserver((entries) => {
       state.inView = entries[entries.length - 1].isIntersecting;
       div.dataset.inView = String(state.inView);
@@ -122,7 +123,7 @@
     return state;
   }
 
-  const mayDraw = (state) => state.inView || state.drawnKey === null;
+  const mayDraw = (state) => state.inView === true;
 
   async function draw(state, job) {
     const { args, spec, theme: t } = job;
@@ -196,7 +197,8 @@
     if (mayDraw(state)) {
       drawNewest(state);
     } else if (args.settings !== state.div.dataset.drawn) {
-      // Held back until in view; the chart takes the new figure's height now, so the page does not jump later.
+      // Held back until in view (or until the observer first reports); the chart takes the figure's height now,
+      // so the page does not jump later.
       state.div.style.minHeight = `${JSON.parse(state.waiting.spec).layout.height || 450}px`;
     }
   }

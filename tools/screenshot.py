@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.browser import CHROMIUM_ARGS, chromium, running_app, wait_for_idle  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS, chromium, draw_every_chart, running_app, wait_for_idle  # noqa: E402
 
 # Tall viewports: Streamlit scrolls inside its own container, so full_page alone shows one screen.
 SIZES = {"wide": (1280, 2000), "phone": (360, 3200)}
@@ -24,7 +24,8 @@ def main(out_dir: str, paths: list[str]) -> None:
                 page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
                 for number, path in enumerate(paths, start=1):
                     page.goto(f"{base}/{path}")
-                    wait_for_idle(page)  # includes every chart frame having drawn the figure for this link
+                    wait_for_idle(page)
+                    draw_every_chart(page)  # a chart is drawn once near the view; the screenshot shows them all
                     name = f'{number}-{(path.split("?")[0] or "home").replace("/", "_")}'
                     target = out / f"{name}-{size}-{scheme}.png"
                     page.screenshot(path=str(target), full_page=True)

@@ -178,6 +178,13 @@ def chart(page, n: int = 0) -> Chart:
     return Chart(page, n)
 
 
+def draw_every_chart(page) -> None:
+    """Scroll each chart into view, so that every one is drawn (a full-page screenshot shows them all), then back up."""
+    for n in range(page.locator(CHART).count()):
+        chart(page, n)
+    page.locator("h1").first.scroll_into_view_if_needed()
+
+
 # True when every chart in view has drawn the figure for the settings now in the URL, and every chart out of view
 # has been sent it (it is drawn when it comes into view). Each chart records the settings of the figure it shows
 # once Plotly has drawn it, and of the newest figure it was sent; extra URL keys such as embed are ignored.
@@ -186,8 +193,10 @@ CHARTS_DRAWN = """() => {
     // Each chart's element (keyed chart-<name>) is there as soon as the script draws it; its chart may come later.
     return [...document.querySelectorAll('.stElementContainer[class*="st-key-chart-"]')].every(box => {
         const chart = box.querySelector('.lora-viz-chart');
-        if (!chart || typeof chart.dataset.drawn !== "string") return false;  // every chart draws its first figure
+        if (!chart) return false;
+        // Out of view: sent the figure (drawn when it comes near). Otherwise, or before its first report: drawn.
         const shown = chart.dataset.inView === "false" ? chart.dataset.received : chart.dataset.drawn;
+        if (typeof shown !== "string") return false;
         return [...new URLSearchParams(shown)].every(([key, value]) => url.get(key) === value);
     });
 }"""
