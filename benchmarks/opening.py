@@ -2,8 +2,8 @@
 4× (Emulation.setCPUThrottlingRate, as on a school laptop), against the floor.
 
 Cold open: a new browser context (empty cache) opens the page's link `?d=4096&k=4096&r=8`; it ends when the
-page has its title, the script has finished, no element is still loading, every chart shows the link's settings,
-and the browser has painted twice (tests/support/browser.py: wait_for_idle). The floor is that page's bare twin
+page has its title, the script has finished, no element is still loading, every chart in view shows the link's
+settings (one out of view has been sent them), and the browser has painted twice (tests/support/browser.py: wait_for_idle). The floor is that page's bare twin
 with only the same controls (benchmarks/floor.py). Median of 3 per row.
 Page switch: in one tab with warm caches (every page opened once first, so that no switch goes into a first-time
 training), a click on the sidebar's link to another page, until that page is idle in the same way; every ordered
