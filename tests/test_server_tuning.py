@@ -23,7 +23,11 @@ def untuned(monkeypatch):
     gc.unfreeze()
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd and relies on Linux copying the option")
+# The app's servers run on Linux (the README's recipes, Community Cloud); elsewhere the tuning is a no-op.
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd; Linux copies the option")
+
+
+@linux_only
 def test_a_listening_socket_bound_as_streamlit_binds_it_gets_no_delay_and_its_connections_inherit_it(untuned):
     # As Streamlit 1.67 binds it: protocol 0, so asyncio does not set TCP_NODELAY on what it accepts.
     listener = socket.socket(socket.AF_INET)
@@ -43,6 +47,7 @@ def test_a_listening_socket_bound_as_streamlit_binds_it_gets_no_delay_and_its_co
         sock.close()
 
 
+@linux_only
 def test_sockets_are_tuned_once_per_process(untuned, monkeypatch):
     seen = []
     monkeypatch.setattr(server, "_no_delay", seen.append)
