@@ -14,9 +14,10 @@ from .floor import floor_script
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bare_script(page: str, beside_the_app: bool = False) -> str:
-    """The floor of a page's script; `beside_the_app` when it runs in a copy of the app (which has lora_viz)."""
-    return floor_script(page, "" if beside_the_app else f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n")
+def bare_script(page: str, beside_the_app: bool = False, linked: bool = False) -> str:
+    """The floor of a page's script; `beside_the_app` when it runs in a copy of the app (which has lora_viz);
+    `linked` with its title and page links (see floor_script)."""
+    return floor_script(page, "" if beside_the_app else f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n", linked)
 
 
 def twin_path(url_path: str) -> str:
@@ -24,11 +25,12 @@ def twin_path(url_path: str) -> str:
     return f"bare_{url_path or 'home'}"
 
 
-def bare_app() -> Path:
-    """A temporary copy of the app's layout (config included) with every page replaced by its floor."""
+def bare_app(linked: bool = False) -> Path:
+    """A temporary copy of the app's layout (config included) with every page replaced by its floor (`linked`: with
+    its title and page links, to switch pages)."""
     folder = Path(tempfile.mkdtemp(prefix="lora-viz-bare-"))
     shutil.copytree(ROOT / ".streamlit", folder / ".streamlit")
     for page in PAGES:
         (folder / page.script).parent.mkdir(parents=True, exist_ok=True)
-        (folder / page.script).write_text(bare_script(page.script))
+        (folder / page.script).write_text(bare_script(page.script, linked=linked))
     return folder

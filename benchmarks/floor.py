@@ -9,6 +9,7 @@ same kinds of widget and the same numbers of options.
 from __future__ import annotations
 
 from lora_viz.model.presets import PRESETS, target_names
+from lora_viz.navigation import PAGES
 from lora_viz.names import ATTENTIONS, DTYPES, FLOAT_DTYPES, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS
 
 # The shared settings, as the app's sidebar has them (lora_viz/ui/sidebar.py: SIDEBAR_CONTROLS).
@@ -58,7 +59,12 @@ right.number_input("lr", 1e-5, 1.0, 0.02, step=0.005, format="%g", key="lr", bin
 }
 
 
-def floor_script(page: str, path_line: str = "") -> str:
+def floor_script(page: str, path_line: str = "", linked: bool = False) -> str:
     """The floor of one page's script: its controls and a title, nothing else. `path_line` puts the checkout on
-    sys.path when the script runs outside it."""
-    return f"{path_line}import streamlit as st\n{SIDEBAR}st.title('Floor')\n{PAGE_CONTROLS[page]}\n"
+    sys.path when the script runs outside it. `linked` adds what a page switch needs: the page's own title and a
+    sidebar link to every page, carrying the query as the app's links do."""
+    if not linked:
+        return f"{path_line}import streamlit as st\n{SIDEBAR}st.title('Floor')\n{PAGE_CONTROLS[page]}\n"
+    title = next(info.label for info in PAGES if info.script == page)
+    links = "".join(f"bar.page_link({info.script!r}, label={info.label!r}, query_params=dict(query))\n" for info in PAGES)
+    return f"{path_line}import streamlit as st\n{SIDEBAR}{links}st.title({title!r})\n{PAGE_CONTROLS[page]}\n"
