@@ -13,7 +13,7 @@ from playwright.sync_api import sync_playwright
 from tests.support.browser import CHROMIUM_ARGS, chromium, running_app
 
 from .bare import bare_app
-from .opening import Switch, switches, tables
+from .opening import Switch, switch_table, switches
 
 
 def run() -> list[Switch]:
@@ -25,4 +25,4 @@ def run() -> list[Switch]:
 
 
 if __name__ == "__main__":
-    print("\n".join(tables([], run())[2:]))  # the page-switch table only
+    print("\n".join(switch_table(run())))

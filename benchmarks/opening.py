@@ -3,8 +3,9 @@
 
 Cold open: a new browser context (empty cache) opens the page's link `?d=4096&k=4096&r=8`; it ends when the
 page has its title, the script has finished, no element is still loading, every chart in view shows the link's
-settings (one out of view has been sent them), and the browser has painted twice (tests/support/browser.py: wait_for_idle). The floor is that page's bare twin
-with only the same controls (benchmarks/floor.py). Median of 3 per row.
+settings (one out of view has been sent them), and the browser has painted twice (tests/support/browser.py:
+wait_for_idle). The floor is that page's bare twin with only the same controls (benchmarks/floor.py). Median of 3
+per row.
 Page switch: in one tab with warm caches (every page opened once first, so that no switch goes into a first-time
 training), a click on the sidebar's link to another page, until that page is idle in the same way; every ordered
 pair of pages, once per CPU rate.
@@ -120,7 +121,11 @@ def run() -> tuple[list[ColdOpen], list[Switch]]:
 def tables(opens: list[ColdOpen], moves: list[Switch]) -> list[str]:
     lines = ["| page | CPU | cold open s | floor s | ratio |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {o.page} | {o.rate}× | {o.seconds:.2f} | {o.floor_seconds:.2f} | {o.ratio:.2f} |" for o in opens]
-    lines += ["", "| page switch | CPU | median s | slowest s | slowest switch |", "|---|---:|---:|---:|---|"]
+    return lines + [""] + switch_table(moves)
+
+
+def switch_table(moves: list[Switch]) -> list[str]:
+    lines = ["| page switch | CPU | median s | slowest s | slowest switch |", "|---|---:|---:|---:|---|"]
     for rate in RATES:
         these = [m for m in moves if m.rate == rate]
         worst = max(these, key=lambda m: m.seconds)
