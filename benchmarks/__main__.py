@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import statistics
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
@@ -46,7 +47,7 @@ def verdict(ok: bool) -> str:
 def main() -> None:
     moves = server_moves.run()
     browser = browser_moves.run()
-    opens, switches = opening.run()
+    opened = opening.run()
     lesson = classroom.run()
     trainings = classroom.trainings()
 
@@ -56,15 +57,22 @@ def main() -> None:
     worst_bytes = max(moves, key=lambda m: max(m.first_kib, m.move_kib))
     merge_kib = max(m.first_kib for m in moves if m.page == "Merge")
     worst_browser = max(browser, key=lambda m: m.ratio)
-    worst_open = {rate: max((o for o in opens if o.rate == rate), key=lambda o: o.ratio) for rate in opening.RATES}
-    worst_switch = max((s for s in switches if s.rate == 4), key=lambda s: s.seconds)
+    worst_linked = max(moves, key=lambda m: m.linked_ratio)
+    worst_open = {rate: max((o for o in opened.opens if o.rate == rate), key=lambda o: o.ratio) for rate in opening.RATES}
+    worst_switch, floor_switch = opened.slowest(4), opened.slowest(4, floor=True)
+    switch_ratios = opened.switch_ratios(4)
+    worst_switch_ratio, worst_ratio_switch = max(switch_ratios, key=lambda pair: pair[0])
     summary = [
         "| target | result | |",
         "|---|---|---|",
         f"| cold open, CPU 4×: ≤ 2 × the floor, every page | worst {worst_open[4].ratio:.2f} ({worst_open[4].page}: {worst_open[4].seconds:.1f} s against {worst_open[4].floor_seconds:.1f} s) | {verdict(worst_open[4].ratio <= 2)} |",
         f"| cold open, normal CPU: ≤ 1.5 × the floor, every page | worst {worst_open[1].ratio:.2f} ({worst_open[1].page}: {worst_open[1].seconds:.1f} s against {worst_open[1].floor_seconds:.1f} s) | {verdict(worst_open[1].ratio <= 1.5)} |",
-        f"| page switch, CPU 4×: ≤ 1.5 s, every pair | slowest {worst_switch.seconds:.2f} s ({worst_switch.source} → {worst_switch.target}) | {verdict(worst_switch.seconds <= 1.5)} |",
-        f"| server time per move ≤ 1.5 × the floor, every page and size | worst {worst_server.server_ratio:.2f} ({worst_server.page}, {worst_server.size}) | {verdict(worst_server.server_ratio <= 1.5)} |",
+        f"| page switch, CPU 4×: ≤ 1.5 s, every pair | slowest {worst_switch.seconds:.2f} s ({worst_switch.source} → {worst_switch.target}); "
+        f"the floor's own slowest {floor_switch.seconds:.2f} s ({floor_switch.source} → {floor_switch.target}) | {verdict(worst_switch.seconds <= 1.5)} |",
+        f"| page switch, CPU 4×, against the floor's same switch (no target) | median {statistics.median(r for r, _ in switch_ratios):.2f}, "
+        f"worst {worst_switch_ratio:.2f} ({worst_ratio_switch.source} → {worst_ratio_switch.target}) | |",
+        f"| server time per move ≤ 1.5 × the floor, every page and size | worst {worst_server.server_ratio:.2f} ({worst_server.page}, {worst_server.size}); "
+        f"the floor plus only the six page links: up to {worst_linked.linked_ratio:.2f} | {verdict(worst_server.server_ratio <= 1.5)} |",
         f"| largest settings ≤ 1.2 × small | worst {worst_growth.server_ms / small[worst_growth.page]:.2f} ({worst_growth.page}) | {verdict(worst_growth.server_ms / small[worst_growth.page] <= 1.2)} |",
         f"| ≤ 500 KB sent for any render | largest {1.024 * max(worst_bytes.first_kib, worst_bytes.move_kib):.0f} KB ({worst_bytes.page}, {worst_bytes.size}) | {verdict(1024 * max(worst_bytes.first_kib, worst_bytes.move_kib) <= 500_000)} |",
         f"| whole merge animation ≤ 2 MB | first render of the merge page, animation included: {1.024 * merge_kib:.0f} KB | {verdict(1024 * merge_kib <= 2_000_000)} |",
@@ -102,7 +110,7 @@ def main() -> None:
         "",
         opening.__doc__.strip().split("\n\n", 1)[1].replace("\n", " "),
         "",
-        *opening.tables(opens, switches),
+        *opening.tables(opened),
         "",
         "## A classroom",
         "",

@@ -20,9 +20,9 @@ def bare_script(page: str, beside_the_app: bool = False, linked: bool = False) -
     return floor_script(page, "" if beside_the_app else f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n", linked)
 
 
-def twin_path(url_path: str) -> str:
-    """The URL path of a page's bare twin inside the app (see benchmarks/timed.py: timed_app)."""
-    return f"bare_{url_path or 'home'}"
+def twin_path(url_path: str, linked: bool = False) -> str:
+    """The URL path of a page's bare twin inside the app, or of its linked twin (see benchmarks/timed.py: timed_app)."""
+    return f"{'linked' if linked else 'bare'}_{url_path or 'home'}"
 
 
 def bare_app(linked: bool = False) -> Path:

@@ -8,7 +8,8 @@ wait_for_idle). The floor is that page's bare twin with only the same controls (
 per row.
 Page switch: in one tab with warm caches (every page opened once first, so that no switch goes into a first-time
 training), a click on the sidebar's link to another page, until that page is idle in the same way; every ordered
-pair of pages, once per CPU rate.
+pair of pages, once per CPU rate. The floor of a switch is the same switch between floor pages that have their
+own titles and the six page links (benchmarks/floor.py, `linked`), switched the same way.
 """
 
 from __future__ import annotations
@@ -109,31 +110,60 @@ def switches(browser, app: str) -> list[Switch]:
     return results
 
 
-def run() -> tuple[list[ColdOpen], list[Switch]]:
-    with running_app() as app, running_app(root=bare_app()) as floor, sync_playwright() as p:
+@dataclass(frozen=True)
+class Opening:
+    """Everything this benchmark measures: cold opens against the floor, the app's page switches and the floor's."""
+
+    opens: list[ColdOpen]
+    switches: list[Switch]
+    floor_switches: list[Switch]
+
+    def slowest(self, rate: int, floor: bool = False) -> Switch:
+        return max((s for s in (self.floor_switches if floor else self.switches) if s.rate == rate), key=lambda s: s.seconds)
+
+    def switch_ratios(self, rate: int) -> list[tuple[float, Switch]]:
+        """Each of the app's switches at `rate` against the floor's same switch, as (ratio, the app's switch)."""
+        floor = {(s.source, s.target): s.seconds for s in self.floor_switches if s.rate == rate}
+        return [(s.seconds / floor[s.source, s.target], s) for s in self.switches if s.rate == rate]
+
+
+def run() -> Opening:
+    with running_app() as app, running_app(root=bare_app()) as floor, running_app(root=bare_app(linked=True)) as linked, \
+            sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         opens = cold_opens(browser, app, floor)
         moves = switches(browser, app)
+        floor_moves = switches(browser, linked)
         browser.close()
-    return opens, moves
+    return Opening(opens, moves, floor_moves)
 
 
-def tables(opens: list[ColdOpen], moves: list[Switch]) -> list[str]:
+def tables(opening: Opening) -> list[str]:
     lines = ["| page | CPU | cold open s | floor s | ratio |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {o.page} | {o.rate}× | {o.seconds:.2f} | {o.floor_seconds:.2f} | {o.ratio:.2f} |" for o in opens]
-    return lines + [""] + switch_table(moves)
+    lines += [f"| {o.page} | {o.rate}× | {o.seconds:.2f} | {o.floor_seconds:.2f} | {o.ratio:.2f} |" for o in opening.opens]
+    return lines + [""] + switch_table(opening)
 
 
-def switch_table(moves: list[Switch]) -> list[str]:
-    lines = ["| page switch | CPU | median s | slowest s | slowest switch |", "|---|---:|---:|---:|---|"]
+def switch_table(opening: Opening) -> list[str]:
+    lines = [
+        "| page switch | CPU | median s | slowest s | slowest switch | floor median s | floor slowest s | floor's slowest switch | "
+        "÷ the floor's same switch: median | worst | worst switch |",
+        "|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|",
+    ]
     for rate in RATES:
-        these = [m for m in moves if m.rate == rate]
-        worst = max(these, key=lambda m: m.seconds)
-        lines.append(f"| every ordered pair of pages ({len(these)}) | {rate}× | {statistics.median(m.seconds for m in these):.2f} | "
-                     f"{worst.seconds:.2f} | {worst.source} → {worst.target} |")
+        these = [s.seconds for s in opening.switches if s.rate == rate]
+        floor = [s.seconds for s in opening.floor_switches if s.rate == rate]
+        worst, floor_worst = opening.slowest(rate), opening.slowest(rate, floor=True)
+        ratios = opening.switch_ratios(rate)
+        worst_ratio, worst_pair = max(ratios, key=lambda pair: pair[0])
+        lines.append(
+            f"| every ordered pair of pages ({len(these)}) | {rate}× | {statistics.median(these):.2f} | {worst.seconds:.2f} | "
+            f"{worst.source} → {worst.target} | {statistics.median(floor):.2f} | {floor_worst.seconds:.2f} | "
+            f"{floor_worst.source} → {floor_worst.target} | {statistics.median(r for r, _ in ratios):.2f} | {worst_ratio:.2f} | "
+            f"{worst_pair.source} → {worst_pair.target} |"
+        )
     return lines
 
 
 if __name__ == "__main__":
-    opened, switched = run()
-    print("\n".join(tables(opened, switched)))
+    print("\n".join(tables(run())))

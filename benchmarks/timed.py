@@ -49,17 +49,20 @@ def timed_copy(root: Path, log: Path) -> Path:
     return folder
 
 
-def timed_app(root: Path, page_log: Path, bare_log: Path) -> Path:
-    """timed_copy, plus each page's bare twin as a page of the same app (pages/bare_*.py), timing itself to bare_log.
+def timed_app(root: Path, page_log: Path, bare_log: Path, linked_log: Path) -> Path:
+    """timed_copy, plus two twins of each page as pages of the same app: its bare twin (pages/bare_*.py, the floor),
+    timing itself to bare_log, and its linked twin (pages/linked_*.py: the floor with the page's title and the six
+    page links), timing itself to linked_log.
 
     Twins in the same server process meet the same interpreter, memory and event loop as the pages. (With a
     bare app in a process of its own, the bare pages' time moved by up to 20% from one run to the next.)
     """
     folder = timed_copy(root, page_log)
     for page in PAGES:
-        script = f"pages/{twin_path(page.url_path)}.py"
-        (folder / script).write_text(bare_script(page.script, beside_the_app=True))
-        _time_page(folder, script, bare_log)
+        for linked, log in ((False, bare_log), (True, linked_log)):
+            script = f"pages/{twin_path(page.url_path, linked)}.py"
+            (folder / script).write_text(bare_script(page.script, beside_the_app=True, linked=linked))
+            _time_page(folder, script, log)
     return folder
 
 
