@@ -83,6 +83,16 @@ def test_hostile_link_gives_notices_not_errors(script):
     assert at.query_params["d"] == "1" and at.query_params["k"] == "131072" and "x" not in at.query_params
 
 
+def test_a_page_keeps_only_the_controls_it_draws_in_the_session():
+    """A control takes its setting's value as it is drawn; the other pages' settings stay in the link. (Every widget
+    walks the whole session on every run, so each extra key costs every move a little.)"""
+    at = open_page("pages/matrices.py", {"model": "gpt2", "batch": "4", "r": "16"})
+    assert "r" in at.session_state and at.select_slider(key="r").value == 16
+    assert "model" not in at.session_state and "batch" not in at.session_state
+    at.select_slider(key="r").set_value(32).run()
+    assert (at.query_params["model"], at.query_params["batch"], at.query_params["r"]) == ("gpt2", "4", "32")
+
+
 def test_dimension_change_clamps_rank_with_a_notice():
     at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "64"})
     at.number_input(key="k").set_value(32).run()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import streamlit as st
+
 from ..settings import HIDEABLE, Settings, schema
 
 
@@ -19,9 +21,12 @@ def control(s: Settings, container: Any, widget: str, key: str, **options: Any) 
 
     The widget's key is the setting's URL key; its label and help come from the schema, and so do a number's
     range and a choice's options unless `options` gives them (a page may offer fewer, or show them its own way).
+    The control is given the setting's value first, so that a link and clamping win over what it held before.
     """
     if not shown(s, key):
         return
+    value = getattr(s, key)
+    st.session_state[key] = list(value) if isinstance(value, tuple) else value
     spec = schema(key)
     args: dict[str, Any] = {"label": spec.label, "key": key}
     if spec.help:

@@ -12,7 +12,7 @@ from ..merge.alt import merge_animation_alt
 from ..lesson.feedback import feedback
 from ..settings import Settings, to_query
 from ..navigation import PAGES
-from .control import shown
+from .control import control
 from .display import figure
 
 _VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning}
@@ -36,9 +36,7 @@ def lesson_step(s: Settings) -> None:
     steps = lesson_steps(s)
     index = s.lesson
     step = steps[index]
-    if shown(s, "lesson"):
-        st.select_slider("Lesson step", options=list(range(len(steps))), key="lesson",
-                         format_func=lambda i: f"{i + 1}. {steps[i].title}")
+    control(s, st, "select_slider", "lesson", options=list(range(len(steps))), format_func=lambda i: f"{i + 1}. {steps[i].title}")
     st.subheader(f"Step {index + 1} of {len(steps)}: {step.title}")
     st.markdown(step.body)
     _step_figure(step, s)

@@ -57,13 +57,8 @@ def _as_query_value(value: object) -> str:
 
 def _widget_query() -> dict[str, str]:
     """The controls' current values as query strings (a page's own controls exist only on that page)."""
-    return {key: _as_query_value(st.session_state[key]) for key in URL_KEYS if key in st.session_state}
-
-
-def _store_in_widgets(s: Settings) -> None:
-    """Give every control its value before it is drawn (so links and clamping win over stale state)."""
-    for key, value in vars(s).items():
-        st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    state = st.session_state.to_dict()  # one read of the whole state: each key's own lookup costs as much
+    return {key: _as_query_value(state[key]) for key in URL_KEYS if key in state}
 
 
 def page_settings(title: str) -> Settings:
@@ -75,7 +70,6 @@ def page_settings(title: str) -> Settings:
     settings, notices = parse_settings(url if new_link else {**url, **_widget_query()})
     notices = [f"{quote_input(key)}: a control sent a value it could not have sent; it keeps its previous value."
                for key in dropped_keys()] + notices
-    _store_in_widgets(settings)
     page = page_by_label(title)
     sidebar(settings, page)
     query = to_query(settings)
