@@ -63,8 +63,6 @@ def floor_script(page: str, path_line: str = "", linked: bool = False) -> str:
     """The floor of one page's script: its controls and a title, nothing else. `path_line` puts the checkout on
     sys.path when the script runs outside it. `linked` adds what a page switch needs: the page's own title and a
     sidebar link to every page, carrying the query as the app's links do."""
-    if not linked:
-        return f"{path_line}import streamlit as st\n{SIDEBAR}st.title('Floor')\n{PAGE_CONTROLS[page]}\n"
-    title = next(info.label for info in PAGES if info.script == page)
-    links = "".join(f"bar.page_link({info.script!r}, label={info.label!r}, query_params=dict(query))\n" for info in PAGES)
+    title = next(info.label for info in PAGES if info.script == page) if linked else "Floor"
+    links = "".join(f"bar.page_link({info.script!r}, label={info.label!r}, query_params=dict(query))\n" for info in PAGES) if linked else ""
     return f"{path_line}import streamlit as st\n{SIDEBAR}{links}st.title({title!r})\n{PAGE_CONTROLS[page]}\n"

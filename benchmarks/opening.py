@@ -121,10 +121,12 @@ class Opening:
     def slowest(self, rate: int, floor: bool = False) -> Switch:
         return max((s for s in (self.floor_switches if floor else self.switches) if s.rate == rate), key=lambda s: s.seconds)
 
-    def switch_ratios(self, rate: int) -> list[tuple[float, Switch]]:
-        """Each of the app's switches at `rate` against the floor's same switch, as (ratio, the app's switch)."""
+    def against_the_floor(self, rate: int) -> tuple[float, float, Switch]:
+        """The app's switches at `rate` against the floor's same switch: the median ratio, the worst, and its switch."""
         floor = {(s.source, s.target): s.seconds for s in self.floor_switches if s.rate == rate}
-        return [(s.seconds / floor[s.source, s.target], s) for s in self.switches if s.rate == rate]
+        ratios = [(s.seconds / floor[s.source, s.target], s) for s in self.switches if s.rate == rate]
+        worst, switch = max(ratios, key=lambda pair: pair[0])
+        return statistics.median(ratio for ratio, _ in ratios), worst, switch
 
 
 def run() -> Opening:
@@ -154,12 +156,11 @@ def switch_table(opening: Opening) -> list[str]:
         these = [s.seconds for s in opening.switches if s.rate == rate]
         floor = [s.seconds for s in opening.floor_switches if s.rate == rate]
         worst, floor_worst = opening.slowest(rate), opening.slowest(rate, floor=True)
-        ratios = opening.switch_ratios(rate)
-        worst_ratio, worst_pair = max(ratios, key=lambda pair: pair[0])
+        median_ratio, worst_ratio, worst_pair = opening.against_the_floor(rate)
         lines.append(
             f"| every ordered pair of pages ({len(these)}) | {rate}× | {statistics.median(these):.2f} | {worst.seconds:.2f} | "
             f"{worst.source} → {worst.target} | {statistics.median(floor):.2f} | {floor_worst.seconds:.2f} | "
-            f"{floor_worst.source} → {floor_worst.target} | {statistics.median(r for r, _ in ratios):.2f} | {worst_ratio:.2f} | "
+            f"{floor_worst.source} → {floor_worst.target} | {median_ratio:.2f} | {worst_ratio:.2f} | "
             f"{worst_pair.source} → {worst_pair.target} |"
         )
     return lines
