@@ -1,11 +1,15 @@
+import ast
+import inspect
 import re
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as hs
 
-from lora_viz.lesson.feedback import feedback, parse_guess
+from lora_viz.lesson import feedback as feedback_module
+from lora_viz.lesson.feedback import MAX_GUESS_CHARS, TOO_LONG, feedback, parse_guess
 from lora_viz.lesson.steps import answer_text, known_quantities, lesson_steps
 from lora_viz.settings import LESSON_LENGTH, Settings
 
@@ -39,6 +43,56 @@ def test_lesson_follows_settings_and_notation():
 )
 def test_parse_guess(text, value):
     assert parse_guess(text) == (pytest.approx(value) if value is not None else None)
+
+
+def _lines_run(text: str) -> int:
+    """How many lines of Python parse_guess runs on text: a count of its work that involves no clock."""
+    count = 0
+
+    def trace(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        parse_guess(text)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_the_guess_parser_uses_no_regular_expression():
+    """Its work is all in lines of Python the count below sees (a regular expression's backtracking is not)."""
+    tree = ast.parse(inspect.getsource(feedback_module))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names} | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not imported & {"re", "regex"}, imported
+
+
+_TEN_CHARACTERS = ["1234567890", "65,536,000", "1.2345e+67", "12345.678k", "9" * 9 + "x", " 0.390625%"]
+
+
+@hyp_settings(max_examples=200, deadline=None)
+@given(hs.one_of(
+    hs.text(max_size=100_000),
+    hs.integers(10, 100_000).map(lambda n: "1" * n + "x"),  # 13 s for 16,000 digits and a letter, once
+    hs.integers(10, 100_000).map(lambda n: "1" * n),
+    hs.integers(1, 50_000).map(lambda n: "1." + "2" * n + "e"),
+    hs.text(alphabet="0123456789.,_ e+-kmb%", max_size=100_000),
+))
+def test_no_guess_up_to_100_kb_costs_more_than_a_few_ten_character_ones(text):
+    ten = max(_lines_run(short) for short in _TEN_CHARACTERS)
+    assert _lines_run(text) <= 5 * ten, len(text)
+
+
+def test_a_guess_past_the_cap_is_called_too_long_and_not_read():
+    question = questions()[1]
+    assert parse_guess("6" * (MAX_GUESS_CHARS + 1)) is None
+    assert feedback("65536" + " " * MAX_GUESS_CHARS, question).verdict == "too long"
+    assert feedback("1" * 100_000 + "x", question).message == TOO_LONG
+    assert feedback(" 65,536 parameters ", question).verdict == "exact"  # the longest way to write an answer fits
 
 
 def test_feedback_rules():

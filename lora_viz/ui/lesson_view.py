@@ -9,13 +9,13 @@ import streamlit as st
 from ..lesson.steps import Step, answer_text, known_quantities, lesson_steps
 from ..matrix.alt import drawing_alt
 from ..merge.alt import merge_animation_alt
-from ..lesson.feedback import feedback
+from ..lesson.feedback import MAX_GUESS_CHARS, feedback
 from ..settings import Settings, to_query
 from ..navigation import PAGES
 from .control import control
 from .display import figure
 
-_VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning}
+_VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning, "too long": st.warning}
 
 
 def _go(step: int) -> None:
@@ -45,14 +45,14 @@ def lesson_step(s: Settings) -> None:
         guessed = st.session_state.get(f"_guess_{index}")
         with st.form(f"_guess_form_{index}", clear_on_submit=False, enter_to_submit=True):
             st.text_input(f"{question.prompt} Your guess ({question.unit}):", key=f"_guess_input_{index}",
-                          placeholder="a number (digits, k, M or %)")
+                          max_chars=MAX_GUESS_CHARS, placeholder="a number (digits, k, M or %)")
             if st.form_submit_button("Check my guess"):
                 guessed = st.session_state[f"_guess_input_{index}"]
                 st.session_state[f"_guess_{index}"] = guessed
         if guessed:
             result = feedback(guessed, question, known_quantities(s))
             _VERDICT_BOX[result.verdict](result.message)
-            if result.verdict != "unreadable":
+            if result.verdict not in ("unreadable", "too long"):
                 st.markdown(f"**Answer: {answer_text(question)}** — {question.formula}.")
         else:
             st.caption("The answer appears once you have checked a guess.")
