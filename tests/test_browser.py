@@ -18,8 +18,10 @@ from tests.support.browser import (
     NOTICES,
     SCREENSHOTS,
     chart,
+    free_port,
     require_browser,
     running_app,
+    running_server,
     wait_for_idle,
 )
 
@@ -178,6 +180,31 @@ def test_a_dropped_connection_comes_back_to_the_same_view(app_url, page):
     slider.press("ArrowRight")
     expect(page.locator(COUNTS).nth(1)).to_have_text(f"{20 * (1024 + 512):,}")
     assert query_of(page)["r"] == "20" and query_of(page)["d"] == "1024"
+
+
+def test_a_tab_whose_server_restarted_keeps_its_first_move():
+    """The server goes away and comes back (a deploy, a crash): the tab reconnects to a new session that has drawn no
+    control. Its first move was lost to its old link (the thumb went back); now the page and the link follow it."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+        with running_server(port=port) as first:
+            tab.goto(f"{first.url}/matrices?d=1024&k=512&r=16")
+            wait_for_idle(tab)
+        # The tab notices that it lost its server, then that it has one again.
+        tab.wait_for_selector('[data-testid="stApp"]:not([data-test-connection-state="CONNECTED"])')
+        with running_server(port=port):
+            tab.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=60_000)
+            slider = tab.locator('[data-testid="stSidebar"]').get_by_role("slider").first
+            slider.focus()
+            slider.press("ArrowRight")
+            expect(tab.locator(COUNTS).nth(1)).to_have_text(f"{20 * (1024 + 512):,}")
+            assert query_of(tab)["r"] == "20" and query_of(tab)["d"] == "1024"
+        browser.close()
 
 
 def test_low_rank_training_shows_progress_and_result(app_url, page):

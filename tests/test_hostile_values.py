@@ -16,6 +16,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as hs
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from lora_viz.numbers.memory import DTYPE_LABELS
 from tests.support.protocol import Session
 
 pytestmark = pytest.mark.server
@@ -79,6 +80,10 @@ def test_hostile_control_values_never_break_a_page(server):
     ("whole_model", "model", "int_value", 99),
     ("whole_model", "batch", "double_value", math.inf),
     ("merge", "spectra", "json_value", "{{{"),
+    ("matrices", "r", "string_array_value", ["<script>"]),  # not one of the slider's options: was r = 1, unsaid
+    ("matrices", "d", "int_value", 2**63 - 1),  # out of the input's range: was d = 1, unsaid
+    ("matrices", "d", "double_value", 12.7),  # not a whole number: was d = 12, unsaid
+    ("whole_model", "batch", "int_value", 0),  # below the input's least
     pytest.param("merge", "spectra", "json_value", "[" * 100_000 + "]" * 100_000, id="merge-spectra-deep-json"),
 ])
 def test_an_unreadable_value_is_dropped_with_a_notice_and_the_session_recovers(server, page, key, kind, value):
@@ -95,6 +100,21 @@ def test_an_unreadable_value_is_dropped_with_a_notice_and_the_session_recovers(s
     assert not hostile.errors and not after.errors, (hostile.errors, after.errors)
     assert any(f"“{key}”: a control sent a value it could not have sent" in text for text in hostile.shown), hostile.shown
     assert not any("could not have sent" in text for text in after.shown)  # said once; the session goes on as before
+
+
+def test_a_long_chart_event_is_dropped_with_a_notice_like_a_long_state(server):
+    """A chart's event channel (json_trigger_value, its own id plus "__events") took 19.7 MB in 7.1 s, uncapped."""
+    async def send():
+        session, _ = await Session.open(server, "merge", PAGES["merge"])
+        try:
+            events = f"$$STREAMLIT_INTERNAL_KEY_{session.widgets['spectra'][1]}__events"
+            return await session.rerun([_state(events, "json_trigger_value", "[" + "0," * 40_000 + "0]")])
+        finally:
+            await session.close()
+
+    rerun = asyncio.run(send())
+    assert not rerun.errors, rerun.errors
+    assert any("“spectra”: a control sent a value it could not have sent" in text for text in rerun.shown), rerun.shown
 
 
 def test_a_readable_but_hostile_model_name_is_replaced_with_a_notice(server):
@@ -119,7 +139,8 @@ def test_the_values_a_browser_sends_pass_untouched(server):
             states = [_state(ids["d"], "int_value", 20), _state(ids["k"], "int_value", 20), _state(ids["seed"], "int_value", 0),
                       _state(ids["steps"], "int_value", 30), _state(ids["alpha"], "double_value", 8.0),
                       _state(ids["lr"], "double_value", 0.02), _state(ids["noise"], "double_array_value", [0.0]),
-                      _state(ids["trained"], "bool_value", False), _state(ids["dtype"], "string_value", "bf16")]
+                      _state(ids["trained"], "bool_value", False),
+                      _state(ids["dtype"], "string_value", DTYPE_LABELS["bf16"])]  # a select box sends the option as shown
             return await session.rerun(states)
         finally:
             await session.close()

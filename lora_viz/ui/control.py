@@ -7,6 +7,11 @@ from typing import Any
 import streamlit as st
 
 from ..settings import HIDEABLE, Settings, schema
+from .incoming import as_query_value, reconnected_query
+
+# What a reconnected tab's controls sent that differs from its link, by key: as the URL writes it, or None for a
+# value no control could have sent (see state.py).
+MOVED = "_lora_viz_moved"
 
 
 def shown(s: Settings, key: str) -> bool:
@@ -22,6 +27,7 @@ def control(s: Settings, container: Any, widget: str, key: str, **options: Any) 
     The widget's key is the setting's URL key; its label and help come from the schema, and so do a number's
     range and a choice's options unless `options` gives them (a page may offer fewer, or show them its own way).
     The control is given the setting's value first, so that a link and clamping win over what it held before.
+    In a session's first run, a value the tab sent for it (its server restarted) is kept for the next run.
     """
     if not shown(s, key):
         return
@@ -37,3 +43,6 @@ def control(s: Settings, container: Any, widget: str, key: str, **options: Any) 
     if spec.kind == "choice":
         args["options"] = spec.choices
     getattr(container, widget)(**(args | options))
+    sent, value = reconnected_query(key)
+    if sent and value != as_query_value(st.session_state[key]):
+        st.session_state.setdefault(MOVED, {})[key] = value

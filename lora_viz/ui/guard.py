@@ -10,7 +10,7 @@ import streamlit as st
 
 from ..settings import Settings
 from .server import freeze_imports, send_without_delay
-from .state import page_settings
+from .state import follow_reconnected_tab, page_settings
 
 LOG = logging.getLogger("lora_viz")
 FAILURE_TEXT = (
@@ -38,6 +38,7 @@ def page(title: str) -> Iterator[Settings]:
         show_failure(title)
     finally:
         freeze_imports()
+    follow_reconnected_tab()
 
 
 def show_failure(title: str) -> None:

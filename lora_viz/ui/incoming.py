@@ -2,9 +2,16 @@
 
 Streamlit reads a control's value with that control's own reader before any page code runs, so a value that no
 real control could send (NaN for a whole number, text for a number, malformed or deeply nested JSON for a chart)
-raised inside Streamlit on that run and on every run after it. Here each incoming value is tried with its
-control's reader first; one that fails, or comes in the wrong kind of field, is dropped (the control keeps its
-previous value) and the page says so. Values that can be read still pass through `parse_settings` like a link's.
+raised inside Streamlit on that run and on every run after it, and a value it could read but not keep was changed
+without a word (12.7 for a whole number became 12; a number out of range, or an option a slider does not have,
+became the control's first value). Here each incoming value is tried with its control's reader first, and written
+back with its writer: one that fails, comes back different, or comes in the wrong kind of field is dropped (the
+control keeps its previous value) and the page says so. Values that pass still go through `parse_settings` like a
+link's.
+
+A session's first run has no controls yet to read with: that is a tab whose server restarted under it (a link opened
+afresh sends no values). Its values for settings are set aside here and read once each control is drawn
+(`reconnected_query`), so the tab's first move after a restart is kept rather than overwritten by its old link.
 """
 
 from __future__ import annotations
@@ -13,14 +20,20 @@ import threading
 
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from streamlit.runtime.state.common import unpack_widget_state_value
-from streamlit.runtime.state.session_state import SessionState
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+from streamlit.runtime.state.session_state import Serialized, SessionState
+
+from ..settings import URL_KEYS
 
 MAX_JSON_CHARS = 64 * 1024  # a chart sets a short request as its state; nothing of ours is larger
+_JSON = frozenset({"json_value", "json_trigger_value"})  # free-form state: capped and read, never written back
+_EVENTS = "__events"  # a component's event channel: its id plus this (streamlit.components.v2)
+_TRIGGERS = frozenset({"trigger_value", "string_trigger_value"})  # a button's press: nothing to write back
 # Field kinds whose readers have side effects or read stored files: never tried here (the app has no such control).
 _NOT_TRIED = frozenset({"file_uploader_state_value", "chat_input_value", "arrow_value", "bytes_value"})
 # Numbers travel in either field: a whole-number input registers double_value but the browser sends int_value.
 _SAME_KIND = {"int_value": "number", "double_value": "number"}
-_dropped = threading.local()  # per script thread: Streamlit reads the values and runs the page in one thread
+_run = threading.local()  # per script thread: Streamlit reads the values and runs the page in one thread
 
 
 def install() -> None:
@@ -30,7 +43,7 @@ def install() -> None:
         return
 
     def set_widgets_from_proto(self: SessionState, widget_states: WidgetStates) -> None:
-        _dropped.keys = _drop_unreadable(self, widget_states)
+        _run.dropped = _drop_unreadable(self, widget_states)
         original(self, widget_states)
 
     set_widgets_from_proto.checks_values = True  # type: ignore[attr-defined]
@@ -39,9 +52,49 @@ def install() -> None:
 
 def dropped_keys() -> list[str]:
     """The keys of the controls whose values this run dropped (then forgotten, so each is said once)."""
-    keys = getattr(_dropped, "keys", [])
-    _dropped.keys = []
+    keys = getattr(_run, "dropped", [])
+    _run.dropped = []
     return keys
+
+
+def as_query_value(value: object) -> str:
+    """A control's value as the URL writes it: lists comma-joined, switches as 1/0 (then parsed like a link's value)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item)[:100] for item in value[:100])
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def reconnected_query(key: str) -> tuple[bool, str | None]:
+    """For a control just drawn in a session's first run: (True, the value its tab sent, as the URL writes it) if the
+    control reads it and writes it back unchanged, (True, None) if it could not have sent it, and (False, None) if it
+    sent none. Each value is read once."""
+    widget = getattr(_run, "reconnected", {}).pop(key, None)
+    state = getattr(_run, "state", None)
+    if widget is None or state is None or widget.id not in state._new_widget_state.widget_metadata:
+        return False, None  # none sent, or sent to a control drawn differently now: the link's value stands
+    if not _readable(state, widget):
+        return True, None
+    reader = state._new_widget_state.widget_metadata[widget.id].deserializer
+    return True, as_query_value(reader(unpack_widget_state_value(widget)))
+
+
+def set_aside_reconnected() -> None:
+    """At the start of a session's first run, set aside the values its tab sent for settings (see reconnected_query).
+
+    Read from the session's widget values rather than as they arrive: a new process imports this module during its
+    first run, after that run's values came in.
+    """
+    ctx = get_script_run_ctx()
+    state = ctx.session_state._state if ctx else None
+    _run.state = state
+    _run.reconnected = {}
+    if state is None or state._new_widget_state.widget_metadata:
+        return  # not a first run: every value went to a control drawn last run
+    for widget_id, value in state._new_widget_state.states.items():
+        if isinstance(value, Serialized) and _key(widget_id) in URL_KEYS:
+            _run.reconnected[_key(widget_id)] = value.value
 
 
 def _drop_unreadable(state: SessionState, widget_states: WidgetStates) -> list[str]:
@@ -51,12 +104,17 @@ def _drop_unreadable(state: SessionState, widget_states: WidgetStates) -> list[s
         if _readable(state, widget):
             readable.append(widget)
         else:
-            dropped.append(widget.id.rsplit("-", 1)[-1])  # a keyed control's id ends in its key
+            dropped.append(_key(widget.id))
     if not dropped:
         return []
     del widget_states.widgets[:]
     widget_states.widgets.extend(readable)
     return dropped
+
+
+def _key(widget_id: str) -> str:
+    """A keyed control's key: the end of its id (a component's event channel adds "__events" to its own id)."""
+    return widget_id.removesuffix(_EVENTS).rsplit("-", 1)[-1]
 
 
 def _readable(state: SessionState, widget: WidgetState) -> bool:
@@ -71,10 +129,18 @@ def _readable(state: SessionState, widget: WidgetState) -> bool:
         return False
     if kind in _NOT_TRIED:
         return True
-    if kind == "json_value" and len(widget.json_value) > MAX_JSON_CHARS:
+    if kind in _JSON and len(getattr(widget, kind)) > MAX_JSON_CHARS:
         return False
     try:
-        metadata.deserializer(unpack_widget_state_value(widget))
+        sent = unpack_widget_state_value(widget)
+        value = metadata.deserializer(sent)
+        return kind in _JSON or kind in _TRIGGERS or _same(metadata.serializer(value), sent)
     except Exception:  # ValueError, OverflowError, RecursionError from deep JSON, …: all mean "could not read"
         return False
-    return True
+
+
+def _same(written: object, sent: object) -> bool:
+    """True if the control writes back what was sent (lists element by element; 12 and 12.0 are the same number)."""
+    if sent is None or isinstance(sent, (str, bytes, int, float)):
+        return written == sent
+    return list(written) == list(sent)  # type: ignore[call-overload]  # a list field: a scalar written back differs

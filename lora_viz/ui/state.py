@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ..settings import URL_KEYS, Settings, capped, parse_settings, quote_input, to_query
-from .incoming import dropped_keys, install
+from .incoming import as_query_value, dropped_keys, install, set_aside_reconnected
 from ..navigation import page_by_label
+from .control import MOVED
 from .sidebar import sidebar
 
 _LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened
@@ -46,31 +47,26 @@ def _url_query() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params.keys() if key not in _STREAMLIT_KEYS}
 
 
-def _as_query_value(value: object) -> str:
-    """A control's value as the URL writes it: lists comma-joined, switches as 1/0 (then parsed like a link's value)."""
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(item)[:100] for item in value[:100])
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
-
-
 def _widget_query() -> dict[str, str]:
     """The controls' current values as query strings (a page's own controls exist only on that page)."""
     # One read of the whole state: a locked lookup and a read for each of the settings took 35 times as long (AppTest).
     state = st.session_state.to_dict()
-    return {key: _as_query_value(state[key]) for key in URL_KEYS if key in state}
+    return {key: as_query_value(state[key]) for key in URL_KEYS if key in state}
 
 
 def page_settings(title: str) -> Settings:
     """Set up a page: read the settings from a new link or from the controls, draw the sidebar and notices, sync the URL."""
     st.set_page_config(page_title=f"{title} · lora-viz", page_icon="🧮", layout="wide")
+    set_aside_reconnected()
     url = _url_query()
-    new_link = st.session_state.get(_LAST_URL) != url
+    reconnected = st.session_state.pop(MOVED, {})  # what a reconnected tab sent (see follow_reconnected_tab)
+    moved = {key: value for key, value in reconnected.items() if value is not None}
+    new_link = st.session_state.get(_LAST_URL) != url and not reconnected
     # A new link wins; otherwise the controls do, and the URL fills in for any control not on this page.
-    settings, notices = parse_settings(url if new_link else {**url, **_widget_query()})
+    settings, notices = parse_settings(url if new_link else {**url, **_widget_query(), **moved})
+    unreadable = dropped_keys() + [key for key, value in reconnected.items() if value is None]
     notices = [f"{quote_input(key)}: a control sent a value it could not have sent; it keeps its previous value."
-               for key in dropped_keys()] + notices
+               for key in unreadable] + notices
     page = page_by_label(title)
     sidebar(settings, page)
     query = to_query(settings)
@@ -83,6 +79,13 @@ def page_settings(title: str) -> Settings:
     if notices:
         show_notices("Some settings in this link were adjusted:" if new_link else "Adjusted:", notices)
     return settings
+
+
+def follow_reconnected_tab() -> None:
+    """Run the page again if a tab whose server restarted sent moved controls (its first run drew its link's view), or
+    a value to be named in a notice."""
+    if st.session_state.get(MOVED):
+        st.rerun()
 
 
 def show_notices(heading: str, notices: list[str]) -> None:

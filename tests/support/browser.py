@@ -99,10 +99,10 @@ def running_app(timeout: float = 60.0, base_path: str = "", root: Path = ROOT) -
 
 @contextlib.contextmanager
 def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT, options: tuple[str, ...] = (),
-                   env: dict[str, str] | None = None) -> Iterator[Server]:
-    """running_app, yielding the server's process id too (benchmarks read its memory); extra `streamlit run` options
-    and environment variables allowed."""
-    port = free_port()
+                   env: dict[str, str] | None = None, port: int | None = None) -> Iterator[Server]:
+    """running_app, yielding the server's process id too (benchmarks read its memory); extra `streamlit run` options,
+    environment variables and a port (to restart a server where it was) allowed."""
+    port = port or free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",

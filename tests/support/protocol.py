@@ -51,11 +51,12 @@ class Session:
     widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # every control drawn: key → (kind, id)
 
     @classmethod
-    async def open(cls, server: str, page: str, query: str) -> tuple[Session, Rerun]:
-        """Connect to ws://server and run `page` (its URL path, "" for Home) with a shared link's query string."""
+    async def open(cls, server: str, page: str, query: str, widgets: list[WidgetState] = ()) -> tuple[Session, Rerun]:
+        """Connect to ws://server and run `page` (its URL path, "" for Home) with a shared link's query string; with
+        `widgets`, as a tab whose server restarted does (its controls' values come with its first run)."""
         socket = await websockets.connect(f"ws://{server}/_stcore/stream", subprotocols=["streamlit"], max_size=2**26)
         session = cls(socket, page, query)
-        return session, await session.rerun([])
+        return session, await session.rerun(list(widgets))
 
     async def rerun(self, widgets: list[WidgetState]) -> Rerun:
         """Ask for a script run with these widget values and read until it finishes."""
