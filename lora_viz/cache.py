@@ -9,15 +9,19 @@ from typing import Callable, Generic, Hashable, TypeVar
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
-POLL_SECONDS = 0.5  # how often a waiting caller hears "still waiting" (a Streamlit page can stop there)
-Waiting = Callable[[float], None]  # called with the seconds waited so far
+
+
+class _Abandoned(Exception):
+    """The session building a value stopped (Streamlit stopped or reran its script) before the value was made."""
 
 
 class LruCache(Generic[Key, Value]):
     """Keeps the `size` most recently used values; a stream of new keys cannot grow memory without limit.
 
-    A value is built once per key: sessions asking for a key that another session is building wait for that
-    build and share its result (or its exception), instead of building the same thing side by side.
+    A value is built once per key, in the thread of the session that asked first: sessions asking for a key that is
+    being built wait for that build and share its result, or its error. A session's own stop (Streamlit's stop and
+    rerun signals) is never handed to the others: one of them builds the value instead. Builds here are short (a
+    figure); a long one, such as a training, runs on threads of its own (`builds.py`).
     """
 
     def __init__(self, size: int) -> None:
@@ -26,33 +30,64 @@ class LruCache(Generic[Key, Value]):
         self._building: dict[Key, Future[Value]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Key, make: Callable[[], Value], waiting: Waiting | None = None) -> Value:
-        """The value for key, made when missing; while another session makes it, `waiting` is called every POLL_SECONDS."""
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-            building = self._building.get(key)
-            mine = building is None
+    def get(self, key: Key, make: Callable[[], Value]) -> Value:
+        """The value for key, made when missing (or waited for while another session makes it)."""
+        while True:
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]
+                building = self._building.get(key)
+                mine = building is None
+                if mine:
+                    building = self._building[key] = Future()
             if mine:
-                building = self._building[key] = Future()
-        if not mine:
-            return _poll(lambda timeout: building.result(timeout), waiting)
+                return self._make(key, make, building)
+            try:
+                return building.result()
+            except _Abandoned:
+                continue  # its builder's session stopped: ask again, and maybe build it here
+
+    def _make(self, key: Key, make: Callable[[], Value], building: Future[Value]) -> Value:
         try:
             value = make()
-        except BaseException as error:  # the waiters get the same error; the next request tries again
-            with self._lock:
-                del self._building[key]
+        except Exception as error:  # a failure: the waiters get the same error; the next request tries again
+            self._drop_build(key)
             building.set_exception(error)
             raise
+        except BaseException:  # this session's own stop: not the waiters'
+            self._drop_build(key)
+            building.set_exception(_Abandoned())
+            raise
         with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+            self._store(key, value)
             del self._building[key]
         building.set_result(value)
         return value
+
+    def _drop_build(self, key: Key) -> None:
+        with self._lock:
+            del self._building[key]
+
+    def _store(self, key: Key, value: Value) -> None:
+        """Keep value as the most recently used, dropping the least recently used beyond `size` (lock held)."""
+        self._values[key] = value
+        self._values.move_to_end(key)
+        while len(self._values) > self.size:
+            self._values.popitem(last=False)
+
+    def put(self, key: Key, value: Value) -> None:
+        """Keep value for key (the least recently used beyond `size` is dropped)."""
+        with self._lock:
+            self._store(key, value)
+
+    def peek(self, key: Key) -> Value | None:
+        """The value kept for key, or None, as a use (it becomes the most recently used)."""
+        with self._lock:
+            if key not in self._values:
+                return None
+            self._values.move_to_end(key)
+            return self._values[key]
 
     def building(self, key: Key) -> bool:
         """True while some session is making the value for key."""
@@ -69,37 +104,3 @@ class LruCache(Generic[Key, Value]):
     def __contains__(self, key: Key) -> bool:
         with self._lock:
             return key in self._values
-
-
-class Slots:
-    """At most `count` jobs at once (a semaphore that says whether a caller had to queue)."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self._free = threading.BoundedSemaphore(count)
-
-    def run(self, job: Callable[[], Value], queued: Waiting | None = None) -> Value:
-        """Run job in a free slot; while none is free, `queued` is called every POLL_SECONDS."""
-
-        def acquire(timeout: float) -> None:
-            if not self._free.acquire(timeout=timeout):
-                raise TimeoutError
-
-        if not self._free.acquire(blocking=False):
-            _poll(acquire, queued)
-        try:
-            return job()
-        finally:
-            self._free.release()
-
-
-def _poll(wait: Callable[[float], Value], report: Waiting | None) -> Value:
-    """wait(timeout) until it stops raising TimeoutError, calling report(seconds so far) before each wait."""
-    waited = 0.0
-    while True:
-        if report is not None:
-            report(waited)
-        try:
-            return wait(POLL_SECONDS)
-        except TimeoutError:
-            waited += POLL_SECONDS

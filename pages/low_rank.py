@@ -11,6 +11,7 @@ from lora_viz.render.markdown import caption
 from lora_viz.training import alt, figures
 from lora_viz.training.task import make_task, task_size, training_spec
 from lora_viz.training.text import (
+    budget_text,
     divergence_text,
     intro_text,
     sweep_caption,
@@ -32,6 +33,8 @@ with ui.page("Why low rank works") as settings:
     result = ui.train(settings)
     if divergence := divergence_text(result):
         st.warning(divergence)
+    if budget := budget_text(result):
+        st.warning(budget)
 
     # What the figures depend on: the training, and for two of them the rank (cache keys, and settings they show).
     trained_on = key_of(training_spec, settings)

@@ -1,6 +1,7 @@
+import sys
 import threading
 
-from lora_viz.cache import LruCache, Slots
+from lora_viz.cache import LruCache
 from lora_viz.render.markdown import markdown_table
 
 
@@ -38,7 +39,7 @@ def test_markdown_table_aligns_numbers_right_and_escapes_pipes():
 
 
 def test_concurrent_requests_for_one_key_build_it_once_and_share_it():
-    cache, builds, waits = LruCache(size=4), [], []
+    cache, builds = LruCache(size=4), []
     started, release = threading.Event(), threading.Event()
 
     def make():
@@ -52,11 +53,9 @@ def test_concurrent_requests_for_one_key_build_it_once_and_share_it():
     first.start()
     started.wait(5)
     assert cache.building("key")
-    others = [threading.Thread(target=lambda: results.append(cache.get("key", make, waits.append))) for _ in range(5)]
+    others = [threading.Thread(target=lambda: results.append(cache.get("key", make))) for _ in range(5)]
     for thread in others:
         thread.start()
-    while len(waits) < 5:  # every other caller reports that it waits (they block until release)
-        threading.Event().wait(0.01)
     release.set()
     for thread in (first, *others):
         thread.join(5)
@@ -90,24 +89,46 @@ def test_a_failed_build_reaches_its_waiters_and_the_next_request_tries_again():
     assert cache.get("key", lambda: "second try") == "second try"
 
 
-def test_slots_run_at_most_count_jobs_at_once_and_say_when_one_queues():
-    slots, running, peak, queued = Slots(2), [], [], []
-    lock, release = threading.Lock(), threading.Event()
+def _waiting_on_a_future(thread: threading.Thread) -> bool:
+    """True while the thread blocks in Future.result (read from its stack, not guessed from a clock)."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code.co_name == "result" and "concurrent" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
-    def job():
-        with lock:
-            running.append(1)
-            peak.append(len(running))
+
+class _Stopped(BaseException):
+    """Stands for Streamlit's stop and rerun signals, which are BaseExceptions raised in one session's thread."""
+
+
+def test_a_builders_stop_is_not_handed_to_its_waiters_one_of_whom_builds_instead():
+    """A session stopped mid-build (its student moved a control) used to hand its StopException to every session
+    waiting for the same key, stopping their pages too."""
+    cache, started, release, outcomes = LruCache(size=4), threading.Event(), threading.Event(), []
+
+    def stopped():
+        started.set()
         release.wait(5)
-        with lock:
-            running.pop()
+        raise _Stopped
 
-    threads = [threading.Thread(target=slots.run, args=(job, queued.append)) for _ in range(4)]
-    for thread in threads:
+    def ask(make):
+        try:
+            outcomes.append(cache.get("key", make))
+        except _Stopped:
+            outcomes.append("stopped")
+
+    threads = [threading.Thread(target=ask, args=(stopped,))]
+    threads[0].start()
+    started.wait(5)
+    threads += [threading.Thread(target=ask, args=(lambda: "built by a waiter",)) for _ in range(3)]
+    for thread in threads[1:]:
         thread.start()
-    while len(queued) < 2:  # two of the four find both slots taken
+    while not all(_waiting_on_a_future(thread) for thread in threads[1:]):  # each waits for the first build
         threading.Event().wait(0.01)
     release.set()
     for thread in threads:
         thread.join(5)
-    assert max(peak) == 2 and len(peak) == 4
+    assert sorted(outcomes) == ["built by a waiter"] * 3 + ["stopped"]
+    assert cache.get("key", lambda: "again") == "built by a waiter"

@@ -8,7 +8,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lora_viz"
 # Names and arithmetic: none of these may read the settings (or anything above them).
-BOTTOM = {"names", "notation", "cache", "numbers.counts", "numbers.memory", "numbers.precision", "numbers.ranks",
+BOTTOM = {"names", "notation", "cache", "builds", "numbers.counts", "numbers.memory", "numbers.precision", "numbers.ranks",
           "model.presets", "model.activations", "model.budget", "merge.example", "matrix.field", "matrix.values", "matrix.layout",
           "matrix.budget", "render.plotly", "render.markdown"}
 # What shows things: read only by each other, by the pages' glue and by the exports.

@@ -14,7 +14,7 @@ from lora_viz.training.task import (
     start_loss,
     training_spec,
 )
-from lora_viz.training.text import divergence_text, intro_text, sweep_caption
+from lora_viz.training.text import budget_text, divergence_text, intro_text, sweep_caption
 from lora_viz.training.train import (
     DIVERGENCE_FACTOR,
     at_rank,
@@ -139,8 +139,18 @@ def test_sweep_covers_every_rank_with_bound_and_counts():
 
 def test_progress_is_reported_up_to_done():
     shares = []
-    train_everything(spec(d=8, k=8, steps=40), shares.append)
+    train_everything(spec(d=8, k=8, steps=40), lambda share: shares.append(share) or True)
     assert shares == sorted(shares) and shares[-1] == pytest.approx(1.0)
+
+
+def test_a_training_told_to_stop_keeps_the_ranks_it_trained_and_says_so():
+    told = []
+    training = train_everything(spec(d=8, k=8, steps=40), lambda share: told.append(share) or len(told) < 4)
+    assert len(training.runs) == len(training.sweep) == 3 and training.budget_spent
+    result = at_rank(training, 8)
+    assert result.r == 3  # the rank shown is one that was trained
+    assert "after ranks 1–3 of 8" in budget_text(result)
+    assert budget_text(at_rank(train_everything(spec(d=8, k=8, steps=40)), 8)) == ""
 
 
 def test_training_key_ignores_unrelated_settings():
@@ -152,12 +162,17 @@ def test_training_key_ignores_unrelated_settings():
 def test_training_cache_is_bounded_and_reused():
     from lora_viz.ui import page_controls
 
+    def trained(key):
+        with page_controls.TRAININGS.ask(key, "a session", lambda job: train_everything(key, job.report)) as ticket:
+            assert ticket.wait(60)
+            return ticket.result()
+
     page_controls.clear_training_cache()
-    first = page_controls._TRAINED.get(spec(d=6, k=6, steps=10), lambda: train_everything(spec(d=6, k=6, steps=10)))
-    assert page_controls._TRAINED.get(spec(d=6, k=6, steps=10), lambda: None) is first
+    first = trained(spec(d=6, k=6, steps=10))
+    assert trained(spec(d=6, k=6, steps=10)) is first
     for seed in range(40):
-        page_controls._TRAINED.get(spec(d=4, k=4, steps=10, seed=seed), lambda: train_everything(spec(d=4, k=4, steps=10, seed=seed)))
-    assert len(page_controls._TRAINED) == page_controls._TRAINED.size
+        trained(spec(d=4, k=4, steps=10, seed=seed))
+    assert len(page_controls.TRAININGS.done) == page_controls.TRAININGS.done.size
 
 
 # Crashing links found by hand: gradient descent at lr 0.09, or α 20, overflowed and the SVD of the result raised.

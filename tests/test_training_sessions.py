@@ -1,8 +1,11 @@
 """Trainings across sessions on one server: one link opened by a class trains once, and at most two run at once."""
 
 import asyncio
+import time
 
 import pytest
+import websockets
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from tests.support.protocol import Session
 
@@ -32,3 +35,32 @@ def test_at_most_two_trainings_run_at_once_and_a_third_queues(server):
     shown = asyncio.run(_open_together(server, ["seed=21", "seed=22", "seed=23"]))
     queued = [texts for texts in shown if any(QUEUED in text for text in texts)]
     assert len(queued) == 1, shown
+
+
+def test_every_waiter_gets_the_training_when_its_starter_moves_on(server):
+    """A class of ten on one new link; the student whose page started the training moves a control that needs another
+    training. Their stop reached every waiting page (their scripts stopped too, with no result, for good); now the
+    training runs on its own thread, and all nine others get it."""
+    query = "seed=31&steps=1000"  # about 5 s alone: long enough for nine pages to be waiting for it
+
+    async def begin(until: str) -> Session:
+        socket = await websockets.connect(f"ws://{server}/_stcore/stream", subprotocols=["streamlit"], max_size=2**26)
+        session = Session(socket, "low_rank", query)
+        await session.send([])
+        await session.finish(time.perf_counter(), until=lambda shown: any(until in text for text in shown))
+        return session
+
+    async def run():
+        starter = await begin("Training full fine-tuning")
+        waiters = await asyncio.gather(*(begin(WAITING) for _ in range(9)))
+        steps = WidgetState(id=starter.widgets["steps"][1], int_value=1050)
+        await starter.send([steps])  # it moves on: its old run stops, and it asks for another training
+        await starter.socket.close()
+        finished = await asyncio.gather(*(waiter.finish(time.perf_counter()) for waiter in waiters))
+        for waiter in waiters:
+            await waiter.close()
+        return finished
+
+    for rerun in asyncio.run(run()):
+        assert not rerun.errors, rerun.errors
+        assert any(text.startswith("Trained: full fine-tuning and LoRA at ranks 1–48, 1000 steps") for text in rerun.shown), rerun.shown

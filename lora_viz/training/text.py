@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .task import Task, start_loss
-from .train import DIVERGENCE_FACTOR, TrainingResult
+from .train import CPU_BUDGET_S, DIVERGENCE_FACTOR, TrainingResult
 
 
 def intro_text(task: Task, product: str) -> str:
@@ -53,6 +53,15 @@ def divergence_text(result: TrainingResult) -> str:
     return (f"{trainer} diverged — {' and '.join(parts)}: the loss grew past {DIVERGENCE_FACTOR:,.0f} times its start. "
             "Lower the learning rate (or α). Curves stop where training was stopped; final losses are the last "
             "ones before it diverged.")
+
+
+def budget_text(result: TrainingResult) -> str:
+    """Which ranks a training trained before its CPU budget ran out; empty when it trained them all."""
+    if not result.budget_spent:
+        return ""
+    d, k = result.task.w.shape
+    return (f"This training used up its computing time ({CPU_BUDGET_S:g} s of one processor) after ranks 1–{len(result.sweep)} "
+            f"of {min(d, k)}, so the page shows those. Fewer steps, or a smaller d or k, train every rank.")
 
 
 def sweep_caption(result: TrainingResult) -> str:

@@ -58,7 +58,9 @@ class _Optimizer:
             p -= self.lr * (m / (1 - b1**self.t)) / (np.sqrt(v / (1 - b2**self.t)) + eps)
 
 
-Progress = Callable[[float], None] | None
+# Told the share done after each training; answers whether to go on (False once the budget is spent).
+Progress = Callable[[float], bool] | None
+CPU_BUDGET_S = 20.0  # of one core, per training: the largest (48×48, 3000 steps, every rank) takes about 14 s here
 
 
 def lora_factors_init(task: Task, r: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +147,7 @@ class Training:
     full: Run
     runs: tuple[RankRun, ...]  # runs[r − 1] is rank r
     sweep: tuple[SweepPoint, ...]
+    budget_spent: bool = False  # stopped at CPU_BUDGET_S before every rank was trained
 
 
 @dataclass(frozen=True)
@@ -156,15 +159,17 @@ class TrainingResult:
     lora: RankRun
     full: Run
     sweep: tuple[SweepPoint, ...]
-    r: int  # the rank shown (the settings' r, at most min(task d, k))
+    r: int  # the rank shown (the settings' r, at most min(task d, k), at most the ranks trained)
+    budget_spent: bool = False
 
 
 def train_everything(spec: TrainingSpec, progress: Progress = None) -> Training:
-    """Full fine-tuning and a LoRA training at every rank 1 … min(d, k) (each seeded by its rank)."""
+    """Full fine-tuning and a LoRA training at every rank 1 … min(d, k) (each seeded by its rank); rank 1 at least,
+    then ranks while `progress` says to go on."""
     task = make_task(spec)
     d, k = task.w.shape
     ranks = range(1, min(d, k) + 1)
-    report = progress or (lambda share: None)
+    report = progress or (lambda share: True)
     full = train_full(task, spec.steps, spec.lr, spec.trainer)
     report(1 / (len(ranks) + 1))
     runs, sweep = [], []
@@ -172,11 +177,13 @@ def train_everything(spec: TrainingSpec, progress: Progress = None) -> Training:
         run = train_lora(task, rank, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed)
         runs.append(RankRun(run.losses, np.linalg.svd(run.delta, compute_uv=False), run.diverged_at))
         sweep.append(SweepPoint(rank, float(run.losses[-1]), task.best_loss(rank), rank * (d + k), run.diverged_at))
-        report((rank + 1) / (len(ranks) + 1))
+        if not report((rank + 1) / (len(ranks) + 1)) and rank < len(ranks):
+            return Training(spec, task, full, tuple(runs), tuple(sweep), budget_spent=True)
     return Training(spec, task, full, tuple(runs), tuple(sweep))
 
 
 def at_rank(training: Training, r: int) -> TrainingResult:
-    """The training seen at rank r (at most min(d, k) of the task)."""
+    """The training seen at rank r (at most min(d, k) of the task, and at most the ranks trained)."""
     r = min(r, len(training.runs))
-    return TrainingResult(training.spec, training.task, training.runs[r - 1], training.full, training.sweep, r)
+    return TrainingResult(training.spec, training.task, training.runs[r - 1], training.full, training.sweep, r,
+                          training.budget_spent)

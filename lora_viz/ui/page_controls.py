@@ -4,13 +4,14 @@ from __future__ import annotations
 
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from ..builds import BuildFailed, Builds
 from ..model.text import METHOD_LABELS, OPTIMIZER_LABELS
 from ..model.presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
 from ..settings import CUSTOM_KEYS, Settings, model_spec, parse_settings, schema
-from ..cache import LruCache, Slots
-from ..training.train import at_rank, train_everything, Training, TrainingResult
-from ..training.task import training_spec, TrainingSpec
+from ..training.train import CPU_BUDGET_S, at_rank, train_everything, Training, TrainingResult
+from ..training.task import training_spec
 from .control import control, shown
 
 SPECTRUM_LABELS = {"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"}
@@ -79,54 +80,65 @@ def training_controls(s: Settings) -> None:
     control(s, right, "number_input", "lr", step=0.005, format="%g")
 
 
-# Trainings are cached here rather than with st.cache_data: st.cache_data would record the progress bar's
-# updates and replay them into another session's page, where that bar does not exist. One training covers
-# every rank, so the rank slider never retrains; 16 trainings (a few MB) are kept, shared by all sessions.
-# A class opening one link starts one training (the others wait for it), and at most two different trainings
-# run at once: on two cores, four side by side each took ten times as long as one alone.
-_TRAINED: LruCache[TrainingSpec, Training] = LruCache(size=16)
-TRAINING_SLOTS = Slots(2)
+# Trainings run on threads of their own (lora_viz/builds.py) and are kept here rather than with st.cache_data:
+# st.cache_data would record the progress bar's updates and replay them into another session's page. One training
+# covers every rank, so the rank slider never retrains; 16 trainings (a few MB) are kept, shared by all sessions.
+# A class opening one link starts one training (the others wait for it, and get it even if its starter leaves),
+# and at most two run at once: on two cores, four side by side each took ten times as long as one alone.
+TRAININGS: Builds[Training] = Builds(workers=2, keep=16, budget_s=CPU_BUDGET_S)
+POLL_SECONDS = 0.5  # how often a waiting page redraws its bar (and can be stopped by its own session)
+DOING = "Training full fine-tuning and LoRA at every rank…"
 
 
 def clear_training_cache() -> None:
-    _TRAINED.clear()
+    TRAININGS.clear()
+
+
+def _session() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else "no session"
 
 
 def train(s: Settings) -> TrainingResult:
-    """Train (or fetch the cached training) with a progress bar that stays to say what was trained."""
+    """Train (or fetch the cached training) with a progress bar that stays to say what was trained.
+
+    The training runs on the builds' own threads: this page only waits for it and draws its progress, so a session
+    that reruns or leaves stops waiting, never the training. If the training fails, the page says so and stops.
+    """
     spec = training_spec(s)
-    doing = "Training full fine-tuning and LoRA at every rank…"
-    # Drawn empty only when there is training to do: a bar emptied and refilled on every rank move would
-    # cost the browser two updates and an animation each time.
-    bar = None if spec in _TRAINED else st.progress(0.0, text=doing)
-    notice = None
-
-    def show(share: float) -> None:
-        nonlocal bar
-        bar = (bar or st).progress(min(share, 1.0), text=doing)
-
-    def say(text: str) -> None:
-        nonlocal notice
-        notice = notice or st.empty()
-        notice.info(text, icon="⏳")
-
-    def waiting(seconds: float) -> None:
-        say(f"Training in another session (the same settings): showing it when it is done… {seconds:.0f} s")
-
-    def queued(seconds: float) -> None:
-        say(f"Queued: {TRAINING_SLOTS.count} other trainings are running; this one starts when one finishes… {seconds:.0f} s")
-
-    def clear_notice() -> None:
-        if notice is not None:
+    with TRAININGS.ask(spec, _session(), lambda job: train_everything(spec, job.report)) as ticket:
+        # Drawn only when there is training to wait for: a bar emptied and refilled on every rank move would
+        # cost the browser two updates and an animation each time.
+        bar = None if ticket.wait(0) else st.progress(0.0, text=DOING)
+        notice = st.empty() if bar else None
+        waited = 0.0
+        while not ticket.wait(POLL_SECONDS):
+            waited += POLL_SECONDS
+            bar.progress(min(ticket.progress, 1.0), text=DOING)
+            if text := _waiting_text(ticket.place, ticket.started_elsewhere, waited):
+                notice.info(text, icon="⏳")
+            else:
+                notice.empty()
+        if notice:
             notice.empty()
-
-    def start() -> Training:
-        clear_notice()  # a queued training has its slot now
-        return train_everything(spec, show)
-
-    training = _TRAINED.get(spec, lambda: TRAINING_SLOTS.run(start, queued), waiting)
-    clear_notice()
+        try:
+            training = ticket.result()
+        except BuildFailed:
+            st.warning("This training stopped before it finished (the server's log says why). Move any control, "
+                       "or reload the page, to train it again.", icon="⚠️")
+            st.stop()
     result = at_rank(training, s.r)
     done = f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {spec.steps} steps each; showing r = {result.r}."
     (bar or st).progress(1.0, text=done)
     return result
+
+
+def _waiting_text(place: int | None, elsewhere: bool, seconds: float) -> str:
+    """What a waiting page says: queued behind other trainings, or trained for another session too ('' for its own)."""
+    if place is not None:
+        before = f", and {place} more queued before this one" if place else ""
+        return (f"Queued: {TRAININGS.workers} other trainings are running{before}; this one starts when a turn "
+                f"comes… {seconds:.0f} s")
+    if elsewhere:
+        return f"Training in another session (the same settings): showing it when it is done… {seconds:.0f} s"
+    return ""

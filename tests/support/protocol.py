@@ -60,6 +60,12 @@ class Session:
 
     async def rerun(self, widgets: list[WidgetState]) -> Rerun:
         """Ask for a script run with these widget values and read until it finishes."""
+        start = time.perf_counter()
+        await self.send(widgets)
+        return await self.finish(start)
+
+    async def send(self, widgets: list[WidgetState]) -> None:
+        """Ask for a script run with these widget values (a move made while a run is under way, with finish)."""
         message = BackMsg()
         state = message.rerun_script
         state.query_string = self.query
@@ -68,8 +74,10 @@ class Session:
         state.widget_states.widgets.extend(widgets)
         # Like a browser, say which large messages we hold, so the server sends a reference instead of resending them.
         state.cached_message_hashes.extend(sorted(self.cached))
-        start = time.perf_counter()
         await self.socket.send(message.SerializeToString())
+
+    async def finish(self, start: float, until=None) -> Rerun:
+        """Read until the last run asked for finishes (or, with `until`, until what it was shown so far passes it)."""
         received, errors, follow_up, shown = 0, [], None, []
         while True:
             data = await self.socket.recv()
@@ -87,6 +95,8 @@ class Session:
                 errors += self._read_delta(reply)
                 shown += _shown_text(reply)
                 follow_up = self._request(reply) or follow_up
+                if until is not None and until(shown):
+                    return Rerun(time.perf_counter() - start, received, errors, follow_up, shown)
             elif kind == "script_finished" and reply.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return Rerun(time.perf_counter() - start, received, errors, follow_up, shown)
 
@@ -133,7 +143,7 @@ class Session:
 
 
 def _shown_text(reply: ForwardMsg) -> list[str]:
-    """The body of an alert or a plain-text element this delta draws (notices are both)."""
+    """The body of an alert or a plain-text element this delta draws (notices are both), or a progress bar's text."""
     if reply.delta.WhichOneof("type") != "new_element":
         return []
     element = reply.delta.new_element
@@ -142,4 +152,6 @@ def _shown_text(reply: ForwardMsg) -> list[str]:
         return [element.alert.body]
     if kind == "text":
         return [element.text.body]
+    if kind == "progress":
+        return [element.progress.text]
     return []
