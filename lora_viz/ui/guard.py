@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
 import streamlit as st
 
 from ..settings import Settings
-from .server import freeze_imports, send_without_delay
+from .pacing import charge, install
+from .server import freeze_imports, no_address_lookups, send_without_delay
 from .state import follow_reconnected_tab, page_settings
 
 LOG = logging.getLogger("lora_viz")
@@ -18,27 +20,34 @@ FAILURE_TEXT = (
     "nothing you typed was lost from the link. Try other settings, or start again from the home page."
 )
 
+install()  # every session's reruns are paced from now on (see pacing.py)
+no_address_lookups()  # a refused cross-site WebSocket costs no look-up on the network (see server.py)
+
 
 @contextmanager
 def page(title: str) -> Iterator[Settings]:
     """Set up a page (see page_settings) and run its body; an error in either ends the page with a friendly box.
 
     Streamlit's own stop and rerun signals are BaseExceptions, not Exceptions, so they pass through untouched.
-    The first runs also tune the server's process (see server.py).
+    The first runs also tune the server's process (see server.py); every run's CPU time is charged to its session
+    (see pacing.py).
     """
+    started = time.thread_time()
     send_without_delay()
     try:
-        settings = page_settings(title)
-    except Exception:
-        show_failure(title)
-        st.stop()
-    try:
-        yield settings
-    except Exception:
-        show_failure(title)
+        try:
+            settings = page_settings(title)
+        except Exception:
+            show_failure(title)
+            st.stop()
+        try:
+            yield settings
+        except Exception:
+            show_failure(title)
+        follow_reconnected_tab()
     finally:
         freeze_imports()
-    follow_reconnected_tab()
+        charge(time.thread_time() - started)
 
 
 def show_failure(title: str) -> None:

@@ -9,6 +9,9 @@ back with its writer: one that fails, comes back different, or comes in the wron
 control keeps its previous value) and the page says so. Values that pass still go through `parse_settings` like a
 link's.
 
+A link with more fields than Streamlit reads (1,000), or longer than it reads (512 KiB), was opened with no query at
+all and no word said. Here it is cut to what Streamlit reads, at a field's end, and the page says how much was left.
+
 A session's first run has no controls yet to read with: that is a tab whose server restarted under it (a link opened
 afresh sends no values). Its values for settings are set aside here and read once each control is drawn
 (`reconnected_query`), so the tab's first move after a restart is kept rather than overwritten by its old link.
@@ -18,8 +21,13 @@ from __future__ import annotations
 
 import threading
 
+from collections import OrderedDict
+
+from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
+from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.state.common import unpack_widget_state_value
+from streamlit.runtime.state.query_params import CLIENT_STATE_QUERY_STRING_MAX_FIELDS, CLIENT_STATE_QUERY_STRING_MAX_LENGTH
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from streamlit.runtime.state.session_state import Serialized, SessionState
 
@@ -36,8 +44,14 @@ _SAME_KIND = {"int_value": "number", "double_value": "number"}
 _run = threading.local()  # per script thread: Streamlit reads the values and runs the page in one thread
 
 
+_cut_links: OrderedDict[str, int] = OrderedDict()  # session id → fields left out of its link, until its page says so
+_cut_lock = threading.Lock()
+
+
 def install() -> None:
-    """Check incoming values in every session from now on (once per process; calling again does nothing)."""
+    """Check incoming values and links in every session from now on (once per process; calling again does nothing)."""
+    if not getattr(AppSession.request_rerun, "cuts_links", False):
+        AppSession.request_rerun = _cutting_links(AppSession.request_rerun)  # type: ignore[method-assign]
     original = SessionState.set_widgets_from_proto
     if getattr(original, "checks_values", False):
         return
@@ -48,6 +62,42 @@ def install() -> None:
 
     set_widgets_from_proto.checks_values = True  # type: ignore[attr-defined]
     SessionState.set_widgets_from_proto = set_widgets_from_proto  # type: ignore[method-assign]
+
+
+def _cutting_links(request_rerun):
+    """request_rerun, with a link past Streamlit's limits cut to them (and the cut remembered for the page)."""
+
+    def cut_then_request(session: AppSession, client_state: ClientState | None) -> None:
+        if client_state is not None:
+            query, left_out = cut_link(client_state.query_string)
+            if left_out:
+                client_state.query_string = query
+                with _cut_lock:
+                    _cut_links[session.id] = left_out
+                    while len(_cut_links) > 256:  # sessions that closed before their page ran
+                        _cut_links.popitem(last=False)
+        request_rerun(session, client_state)
+
+    cut_then_request.cuts_links = True  # type: ignore[attr-defined]
+    return cut_then_request
+
+
+def cut_link(query: str) -> tuple[str, int]:
+    """The query cut to the fields Streamlit reads (1,000, in 512 KiB), and how many fields were left out."""
+    fields = query.count("&") + 1 if query else 0
+    if fields <= CLIENT_STATE_QUERY_STRING_MAX_FIELDS and len(query) <= CLIENT_STATE_QUERY_STRING_MAX_LENGTH:
+        return query, 0
+    kept = query[: CLIENT_STATE_QUERY_STRING_MAX_LENGTH + 1].split("&")[:CLIENT_STATE_QUERY_STRING_MAX_FIELDS]
+    if len("&".join(kept)) > CLIENT_STATE_QUERY_STRING_MAX_LENGTH:
+        kept = kept[:-1]  # the last field was cut short at the length limit: leave it out whole
+    return "&".join(kept), fields - len(kept)
+
+
+def fields_left_out() -> int:
+    """How many fields this session's link had beyond what is read (then forgotten, so it is said once)."""
+    ctx = get_script_run_ctx()
+    with _cut_lock:
+        return _cut_links.pop(ctx.session_id, 0) if ctx else 0
 
 
 def dropped_keys() -> list[str]:

@@ -1,4 +1,4 @@
-"""Two settings of the server's process that Streamlit leaves slow, each applied from the first page run.
+"""Three settings of the server's process that Streamlit leaves slow, each applied from the first page run.
 
 - **Replies without Nagle's delay.** Streamlit 1.67 binds its listening socket itself, with protocol 0, so
   asyncio does not set TCP_NODELAY on the connections it accepts. A rerun's first message then goes out alone
@@ -9,6 +9,10 @@
   walking every object in the process: with Streamlit, NumPy and Plotly imported that is about 50 ms on this
   machine, on every move and for every student in a class. Freezing the heap once the pages' modules are
   imported moves those objects out of the collector's sight; what sessions make later is still collected.
+- **No look-up of the server's address on the network.** A WebSocket from another site's page is refused, but
+  before refusing it Streamlit asks checkip.amazonaws.com for the server's external address, and when that fails
+  (no network, as on a school's closed one) it asks again the next time: up to two seconds of a blocked event
+  loop, for every such request. The address found at start-up, if any, is kept; no later request looks it up.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import os
 import socket
 import sys
 import threading
+
+from streamlit import net_util
 
 _lock = threading.Lock()
 _sockets_tuned = False
@@ -37,6 +43,11 @@ def send_without_delay() -> None:
             return
         for fd in descriptors:
             _no_delay(fd)
+
+
+def no_address_lookups() -> None:
+    """Streamlit's external-address look-up answers with what start-up found (or nothing), never asking the network."""
+    net_util.get_external_ip = lambda: net_util._external_ip
 
 
 def _no_delay(fd: int) -> None:

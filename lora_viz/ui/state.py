@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ..settings import URL_KEYS, Settings, capped, parse_settings, quote_input, to_query
-from .incoming import as_query_value, dropped_keys, install, set_aside_reconnected
+from .incoming import as_query_value, dropped_keys, fields_left_out, install, set_aside_reconnected
 from ..navigation import page_by_label
 from .control import MOVED
 from .sidebar import sidebar
 
-_LAST_URL = "_lora_viz_last_url"  # the query we last wrote; a different URL means a new link was opened
+# The queries this session wrote last, newest last. A browser asks for each run with the address it shows, which can
+# lag behind what the server wrote (a key pressed before the last run's new address arrived): an address among these
+# is such a lag, and the controls win; any other is a new link, and the link wins.
+_WRITTEN = "_lora_viz_written"
+_KEEP_WRITTEN = 32
 _STREAMLIT_KEYS = ("embed", "embed_options")
 # Constants, never built from input. Wide Markdown tables scroll inside their own box on a phone instead
 # of widening the page; a metric's value and formula (its delta line), and a page link's blurb, wrap instead of
@@ -61,24 +66,37 @@ def page_settings(title: str) -> Settings:
     url = _url_query()
     reconnected = st.session_state.pop(MOVED, {})  # what a reconnected tab sent (see follow_reconnected_tab)
     moved = {key: value for key, value in reconnected.items() if value is not None}
-    new_link = st.session_state.get(_LAST_URL) != url and not reconnected
+    written = st.session_state.get(_WRITTEN, [])
+    # A session's first run opens its link, and so does the browser's Back or Forward button.
+    new_link = (url not in written or _history_navigation()) and not reconnected
     # A new link wins; otherwise the controls do, and the URL fills in for any control not on this page.
     settings, notices = parse_settings(url if new_link else {**url, **_widget_query(), **moved})
     unreadable = dropped_keys() + [key for key, value in reconnected.items() if value is None]
     notices = [f"{quote_input(key)}: a control sent a value it could not have sent; it keeps its previous value."
                for key in unreadable] + notices
+    if left_out := fields_left_out():
+        notices.insert(0, f"This link is longer than a link the app reads (1,000 fields, 512 KiB): it read the first "
+                          f"part and left out the last {f'{left_out:,} fields' if left_out > 1 else 'field'}.")
     page = page_by_label(title)
     sidebar(settings, page)
     query = to_query(settings)
     if url != {key: [value] for key, value in query.items()}:
         st.query_params.from_dict(query)
-    st.session_state[_LAST_URL] = {key: [value] for key, value in query.items()}
+    wrote = {key: [value] for key, value in query.items()}
+    known = [url] if new_link else []  # the link as opened: the browser may still ask with it once or twice
+    st.session_state[_WRITTEN] = [*(old for old in written if old not in (*known, wrote)), *known, wrote][-_KEEP_WRITTEN:]
     st.markdown(_BASE_CSS + (_PRESENTATION_CSS if settings.present else ""), unsafe_allow_html=True)
     if settings.student and page.url_path != "lesson":  # a student has no page links: the way back to the lesson
         st.page_link("pages/lesson.py", label=f"← Back to the lesson, step {settings.lesson + 1}", query_params=to_query(settings))
     if notices:
         show_notices("Some settings in this link were adjusted:" if new_link else "Adjusted:", notices)
     return settings
+
+
+def _history_navigation() -> bool:
+    """True if this run was asked for by the browser's Back or Forward button."""
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.is_history_navigation)
 
 
 def follow_reconnected_tab() -> None:

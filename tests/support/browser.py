@@ -88,6 +88,7 @@ def free_port() -> int:
 class Server:
     url: str  # http://127.0.0.1:<port>[/<base path>]
     pid: int
+    log: Path  # what the server printed (removed when it stops)
 
 
 @contextlib.contextmanager
@@ -129,7 +130,7 @@ def running_server(timeout: float = 60.0, base_path: str = "", root: Path = ROOT
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start:\n{Path(log.name).read_text(errors='replace')}")
             time.sleep(0.2)
-        yield Server(base, process.pid)
+        yield Server(base, process.pid, Path(log.name))
     finally:
         process.terminate()
         try:

@@ -31,10 +31,12 @@ class Rerun:
 
 @dataclass
 class Select:
-    """A select slider as the page drew it: its widget id and its options as shown."""
+    """A select slider as the page drew it: its widget id, its options as shown, and the one its thumb is on (moved
+    there by the client, or set there by the server)."""
 
     id: str
     options: list[str]
+    value: str = ""
 
 
 @dataclass
@@ -112,7 +114,8 @@ class Session:
             return [element.alert.body]
         if kind == "slider" and element.slider.options:
             key = element.slider.id.rsplit("-", 1)[-1]  # keyed widgets' ids end in "-<key>"
-            self.sliders[key] = Select(element.slider.id, list(element.slider.options))
+            thumb = element.slider.raw_value[0] if element.slider.set_value else getattr(self.sliders.get(key), "value", "")
+            self.sliders[key] = Select(element.slider.id, list(element.slider.options), thumb)
         widget = getattr(element, kind) if kind else None
         if getattr(widget, "id", ""):
             self.widgets[widget.id.rsplit("-", 1)[-1]] = (kind, widget.id)
@@ -134,9 +137,14 @@ class Session:
 
     async def select(self, key: str, option: str) -> Rerun:
         """Move the select slider `key` to the option shown as `option`, as a browser does."""
+        return await self.rerun([self.move(key, option)])
+
+    def move(self, key: str, option: str) -> WidgetState:
+        """The value a browser sends when its select slider `key` is moved to `option` (the thumb moves there)."""
+        self.sliders[key].value = option
         widget = WidgetState(id=self.sliders[key].id)
         widget.string_array_value.data.append(option)
-        return await self.rerun([widget])
+        return widget
 
     async def close(self) -> None:
         await self.socket.close()
