@@ -5,6 +5,9 @@
 3. Cold opens (empty cache) and page switches, at normal CPU and throttled 4×, against the floor (opening.py).
 4. A classroom: 30 sessions moving a slider every 2 s for 60 s, twice; then 30 sessions opening one new training
    link, and four opening four heavy ones (classroom.py).
+5. A busy class: the 30 moving once a second on one replica and on two (one per core), and on two with one of them
+   flooding its server; ten students on a training link whose starter leaves (classroom.py).
+6. The lesson's guess box with 100 KB guesses (guess.py).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 
 from tests.support.browser import chromium as find_chromium
 
-from . import browser_moves, classroom, opening, server_moves
+from . import browser_moves, classroom, guess, opening, server_moves
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -49,6 +52,11 @@ def main() -> None:
     opened = opening.run()
     lesson = classroom.run()
     trainings = classroom.trainings()
+    one_replica = classroom.busy_class(flooding=False, replicas=1)
+    calm = classroom.busy_class(flooding=False)
+    flooded = classroom.busy_class(flooding=True)
+    abandoned = classroom.abandoned_training()
+    guesses = guess.run()
 
     worst_server = max(moves, key=lambda m: m.server_ratio)
     small = {m.page: m.server_ms for m in moves if m.size == "small"}
@@ -79,6 +87,16 @@ def main() -> None:
         f"| classroom: 95th percentile < 2 s | {lesson.p95_ms:.0f} ms | {verdict(lesson.p95_ms < 2000)} |",
         f"| classroom: memory per session < 20 MB | {lesson.per_student_mib:.1f} MiB | {verdict(lesson.per_student_mib * 1.048576 < 20)} |",
         f"| classroom: memory back within 10 % a minute after | {lesson.after_vs_baseline:+.1%} | {verdict(abs(lesson.after_vs_baseline) <= 0.10)} |",
+        f"| busy class (30 moving once a second, {calm.replicas} replicas): zero errors, 95th percentile ≤ 1 s | "
+        f"{len(calm.errors)} errors in {calm.moves} moves, {calm.p95_ms:.0f} ms (one replica alone: {len(one_replica.errors)} "
+        f"errors, {one_replica.p95_ms:.0f} ms) | {verdict(not calm.errors and calm.p95_ms <= 1000)} |",
+        f"| one flooding session among 29: the others' 95th percentile ≤ 2 × the class without it | {flooded.p95_ms:.0f} ms "
+        f"against {calm.p95_ms:.0f} ms ({flooded.p95_ms / calm.p95_ms:.2f}×; {flooded.flood_sent:,} reruns sent, "
+        f"{flooded.flood_runs:,} run) | {verdict(not flooded.errors and flooded.p95_ms <= 2 * calm.p95_ms)} |",
+        f"| waiters on an abandoned training all get it | {abandoned.got_it} of {abandoned.waiters} | "
+        f"{verdict(abandoned.got_it == abandoned.waiters and not abandoned.errors)} |",
+        f"| guess parsing: 100 KB ≤ 10 ms | slowest {max(g.ms for g in guesses[1:]):.4f} ms (ten characters: "
+        f"{guesses[0].ms:.4f} ms) | {verdict(max(g.ms for g in guesses) <= 10)} |",
     ]
     lines = [
         "# Benchmarks",
@@ -117,6 +135,20 @@ def main() -> None:
         "### Trainings in a classroom",
         "",
         *classroom.trainings_table(trainings),
+        "",
+        "## A busy class, and one student flooding it",
+        "",
+        *classroom.busy_table([one_replica, calm, flooded]),
+        "",
+        "### A training whose starter leaves",
+        "",
+        *classroom.abandoned_table(abandoned),
+        "",
+        "## The guess box",
+        "",
+        guess.__doc__.strip().replace("\n", " "),
+        "",
+        *guess.table(guesses),
         "",
     ]
     RESULTS.write_text("\n".join(lines))

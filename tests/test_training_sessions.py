@@ -4,7 +4,6 @@ import asyncio
 import time
 
 import pytest
-import websockets
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from tests.support.protocol import Session
@@ -43,16 +42,9 @@ def test_every_waiter_gets_the_training_when_its_starter_moves_on(server):
     training runs on its own thread, and all nine others get it."""
     query = "seed=31&steps=1000"  # about 5 s alone: long enough for nine pages to be waiting for it
 
-    async def begin(until: str) -> Session:
-        socket = await websockets.connect(f"ws://{server}/_stcore/stream", subprotocols=["streamlit"], max_size=2**26)
-        session = Session(socket, "low_rank", query)
-        await session.send([])
-        await session.finish(time.perf_counter(), until=lambda shown: any(until in text for text in shown))
-        return session
-
     async def run():
-        starter = await begin("Training full fine-tuning")
-        waiters = await asyncio.gather(*(begin(WAITING) for _ in range(9)))
+        starter = await Session.begin(server, "low_rank", query, "Training full fine-tuning")
+        waiters = await asyncio.gather(*(Session.begin(server, "low_rank", query, WAITING) for _ in range(9)))
         steps = WidgetState(id=starter.widgets["steps"][1], int_value=1050)
         await starter.send([steps])  # it moves on: its old run stops, and it asks for another training
         await starter.socket.close()

@@ -53,6 +53,16 @@ class Session:
     widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # every control drawn: key → (kind, id)
 
     @classmethod
+    async def begin(cls, server: str, page: str, query: str, until: str) -> Session:
+        """Open `page` with a link's query and read its first run only until it shows `until` (in a notice, plain
+        text or a progress bar): the run goes on, and `finish` reads the rest."""
+        socket = await websockets.connect(f"ws://{server}/_stcore/stream", subprotocols=["streamlit"], max_size=2**26)
+        session = cls(socket, page, query)
+        await session.send([])
+        await session.finish(time.perf_counter(), until=lambda shown: any(until in text for text in shown))
+        return session
+
+    @classmethod
     async def open(cls, server: str, page: str, query: str, widgets: list[WidgetState] = ()) -> tuple[Session, Rerun]:
         """Connect to ws://server and run `page` (its URL path, "" for Home) with a shared link's query string; with
         `widgets`, as a tab whose server restarted does (its controls' values come with its first run)."""
