@@ -21,6 +21,7 @@
     const dark = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 128;
     return {
       base: dark ? "dark" : "light",
+      background,
       textColor: read("--st-text-color", "#31333F"),
       secondaryBackgroundColor: read("--st-secondary-background-color", "#F0F2F6"),
       primaryColor: read("--st-primary-color", "#FF4B4B"),
@@ -108,6 +109,7 @@
   function create(element) {
     const div = document.createElement("div");
     div.className = "lora-viz-chart";
+    div.style.touchAction = "manipulation"; // a tap is a tap: no double-tap zoom of the page
     element.appendChild(div);
     // inView is null until the observer's first report (the next frame): only then does the chart draw at all.
     const state = { div, waiting: null, last: null, drawnKey: null, drawing: false, inView: null, requested: null, timer: null };
@@ -139,8 +141,11 @@
       // An explicit width: left to autosize, Plotly draws every update twice (once more to size it).
       figure.layout.width = width;
       fitToWidth(figure.layout, width, textScale);
-      await Plotly.react(state.div, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config: JSON.parse(args.config) });
+      const config = JSON.parse(args.config);
+      config.modeBarButtons = (config.modeBarButtons || []).map((group) => group.map((b) => (b === "toImage" ? saveButton(state) : b)));
+      await Plotly.react(state.div, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config });
       state.drawnKey = key;
+      showCaption(state, figure.layout.meta);
       listenForHover(state);
       // A figure, not an image: the merge animation's buttons and slider inside it stay reachable.
       state.div.setAttribute("role", "figure");
@@ -178,6 +183,62 @@
     }
   });
 
+  // The camera button: the figure as a file (PNG or SVG, the `image` setting read when clicked, so a change of
+  // format takes at once), on the page's own background (a transparent PNG lost its dark theme's white labels on
+  // a white slide), without the animation's buttons (a picture cannot be played).
+  function saveButton(state) {
+    return {
+      name: "lora-viz-save",
+      title: "Download this figure",
+      icon: Plotly.Icons.camera,
+      click: async (gd) => {
+        const options = JSON.parse(state.last.args.config).toImageButtonOptions || {};
+        const background = state.last.theme.background;
+        const layout = { ...gd.layout, paper_bgcolor: background, plot_bgcolor: background, updatemenus: [], sliders: [] };
+        const format = options.format || "png";
+        const url = await Plotly.toImage({ data: gd.data, layout }, { format, width: gd.layout.width, height: gd.layout.height, scale: options.scale || 2 });
+        const link = document.createElement("a");
+        link.href = url;
+        link.download = `${options.filename || "lora-viz"}.${format}`;
+        link.click();
+      },
+    };
+  }
+
+  // A figure whose layout.meta.caption is set says what the pointed cell holds in a caption beneath it, from its
+  // trace's meta.caption (a template of %{customdata[i]:.nf} and %{z:.nf}), instead of a tooltip over it: the
+  // tooltip covered the very cells it was about, and on a phone a tap showed none.
+  function showCaption(state, meta) {
+    const wanted = meta && meta.caption;
+    if (!wanted) {
+      if (state.caption) state.caption.remove();
+      state.caption = null;
+      return;
+    }
+    if (!state.caption) {
+      state.caption = document.createElement("div");
+      state.caption.className = "lora-viz-caption";
+      state.caption.setAttribute("aria-live", "polite");
+      state.caption.style.cssText =
+        "min-height: 5.2em; padding: 0.25rem 0.5rem; white-space: pre-wrap; font-variant-numeric: tabular-nums; font-size: 0.9rem;";
+      state.div.after(state.caption);
+      state.captioned = false;
+    }
+    if (!state.captioned) state.caption.textContent = wanted;
+  }
+
+  function fill(template, point) {
+    return template
+      .replace(/%\{([^}:]+)(?::\.(\d+)([fg]))?\}/g, (_, path, digits, kind) => {
+        const index = /^customdata\[(\d+)\]$/.exec(path);
+        const value = path === "z" ? point.z : index && point.customdata ? point.customdata[Number(index[1])] : undefined;
+        if (typeof value !== "number") return "";
+        if (!digits) return String(value);
+        return kind === "f" ? value.toFixed(Number(digits)) : String(Number(value.toPrecision(Number(digits))));
+      })
+      .replace(/<br>/g, "\n");
+  }
+
   function render(component, args, figureBytes) {
     const element = component.parentElement;
     const state = charts.get(element) || create(element);
@@ -208,6 +269,7 @@
     if (!state) return;
     state.observer.disconnect();
     clearTimeout(state.timer);
+    if (state.caption) state.caption.remove();
     if (window.Plotly) Plotly.purge(state.div);
     charts.delete(element);
   }
@@ -221,14 +283,22 @@
     const div = state.div;
     if (state.listening || !div.on) return;
     state.listening = true;
-    div.on("plotly_hover", (event) => {
-      const link = div.layout.meta && div.layout.meta.link;
+    // A pointer hovers; a finger taps (a click, to Plotly): either lights the cell up and fills the caption.
+    const pointed = (event) => {
       const point = event.points && event.points[0];
+      const template = point && point.data.meta && point.data.meta.caption;
+      if (state.caption && template) {
+        state.caption.textContent = fill(template, point);
+        state.captioned = true;
+      }
+      const link = div.layout.meta && div.layout.meta.link;
       const source = link && point && link.sources.find((s) => s.trace === point.curveNumber);
       if (!source || !Array.isArray(point.pointNumber)) return;
       const [row, col] = point.pointNumber; // a heatmap's cell: [row, column]
       broadcast({ group: link.group, rows: [source.rows[row], source.rows[row + 1]], cols: [source.cols[col], source.cols[col + 1]] });
-    });
+    };
+    div.on("plotly_hover", pointed);
+    div.on("plotly_click", pointed);
     div.on("plotly_unhover", () => {
       const link = div.layout.meta && div.layout.meta.link;
       if (link && link.sources.length) broadcast({ group: link.group, rows: null, cols: null });

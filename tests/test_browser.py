@@ -119,23 +119,50 @@ def test_merge_animation_plays_in_the_browser_without_a_rerun(app_url, page):
     page.wait_for_function("() => window.__sent > 0", timeout=15_000)
 
 
-def test_hovering_a_delta_cell_lists_its_products(app_url, page):
+_DELTA_CELL = """gd => {
+    const delta = gd._fullData.find(trace => trace.name === 'ΔW');  // arrays decoded
+    const { xaxis, yaxis } = gd._fullLayout, box = gd.getBoundingClientRect();  // _offset: where each axis starts
+    return [box.left + xaxis._offset + xaxis.d2p(delta.x[2] + 0.5), box.top + yaxis._offset + yaxis.d2p(delta.y[1] + 0.5)];
+}"""  # the centre of ΔW's cell (row 2, column 3), in the page's pixels, from the drawn figure's own axes
+
+
+def test_hovering_a_delta_cell_lists_its_products_in_the_caption_beneath(app_url, page):
     page.goto(f"{app_url}/merge?trained=1&r=3&alpha=6&d=8&k=8&step=0")
     wait_for_idle(page)
     animation = chart(page)
-    # The centre of ΔW's cell (row 2, column 3), in the page's pixels, from the drawn figure's own axes.
-    x, y = animation.evaluate(
-        """gd => {
-            const delta = gd._fullData.find(trace => trace.name === 'ΔW');  // arrays decoded
-            const { xaxis, yaxis } = gd._fullLayout, box = gd.getBoundingClientRect();  // _offset: where each axis starts
-            return [box.left + xaxis._offset + xaxis.d2p(delta.x[2] + 0.5), box.top + yaxis._offset + yaxis.d2p(delta.y[1] + 0.5)];
-        }"""
-    )
-    page.mouse.move(x, y)
-    hover = animation.locator(".hoverlayer .hovertext").first
-    expect(hover).to_contain_text("ΔW[2,3] = 2 · (")  # α/r = 6/3
-    assert hover.text_content().count(")(") == 3  # r products, term by term
-    expect(hover).to_contain_text("now shown: 0.0000")  # the animation's first step: nothing added yet
+    caption = page.locator(".lora-viz-caption").first
+    expect(caption).to_contain_text("Point at a cell")
+    page.mouse.move(*animation.evaluate(_DELTA_CELL))
+    expect(caption).to_contain_text("ΔW[2,3] = 2 · (")  # α/r = 6/3
+    assert caption.text_content().count(")(") == 3  # r products, term by term
+    expect(caption).to_contain_text("now shown: 0.0000")  # the animation's first step: nothing added yet
+    # Nothing over the figure: no tooltip covers the row of A or the cells it is about, and the caption is below.
+    assert animation.locator(".hoverlayer .hovertext").count() == 0
+    assert caption.bounding_box()["y"] >= animation.bounding_box()["y"] + animation.bounding_box()["height"] - 1
+    expect(animation.element).to_have_attribute("data-linked", "1,2|2,3")  # and the cell is lit
+
+
+def test_a_tap_on_a_phone_lights_a_cell_and_fills_the_caption_without_zooming(app_url):
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, device_scale_factor=2)
+        tab = phone.new_page()
+        tab.goto(f"{app_url}/merge?trained=1&r=3&alpha=6&d=8&k=8&step=0")
+        wait_for_idle(tab)
+        animation = chart(tab)
+        before = animation.bounding_box()
+        tab.touchscreen.tap(*animation.evaluate(_DELTA_CELL))
+        caption = tab.locator(".lora-viz-caption").first
+        expect(caption).to_contain_text("= 2 · (")  # a cell of ΔW, its products (cells are 15 px wide here)
+        row, col = (int(n) for n in re.search(r"ΔW\[(\d+),(\d+)\] =", caption.text_content()).groups())
+        expect(animation.element).to_have_attribute("data-linked", f"{row - 1},{row}|{col - 1},{col}")  # the same cell lit
+        after = animation.bounding_box()
+        assert (after["width"], after["height"]) == (before["width"], before["height"])  # the figure kept its size
+        assert tab.evaluate("() => window.visualViewport.scale") == 1  # and the page did not zoom
+        browser.close()
 
 
 def test_large_rank_delta_follows_the_page_and_polling_stops(app_url, page):

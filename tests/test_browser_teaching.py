@@ -2,6 +2,7 @@
 alone, and downloads that produce real files."""
 
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -90,4 +91,56 @@ def test_downloads_produce_files_of_the_right_type(app_url, browser, image, magi
     chart.hover()
     figure_bytes = _download(page, lambda: chart.locator(".modebar-btn").first.click())
     assert figure_bytes.lstrip()[:4] == magic[:4] and len(figure_bytes) > 1000
+    page.close()
+
+
+def _first_pixel(png: bytes) -> tuple[int, ...]:
+    """The top-left pixel of an 8-bit RGB or RGBA PNG. Its first scanline's filter adds nothing to the first pixel
+    (every predictor is 0 there), so the decompressed bytes after the filter byte are the pixel itself."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    while at < len(png):
+        length = int.from_bytes(png[at:at + 4], "big")
+        kind = png[at + 4:at + 8]
+        chunks.setdefault(kind, []).append(png[at + 8:at + 8 + length])
+        at += 12 + length
+    header = chunks[b"IHDR"][0]
+    depth, colour = header[8], header[9]
+    assert depth == 8 and colour in (2, 6), (depth, colour)
+    pixels = zlib.decompress(b"".join(chunks[b"IDAT"]))
+    return tuple(pixels[1:1 + (4 if colour == 6 else 3)])
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_png_is_opaque_on_the_themes_background(app_url, browser, scheme):
+    """PNGs were transparent: a dark theme's white labels vanished on a white slide."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, color_scheme=scheme, accept_downloads=True)
+    page.goto(f"{app_url}/matrices?d=64&k=64&r=8")
+    wait_for_idle(page)
+    background = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
+    background = tuple(int(v) for v in re.findall(r"\d+", background)[:3])
+    assert (sum(background) < 300) == (scheme == "dark")
+    chart = page.locator(CHART).first
+    chart.hover()
+    pixel = _first_pixel(_download(page, lambda: chart.locator(".modebar-btn").first.click()))
+    assert pixel[:3] == background and (len(pixel) == 3 or pixel[3] == 255), (pixel, background)
+    page.close()
+
+
+def test_the_image_format_switches_both_ways_and_the_merge_saves_without_its_buttons(app_url, browser):
+    """The PNG/SVG choice worked from PNG to SVG only, until a reload; the merge's PNG showed Play and its slider."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    page.goto(f"{app_url}/merge?trained=1&d=8&k=8&r=2")
+    wait_for_idle(page)
+    page.get_by_text("Export", exact=True).click()
+    chart = page.locator(CHART).first
+    for image, magic in (("svg", b"<svg"), ("png", b"\x89PNG"), ("svg", b"<svg")):
+        page.locator('[data-testid="stSidebar"]').get_by_text(image, exact=True).click()
+        page.wait_for_function(f"() => (new URLSearchParams(location.search).get('image') || 'png') === '{image}'")
+        wait_for_idle(page)
+        chart.hover()
+        saved = _download(page, lambda: chart.locator(".modebar-btn").first.click())
+        assert saved.lstrip()[:4] == magic[:4], (image, saved[:20])
+    text = saved.decode(errors="replace")
+    assert "Play" not in text and "updatemenu" not in text and "slider" not in text
     page.close()

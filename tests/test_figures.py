@@ -131,6 +131,13 @@ def _every_figure(s: Settings):
     yield from (merge_figures.merge_animation(s), merge_figures.spectra_figure(s), merge_figures.two_adapters_figure(s))
     yield from (model_figures.block_figure(s), model_figures.memory_figure(s))
     yield from (training_figures.loss_figure(result), training_figures.spectrum_figure(result), training_figures.sweep_figure(result))
+    from dataclasses import replace
+
+    from lora_viz.lesson.figures import answered_step_figure, step_figure
+
+    for index in range(10):  # every step of the lesson, its answer hidden and shown
+        yield from (step_figure(replace(s, lesson=index)), answered_step_figure(replace(s, lesson=index)))
+    yield from (core_figures.role_drawing(s, "full"), core_figures.role_drawing(s, "lit"))
 
 
 @pytest.mark.parametrize("s", [Settings(trained=True), Settings(d=7, k=131_072, r=3, notation="paper", model="gpt2", step=5)])

@@ -3,6 +3,8 @@ import inspect
 import re
 import sys
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import settings as hyp_settings
@@ -10,7 +12,12 @@ from hypothesis import strategies as hs
 
 from lora_viz.lesson import feedback as feedback_module
 from lora_viz.lesson.feedback import MAX_GUESS_CHARS, TOO_LONG, feedback, parse_guess
+from lora_viz.lesson.alt import step_alt
+from lora_viz.lesson.figures import FIGURE_KINDS, answered_step_figure, step_figure
 from lora_viz.lesson.steps import answer_text, known_quantities, lesson_steps
+from lora_viz.numbers.counts import count_params
+from lora_viz.numbers.memory import matrix_memory
+from lora_viz.render.plotly import LINK_COLOR, TRAINED_COLOR
 from lora_viz.settings import LESSON_LENGTH, Settings
 
 
@@ -144,7 +151,8 @@ def test_no_hint_answers_any_step(settings):
 
 def test_the_lesson_ends_with_the_seed_questions_answer_in_words_and_numbers():
     last = lesson_steps(Settings())[-1]
-    assert last.title == "The answer" and last.body.startswith("Yes.")
+    # It answers a question that asked "how many", not a yes-or-no one (it began "Yes.").
+    assert last.title == "The answer" and last.body.startswith("For W of 4,096×4,096 at rank r = 8:")
     for number in ("16,777,216", "65,536", "16,842,752"):
         assert number in last.body
 
@@ -164,4 +172,116 @@ def test_a_guess_that_is_another_count_is_named_so_the_student_sees_what_was_rig
 
 def test_steps_draw_the_figure_they_talk_about():
     figures = {step.title: step.figure for step in lesson_steps(Settings())}
-    assert figures["LoRA: what is trained"] == "drawing" and figures["Serving, option 2: merge"] == "merge"
+    assert figures["LoRA: what is trained"] == "lit" and figures["Serving, option 2: merge"] == "merge"
+    assert set(figures.values()) <= set(FIGURE_KINDS) and len(set(figures.values())) == len(figures)  # each its own
+
+
+def _picture(lesson: int, revealed: bool = False, **settings):
+    s = Settings(lesson=lesson, **settings)
+    return (answered_step_figure if revealed else step_figure)(s)
+
+
+def _bars(figure) -> dict[str, float]:
+    """Each bar's length (its parts added up) by its label, from the figure's bar traces."""
+    lengths: dict[str, float] = {}
+    for trace in figure["data"]:
+        if trace["type"] == "bar":
+            for label, value in zip(trace["y"], trace["x"]):
+                lengths[label] = lengths.get(label, 0.0) + value
+    return lengths
+
+
+def _visible_text(figure) -> str:
+    """Every text a reader sees in a figure: titles, notes, trace names, labels and written values."""
+    layout = figure["layout"]
+    texts = [str(layout.get("title", {}).get("text", "")), *(note["text"] for note in layout.get("annotations", []))]
+    for trace in figure["data"]:
+        texts += [str(trace.get("name", ""))] + [str(t) for key in ("text", "y") if isinstance(trace.get(key), list) for t in trace[key]]
+    return "\n".join(texts)
+
+
+def _totals(figure) -> dict[str, str]:
+    text = next(trace for trace in figure["data"] if trace.get("mode") == "text")
+    return dict(zip(text["y"], text["text"]))
+
+
+def test_full_fine_tuning_draws_w_alone_and_trained():
+    figure = _picture(1)
+    heatmaps = [trace for trace in figure["data"] if trace["type"] == "heatmap"]
+    assert [trace["name"] for trace in heatmaps] == ["W"]
+    assert figure["layout"]["shapes"][0]["line"]["color"] == TRAINED_COLOR
+    assert "trained: every entry" in figure["layout"]["annotations"][0]["text"]
+
+
+def test_what_lora_trains_lights_a_and_b_and_dims_w():
+    figure = _picture(2, d=64, k=64, r=8)  # small enough to need no magnified corner
+    w, up, down = (trace for trace in figure["data"] if trace["type"] == "heatmap")
+    assert w["opacity"] < 1 and "opacity" not in up and "opacity" not in down
+    lit = [shape for shape in figure["layout"]["shapes"] if shape["line"]["color"] == LINK_COLOR]
+    assert len(lit) == 2 and all(shape["line"]["width"] >= 4 for shape in lit)
+    assert "frozen: no gradient" in figure["layout"]["annotations"][0]["text"]
+
+
+def test_the_share_compares_the_two_counts_and_names_the_share_once_revealed():
+    c = count_params(4096, 4096, 8)
+    assert _bars(_picture(3)) == {"full fine-tuning trains": c.full_trained, "LoRA trains": c.lora_trainable}
+    assert _totals(_picture(3))["LoRA trains"] == "65,536 (?% of W)"
+    assert _totals(_picture(3, revealed=True))["LoRA trains"] == "65,536 (0.3906% of W)"
+
+
+def test_serving_separate_stacks_w_and_the_adapter_its_total_hidden_until_revealed():
+    c = count_params(4096, 4096, 8)
+    hidden, shown = _picture(4), _picture(4, revealed=True)
+    assert _bars(hidden)["served with the adapter separate"] == 0 and _totals(hidden)["served with the adapter separate"] == "?"
+    assert _bars(shown)["served with the adapter separate"] == c.served_separate
+    assert _totals(shown)["served with the adapter separate"] == "16,842,752"
+
+
+def test_the_merge_says_what_its_small_example_stands_for():
+    notes = [note["text"] for note in _picture(5)["layout"]["annotations"]]
+    assert "scaled down: 16×16 stands for 4,096×4,096" in notes
+    assert not any("scaled down" in note for note in [n["text"] for n in _picture(5, d=16, k=16, r=8)["layout"]["annotations"]])
+
+
+def test_the_adapters_size_is_hidden_until_revealed_and_then_to_scale():
+    hidden, shown = _picture(6), _picture(6, revealed=True)
+    assert _bars(hidden)["A and B in fp32"] == 0
+    assert _bars(shown)["A and B in fp32"] == pytest.approx(0.25)  # MiB
+    assert _bars(shown)["W in bf16"] == pytest.approx(32.0)
+
+
+def test_what_to_remember_draws_training_memory_with_and_without_lora():
+    memory = matrix_memory(count_params(4096, 4096, 8), "bf16", "mixed")
+    bars = _bars(_picture(7))
+    assert bars["full fine-tuning"] == pytest.approx(memory.full.total / 2**20)
+    assert bars["LoRA"] == pytest.approx(memory.lora.total / 2**20)
+
+
+def test_the_answer_draws_the_four_numbers_to_scale():
+    c = count_params(4096, 4096, 8)
+    assert _bars(_picture(9)) == {"full fine-tuning: trains and serves": c.full_trained, "LoRA: trains": c.lora_trainable,
+                                  "LoRA: freezes": c.lora_frozen, "LoRA served separate": c.served_separate,
+                                  "LoRA merged": c.served_merged}
+
+
+@pytest.mark.parametrize("settings", [Settings(), Settings(d=1024, k=512, r=4), Settings(d=12, k=10, r=3)])
+def test_no_picture_gives_its_questions_answer_away_before_a_guess(settings):
+    for index, step in enumerate(lesson_steps(settings)):
+        if step.question is None:
+            continue
+        s = replace(settings, lesson=index)
+        before, after = _visible_text(step_figure(s)), _visible_text(answered_step_figure(s))
+        answer = answer_text(step.question).removesuffix(" parameters").removesuffix("%").removesuffix(" MiB")
+        assert answer not in before, (step.title, answer)
+        if step.figure in ("share", "serving"):
+            assert answer in after, (step.title, answer)
+        hidden = [length for label, length in _bars(step_figure(s)).items() if _totals(step_figure(s))[label] == "?"]
+        assert all(length == 0 for length in hidden)  # a hidden bar has no length either
+
+
+def test_every_picture_has_a_text_alternative_from_its_numbers():
+    for index, step in enumerate(lesson_steps(Settings())):
+        text = step_alt(Settings(lesson=index), revealed=False)
+        assert text and "?" not in text, (step.title, text)
+    assert "16,842,752" in step_alt(Settings(lesson=4), revealed=True)
+    assert "not shown until a guess is checked" in step_alt(Settings(lesson=4), revealed=False)

@@ -168,7 +168,9 @@ def test_animation_frames_carry_only_what_changes_and_stay_small(settings):
         assert set(frame["data"][0]) == {"type", "z"}
     assert len(json.dumps(payload["frames"])) < 150_000
     assert len(json.dumps(payload)) < 300_000
-    assert payload["layout"]["sliders"][0]["active"] == settings.step
+    assert "sliders" not in payload["layout"]  # one step control: the page's own, which sets the opening step
+    play = payload["layout"]["updatemenus"][0]["buttons"][0]["args"][0]
+    assert play == [frame["name"] for frame in payload["frames"]][settings.step:]  # Play goes on from it
     assert payload["layout"]["coloraxis"]["showscale"]  # the colour bar says where the colours clip
 
 
@@ -202,7 +204,7 @@ def test_the_merge_animation_has_no_stale_labels_or_highlights():
     assert lit == [[False, False]] + [[True, True]] * 8 + [[False, False]] * 5  # start, 8 terms, α/r, 4 merge steps
     texts = " ".join(note["text"] for note in fig["layout"]["annotations"])
     assert "starts as" not in texts
-    assert [step["label"] for step in fig["layout"]["sliders"][0]["steps"]] == [str(i) for i in range(14)]
+    assert "sliders" not in fig["layout"]
 
 
 def test_the_merge_animation_declares_its_linked_highlighting():
@@ -210,3 +212,19 @@ def test_the_merge_animation_declares_its_linked_highlighting():
     assert [source["trace"] for source in link["sources"]] == [2, 3, 4]  # ΔW, W′ and W
     assert link["sources"][0]["rows"] == [0, 1, 2, 3, 4] and link["sources"][0]["cols"] == [0, 1, 2, 3, 4, 5]
     assert [target["kind"] for target in link["targets"]] == ["rows", "cols", "cells", "cells", "cells"]
+
+
+def test_a_cell_says_what_it_holds_in_the_caption_beneath_not_in_a_tooltip_over_it():
+    """The tooltip covered the row of A and the cells it was about; the caption under the figure hides nothing."""
+    fig = merge_animation(Settings(d=4, k=5, r=2, trained=True))
+    assert fig["layout"]["meta"]["caption"].startswith("Point at a cell")
+    for trace in fig["data"]:
+        assert trace["hoverinfo"] == "none" and "hovertemplate" not in trace and trace["meta"]["caption"]
+    delta_template, _ = hover_templates(CARD, 2, 4.0)  # α/r = 8/2
+    assert fig["data"][2]["meta"]["caption"] == delta_template
+
+
+def test_the_play_buttons_take_the_themes_colours():
+    """Explicit light colours kept Play and Pause light in a dark theme; the app's theme gives them theirs."""
+    menu = merge_animation(Settings())["layout"]["updatemenus"][0]
+    assert not {"bgcolor", "bordercolor", "font"} & set(menu)

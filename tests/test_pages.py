@@ -175,7 +175,7 @@ def test_merge_page_opens_from_links(notation, dtype):
     assert not at.exception and not at.warning
     animation = chart_specs(at)[0]
     assert len(animation["frames"]) == 4 + 6
-    assert animation["layout"]["sliders"][0]["active"] == 3
+    assert animation["layout"]["updatemenus"][0]["buttons"][0]["args"][0][0] == animation["frames"][3]["name"]
     names = [trace["name"] for trace in animation["data"]]
     assert names == (["A", "B", "ΔW", "W′", "W"] if notation == "card" else ["B", "A", "ΔW", "W′", "W"])
     assert tables(at)[0]["precision"] == ["fp32", "fp16", "bf16"]
@@ -186,7 +186,8 @@ def test_merge_step_control_round_trips_and_clamps():
     assert "step" in notices(at) and at.query_params["step"] == "7"
     at.select_slider(key="step").set_value(2).run()
     assert at.query_params["step"] == "2"
-    assert chart_specs(at)[0]["layout"]["sliders"][0]["active"] == 2
+    animation = chart_specs(at)[0]
+    assert animation["layout"]["updatemenus"][0]["buttons"][0]["args"][0][0] == animation["frames"][2]["name"]
 
 
 def test_merge_page_offers_a_trained_adapter_at_initialisation():
@@ -339,6 +340,13 @@ def test_lesson_guess_then_reveal_then_next():
     at.text_input(key="_guess_input_3").input("4%")
     _button(at, "Check my guess").click().run()
     assert at.warning[0].value == "Off: 10.2 times too high."
+    # A readable miss gets one more try before the answer shows.
+    assert not [m for m in at.markdown if "Answer" in m.value]
+    assert any("Try once more" in c.value for c in at.caption)
+    at.text_input(key="_guess_input_3").input("0.5%")
+    _button(at, "Check my guess").click().run()
+    assert at.warning[0].value == "Off: 28% too high."
+    assert any("**Answer: 0.3906%**" in m.value for m in at.markdown)
 
 
 def test_a_lesson_step_draws_the_figure_it_talks_about():
@@ -352,8 +360,9 @@ def test_a_lesson_step_draws_the_figure_it_talks_about():
 
 def test_lesson_numbers_follow_the_settings():
     at = open_page("pages/lesson.py", {"lesson": "4", "d": "11008", "k": "4096", "r": "16"})
-    at.text_input(key="_guess_input_4").input("1")
-    _button(at, "Check my guess").click().run()
+    for guess in ("1", "2"):  # two readable misses: then the answer shows
+        at.text_input(key="_guess_input_4").input(guess)
+        _button(at, "Check my guess").click().run()
     assert any(f"{11008 * 4096 + 16 * (11008 + 4096):,} parameters" in m.value for m in at.markdown)
 
 

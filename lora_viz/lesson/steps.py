@@ -29,7 +29,7 @@ class Step:
     body: str  # markdown
     question: Question | None
     page: str  # the page script that shows this step
-    figure: str | None = None  # the figure the step talks about, drawn in the step: "drawing" or "merge"
+    figure: str  # the picture the step draws (lesson/figures.py: FIGURE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question("How many parameters does full fine-tuning train?", "parameters", c.full_trained,
                      f"{FORMULAS['full_trained']} = {with_numbers(c, 'full_trained')} = {c.full_trained:,}"),
             "pages/matrices.py",
-            "drawing",
+            "full",
         ),
         Step(
             "LoRA: what is trained",
@@ -86,7 +86,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question("How many parameters does LoRA train?", "parameters", c.lora_trainable,
                      f"{n.up} + {n.down} = {with_numbers(c, 'lora_trainable')} = {FORMULAS['lora_trainable']} = {c.lora_trainable:,}"),
             "pages/matrices.py",
-            "drawing",
+            "lit",
         ),
         Step(
             "LoRA: what share",
@@ -94,6 +94,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question("What percent of W's parameters does LoRA train?", "%", c.trainable_percent,
                      f"{FORMULAS['trainable_percent']} = {with_numbers(c, 'trainable_percent')} = {c.trainable_percent:.4g}%"),
             "pages/matrices.py",
+            "share",
         ),
         Step(
             "Serving, option 1: keep the adapter separate",
@@ -101,7 +102,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question("How many parameters are used when serving with the adapter separate?", "parameters", c.served_separate,
                      f"{FORMULAS['served_separate']} = {with_numbers(c, 'served_separate')} = {c.served_separate:,}"),
             "pages/merge.py",
-            "drawing",
+            "serving",
         ),
         Step(
             "Serving, option 2: merge",
@@ -118,6 +119,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             Question(f"How many MiB do {n.up} and {n.down} take in {ADAPTER_DTYPE}?", "MiB", adapter_bytes / MIB,
                      f"{FORMULAS['lora_trainable']} · {ELEMENT_BYTES[ADAPTER_DTYPE]} B = {adapter_bytes:,} B = {adapter_bytes / MIB:.4g} MiB"),
             "pages/matrices.py",
+            "adapter",
         ),
         Step(
             "What to remember",
@@ -127,6 +129,7 @@ def lesson_steps(s: Settings) -> list[Step]:
             "- The saving comes from not updating the full matrix.",
             None,
             "pages/whole_model.py",
+            "memory",
         ),
         Step(
             "An analogy",
@@ -137,16 +140,17 @@ def lesson_steps(s: Settings) -> list[Step]:
             "book (merged). Both give the same text; the recipe made the writing much cheaper.",
             None,
             "pages/merge.py",
+            "delta",
         ),
         Step(
             "The answer",
-            f"Yes. For W of {dk} at rank r = {s.r:,}: full fine-tuning trains and serves **{c.full_trained:,}** "
+            f"For W of {dk} at rank r = {s.r:,}: full fine-tuning trains and serves **{c.full_trained:,}** "
             f"parameters. LoRA trains **{c.lora_trainable:,}** ({n.up} and {n.down}) and freezes the "
             f"{c.lora_frozen:,} of W. Served with the adapter kept separate, the model uses **{c.served_separate:,}**; "
             f"merged ({n.merged}), it is back to **{c.served_merged:,}**, with no extra compute.",
             None,
             "pages/matrices.py",
-            "drawing",
+            "answer",
         ),
     ]
 

@@ -8,6 +8,7 @@ from ..keys import depends_on
 from ..notation import labels
 from ..render.plotly import (
     FROZEN_COLOR,
+    LINK_COLOR,
     TRAINED_COLOR,
     FigureSpec,
     arrows,
@@ -34,7 +35,14 @@ from .values import grid_means, lora_matrices, product_block_means
 DELTA_LINK = "delta"  # the linked-highlighting group of ΔW's chart and the drawing of its factors
 
 
-def scale_figure(s: Settings) -> FigureSpec:
+# What a drawing stresses: LoRA as it is (W frozen, the factors trained), full fine-tuning (W trained, no factors),
+# or LoRA with its trained factors lit and W dimmed (the lesson's "what is trained").
+ROLES = ("lora", "full", "lit")
+LIT_WIDTH = 4  # px: a lit factor's outline, wide enough to see a factor thinner than a pixel
+DIMMED = 0.3  # W's opacity while the factors are lit
+
+
+def scale_figure(s: Settings, role: str = "lora") -> FigureSpec:
     """W, up and down at one scale: a cell is the same size in every matrix; values are exact block means."""
     g = scale_layout(s.d, s.k, s.r)
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
@@ -43,7 +51,7 @@ def scale_figure(s: Settings) -> FigureSpec:
     w, up, down = (grid_means(field, g.block) for field in (m.w, m.up, m.down))
     what = "value" if g.block == 1 else "block mean"
     traces = [
-        heatmap(w, k_edges + g.w.x0, d_edges + g.w.y0, "W", what),
+        dict(heatmap(w, k_edges + g.w.x0, d_edges + g.w.y0, "W", what), **({"opacity": DIMMED} if role == "lit" else {})),
         heatmap(up, r_edges + g.up.x0, d_edges + g.up.y0, names.up, what),
         heatmap(down, k_edges + g.down.x0, r_edges + g.down.y0, names.down, what),
     ]
@@ -61,32 +69,34 @@ def scale_figure(s: Settings) -> FigureSpec:
     up_label = (label(g.up.x1 + g.gap * 0.1, (g.up.y0 + g.up.y1) / 2, up_text, anchor="left", yanchor="middle")
                 if room_right >= 0.25 * g.width else
                 dict(label((g.up.x0 + g.up.x1) / 2, (g.up.y0 + g.up.y1) / 2, up_text, yanchor="middle"), bgcolor="rgba(128, 128, 128, 0.35)"))
+    w_state = {"lora": "frozen", "full": "trained: every entry", "lit": "frozen: no gradient"}[role]
     annotations = [
-        dict(label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}<br>frozen", anchor="left", yanchor="top"), align="left"),
-        up_label,
-        label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  trained", anchor="right"),
-        label(out_x, above, f"{names.output}  ({s.d:,} outputs)"),
-        label((g.w.x0 + g.down.x1) / 2, below, f"input x<br>({s.k:,} values)", yanchor="top"),
+        dict(label(g.w.x0, g.w.y1, f"W  {s.d:,}×{s.k:,}<br>{w_state}", anchor="left", yanchor="top"), align="left"),
+        label(out_x if role != "full" else w_mid, above, f"{'y = W·x' if role == 'full' else names.output}  ({s.d:,} outputs)"),
+        label((g.w.x0 + g.down.x1) / 2 if role != "full" else w_mid, below, f"input x<br>({s.k:,} values)", yanchor="top"),
     ]
-    traces.append(arrows([
-        ((w_mid, below), (w_mid, g.w.y1)),
-        ((down_mid, below), (down_mid, g.down.y1)),
-        ((up_mid, g.down.y0), (up_mid, g.up.y1)),
-        ((w_mid, g.w.y0), (out_x, above)),
-        ((up_mid, g.up.y0), (out_x, above)),
-    ]))
+    paths = [((w_mid, below), (w_mid, g.w.y1)), ((w_mid, g.w.y0), (w_mid if role == "full" else out_x, above))]
+    shapes = [outline(g.w, TRAINED_COLOR if role == "full" else FROZEN_COLOR)]
+    if role == "full":  # full fine-tuning has no factors: W alone, where the LoRA drawings have it
+        traces = traces[:1]
+    else:
+        if role == "lit":
+            up_label["text"] = up_label["text"].replace("trained", "<b>trained</b>")
+        annotations[1:1] = [up_label, label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  " + ("<b>trained</b>" if role == "lit" else "trained"), anchor="right")]
+        paths += [((down_mid, below), (down_mid, g.down.y1)), ((up_mid, g.down.y0), (up_mid, g.up.y1)), ((up_mid, g.up.y0), (out_x, above))]
+        lit = dict(line=dict(color=LINK_COLOR, width=LIT_WIDTH)) if role == "lit" else {}
+        shapes += [dict(outline(g.up, TRAINED_COLOR), **lit), dict(outline(g.down, TRAINED_COLOR), **lit)]
+    traces.append(arrows(paths))
     layout = equal_scale_layout((-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, symmetric_limit(w, up, down), top=10)
-    layout.update(
-        shapes=[outline(g.w, FROZEN_COLOR), outline(g.up, TRAINED_COLOR), outline(g.down, TRAINED_COLOR)],
-        annotations=annotations,
+    layout.update(shapes=shapes, annotations=annotations)
+    if role == "lora":
         # Hovering a block of ΔW (its own chart) lights up the rows of up and the columns of down that make it, and
         # the block of W it is added to.
-        meta=linked(DELTA_LINK, targets=[row_band(g.up), column_band(g.down), same_cells(g.w)]),
-    )
+        layout["meta"] = linked(DELTA_LINK, targets=[row_band(g.up), column_band(g.down), same_cells(g.w)])
     return plot(traces, layout)
 
 
-def magnifier_figure(s: Settings) -> FigureSpec:
+def magnifier_figure(s: Settings, role: str = "lora") -> FigureSpec:
     """The top-left corner where W, up and down meet, magnified, every square one weight, all at one scale."""
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
     names = labels(s.notation)
@@ -103,6 +113,7 @@ def magnifier_figure(s: Settings) -> FigureSpec:
         heatmap(down, np.arange(cols + 1) + up_x0, np.arange(rank + 1) + down_y0, names.down, "value"),
     ]
     layout = equal_scale_layout((-0.5, up_x0 + cols + 0.5), (-3.0, down_y0 + rank + 1.5), 360, symmetric_limit(w, up, down))
+    lit = dict(line=dict(color=LINK_COLOR, width=LIT_WIDTH)) if role == "lit" else {}
     layout.update(
         title=dict(text="Magnified corner: every square is one weight", font=dict(size=13), x=0.01),
         annotations=[
@@ -112,10 +123,12 @@ def magnifier_figure(s: Settings) -> FigureSpec:
         ],
         shapes=[
             outline(Box(0, cols, 0, rows), FROZEN_COLOR),
-            outline(Box(up_x0, up_x0 + rank, 0, rows), TRAINED_COLOR),
-            outline(Box(up_x0, up_x0 + cols, down_y0, down_y0 + rank), TRAINED_COLOR),
+            dict(outline(Box(up_x0, up_x0 + rank, 0, rows), TRAINED_COLOR), **lit),
+            dict(outline(Box(up_x0, up_x0 + cols, down_y0, down_y0 + rank), TRAINED_COLOR), **lit),
         ],
     )
+    if role == "lit":
+        traces[0]["opacity"] = DIMMED
     return plot(traces, layout)
 
 
@@ -125,9 +138,14 @@ DRAWN = ("d", "k", "r", "notation", "seed", "trained")  # what the to-scale draw
 @depends_on(*DRAWN)
 def drawing_figure(s: Settings) -> FigureSpec:
     """The to-scale drawing, with the magnified corner beneath it when a strip is too thin to see."""
-    if not scale_layout(s.d, s.k, s.r).needs_magnifier:
-        return scale_figure(s)
-    return stacked(scale_figure(s), magnifier_figure(s))
+    return role_drawing(s, "lora")
+
+
+def role_drawing(s: Settings, role: str) -> FigureSpec:
+    """The to-scale drawing in one of its ROLES, with the magnified corner when a factor is too thin to see."""
+    if role == "full" or not scale_layout(s.d, s.k, s.r).needs_magnifier:
+        return scale_figure(s, role)
+    return stacked(scale_figure(s, role), magnifier_figure(s, role))
 
 
 @depends_on(*DRAWN, "alpha")

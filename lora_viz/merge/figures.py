@@ -47,11 +47,13 @@ FRAME_MS = 900
 MAX_PLOT_PX = 480  # the animation's plot area at most this tall, however wide the page
 # The animation on a phone (narrower than PHONE_PX; see static/chart.js: fitToWidth): the colour bar would take a fifth of the width from
 # the cells (the caption says what colours mean), and the two-line labels under the panels need more than the two
-# cells' room below them, so the buttons and the slider move down.
-ON_A_PHONE = {"coloraxis.showscale": False, "margin.r": 10, "margin.b": 160, "updatemenus.0.pad.t": 40, "sliders.0.pad.t": 76}
-# Presentation mode's 1.5× text: the labels under the panels, the buttons and the slider need more room, and the
-# colour bar's numbers more length.
-PRESENTING = {"margin.t": 110, "margin.b": 200, "updatemenus.0.pad.t": 50, "sliders.0.pad.t": 110, "coloraxis.colorbar.len": 1.0}
+# cells' room below them, so the buttons move down.
+ON_A_PHONE = {"coloraxis.showscale": False, "margin.r": 10, "margin.b": 100, "updatemenus.0.pad.t": 40}
+# Presentation mode's 1.5× text: the labels under the panels and the buttons need more room, and the colour bar's
+# numbers more length.
+PRESENTING = {"margin.t": 110, "margin.b": 130, "updatemenus.0.pad.t": 50, "coloraxis.colorbar.len": 1.0}
+# What the caption beneath the animation says until a cell is pointed at (static/chart.js writes the cell's sum there).
+CAPTION_PROMPT = "Point at a cell of ΔW, W or W′ (tap it on a phone): its r products and their sum appear here."
 MACHINE_ZERO_FLOOR = 1e-17  # log axes cannot show 0: smaller singular values are drawn here
 
 
@@ -60,8 +62,12 @@ def _wrap(caption: str, width: int = 58) -> str:
     return "<br>".join(textwrap.wrap(caption, width))
 
 
-def _cells(values: np.ndarray, x0: float, y0: float, name: str, hover: np.ndarray | None = None, template: str = "") -> dict:
+def _cells(values: np.ndarray, x0: float, y0: float, name: str, hover: np.ndarray | None = None, template: str = "",
+           caption: bool = False) -> dict:
+    """A matrix's cells, each a unit square from (x0, y0); what a cell holds goes in a tooltip, or with `caption` in
+    the caption beneath the figure (static/chart.js), where it hides nothing."""
     rows, cols = values.shape
+    said = template or f"{name}: %{{z:.4f}}"
     cells = dict(
         type="heatmap",
         z=values.astype(np.float32),
@@ -69,7 +75,7 @@ def _cells(values: np.ndarray, x0: float, y0: float, name: str, hover: np.ndarra
         y=np.arange(rows + 1, dtype=float) + y0,
         coloraxis="coloraxis",
         name=name,
-        hovertemplate=(template or f"{name}: %{{z:.4f}}") + "<extra></extra>",
+        **(dict(hoverinfo="none", meta=dict(caption=said)) if caption else dict(hovertemplate=said + "<extra></extra>")),
     )
     if hover is not None:
         cells["customdata"] = hover.astype(np.float32)
@@ -95,11 +101,11 @@ def merge_animation(s: Settings) -> FigureSpec:
     delta_template, merged_template = hover_templates(names, r, e.scale)
     start = frames[s.step]
     traces = [
-        _cells(e.up, up_box.x0, up_box.y0, names.up),
-        _cells(e.down, down_box.x0, down_box.y0, names.down),
-        _cells(start.delta, delta_box.x0, delta_box.y0, "ΔW", hover, delta_template),
-        _cells(start.merged, merged_box.x0, merged_box.y0, "W′", hover, merged_template),
-        _cells(e.w, w_box.x0, w_box.y0, "W", template="W (frozen): %{z:.4f}"),
+        _cells(e.up, up_box.x0, up_box.y0, names.up, caption=True),
+        _cells(e.down, down_box.x0, down_box.y0, names.down, caption=True),
+        _cells(start.delta, delta_box.x0, delta_box.y0, "ΔW", hover, delta_template, caption=True),
+        _cells(start.merged, merged_box.x0, merged_box.y0, "W′", hover, merged_template, caption=True),
+        _cells(e.w, w_box.x0, w_box.y0, "W", template="W (frozen): %{z:.4f}", caption=True),
     ]
     outlines = [
         outline(up_box, TRAINED_COLOR),
@@ -136,7 +142,7 @@ def merge_animation(s: Settings) -> FigureSpec:
     # Square cells: the chart sets the height from the width it has (meta.fit); this one is for a 700 px plot.
     fit = fitted(x_range, y_range, MAX_PLOT_PX, ON_A_PHONE, PRESENTING)
     aspect = fit["fit"]["aspect"]
-    margin = dict(l=10, r=80, t=80, b=120)  # right: the colour bar; bottom: the buttons, and the slider beneath them
+    margin = dict(l=10, r=80, t=80, b=60)  # right: the colour bar; bottom: the Play and Pause buttons
     layout = equal_scale_layout(x_range, y_range, int(min(MAX_PLOT_PX, 700 * aspect)) + margin["t"] + margin["b"], limit)
     layout["margin"] = margin
     # A colour bar here, unlike the matrix drawings: it says where the colours clip.
@@ -148,7 +154,7 @@ def merge_animation(s: Settings) -> FigureSpec:
         title=dict(text=_wrap(start.caption), font=dict(size=13), x=0.01, xanchor="left", yref="container", y=1.0, yanchor="top", pad=dict(t=22)),
         shapes=shapes(start.term),
         meta=linked("merge", [link_source(trace, np.arange(d + 1), np.arange(k + 1)) for trace in (2, 3, 4)],
-                    [row_band(up_box), column_band(down_box), *each_cell]) | fit,
+                    [row_band(up_box), column_band(down_box), *each_cell]) | fit | dict(caption=CAPTION_PROMPT),
         annotations=[
             # A's name under A, like the other panels'; B's to its left, above A: nothing sits above B to
             # collide with the caption.
@@ -160,6 +166,9 @@ def merge_animation(s: Settings) -> FigureSpec:
             dict(label(delta_box.x1 + GAP, middle, "+", yanchor="middle"), **big),
             dict(label(w_box.x1 + GAP, middle, "=", yanchor="middle"), **big),
         ],
+        # Play and Pause only: the page's own step control chooses the opening step, from which Play goes on (one
+        # step control, not two).
+        # Their colours come from the app's theme (static/chart.js), so they read in a dark theme too.
         updatemenus=[
             dict(
                 type="buttons",
@@ -169,30 +178,9 @@ def merge_animation(s: Settings) -> FigureSpec:
                 xanchor="left",
                 yanchor="top",
                 pad=dict(t=8, r=8),
-                # Explicit colours: the default white buttons lose their label in a dark theme.
-                bgcolor="#e8eaf0",
-                bordercolor="#888",
-                font=dict(color="#1f2430"),
                 buttons=[
-                    dict(label="▶ Play", method="animate", args=[None, dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True, transition=dict(duration=0))]),
+                    dict(label="▶ Play", method="animate", args=[[frame.name for frame in frames[s.step:]], dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True, transition=dict(duration=0))]),
                     dict(label="❚❚ Pause", method="animate", args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))]),
-                ],
-            )
-        ],
-        sliders=[
-            dict(
-                active=s.step,
-                x=0.0,
-                len=1.0,
-                y=0.0,
-                yanchor="top",
-                pad=dict(t=44),  # below the buttons
-                # Ticks are step numbers (names like "α/r" and "25%" between them read as a muddle); the caption
-                # above the figure names each step.
-                currentvalue=dict(prefix="step: "),
-                steps=[
-                    dict(label=str(index), method="animate", args=[[frame.name], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
-                    for index, frame in enumerate(frames)
                 ],
             )
         ],

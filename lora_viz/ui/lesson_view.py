@@ -6,14 +6,15 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ..lesson.steps import Step, answer_text, known_quantities, lesson_steps
-from ..matrix.alt import drawing_alt
-from ..merge.alt import merge_animation_alt
+from ..keys import key_of
+from ..lesson.alt import step_alt
+from ..lesson.figures import answered_step_figure, step_figure
+from ..lesson.steps import answer_text, known_quantities, lesson_steps
 from ..lesson.feedback import MAX_GUESS_CHARS, feedback
 from ..settings import Settings, to_query
 from ..navigation import PAGES
 from .control import control
-from .display import figure
+from .display import chart
 
 _VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning, "too long": st.warning}
 
@@ -22,38 +23,53 @@ def _go(step: int) -> None:
     st.session_state["lesson"] = step
 
 
-def _step_figure(step: Step, s: Settings) -> None:
-    """The figure the step talks about: the to-scale drawing, or the merge (of a trained adapter, so it adds something)."""
-    if step.figure == "drawing":
-        figure("drawing_figure", s, alt=drawing_alt(s))
-    elif step.figure == "merge":
-        trained = replace(s, trained=True)
-        figure("merge_animation", s, alt=merge_animation_alt(trained), of=trained)
+TRIES = 2  # readable guesses before a wrong answer is revealed: a near miss or a named count gets a second go
+
+
+def _step_picture(s: Settings, revealed: bool) -> None:
+    """The step's picture (lesson/figures.py), its question's answer hidden until `revealed`.
+
+    The merge is drawn for a trained adapter, so that merging adds something."""
+    shown = replace(s, trained=True) if lesson_steps(s)[s.lesson].figure == "merge" else s
+    build = answered_step_figure if revealed else step_figure
+    key = key_of(build, shown)
+    chart(("lesson", build.__name__, key), lambda: build(key), s, key, alt=step_alt(shown, revealed), name="lesson")
 
 
 def lesson_step(s: Settings) -> None:
-    """The current step; a question's answer stays hidden until a guess is checked."""
+    """The current step; a question's answer stays hidden until a guess is right, or until a second readable guess."""
     steps = lesson_steps(s)
     index = s.lesson
     step = steps[index]
     control(s, st, "select_slider", "lesson", options=list(range(len(steps))), format_func=lambda i: f"{i + 1}. {steps[i].title}")
     st.subheader(f"Step {index + 1} of {len(steps)}: {step.title}")
     st.markdown(step.body)
-    _step_figure(step, s)
     question = step.question
-    if question is not None:
-        guessed = st.session_state.get(f"_guess_{index}")
+    if question is None:
+        _step_picture(s, revealed=True)
+    else:
+        guessed, tries_key = st.session_state.get(f"_guess_{index}"), f"_tries_{index}"
+        result = feedback(guessed, question, known_quantities(s)) if guessed else None
+        revealed = result is not None and (result.verdict == "exact" or st.session_state.get(tries_key, 0) >= TRIES)
+        _step_picture(s, revealed)
         with st.form(f"_guess_form_{index}", clear_on_submit=False, enter_to_submit=True):
             st.text_input(f"{question.prompt} Your guess ({question.unit}):", key=f"_guess_input_{index}",
                           max_chars=MAX_GUESS_CHARS, placeholder="a number (digits, k, M or %)")
-            if st.form_submit_button("Check my guess"):
-                guessed = st.session_state[f"_guess_input_{index}"]
-                st.session_state[f"_guess_{index}"] = guessed
-        if guessed:
-            result = feedback(guessed, question, known_quantities(s))
+            checked = st.form_submit_button("Check my guess")
+        if checked:
+            guessed = st.session_state[f"_guess_input_{index}"]
+            st.session_state[f"_guess_{index}"] = guessed
+            result = feedback(guessed, question, known_quantities(s)) if guessed else None
+            if result is not None and result.verdict in ("close", "off"):
+                st.session_state[tries_key] = st.session_state.get(tries_key, 0) + 1
+            if result is not None and (result.verdict == "exact" or st.session_state.get(tries_key, 0) >= TRIES) and not revealed:
+                st.rerun()  # the picture above shows the answer now too
+        if result is not None:
             _VERDICT_BOX[result.verdict](result.message)
-            if result.verdict not in ("unreadable", "too long"):
+            if result.verdict == "exact" or st.session_state.get(tries_key, 0) >= TRIES:
                 st.markdown(f"**Answer: {answer_text(question)}** — {question.formula}.")
+            elif result.verdict in ("close", "off"):
+                st.caption("Try once more: the answer appears after your next guess.")
         else:
             st.caption("The answer appears once you have checked a guess.")
     page = next(p for p in PAGES if p.script == step.page)
