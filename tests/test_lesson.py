@@ -201,8 +201,8 @@ def _visible_text(figure) -> str:
 
 
 def _totals(figure) -> dict[str, str]:
-    text = next(trace for trace in figure["data"] if trace.get("mode") == "text")
-    return dict(zip(text["y"], text["text"]))
+    """Each bar's number as written above it (its label, a colon, the number in bold)."""
+    return {note["y"]: note["text"].split(": <b>", 1)[1].removesuffix("</b>") for note in figure["layout"]["annotations"]}
 
 
 def test_full_fine_tuning_draws_w_alone_and_trained():
@@ -259,9 +259,9 @@ def test_what_to_remember_draws_training_memory_with_and_without_lora():
 
 def test_the_answer_draws_the_four_numbers_to_scale():
     c = count_params(4096, 4096, 8)
-    assert _bars(_picture(9)) == {"full fine-tuning: trains and serves": c.full_trained, "LoRA: trains": c.lora_trainable,
-                                  "LoRA: freezes": c.lora_frozen, "LoRA served separate": c.served_separate,
-                                  "LoRA merged": c.served_merged}
+    assert _bars(_picture(9)) == {"full fine-tuning: trains and serves": c.full_trained, "LoRA: trains A and B": c.lora_trainable,
+                                  "LoRA: freezes W": c.lora_frozen, "LoRA: serves, adapter separate": c.served_separate,
+                                  "LoRA: serves, merged": c.served_merged}
 
 
 @pytest.mark.parametrize("settings", [Settings(), Settings(d=1024, k=512, r=4), Settings(d=12, k=10, r=3)])

@@ -57,31 +57,35 @@ class Bars:
     title: str
 
 
+BAR_BAND_PX = 64  # each bar's band: the bar, and its label and number above it (on a phone too: nothing beside it)
+
+
 def bars_figure(picture: Bars) -> FigureSpec:
-    """Horizontal bars on one linear scale (what is small looks small), top to bottom in the order given."""
-    bars, unit, title = picture.bars, picture.unit, picture.title
+    """Horizontal bars on one linear scale (what is small looks small), top to bottom in the order given, each with
+    its label and number written above it, where a phone has room for them."""
+    bars = picture.bars
     names = [bar.label for bar in bars]
     parts = list(dict.fromkeys(part.name for bar in bars for part in bar.parts))
     traces = []
     for name in parts:
         values = [0.0 if bar.hidden else sum(p.value for p in bar.parts if p.name == name) for bar in bars]
         color = next(p.color for bar in bars for p in bar.parts if p.name == name)
-        traces.append(dict(type="bar", orientation="h", y=names, x=values, name=name, marker=dict(color=color),
-                           hovertemplate=f"{name}: %{{x:,.4g}} {unit}<extra></extra>"))
-    # The totals, written just past each bar's end (a hidden bar's "?" at its start).
-    traces.append(dict(type="scatter", mode="text", y=names, x=[0.0 if bar.hidden else bar.total for bar in bars],
-                       text=[HIDDEN if bar.hidden else bar.text for bar in bars], textposition="middle right",
-                       textfont=dict(size=14), hoverinfo="skip", showlegend=False, cliponaxis=False))
+        traces.append(dict(type="bar", orientation="h", y=names, x=values, name=name, width=0.4, marker=dict(color=color),
+                           hovertemplate=f"{name}: %{{x:,.4g}} {picture.unit}<extra></extra>"))
+    notes = [dict(xref="x", yref="y", x=0, y=bar.label, yshift=0.2 * BAR_BAND_PX + 1, xanchor="left", yanchor="bottom",
+                  showarrow=False, text=f"{bar.label}: <b>{HIDDEN if bar.hidden else bar.text}</b>", font=dict(size=13))
+             for bar in bars]
     largest = max((bar.total for bar in bars if not bar.hidden), default=1.0) or 1.0
+    margin = dict(l=10, r=20, t=40, b=70 if len(parts) > 1 else 30)  # the legend at the very bottom, below the ticks
     return plot(traces, dict(
-        title=dict(text=title, font=dict(size=13), x=0.01),
+        title=dict(text=picture.title, font=dict(size=13), x=0.01),
         barmode="stack",
-        height=110 + 56 * len(bars),
-        margin=dict(l=10, r=20, t=50, b=10),
-        # Room past the longest bar for its number; categories top to bottom in the order given.
-        xaxis=dict(range=[0, largest * 1.45], title=dict(text=unit), rangemode="tozero"),
-        yaxis=dict(autorange="reversed", automargin=True),
-        legend=dict(orientation="h", y=-0.25) if len(parts) > 1 else dict(),
+        height=margin["t"] + margin["b"] + BAR_BAND_PX * len(bars),
+        margin=margin,
+        annotations=notes,
+        xaxis=dict(range=[0, largest * 1.02], rangemode="tozero", fixedrange=True),
+        yaxis=dict(autorange="reversed", showticklabels=False, fixedrange=True),
+        legend=dict(orientation="h", x=0, y=0, yanchor="bottom", yref="container") if len(parts) > 1 else dict(),
         showlegend=len(parts) > 1,
         dragmode=False,
     ))
@@ -91,29 +95,35 @@ def _count_bars(kind: str, s: Settings, revealed: bool) -> Bars:
     """The lesson's count comparisons: the numbers of its text, the asked one hidden until revealed."""
     c = count_params(s.d, s.k, s.r)
     n = labels(s.notation)
-    w = Part("W", c.full_trained, FROZEN_COLOR)
-    adapter = Part(f"{n.up} and {n.down}", c.lora_trainable, TRAINED_COLOR)
+
+    def trained(value: int) -> Part:
+        return Part("trained", value, TRAINED_COLOR)
+
+    def kept(value: int) -> Part:
+        return Part("not trained", value, FROZEN_COLOR)
+
     if kind == "share":
         return Bars((
-            Bar("full fine-tuning trains", (Part("trained", c.full_trained, TRAINED_COLOR),), f"{c.full_trained:,} (100%)"),
-            Bar("LoRA trains", (adapter,), f"{c.lora_trainable:,} ({c.trainable_percent:.4g}% of W)") if revealed else
-            Bar("LoRA trains", (adapter,), f"{c.lora_trainable:,} (?% of W)",
+            Bar("full fine-tuning trains", (trained(c.full_trained),), f"{c.full_trained:,} (100%)"),
+            Bar("LoRA trains", (trained(c.lora_trainable),), f"{c.lora_trainable:,} ({c.trainable_percent:.4g}% of W)") if revealed else
+            Bar("LoRA trains", (trained(c.lora_trainable),), f"{c.lora_trainable:,} (?% of W)",
                 said=f"{c.lora_trainable:,} (its share of W not shown until a guess is checked)"),
         ), "parameters", "Trained parameters, to scale")
     if kind == "serving":
         return Bars((
-            Bar("served with the adapter separate", (w, adapter), f"{c.served_separate:,}", hidden=not revealed),
-            Bar("of which W", (w,), f"{c.full_trained:,}"),
-            Bar(f"of which {n.up} and {n.down}", (adapter,), f"{c.lora_trainable:,}"),
-        ), "parameters", "Parameters used while serving, to scale")
+            Bar("served with the adapter separate", (kept(c.full_trained), trained(c.lora_trainable)), f"{c.served_separate:,}",
+                hidden=not revealed),
+            Bar("of which W", (kept(c.full_trained),), f"{c.full_trained:,}"),
+            Bar(f"of which {n.up} and {n.down}", (trained(c.lora_trainable),), f"{c.lora_trainable:,}"),
+        ), "parameters", "Parameters while serving, to scale")
     if kind == "answer":
         return Bars((
-            Bar("full fine-tuning: trains and serves", (Part("trained", c.full_trained, TRAINED_COLOR),), f"{c.full_trained:,}"),
-            Bar("LoRA: trains", (adapter,), f"{c.lora_trainable:,}"),
-            Bar("LoRA: freezes", (w,), f"{c.lora_frozen:,}"),
-            Bar("LoRA served separate", (w, adapter), f"{c.served_separate:,}"),
-            Bar("LoRA merged", (Part("W′", c.served_merged, FROZEN_COLOR),), f"{c.served_merged:,}"),
-        ), "parameters", f"The answer for W of {s.d:,}×{s.k:,} at r = {s.r:,}, to scale")
+            Bar("full fine-tuning: trains and serves", (trained(c.full_trained),), f"{c.full_trained:,}"),
+            Bar(f"LoRA: trains {n.up} and {n.down}", (trained(c.lora_trainable),), f"{c.lora_trainable:,}"),
+            Bar("LoRA: freezes W", (kept(c.lora_frozen),), f"{c.lora_frozen:,}"),
+            Bar("LoRA: serves, adapter separate", (kept(c.full_trained), trained(c.lora_trainable)), f"{c.served_separate:,}"),
+            Bar("LoRA: serves, merged", (kept(c.served_merged),), f"{c.served_merged:,}"),
+        ), "parameters", "The answer in parameters, to scale")
     raise ValueError(kind)
 
 
@@ -127,13 +137,13 @@ def _memory_bars(kind: str, s: Settings, revealed: bool) -> Bars:
             Bar(f"W in {s.dtype}", (Part("W", memory.frozen_bytes / MIB, FROZEN_COLOR),), format_bytes(memory.frozen_bytes)),
             Bar(f"{n.up} and {n.down} in {memory.adapter_dtype}", (Part("adapter", memory.adapter_bytes / MIB, TRAINED_COLOR),),
                 format_bytes(memory.adapter_bytes), hidden=not revealed),
-        ), "MiB", "Storage, to scale")
+        ), "MiB", "Storage in MiB, to scale")
     rows = [("LoRA", memory.lora)] if memory.full is None else [("full fine-tuning", memory.full), ("LoRA", memory.lora)]
     return Bars(tuple(
         Bar(name, (Part("weights", m.weights / MIB, FROZEN_COLOR), Part("gradients", m.gradients / MIB, GRADIENT_COLOR),
                    Part("optimizer states", m.optimizer_states / MIB, STATE_COLOR)), format_bytes(m.total))
         for name, m in rows
-    ), "MiB", f"Training memory for this matrix, to scale (W in {s.dtype}; AdamW, mixed precision)")
+    ), "MiB", "Training memory in MiB (AdamW, mixed)")
 
 
 def step_bars(s: Settings, revealed: bool) -> Bars | None:
