@@ -271,6 +271,9 @@
     clearTimeout(state.timer);
     if (state.caption) state.caption.remove();
     if (window.Plotly) Plotly.purge(state.div);
+    // Out of the page too: Streamlit may mount a chart again in the same place (quick reruns do), and a purged div
+    // left behind kept its last figure's settings beside the new chart's.
+    state.div.remove();
     charts.delete(element);
   }
 

@@ -10,6 +10,7 @@ try:
 except ImportError:  # the app_url fixture skips or fails with a clear reason
     expect = None
 
+from lora_viz.numbers.ranks import rank_options
 from tests.support.browser import (
     CHART,
     chromium,
@@ -157,8 +158,11 @@ def test_a_tap_on_a_phone_lights_a_cell_and_fills_the_caption_without_zooming(ap
         tab.touchscreen.tap(*animation.evaluate(_DELTA_CELL))
         caption = tab.locator(".lora-viz-caption").first
         expect(caption).to_contain_text("= 2 · (")  # a cell of ΔW, its products (cells are 15 px wide here)
-        row, col = (int(n) for n in re.search(r"ΔW\[(\d+),(\d+)\] =", caption.text_content()).groups())
-        expect(animation.element).to_have_attribute("data-linked", f"{row - 1},{row}|{col - 1},{col}")  # the same cell lit
+        # The cell the caption speaks of is the one lit (touch emulation may report the tap at a neighbouring cell).
+        tab.wait_for_function("""chart => {
+            const said = /ΔW\\[(\\d+),(\\d+)\\] =/.exec(document.querySelector('.lora-viz-caption').textContent);
+            return said && chart.dataset.linked === `${said[1] - 1},${said[1]}|${said[2] - 1},${said[2]}`;
+        }""", arg=animation.element.element_handle(), timeout=5_000)
         after = animation.bounding_box()
         assert (after["width"], after["height"]) == (before["width"], before["height"])  # the figure kept its size
         assert tab.evaluate("() => window.visualViewport.scale") == 1  # and the page did not zoom
@@ -207,6 +211,49 @@ def test_a_dropped_connection_comes_back_to_the_same_view(app_url, page):
     slider.press("ArrowRight")
     expect(page.locator(COUNTS).nth(1)).to_have_text(f"{20 * (1024 + 512):,}")
     assert query_of(page)["r"] == "20" and query_of(page)["d"] == "1024"
+
+
+_WATCH_THUMB = """slider => {
+    window.__thumbs = [slider.getAttribute('aria-valuetext')];
+    const watch = () => {
+        const now = slider.getAttribute('aria-valuetext');
+        if (now !== window.__thumbs[window.__thumbs.length - 1]) window.__thumbs.push(now);
+        window.__watching = requestAnimationFrame(watch);
+    };
+    cancelAnimationFrame(window.__watching);
+    watch();
+}"""  # every value the thumb shows, in order, as the browser paints it
+
+
+def test_keys_pressed_50_to_80_ms_apart_all_count_and_the_link_the_thumb_and_the_drawing_agree(app_url, page):
+    """Five arrow presses 50-80 ms apart, twenty times: presses were lost, the thumb jumped back, and the address
+    said r = 32 while the page drew r = 28. Now each run ends five ranks on, and the link, the thumb and the drawing
+    all say so; the thumb never moves against the keys."""
+    import random
+
+    page.goto(f"{app_url}/matrices?d=1024&k=1024&r=16")
+    wait_for_idle(page)
+    slider = page.locator('[data-testid="stSidebar"]').get_by_role("slider").first
+    options = [str(r) for r in rank_options(1024, 16)]
+    rng = random.Random(28)
+    for run in range(20):
+        key, step = ("ArrowRight", 1) if run % 2 == 0 else ("ArrowLeft", -1)
+        start = options.index(slider.get_attribute("aria-valuetext"))
+        expected = options[start + 5 * step]
+        slider.evaluate(_WATCH_THUMB)
+        slider.focus()
+        for _ in range(5):
+            page.keyboard.press(key)
+            page.wait_for_timeout(rng.randint(50, 80))  # the cadence of the presses, not a timing check
+        page.wait_for_function(f"() => new URLSearchParams(location.search).get('r') === '{expected}'", timeout=15_000)
+        wait_for_idle(page)
+        assert page.locator(CHART).count() == 2, run  # one chart each for the drawing and ΔW (no stale copy beside)
+        assert slider.get_attribute("aria-valuetext") == expected, run
+        assert query_of(page)["r"] == expected, run
+        drawn = page.locator(CHART).first.get_attribute("data-drawn")
+        assert f"r={expected}" in drawn.split("&"), (run, drawn)
+        seen = [options.index(value) for value in page.evaluate("() => window.__thumbs")]
+        assert seen == sorted(seen, reverse=step < 0) and seen[-1] == options.index(expected), (run, str(seen))
 
 
 def test_a_tab_whose_server_restarted_keeps_its_first_move():

@@ -66,7 +66,7 @@ def test_hovering_a_block_of_delta_w_lights_up_the_bands_of_a_and_b_in_the_drawi
     assert rows_of_a[2:] == [640, 704] and columns_of_b[1] - columns_of_b[0] == 64 and block_of_w == [1280, 1344, 640, 704]
 
 
-def test_on_a_phone_the_merge_animation_keeps_its_buttons_off_the_slider_and_its_labels_apart(app_url, browser):
+def test_on_a_phone_the_merge_animation_keeps_its_buttons_and_labels_apart(app_url, browser):
     with opened(browser, f"{app_url}/merge", width=360) as page:
         boxes = chart(page, 0).evaluate("""chart => {
             const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
@@ -82,8 +82,8 @@ def test_on_a_phone_the_merge_animation_keeps_its_buttons_off_the_slider_and_its
     def overlap(a, b):
         return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
 
-    assert boxes["buttons"] and boxes["slider"] and len(boxes["labels"]) >= 7
-    assert not any(overlap(b, s) for b in boxes["buttons"] for s in boxes["slider"])  # Pause once covered the slider
+    assert boxes["buttons"] and len(boxes["labels"]) >= 7
+    assert not boxes["slider"]  # one step control, the page's own (Pause once covered Plotly's slider)
     labels = boxes["labels"] + boxes["title"]
     assert not any(overlap(a, b) for i, a in enumerate(labels) for b in labels[i + 1:])
     assert not any(overlap(b, label) for b in boxes["buttons"] for label in boxes["labels"])

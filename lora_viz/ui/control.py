@@ -32,7 +32,10 @@ def control(s: Settings, container: Any, widget: str, key: str, **options: Any) 
     if not shown(s, key):
         return
     value = getattr(s, key)
-    st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    if key not in st.session_state or as_query_value(st.session_state[key]) != as_query_value(value):
+        # Only when it differs: a value written here is sent to the browser's control, which moves to it, so writing
+        # a stale run's value (overtaken by newer key presses) moved the thumb back.
+        st.session_state[key] = list(value) if isinstance(value, tuple) else value
     spec = schema(key)
     args: dict[str, Any] = {"label": spec.label, "key": key}
     if spec.help:
