@@ -33,7 +33,7 @@ with ui.page("Matrices to scale") as settings:
         )
     # The drawing column is filled last: ΔW's stand-in asks for a new run, which must not cut this one short.
     with drawing:
-        ui.figure("drawing_figure", settings, alt=alt.drawing_alt(settings))
+        ui.figure("drawing_figure", settings, alt=alt.drawing_alt(settings), main=True)
         if settings.trained:
             ui.figure("delta_figure", settings, alt=alt.delta_alt(settings), later=delta_pending(settings))
         else:

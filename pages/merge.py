@@ -21,7 +21,9 @@ with ui.page("Merge") as settings:
     names = labels(settings.notation)
 
     # Headings and captions share elements with the text next to them: every element costs a little on each move.
-    st.markdown(f"# Merge: {names.merged}\n\n" + caption(f"{example_note(settings)} {names.note} {PLAY_HINT}"))
+    # On a projector (presentation mode) the animation comes first and its note after it, so that it fits the screen.
+    note = caption(f"{example_note(settings)} {names.note} {PLAY_HINT}")
+    st.markdown(f"# Merge: {names.merged}" + ("" if settings.present else "\n\n" + note))
     if not settings.trained:
         ui.trained_switch(
             settings,
@@ -30,7 +32,9 @@ with ui.page("Merge") as settings:
         )
 
     ui.step_control(settings, phase_names(settings))
-    ui.figure("merge_animation", settings, alt=alt.merge_animation_alt(settings))
+    ui.figure("merge_animation", settings, alt=alt.merge_animation_alt(settings), main=True)
+    if settings.present:
+        st.markdown(note)
 
     size, results = ui.cached("compare_outputs", settings)
     st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, size, results) + "\n\n## Rank made visible")

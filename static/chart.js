@@ -77,6 +77,17 @@
     }
   }
 
+  // A page's main figure in presentation mode is no taller than the screen leaves below its top (and its caption):
+  // a projector shows it whole. Figures drawn at one scale keep it, and grow narrower instead.
+  function fitToScreen(layout, div) {
+    const top = div.getBoundingClientRect().top + window.scrollY;
+    const caption = layout.meta && layout.meta.caption ? 90 : 0;
+    const margin = layout.margin || {};
+    const least = (margin.t || 0) + (margin.b || 0) + 200; // a plot area of 200 px at the least, whatever is above it
+    const room = Math.max(least, window.innerHeight - top - caption - 12);
+    if ((layout.height || 450) > room) layout.height = Math.round(room);
+  }
+
   function fitToWidth(layout, width, textScale) {
     const fit = layout.meta && layout.meta.fit;
     if (!fit) return;
@@ -141,6 +152,7 @@
       // An explicit width: left to autosize, Plotly draws every update twice (once more to size it).
       figure.layout.width = width;
       fitToWidth(figure.layout, width, textScale);
+      if (args.fitScreen) fitToScreen(figure.layout, state.div);
       const config = JSON.parse(args.config);
       config.modeBarButtons = (config.modeBarButtons || []).map((group) => group.map((b) => (b === "toImage" ? saveButton(state) : b)));
       await Plotly.react(state.div, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config });

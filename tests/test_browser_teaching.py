@@ -144,3 +144,45 @@ def test_the_image_format_switches_both_ways_and_the_merge_saves_without_its_but
     text = saved.decode(errors="replace")
     assert "Play" not in text and "updatemenu" not in text and "slider" not in text
     page.close()
+
+
+PROJECTOR = {"width": 1280, "height": 720}
+
+
+def _within_the_screen(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PROJECTOR["height"] + 0.5
+
+
+@pytest.mark.parametrize("step", range(10))
+def test_presentation_mode_fits_a_lesson_step_on_a_projector_without_scrolling(app_url, browser, step):
+    """At 1280×720 a step showed its title and one sentence above the fold. Now the sidebar is closed and the
+    step's question, picture and guess are all on the screen, with the students' QR code."""
+    page = browser.new_page(viewport=PROJECTOR)
+    page.goto(f"{app_url}/lesson?lesson={step}&present=1")
+    wait_for_idle(page)
+    assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
+    assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop") == 0
+    assert _within_the_screen(page, page.locator("h1").first)  # the step's title
+    assert _within_the_screen(page, page.locator(CHART).first)  # its picture, whole
+    if page.get_by_role("button", name="Check my guess").count():
+        assert _within_the_screen(page, page.get_by_role("textbox").first)
+        assert _within_the_screen(page, page.get_by_role("button", name="Check my guess"))
+    assert _within_the_screen(page, page.get_by_role("button", name="Next →"))
+    qr = page.locator(".lora-viz-qr img")
+    assert _within_the_screen(page, qr) and qr.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    # The code is the student link to this step: phones open it in the student view, without presentation mode.
+    assert qr.get_attribute("data-link") == f"{app_url}/lesson?v=3{f'&lesson={step}' if step else ''}&student=1"
+    if step == 0:
+        page.screenshot(path=str(SCREENSHOTS / "lesson-projector.png"))
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["matrices?d=4096&k=4096&r=8", "merge?trained=1"])
+def test_presentation_mode_shows_a_pages_main_figure_whole_on_a_projector(app_url, browser, path):
+    page = browser.new_page(viewport=PROJECTOR)
+    page.goto(f"{app_url}/{path}&present=1")
+    wait_for_idle(page)
+    assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
+    assert _within_the_screen(page, page.locator(CHART).first)
+    page.close()

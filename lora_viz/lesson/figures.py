@@ -173,7 +173,7 @@ def _merge(s: Settings) -> FigureSpec:
 FIGURE_KINDS = ("drawing", "full", "lit", "share", "serving", "merge", "adapter", "memory", "delta", "answer")
 
 
-SHOWN = (*DRAWN, *EXAMPLE, "lesson", "dtype", "alpha", "step")  # what any step's picture may show
+SHOWN = (*DRAWN, *EXAMPLE, "lesson", "dtype", "alpha", "step", "present")  # what any step's picture may show
 
 
 @depends_on(*SHOWN)
@@ -192,7 +192,9 @@ def picture(s: Settings, revealed: bool) -> FigureSpec:
     """The current step's picture (see FIGURE_KINDS), its answer shown if `revealed`."""
     kind = lesson_steps(s)[s.lesson].figure
     if kind in ("drawing", "full", "lit"):
-        return role_drawing(s, {"drawing": "lora"}.get(kind, kind))
+        # On a projector the picture shares the screen with the step's words: no magnified corner beneath it, whose
+        # labels ran into the drawing's once both were squeezed into the height left.
+        return role_drawing(s, {"drawing": "lora"}.get(kind, kind), magnify=not s.present)
     if bars := step_bars(s, revealed):
         return bars_figure(bars)
     if kind == "merge":

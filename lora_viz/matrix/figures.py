@@ -42,8 +42,9 @@ LIT_WIDTH = 4  # px: a lit factor's outline, wide enough to see a factor thinner
 DIMMED = 0.3  # W's opacity while the factors are lit
 
 
-def scale_figure(s: Settings, role: str = "lora") -> FigureSpec:
-    """W, up and down at one scale: a cell is the same size in every matrix; values are exact block means."""
+def scale_figure(s: Settings, role: str = "lora", factor_px: float = 1.5) -> FigureSpec:
+    """W, up and down at one scale: a cell is the same size in every matrix; values are exact block means. The
+    factors' outlines are `factor_px` wide (wider shows a factor thinner than a pixel as a line)."""
     g = scale_layout(s.d, s.k, s.r)
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
     names = labels(s.notation)
@@ -84,8 +85,8 @@ def scale_figure(s: Settings, role: str = "lora") -> FigureSpec:
             up_label["text"] = up_label["text"].replace("trained", "<b>trained</b>")
         annotations[1:1] = [up_label, label(g.down.x1, g.down.y0, f"{names.down}  {s.r:,}×{s.k:,}  " + ("<b>trained</b>" if role == "lit" else "trained"), anchor="right")]
         paths += [((down_mid, below), (down_mid, g.down.y1)), ((up_mid, g.down.y0), (up_mid, g.up.y1)), ((up_mid, g.up.y0), (out_x, above))]
-        lit = dict(line=dict(color=LINK_COLOR, width=LIT_WIDTH)) if role == "lit" else {}
-        shapes += [dict(outline(g.up, TRAINED_COLOR), **lit), dict(outline(g.down, TRAINED_COLOR), **lit)]
+        line = dict(line=dict(color=LINK_COLOR, width=LIT_WIDTH)) if role == "lit" else dict(line=dict(color=TRAINED_COLOR, width=factor_px))
+        shapes += [dict(outline(g.up, TRAINED_COLOR), **line), dict(outline(g.down, TRAINED_COLOR), **line)]
     traces.append(arrows(paths))
     layout = equal_scale_layout((-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, symmetric_limit(w, up, down), top=10)
     layout.update(shapes=shapes, annotations=annotations)
@@ -141,10 +142,14 @@ def drawing_figure(s: Settings) -> FigureSpec:
     return role_drawing(s, "lora")
 
 
-def role_drawing(s: Settings, role: str) -> FigureSpec:
-    """The to-scale drawing in one of its ROLES, with the magnified corner when a factor is too thin to see."""
-    if role == "full" or not scale_layout(s.d, s.k, s.r).needs_magnifier:
+def role_drawing(s: Settings, role: str, magnify: bool = True) -> FigureSpec:
+    """The to-scale drawing in one of its ROLES, with the magnified corner when a factor is too thin to see (unless
+    not to `magnify`: then a thin factor shows as its outline, lit)."""
+    thin = scale_layout(s.d, s.k, s.r).needs_magnifier
+    if role == "full" or not thin:
         return scale_figure(s, role)
+    if not magnify:
+        return scale_figure(s, role, factor_px=LIT_WIDTH)
     return stacked(scale_figure(s, role), magnifier_figure(s, role))
 
 

@@ -22,8 +22,9 @@ from .core import (
 from .example import ExampleSize, example_size
 
 PLAY_HINT = (
-    "Press ▶ Play or drag the step slider under the figure; playback runs in your browser. "
-    "Hover a cell of ΔW to see the products that make it, or of W′ to see W + ΔW."
+    "Press ▶ Play under the figure: playback runs in your browser, from the step chosen above it. "
+    "Point at a cell of ΔW (tap it on a phone) to see the products that make it, or of W′ to see W + ΔW, in the "
+    "caption beneath the figure."
 )
 
 

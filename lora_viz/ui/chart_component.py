@@ -43,14 +43,16 @@ def _ignore() -> None:
     """The request is read from the chart's state (see display.figure); nothing to do when it changes."""
 
 
-def mount_chart(spec: bytes, config_json: str, alt: str, settings_query: str, key: str, request: str = "", text_scale: float = 1.0) -> None:
-    """Draw a figure (JSON, UTF-8) in the chart named `key`, every text size times `text_scale`; the chart records
-    `settings_query` once it is drawn.
+def mount_chart(spec: bytes, config_json: str, alt: str, settings_query: str, key: str, request: str = "", text_scale: float = 1.0,
+                fit_screen: bool = False) -> None:
+    """Draw a figure (JSON, UTF-8) in the chart named `key`, every text size times `text_scale`, with `fit_screen` no
+    taller than the screen leaves below its top; the chart records `settings_query` once it is drawn.
 
     The figure goes as bytes after a line of JSON with the rest: Streamlit sends bytes as they are, where a string
     would be escaped into the data's JSON on every run and parsed out of it again in the browser. A non-empty
     `request` is set once as the chart's state `request`, which starts a new run (see display.figure).
     """
-    args = {"config": config_json, "alt": alt, "settings": settings_query, "request": request, "textScale": text_scale, **_scripts()}
+    args = {"config": config_json, "alt": alt, "settings": settings_query, "request": request, "textScale": text_scale,
+            "fitScreen": fit_screen, **_scripts()}
     data = json.dumps(args, separators=(",", ":")).encode() + b"\n" + spec
     _component()(data=data, key=key, default={"request": ""}, on_request_change=_ignore)

@@ -91,10 +91,12 @@ def _query_string(s: Settings, keys: frozenset[str]) -> str:
     return urlencode({key: value for key, value in to_query(s).items() if key in keys})
 
 
-def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str, request: str = "") -> None:
+def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str, request: str = "",
+          main: bool = False) -> None:
     """The figure `build` makes from `depends_on` (the settings reduced to what it needs), cached as JSON under
     `key`, with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting).
-    With `request`, the chart asks for a run that computes the real figure (see `figure`)."""
+    With `request`, the chart asks for a run that computes the real figure (see `figure`). A page's `main` figure
+    fits the screen in presentation mode (a projector shows it whole, without scrolling)."""
     config = {
         "displaylogo": False,
         "scrollZoom": False,
@@ -103,7 +105,8 @@ def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_o
     }
     spec = _RESULTS.get(key, lambda: figure_bytes(build()))
     scale = PRESENTATION_TEXT_SCALE if s.present else 1.0
-    mount_chart(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_chart_key(name), request=request, text_scale=scale)
+    mount_chart(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_chart_key(name), request=request, text_scale=scale,
+                fit_screen=main and s.present)
 
 
 def _chart_key(chart_name: str) -> str:
@@ -124,7 +127,7 @@ def _figure_key(name: str, s: Settings) -> tuple[str, Settings]:
     return name, key_of(_CACHED[name], s)
 
 
-def figure(name: str, s: Settings, alt: str, later: str = "", of: Settings | None = None) -> None:
+def figure(name: str, s: Settings, alt: str, later: str = "", of: Settings | None = None, main: bool = False) -> None:
     """Draw one of the core's figures (cached), of the page's settings `s` or, with `of`, of other settings (the
     chart then records only the settings it shares with the page).
 
@@ -144,7 +147,7 @@ def figure(name: str, s: Settings, alt: str, later: str = "", of: Settings | Non
             chart(("pending", name, stand_in), lambda: make_stand_in(stand_in), s, stand_in, later, chart_name, request)
             st.info(later, icon="⏳")
             return
-    chart(key, lambda: _CACHED[name](key[1]), s, key[1], alt, chart_name)
+    chart(key, lambda: _CACHED[name](key[1]), s, key[1], alt, chart_name, main=main)
 
 
 def page_link(script: str, s: Settings) -> None:

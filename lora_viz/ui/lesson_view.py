@@ -33,7 +33,7 @@ def _step_picture(s: Settings, revealed: bool) -> None:
     shown = replace(s, trained=True) if lesson_steps(s)[s.lesson].figure == "merge" else s
     build = answered_step_figure if revealed else step_figure
     key = key_of(build, shown)
-    chart(("lesson", build.__name__, key), lambda: build(key), s, key, alt=step_alt(shown, revealed), name="lesson")
+    chart(("lesson", build.__name__, key), lambda: build(key), s, key, alt=step_alt(shown, revealed), name="lesson", main=True)
 
 
 def lesson_step(s: Settings) -> None:
@@ -41,18 +41,25 @@ def lesson_step(s: Settings) -> None:
     steps = lesson_steps(s)
     index = s.lesson
     step = steps[index]
-    control(s, st, "select_slider", "lesson", options=list(range(len(steps))), format_func=lambda i: f"{i + 1}. {steps[i].title}")
-    st.subheader(f"Step {index + 1} of {len(steps)}: {step.title}")
-    st.markdown(step.body)
+    # On a projector (presentation mode) the step fits one screen: the way on beside the step control, then the
+    # step's words and guess beside its picture.
+    top, back, forward = st.columns([5, 1, 1], vertical_alignment="bottom") if s.present else (st, None, None)
+    control(s, top, "select_slider", "lesson", options=list(range(len(steps))), format_func=lambda i: f"{i + 1}. {steps[i].title}")
+    heading = f"Step {index + 1} of {len(steps)}: {step.title}"
+    st.title(heading) if s.present else st.subheader(heading)  # on a projector the step is the page's title
+    words, picture = st.columns([2, 3], gap="large") if s.present else (st.container(), st.container())
+    words.markdown(step.body)
     question = step.question
     if question is None:
-        _step_picture(s, revealed=True)
+        with picture:
+            _step_picture(s, revealed=True)
     else:
         guessed, tries_key = st.session_state.get(f"_guess_{index}"), f"_tries_{index}"
         result = feedback(guessed, question, known_quantities(s)) if guessed else None
         revealed = result is not None and (result.verdict == "exact" or st.session_state.get(tries_key, 0) >= TRIES)
-        _step_picture(s, revealed)
-        with st.form(f"_guess_form_{index}", clear_on_submit=False, enter_to_submit=True):
+        with picture:
+            _step_picture(s, revealed)
+        with words, st.form(f"_guess_form_{index}", clear_on_submit=False, enter_to_submit=True):
             st.text_input(f"{question.prompt} Your guess ({question.unit}):", key=f"_guess_input_{index}",
                           max_chars=MAX_GUESS_CHARS, placeholder="a number (digits, k, M or %)")
             checked = st.form_submit_button("Check my guess")
@@ -64,16 +71,18 @@ def lesson_step(s: Settings) -> None:
                 st.session_state[tries_key] = st.session_state.get(tries_key, 0) + 1
             if result is not None and (result.verdict == "exact" or st.session_state.get(tries_key, 0) >= TRIES) and not revealed:
                 st.rerun()  # the picture above shows the answer now too
-        if result is not None:
-            _VERDICT_BOX[result.verdict](result.message)
-            if result.verdict == "exact" or st.session_state.get(tries_key, 0) >= TRIES:
-                st.markdown(f"**Answer: {answer_text(question)}** — {question.formula}.")
-            elif result.verdict in ("close", "off"):
-                st.caption("Try once more: the answer appears after your next guess.")
-        else:
-            st.caption("The answer appears once you have checked a guess.")
+        with words:
+            if result is not None:
+                _VERDICT_BOX[result.verdict](result.message)
+                if result.verdict == "exact" or st.session_state.get(tries_key, 0) >= TRIES:
+                    st.markdown(f"**Answer: {answer_text(question)}** — {question.formula}.")
+                elif result.verdict in ("close", "off"):
+                    st.caption("Try once more: the answer appears after your next guess.")
+            else:
+                st.caption("The answer appears once you have checked a guess.")
     page = next(p for p in PAGES if p.script == step.page)
-    st.page_link(page.script, label=f"See it on “{page.label}”", query_params=to_query(s))
-    back, forward = st.columns(2)
+    words.page_link(page.script, label=f"See it on “{page.label}”", query_params=to_query(s))
+    if not s.present:
+        back, forward = st.columns(2)
     back.button("← Previous", on_click=_go, args=(index - 1,), disabled=index == 0, use_container_width=True)
     forward.button("Next →", on_click=_go, args=(index + 1,), disabled=index == len(steps) - 1, use_container_width=True, type="primary")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -10,6 +11,7 @@ import streamlit as st
 from ..export import lora_config_snippet, numbers_table, to_csv, to_markdown
 from ..numbers.memory import DTYPE_LABELS
 from ..numbers.ranks import rank_options
+from ..qr import qr_data_uri
 from ..settings import HIDEABLE, Settings, schema, to_query
 from ..navigation import PAGES, page_address, PageInfo
 from .control import control, shown
@@ -53,6 +55,17 @@ def share_link(address: str, s: Settings, hide: list[str], present: bool, studen
     all of them), presentation mode on or off. Only names a link can hide are written, whatever the widget sent."""
     chosen = replace(s, present=present, student=student, hide=() if student else tuple(k for k in HIDEABLE if k in hide))
     return f"{address.split('?')[0]}?{urlencode(to_query(chosen))}"
+
+
+def student_qr(s: Settings, page: PageInfo) -> None:
+    """Presentation mode's QR code of the student link to this view, in the top right corner of the screen."""
+    address = page_address(st.context.url or "http://localhost", st.get_option("server.baseUrlPath"), page)
+    link = share_link(address, s, [], present=False, student=True)
+    # The link goes in the markup as well, escaped (it carries a link's own words): a pointer held over the code
+    # shows it, and tests read it.
+    st.markdown(f'<div class="lora-viz-qr"><img src="{qr_data_uri(link)}" alt="QR code of the student link to this view" '
+                f'title="{html.escape(link)}" data-link="{html.escape(link)}">Scan: this view<br>on your phone</div>',
+                unsafe_allow_html=True)
 
 
 def _opened(label: str, key: str):

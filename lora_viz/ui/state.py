@@ -9,7 +9,7 @@ from ..settings import URL_KEYS, Settings, capped, parse_settings, quote_input, 
 from .incoming import as_query_value, dropped_keys, fields_left_out, install, set_aside_reconnected
 from ..navigation import page_by_label
 from .control import MOVED
-from .sidebar import sidebar
+from .sidebar import sidebar, student_qr
 
 # The queries this session wrote last, newest last. A browser asks for each run with the address it shows, which can
 # lag behind what the server wrote (a key pressed before the last run's new address arrived): an address among these
@@ -33,7 +33,7 @@ _BASE_CSS = """<style>
 # numbers, their formulas, captions and tables come after the rule for text (which once shrank the numbers to it).
 _PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem !important; line-height: 1.5; }
-[data-testid="stMain"] h1 { font-size: 3.4rem !important; }
+[data-testid="stMain"] h1 { font-size: 2.6rem !important; padding-top: 0 !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
 [data-testid="stMain"] [data-testid="stMetricValue"], [data-testid="stMain"] [data-testid="stMetricValue"] p, [data-testid="stMain"] [data-testid="stMetricValue"] div { font-size: 3.4rem !important; line-height: 1.15; }
 [data-testid="stMain"] [data-testid="stMetricLabel"] p, [data-testid="stMain"] [data-testid="stMetricDelta"] p, [data-testid="stMain"] [data-testid="stMetricDelta"] div { font-size: 1.3rem !important; }
@@ -41,6 +41,9 @@ _PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p span:has(> .stMarkdownColoredText), [data-testid="stMain"] .stMarkdownColoredText { font-size: 1.2rem !important; }
 [data-testid="stMain"] table, [data-testid="stMain"] th, [data-testid="stMain"] td, [data-testid="stMain"] td p { font-size: 1.3rem !important; }
 [data-testid="stMain"] [data-testid="stAlert"] p, [data-testid="stMain"] [data-testid="stText"] { font-size: 1.3rem !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem !important; padding-bottom: 1rem !important; padding-right: 10rem !important; }
+.lora-viz-qr { position: fixed; top: 3.25rem; right: 1rem; z-index: 99; text-align: center; font-size: 0.8rem; line-height: 1.2; }
+.lora-viz-qr img { display: block; width: 7.5rem; height: 7.5rem; margin: 0 auto 0.2rem; }
 </style>"""
 
 
@@ -61,7 +64,6 @@ def _widget_query() -> dict[str, str]:
 
 def page_settings(title: str) -> Settings:
     """Set up a page: read the settings from a new link or from the controls, draw the sidebar and notices, sync the URL."""
-    st.set_page_config(page_title=f"{title} · lora-viz", page_icon="🧮", layout="wide")
     set_aside_reconnected()
     url = _url_query()
     reconnected = st.session_state.pop(MOVED, {})  # what a reconnected tab sent (see follow_reconnected_tab)
@@ -71,6 +73,9 @@ def page_settings(title: str) -> Settings:
     new_link = (url not in written or _history_navigation()) and not reconnected
     # A new link wins; otherwise the controls do, and the URL fills in for any control not on this page.
     settings, notices = parse_settings(url if new_link else {**url, **_widget_query(), **moved})
+    # Presentation mode is for a projector: the page gets the whole screen (the sidebar opens with its arrow).
+    st.set_page_config(page_title=f"{title} · lora-viz", page_icon="🧮", layout="wide",
+                       initial_sidebar_state="collapsed" if settings.present else "auto")
     unreadable = dropped_keys() + [key for key, value in reconnected.items() if value is None]
     notices = [f"{quote_input(key)}: a control sent a value it could not have sent; it keeps its previous value."
                for key in unreadable] + notices
@@ -86,6 +91,8 @@ def page_settings(title: str) -> Settings:
     known = [url] if new_link else []  # the link as opened: the browser may still ask with it once or twice
     st.session_state[_WRITTEN] = [*(old for old in written if old not in (*known, wrote)), *known, wrote][-_KEEP_WRITTEN:]
     st.markdown(_BASE_CSS + (_PRESENTATION_CSS if settings.present else ""), unsafe_allow_html=True)
+    if settings.present and not settings.student:
+        student_qr(settings, page)
     if settings.student and page.url_path != "lesson":  # a student has no page links: the way back to the lesson
         st.page_link("pages/lesson.py", label=f"← Back to the lesson, step {settings.lesson + 1}", query_params=to_query(settings))
     if notices:
