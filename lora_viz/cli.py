@@ -20,8 +20,8 @@ from .names import FLOAT_DTYPES
 from .model.presets import CUSTOM, PRESETS
 from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
 from .version import version
-from .model.budget import model_counts, training_bytes, zero_terms
-from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, zero_bytes_per_gpu
+from .model.budget import model_counts, training_bytes, zero_parts
+from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, zero_per_gpu
 
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             "activations": activations,
             "total": got.exact + activations,
         }
-        if "gpus" in given:  # the ZeRO paper's formulas, per GPU (no activations): not measurements
-            psi, frozen = zero_terms(model_counts(spec, settings.r, settings.targets), got, settings.method)
-            result |= {f"zero{stage}_per_gpu": zero_bytes_per_gpu(psi, frozen, settings.gpus, stage) for stage in ZERO_STAGES}
+        if "gpus" in given:  # this recipe's bytes as each ZeRO stage splits them, per GPU, with its activations
+            parts = zero_parts(got)
+            result |= {f"zero{stage}_per_gpu": zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen,
+                                                            settings.gpus, stage) + activations for stage in ZERO_STAGES}
     if args.json:
         print(json.dumps(result))
     else:

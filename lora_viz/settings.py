@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .merge.example import frame_count
 from .model.presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
 from .names import ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, SPECTRA, TRAINERS
+from .numbers.memory import CARD_KEYS
 
 LINK_VERSION = 3  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
 VERSION_KEY = "v"
@@ -124,6 +125,11 @@ class Settings:
     save_dtype: str = _choice("fp32", "Adapter file dtype", FLOAT_DTYPES, pages=(WHOLE_MODEL,), flags=("--save-dtype",),
                               help="The dtype the adapter is saved (and served) in. The LoRA paper's 35 MB checkpoint is fp16.")
     gpus: int = _int(8, "GPUs (data parallel, for ZeRO)", 1, 4096, pages=(WHOLE_MODEL,))
+    card: str = _choice("a100-80", "GPU", CARD_KEYS, pages=(WHOLE_MODEL,),
+                        help="The card of each data-parallel GPU, for the multi-GPU verdict; its memory as nvidia-smi reports it.")
+    zero: int = _int(2, "ZeRO stage", 0, 3, pages=(WHOLE_MODEL,),
+                     help="0: every GPU holds everything; 1: optimizer states split across the GPUs; 2: gradients too; "
+                          "3: weights too (the frozen base with them).")
     hidden: int = _int(4096, "hidden", 1, MAX_DIM, **CUSTOM_SIZE)  # the custom model's dimensions
     intermediate: int = _int(11008, "intermediate", 1, 4 * MAX_DIM, **CUSTOM_SIZE)
     layers: int = _int(32, "layers", 1, 1024, **CUSTOM_SIZE)
@@ -133,7 +139,7 @@ class Settings:
     arch: str = _choice("llama", "layout", ARCHS, **CUSTOM_SIZE,
                         help="llama: SwiGLU, RMSNorm, rotary positions, grouped KV heads, untied head. gpt2: GELU, biases, "
                              "LayerNorm, learned positions, tied head (KV heads unused).")
-    positions: int = _int(1024, "positions (gpt2 layout)", 1, 1_048_576, **CUSTOM_SIZE)
+    positions: int = _int(1024, "positions", 1, 1_048_576, **CUSTOM_SIZE)
     spectrum: str = _choice("power", "Needed change ΔW*", SPECTRA, pages=(LOW_RANK,))
     spectrum_rank: int = _int(4, "its rank s", 1, 48, pages=(LOW_RANK,))
     decay: float = _float(1.0, "decay p (σᵢ ∝ i⁻ᵖ)", 0.0, 4.0, pages=(LOW_RANK,))

@@ -20,6 +20,7 @@ from lora_viz.model.text import (
     serving_lines,
     zero_note,
     zero_table,
+    zero_verdict,
 )
 from lora_viz.model.view import model_view
 from lora_viz.render.markdown import bullet_list, caption, markdown_table
@@ -35,17 +36,22 @@ with ui.page("Whole model") as settings:
     )
     ui.whole_model_controls(settings)
 
-    st.subheader("Parameters, as PEFT counts them")
-    ui.metrics(
-        [
-            ui.Headline("LoRA trains", view.counts.trainable, f"r·(in + out) over every targeted layer, r = {settings.r}"),
-            ui.Headline("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
-            ui.Headline("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
-        ],
-        width=250,  # three short formulas: one row beside the sidebar
-    )
-    # Inline code, not a code block: a code block makes the page load Streamlit's 1.5 MB syntax highlighter.
-    st.markdown(f"`{peft_printout(view.counts)}`")
+    if settings.method == "full":
+        st.subheader("Parameters")
+        ui.metrics([ui.Headline("Full fine-tuning trains", view.counts.base, f"every weight of {view.spec.label}")], width=330)
+    else:
+        st.subheader("Parameters, as PEFT counts them")
+        ui.metrics(
+            [
+                ui.Headline(f"{METHOD_LABELS[settings.method].split(' ')[0]} trains", view.counts.trainable,
+                            f"r·(in + out) over every targeted layer, r = {settings.r}"),
+                ui.Headline("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
+                ui.Headline("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
+            ],
+            width=250,  # three short formulas: one row beside the sidebar
+        )
+        # Inline code, not a code block: a code block makes the page load Streamlit's 1.5 MB syntax highlighter.
+        st.markdown(f"`{peft_printout(view.counts)}`")
 
     st.markdown(
         "### One block's matrices, to scale\n\n"
@@ -70,9 +76,11 @@ with ui.page("Whole model") as settings:
     st.markdown(
         f"### Does it fit one GPU?\n\n**{fit_headline(settings, view)}**\n\n{checkpointing_alternative(chosen)}\n\n"
         + markdown_table(card_table(chosen)) + "\n\n" + caption(fit_note(settings, view))
-        + f"\n\n### Across {settings.gpus:,} GPUs with ZeRO\n\n{markdown_table(zero_table(settings, view))}\n\n"
-        + caption(zero_note(settings, view))
+        + "\n\n### Across several GPUs with ZeRO"
     )
+    ui.zero_controls(settings)
+    st.markdown(f"**{zero_verdict(settings, view)}**\n\n{markdown_table(zero_table(settings, view))}\n\n"
+                + caption(zero_note(settings, view)))
 
     st.markdown(
         f"### Serving\n\n{bullet_list(serving_lines(settings, view))}\n\n"

@@ -13,7 +13,7 @@ from lora_viz.model.activations import MEASURED_WITH, saved_for_backward
 from lora_viz.model.budget import training_bytes
 from lora_viz.model.presets import PRESETS, ModelSpec, target_names
 from lora_viz.model.text import activation_rows, card_table, checkpointing_alternative
-from lora_viz.numbers.memory import fit_verdict
+from lora_viz.numbers.memory import card_by_key, fit_verdict
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "activations.json").read_text())
 CASES = GOLDEN["cases"]
@@ -94,12 +94,12 @@ def test_llama_3_8b_qlora_r16_at_2048_fits_24_gb_only_with_checkpointing():
     spec = PRESETS["llama-3-8b"]
     got = training_bytes(spec, 16, ("all-linear",), "qlora", "bf16", "adamw", 1, 2048, False, "mixed", True)
     assert got.saved.checkpointing
-    assert fit_verdict(got.total).card_gb <= 24
+    assert fit_verdict(got.total).card.bytes <= card_by_key("rtx4090").bytes
     without = dataclasses.replace(got.saved, checkpointing=False)
-    assert fit_verdict(got.exact + without.total).card_gb > 24
-    assert checkpointing_alternative(got).startswith("With gradient checkpointing off:") and "40 GB card" in checkpointing_alternative(got)
+    assert fit_verdict(got.exact + without.total).card.bytes > card_by_key("rtx4090").bytes
+    assert checkpointing_alternative(got).startswith("With gradient checkpointing off: fits an A100 40 GB")
     table = card_table(got)
-    row = table["card"].index("24 GB (22.35 GiB)")
+    row = table["card"].index("RTX 4090 24 GB (23.99 GiB)")
     with_, without = (column[row] for name, column in table.items() if name != "card")
     assert with_.startswith("fits,") and without.startswith("no,"), (with_, without)
     # The three labelled parts with checkpointing add up to the total.

@@ -89,6 +89,10 @@ def test_hostile_link_shows_a_notice_in_the_browser(app_url, page):
     expect(page.locator('[data-testid="stAlert"]').first).to_contain_text("Some settings in this link were adjusted")
     notices = page.locator(NOTICES).first.inner_text()
     assert "d:" in notices and "r:" in notices and "<script>alert(1)</script>" in notices  # shown as text
+    # The notices sit inside the warning's box (they rendered outside it, beneath).
+    box, text = page.locator(".st-key-lora-viz-notices").first.bounding_box(), page.locator(NOTICES).first.bounding_box()
+    assert box["y"] <= text["y"] and text["y"] + text["height"] <= box["y"] + box["height"]
+    assert box["x"] <= text["x"] and text["x"] + text["width"] <= box["x"] + box["width"]
     assert page.locator("script:has-text('alert(1)')").count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0
     assert query_of(page)["d"] == "1" and query_of(page)["k"] == "131072"

@@ -67,21 +67,41 @@ def test_format_bytes_binary_units():
     assert format_bytes(3 * 2**40) == "3 TiB"
 
 
-def test_cards_are_decimal_gigabytes_and_the_verdict_names_the_smallest_that_fits():
-    from lora_viz.numbers.memory import CUDA_ALLOWANCE, GIB, fit_text, fit_verdict
+def test_cards_are_named_with_the_memory_nvidia_smi_reports_and_the_verdict_names_the_smallest_that_fits():
+    from lora_viz.numbers.memory import CARDS, CUDA_ALLOWANCE, GIB, MIB, card_by_key, fit_text, fit_verdict
 
-    assert f"{24 * 10**9 / GIB:.2f}" == "22.35"
-    fits = fit_verdict(int(8.1 * GIB))  # 8.1 GiB of tensors + 1 GiB allowance = 9.1 GiB: more than nothing, less than 16 GB
-    assert fits.card_gb == 16 and fit_text(fits) == "Fits a 16 GB card: 9.1 of 14.90 GiB"
-    assert fit_verdict(16 * 10**9 - CUDA_ALLOWANCE).card_gb == 16 and fit_verdict(16 * 10**9 - CUDA_ALLOWANCE + 1).card_gb == 24
-    assert fit_text(fit_verdict(100 * GIB)).startswith("Needs more than one 80 GB card")
+    assert [card.bytes for card in CARDS] == sorted(card.bytes for card in CARDS)  # smallest first
+    assert card_by_key("rtx4090").bytes == 24_564 * MIB and f"{card_by_key('rtx4090').bytes / GIB:.2f}" == "23.99"  # binary
+    assert all(str(card.mib) in card.source.replace(",", "") for card in CARDS)  # each figure says where it was seen
+    fits = fit_verdict(int(8.1 * GIB))  # 8.1 GiB of tensors + 1 GiB allowance = 9.1 GiB
+    assert fits.card.key == "t4" and fit_text(fits) == "Fits a T4 16 GB: 9.1 of 15.00 GiB"
+    t4 = card_by_key("t4").bytes
+    assert fit_verdict(t4 - CUDA_ALLOWANCE).card.key == "t4" and fit_verdict(t4 - CUDA_ALLOWANCE + 1).card.key == "l4"
+    assert fit_text(fit_verdict(200 * GIB)).startswith("Needs more than one H200 141 GB")
+    assert fit_text(fit_verdict(30 * GIB)) == "Fits an A100 40 GB: 31.0 of 40.00 GiB"
 
 
-def test_zero_formulas_reproduce_the_papers_7_5b_example_on_64_gpus():
-    """ZeRO, Figure 1: Ψ = 7.5B, N = 64, K = 12: 120 GB, 31.4 GB, 16.6 GB and 1.9 GB per GPU."""
-    from lora_viz.numbers.memory import zero_bytes_per_gpu
+def test_zero_with_the_papers_own_recipe_reproduces_its_7_5b_example_on_64_gpus():
+    """ZeRO, Figure 1: Ψ = 7.5B, N = 64, mixed precision with Adam (W = 2Ψ, G = 2Ψ, S = 12Ψ): 120 GB, 31.4 GB,
+    16.6 GB and 1.9 GB per GPU."""
+    from lora_viz.numbers.memory import zero_per_gpu
 
-    got = [round(zero_bytes_per_gpu(7_500_000_000, 0, 64, stage) / 1e9, 1) for stage in range(4)]
+    psi = 7_500_000_000
+    got = [round(zero_per_gpu(2 * psi, 2 * psi, 12 * psi, 0, 64, stage) / 1e9, 1) for stage in range(4)]
     assert got == [120.0, 31.4, 16.6, 1.9]
-    assert zero_bytes_per_gpu(1000, 640, 64, 2) == 2 * 1000 + -(-14 * 1000 // 64) + 640  # a frozen base stays whole
-    assert zero_bytes_per_gpu(1000, 640, 64, 3) == -(-16 * 1000 // 64) + 10
+    assert zero_per_gpu(4000, 4000, 8000, 640, 64, 2) == 4000 + -(-12_000 // 64) + 640  # a frozen base stays whole
+    assert zero_per_gpu(4000, 4000, 8000, 640, 64, 3) == -(-16_640 // 64)
+
+
+def test_zero_splits_the_chosen_recipes_own_bytes():
+    """The table ignored the recipe (SGD pure had a quarter of its own total at 'stage 0'); now stage 0 is the recipe's
+    weights, gradients and states, and each stage splits those."""
+    from lora_viz.model.budget import training_bytes, zero_parts
+    from lora_viz.model.presets import PRESETS
+    from lora_viz.numbers.memory import zero_per_gpu
+
+    for optimizer, precision in (("sgd", "pure"), ("adamw", "mixed"), ("adamw8bit", "pure")):
+        got = training_bytes(PRESETS["gpt2"], 8, ("c_attn",), "full", "bf16", optimizer, 1, 128, False, precision, True)
+        parts = zero_parts(got)
+        assert zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen, 8, 0) == got.exact
+        assert zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen, 8, 3) == -(-got.exact // 8)

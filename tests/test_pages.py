@@ -219,15 +219,18 @@ def test_whole_model_page_shows_peft_numbers_and_memory():
 def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
     at = open_page("pages/whole_model.py", {"model": "llama-2-7b", "method": "full"})
     text = " ".join(m.value for m in at.markdown)
-    assert "Needs more than one 80 GB card" in text  # 100 GiB of weights, gradients and AdamW states in mixed precision
-    assert "(2 + 2 + 12)·Ψ/N" in text and "ZeRO paper" in text
-    before = next(t for t in tables(at) if "ZeRO stage" in t)["per GPU, N = 8"]
+    assert "Fits an H200 141 GB: 127.9 of 140.40 GiB" in text  # 100 GiB of weights, gradients and AdamW states (mixed)
+    assert "(W + G + S)/N" in text and "Fits on 8 × A100 80 GB at ZeRO stage 2: 62.0 of 80.00 GiB per GPU" in text
+    before = next(t for t in tables(at) if "ZeRO stage" in t)["tensors per GPU, N = 8"]
     at.number_input(key="gpus").set_value(64).run()
-    after = next(t for t in tables(at) if "ZeRO stage" in t)["per GPU, N = 64"]
+    after = next(t for t in tables(at) if "ZeRO stage" in t)["tensors per GPU, N = 64"]
     assert after[0] == before[0] and after[3] != before[3]  # stage 0 replicates everything; stage 3 divides by N
+    at.selectbox(key="card").set_value("rtx4090").run()
+    at.radio(key="zero").set_value(1).run()
+    assert "Does not fit on 64 × RTX 4090 24 GB at ZeRO stage 1" in " ".join(m.value for m in at.markdown)
+    assert at.query_params["card"] == "rtx4090" and at.query_params["zero"] == "1"
     at.radio(key="method").set_value("qlora").run()
-    at.toggle(key="ckpt").set_value(True).run()
-    assert "Fits a 16 GB card" in " ".join(m.value for m in at.markdown)  # a 4-bit base, activations checkpointed
+    assert "Fits a T4 16 GB" in " ".join(m.value for m in at.markdown)  # a 4-bit base, checkpointed as PEFT prepares it
 
 
 def test_whole_model_page_prices_the_attention_kernel_and_labels_checkpointings_three_parts():
@@ -235,9 +238,9 @@ def test_whole_model_page_prices_the_attention_kernel_and_labels_checkpointings_
     rows = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
     assert "· one layer, recomputed in backward" in rows  # QLoRA as PEFT prepares it checkpoints
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
-    assert "Fits a 16 GB card" in text and "With gradient checkpointing off:" in text and "40 GB card" in text
+    assert "Fits a T4 16 GB" in text and "With gradient checkpointing off: fits an A100 40 GB" in text
     cards = next(t for t in tables(at) if "card" in t)
-    assert cards["card"][1] == "24 GB (22.35 GiB)" and [c[1].split(",")[0] for n, c in cards.items() if n != "card"] == ["fits", "no"]
+    assert cards["card"][2] == "RTX 4090 24 GB (23.99 GiB)" and [c[2].split(",")[0] for n, c in cards.items() if n != "card"] == ["fits", "no"]
     assert "SDPA attention" in text and "Korthikanti" not in text
     sdpa = rows["Activations (saved for backward)"]
     at.radio(key="attention").set_value("eager").run()
@@ -259,11 +262,28 @@ def test_whole_model_page_shows_gpt_3s_architecture_and_a_custom_gpt2_layout():
     assert metric_values(at)[:2] == ["786,432", "354,823,168"]  # c_attn, PEFT's default for the GPT-2 layout
 
 
-def test_whole_model_switching_model_resets_targets_to_pefts_default():
+def test_whole_model_switching_model_keeps_the_targets_it_has_else_pefts_default():
     at = open_page("pages/whole_model.py", {"model": "llama-2-7b"})
     at.selectbox(key="model").set_value("bert-base").run()
-    assert at.multiselect(key="targets").value == ["query", "value"] and not at.warning
+    assert at.multiselect(key="targets").value == ["query", "value"] and not at.warning  # q_proj, v_proj: not BERT's
     assert link_query(at)["targets"] == "query,value"
+    at = open_page("pages/whole_model.py", {"model": "llama-2-7b", "targets": "all-linear"})
+    at.selectbox(key="model").set_value("mistral-7b").run()
+    assert at.multiselect(key="targets").value == ["all-linear"]  # was reset to q_proj, v_proj
+    at = open_page("pages/whole_model.py", {"model": "llama-2-7b", "targets": "q_proj,k_proj,o_proj"})
+    at.selectbox(key="model").set_value("custom").run()
+    assert at.multiselect(key="targets").value == ["q_proj", "k_proj", "o_proj"]
+
+
+def test_whole_model_controls_tell_the_truth_about_the_method():
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "method": "qlora"})
+    shown = next(t for t in at.toggle if t.label == "Checkpointing")
+    assert shown.value is True and shown.disabled  # QLoRA as PEFT prepares it checkpoints: the switch says so
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "method": "full"})
+    assert [m.label for m in at.metric] == ["Full fine-tuning trains"] and metric_values(at) == ["8,030,261,248"]
+    drawn = {widget.key for kind in (at.multiselect, at.toggle, at.radio, at.number_input) for widget in kind}
+    assert not drawn & {"targets", "prepared", "save_dtype", "adapters"}  # LoRA's controls, gone under full fine-tuning
+    assert not any("trainable params" in m.value for m in at.markdown)
 
 
 def test_whole_model_custom_sizes_round_trip():

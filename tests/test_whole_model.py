@@ -139,3 +139,20 @@ def test_qlora_is_served_on_its_4_bit_base_and_merging_it_dequantises():
     assert lora.merged == qlora.merged and lora.separate == total_params(spec) * 2 + adapter
 
 
+
+
+def test_the_memory_chart_names_each_bars_recipe_gives_its_values_and_marks_the_chosen_card():
+    """It compared LoRA without checkpointing against QLoRA with it, unlabelled, with no values on hover, and its
+    five card labels stacked into the '▼ chosen' mark."""
+    from lora_viz.model.figures import memory_figure
+    from lora_viz.settings import Settings
+
+    figure = memory_figure(Settings(model="llama-3-8b", method="qlora", card="rtx4090"))
+    labels = figure["data"][0]["x"]
+    assert labels == ["Full fine-tuning<br>no checkpointing", "LoRA<br>no checkpointing",
+                      "<b>QLoRA (NF4 base)</b> (chosen)<br>with checkpointing"]  # QLoRA as PEFT prepares it checkpoints
+    assert figure["layout"]["hovermode"] == "x unified" and all("%{customdata[0]}" in t["hovertemplate"] for t in figure["data"])
+    notes = [note["text"] for note in figure["layout"]["annotations"]]
+    assert len(figure["layout"]["shapes"]) == 1 and "RTX 4090 24 GB, less the CUDA allowance" in notes
+    assert not any("chosen" in note for note in notes)
+    assert sum(note["text"].endswith("GiB") for note in figure["layout"]["annotations"]) >= 3  # each bar's total above it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..names import METHODS
+from ..numbers.memory import card_by_key
 from ..settings import Settings, model_spec
 from .budget import resolve_targets
 from .presets import linear_layers
@@ -23,5 +24,8 @@ def block_alt(s: Settings) -> str:
 
 def memory_alt(s: Settings) -> str:
     view = model_view(s)
-    totals = ", ".join(f"{METHOD_LABELS[m]} {view.training[m].total / 2**30:.1f} GiB" for m in METHODS)
-    return f"Stacked training memory per method (weights, gradients, optimizer states, activations saved for backward): {totals}."
+    totals = ", ".join(f"{METHOD_LABELS[m]} {view.training[m].total / 2**30:.1f} GiB "
+                       f"({'with' if view.training[m].saved.checkpointing else 'no'} checkpointing)" for m in METHODS)
+    card = card_by_key(s.card)
+    return (f"Stacked training memory per method (weights, gradients, optimizer states, activations saved for backward): "
+            f"{totals}. A dotted line marks the {card.name} less the CUDA allowance.")

@@ -190,12 +190,21 @@ def training_bytes(
     )
 
 
-def zero_terms(counts: ModelCounts, memory: TrainingBytes, method: str) -> tuple[int, int]:
-    """What the ZeRO formulas take for a method: Ψ, the trained parameters (the whole base for full fine-tuning,
-    the adapters otherwise), and the frozen base's bytes (0 for full fine-tuning)."""
-    if method == "full":
-        return counts.base, 0
-    return counts.trainable, memory.weights - memory.gradients  # the base alone: weights less the adapters
+@dataclass(frozen=True)
+class ZeroParts:
+    """A recipe's bytes as ZeRO partitions them: trained weights W, their gradients G and optimizer states S, and
+    the frozen base F (0 for full fine-tuning)."""
+
+    weights: int
+    gradients: int
+    states: int
+    frozen: int
+
+
+def zero_parts(memory: TrainingBytes) -> ZeroParts:
+    """W, G, S and F of a method's training memory: what is trained is kept like its gradients (same elements, same
+    dtype), and the rest of the weights is the frozen base."""
+    return ZeroParts(memory.gradients, memory.gradients, memory.optimizer_states, memory.weights - memory.gradients)
 
 
 @dataclass(frozen=True)

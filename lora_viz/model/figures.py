@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..keys import depends_on
 from ..names import METHODS
-from ..numbers.memory import CARDS_GB, GIB, card_room, format_bytes
+from ..numbers.memory import GIB, card_by_key, card_room, format_bytes
 from ..render.plotly import (
     FROZEN_COLOR,
     TRAINED_COLOR,
@@ -54,11 +54,19 @@ def block_figure(s: Settings) -> FigureSpec:
     return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
 
 
-@depends_on(*MODEL, *RECIPE, "method")
+def recipe_label(method: str, checkpointing: bool, chosen: bool) -> str:
+    """A bar's name: the method, whether it is the chosen one, and whether its activations assume checkpointing
+    (QLoRA as PEFT prepares it turns checkpointing on, whatever the switch says)."""
+    name = f"<b>{METHOD_LABELS[method]}</b> (chosen)" if chosen else METHOD_LABELS[method]
+    return f"{name}<br>{'with' if checkpointing else 'no'} checkpointing"
+
+
+@depends_on(*MODEL, *RECIPE, "method", "card")
 def memory_figure(s: Settings) -> FigureSpec:
-    """Training memory per method, stacked: weights, gradients, optimizer states, and the activations saved for backward."""
+    """Training memory per method, stacked: weights, gradients, optimizer states, and the activations saved for
+    backward; each bar named with its recipe, its total above it, and the chosen card's line."""
     view = model_view(s)
-    labels = [METHOD_LABELS[m] for m in METHODS]
+    labels = [recipe_label(m, view.training[m].saved.checkpointing, m == s.method) for m in METHODS]
     parts = {
         "weights": [view.training[m].weights for m in METHODS],
         "gradients": [view.training[m].gradients for m in METHODS],
@@ -69,26 +77,27 @@ def memory_figure(s: Settings) -> FigureSpec:
         dict(
             type="bar",
             x=labels,
-            y=[v / 2**30 for v in values],
+            y=[v / GIB for v in values],
             name=name,
-            marker=dict(color=PART_COLORS[name], pattern=dict(shape="/" if "estimate" in name else "")),
+            marker=dict(color=PART_COLORS[name]),
             customdata=[[format_bytes(v), f"{v:,}"] for v in values],
             hovertemplate=f"{name}: %{{customdata[0]}} (%{{customdata[1]}} B)<extra></extra>",
         )
         for name, values in parts.items()
     ]
-    chosen = METHODS.index(s.method)
-    totals = [view.training[m].total / 2**30 for m in METHODS]
-    # A line per card, at what it leaves for tensors once the CUDA allowance (an estimate) is set aside.
-    # Neighbouring cards' labels (16 and 24 GB, 40 and 48 GB) sit at alternate ends of a short stretch, apart.
-    cards = [hline(card_room(0, gb) / GIB, dict(color="#888", width=1, dash="dot"), f"{gb} GB") for gb in CARDS_GB]
-    notes = [dict(note, x=1.0 if index % 2 else 0.9, font=dict(size=11, color="#888")) for index, (_, note) in enumerate(cards)]
+    totals = [view.training[m].total for m in METHODS]
+    card = card_by_key(s.card)
+    # The chosen card's line, at what it leaves for tensors once the CUDA allowance (an estimate) is set aside.
+    line, note = hline(card_room(0, card) / GIB, dict(color="#888", width=1, dash="dot"), f"{card.name}, less the CUDA allowance")
     return plot(traces, dict(
-        shapes=[shape for shape, _ in cards],
-        annotations=[dict(x=labels[chosen], y=totals[chosen], text="▼ chosen", showarrow=False, yanchor="bottom"), *notes],
+        shapes=[line],
+        annotations=[dict(note, font=dict(size=11, color="#888")),
+                     *(dict(x=label, y=total / GIB, text=format_bytes(total), showarrow=False, yanchor="bottom")
+                       for label, total in zip(labels, totals))],
         barmode="stack",
-        height=360,
+        hovermode="x unified",  # one box with every part of the bar pointed at, and its values
+        height=380,
         margin=dict(l=10, r=10, t=30, b=10),
-        yaxis=dict(title=dict(text="GiB")),
-        legend=dict(orientation="h", y=-0.15),
+        yaxis=dict(title=dict(text="GiB"), range=[0, 1.15 * max(max(totals), card.bytes) / GIB]),
+        legend=dict(orientation="h", y=-0.22),
     ))

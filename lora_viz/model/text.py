@@ -6,22 +6,24 @@ from dataclasses import replace
 
 from ..numbers.memory import (
     ALLOWANCE_SOURCE,
-    CARDS_GB,
+    CARDS,
     GIB,
     CUDA_ALLOWANCE,
+    NVIDIA_SMI,
     ZERO_FORMULAS,
     ZERO_STAGES,
-    card_bytes,
+    Card,
+    card_by_key,
     card_room,
     fit_text,
     fit_verdict,
     format_bytes,
     recipe_text,
-    zero_bytes_per_gpu,
+    zero_per_gpu,
 )
 from ..settings import Settings
 from .activations import MEASURED_WITH, Activations
-from .budget import ModelCounts, TrainingBytes, zero_terms
+from .budget import ModelCounts, TrainingBytes, zero_parts
 from .presets import ModelSpec
 from .view import ModelView
 
@@ -146,24 +148,25 @@ def fit_note(s: Settings, view: ModelView) -> str:
     return (
         f"{METHOD_LABELS[s.method]}: {format_bytes(chosen.exact)} of weights, gradients and optimizer states (exact for "
         f"this recipe), {format_bytes(chosen.activations)} of activations (saved for backward, as above) and {format_bytes(CUDA_ALLOWANCE)} "
-        f"set aside for the CUDA context and allocator ({ALLOWANCE_SOURCE}). Cards are sold in decimal gigabytes: "
-        "24 GB = 24·10⁹ B = 22.35 GiB; the dotted lines on the chart are each card less that allowance."
+        f"set aside for the CUDA context and allocator ({ALLOWANCE_SOURCE}). Each card's memory is {NVIDIA_SMI}: binary, "
+        "so a \u201c24 GB\u201d RTX 4090 has 24,564 MiB (23.99 GiB); the dotted line on the chart is the chosen card less "
+        "that allowance."
     )
 
 
 def card_table(chosen: TrainingBytes) -> dict[str, list[str]]:
     """Every card, with gradient checkpointing on and off: room to spare or how much is missing (tensors plus the
-    CUDA allowance against the card's decimal gigabytes)."""
-    def verdict(activations: int, gb: int) -> str:
-        room = card_room(chosen.exact + activations, gb)
+    CUDA allowance against the card's memory)."""
+    def verdict(activations: int, card: Card) -> str:
+        room = card_room(chosen.exact + activations, card)
         return f"fits, {room / GIB:.1f} GiB to spare" if room >= 0 else f"no, {-room / GIB:.1f} GiB short"
 
     a = chosen.saved
     on, off = (replace(a, checkpointing=True).total, replace(a, checkpointing=False).total)
     return {
-        "card": [f"{gb} GB ({card_bytes(gb) / GIB:.2f} GiB)" for gb in CARDS_GB],
-        f"with checkpointing ({format_bytes(on)} of activations)": [verdict(on, gb) for gb in CARDS_GB],
-        f"without ({format_bytes(off)})": [verdict(off, gb) for gb in CARDS_GB],
+        "card": [f"{card.name} ({card.bytes / GIB:.2f} GiB)" for card in CARDS],
+        f"with checkpointing ({format_bytes(on)} of activations)": [verdict(on, card) for card in CARDS],
+        f"without ({format_bytes(off)})": [verdict(off, card) for card in CARDS],
     }
 
 
@@ -176,27 +179,48 @@ def checkpointing_alternative(chosen: TrainingBytes) -> str:
 
 
 def zero_table(s: Settings, view: ModelView) -> dict[str, list[str]]:
-    """Per-GPU bytes on N data-parallel GPUs at each ZeRO stage, from the paper's formulas, for the chosen method:
-    Ψ is what it trains; a frozen base is replicated, and partitioned only at stage 3."""
-    trained, frozen = zero_terms(view.counts, view.training[s.method], s.method)
-    per_gpu = [zero_bytes_per_gpu(trained, frozen, s.gpus, stage) for stage in ZERO_STAGES]
-    with_base = {stage: "" if s.method == "full" else (" + base/N" if stage == 3 else " + base") for stage in ZERO_STAGES}
+    """Per-GPU bytes on N data-parallel GPUs at each ZeRO stage, from the chosen recipe's own bytes, with each GPU's
+    activations (of its own batch), and whether that fits the chosen card."""
+    card = card_by_key(s.card)
+    per_gpu = [zero_gpu_bytes(s, view, stage) for stage in ZERO_STAGES]
+    fits = [card_room(tensors, card) for tensors in per_gpu]
     return {
-        "ZeRO stage": [str(stage) for stage in ZERO_STAGES],
-        "formula (per GPU)": [ZERO_FORMULAS[stage] + with_base[stage] for stage in ZERO_STAGES],
-        f"per GPU, N = {s.gpus:,}": [format_bytes(b) for b in per_gpu],
+        "ZeRO stage": [f"**{stage}**" if stage == s.zero else str(stage) for stage in ZERO_STAGES],
+        "per GPU": [f"{ZERO_FORMULAS[stage]} + F{'/N' if stage == 3 else ''} + activations" for stage in ZERO_STAGES],
+        f"tensors per GPU, N = {s.gpus:,}": [format_bytes(b) for b in per_gpu],
+        card.name: [f"fits, {room / GIB:.1f} GiB to spare" if room >= 0 else f"no, {-room / GIB:.1f} GiB short" for room in fits],
     }
+
+
+def zero_gpu_bytes(s: Settings, view: ModelView, stage: int) -> int:
+    """One GPU's tensors at a ZeRO stage: the chosen recipe's W, G, S and frozen base as the stage splits them over
+    the GPUs, and the activations of its own batch (every GPU runs a whole batch)."""
+    chosen = view.training[s.method]
+    parts = zero_parts(chosen)
+    return zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen, s.gpus, stage) + chosen.activations
+
+
+def zero_verdict(s: Settings, view: ModelView) -> str:
+    """'Fits on 8 × A100 80 GB at ZeRO stage 2: 21.3 of 80.00 GiB per GPU', or how much each GPU lacks."""
+    card = card_by_key(s.card)
+    needed = zero_gpu_bytes(s, view, s.zero) + CUDA_ALLOWANCE
+    where = f"{s.gpus:,} × {card.name} at ZeRO stage {s.zero}"
+    if needed <= card.bytes:
+        return f"Fits on {where}: {needed / GIB:.1f} of {card.bytes / GIB:.2f} GiB per GPU"
+    return f"Does not fit on {where}: {needed / GIB:.1f} GiB per GPU against {card.bytes / GIB:.2f} GiB"
 
 
 def zero_note(s: Settings, view: ModelView) -> str:
     """What the ZeRO table assumes."""
-    trained, _ = zero_terms(view.counts, view.training[s.method], s.method)
+    parts = zero_parts(view.training[s.method])
+    frozen = f", F the frozen base ({format_bytes(parts.frozen)}, whole on every GPU below stage 3)" if parts.frozen else ""
     return (
-        f"Formulas from the ZeRO paper (Rajbhandari et al. 2020, §5), not measurements: Ψ = {trained:,} trained parameters "
-        "in mixed precision with Adam — 16-bit weights and gradients (2 + 2 bytes) and 12 bytes of fp32 master weights and "
-        "Adam states, partitioned across N data-parallel GPUs by stage (1: optimizer states; 2: and gradients; 3: and "
-        "weights). Activations are not included (each GPU keeps those of its own batch)."
-        + ("" if s.method == "full" else " The frozen base is replicated on every GPU, and partitioned only at stage 3.")
+        "ZeRO (Rajbhandari et al. 2020, §5) splits the chosen recipe's bytes across N data-parallel GPUs: stage 1 the "
+        f"optimizer states S ({format_bytes(parts.states)}), stage 2 the gradients G ({format_bytes(parts.gradients)}) too, "
+        f"stage 3 the trained weights W ({format_bytes(parts.weights)}) as well{frozen}. Each GPU also keeps the "
+        f"activations of its own batch of {s.batch:,} ({format_bytes(view.training[s.method].activations)}) and the CUDA "
+        "allowance. The paper's own recipe, mixed precision with Adam (W = 2Ψ, G = 2Ψ, S = 12Ψ), gives its formulas "
+        "(2 + 2 + 12)Ψ, (2 + 2 + 12/N)Ψ, (2 + 14/N)Ψ and 16Ψ/N. Communication buffers are not counted."
     )
 
 

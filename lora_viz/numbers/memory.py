@@ -140,70 +140,97 @@ def format_bytes(n: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Does it fit a card? Cards are sold in decimal gigabytes (24 GB = 24·10⁹ B = 22.35 GiB); the CUDA context and the
-# caching allocator hold memory that no tensor count includes: a few hundred MiB to about 1 GiB depending on the
-# card and library versions. We set aside the upper end, and say on screen that it is an estimate.
+# Does it fit a card? A card's memory is binary (a "24 GB" RTX 4090 has 24,564 MiB); each card's total is what
+# nvidia-smi reports for it (ECC on, for the data-centre cards that have it). The CUDA context and PyTorch's caching
+# allocator hold memory that no tensor count includes: a few hundred MiB to about 1 GiB depending on the card and
+# library versions. We set aside the upper end, and say on screen that it is an estimate.
 
-CARDS_GB = (16, 24, 40, 48, 80)
 GIB = 2**30
+MIB = 2**20
 CUDA_ALLOWANCE = GIB  # estimate: CUDA context and allocator slack (PyTorch's memory_allocated counts neither)
 ALLOWANCE_SOURCE = ("an estimate: the CUDA context and PyTorch's caching allocator take a few hundred MiB to about "
                     "1 GiB that no tensor count includes (torch.cuda.memory_allocated's documentation)")
 
 
-def card_bytes(gb: int) -> int:
-    """A card's memory as sold: decimal gigabytes (24 GB = 24·10⁹ B = 22.35 GiB)."""
-    return gb * 10**9
+@dataclass(frozen=True)
+class Card:
+    """A GPU by name, with its memory as nvidia-smi reports its total (MiB), and where that figure was seen."""
+
+    key: str  # its name in links and on the command line
+    name: str
+    mib: int
+    source: str
+
+    @property
+    def bytes(self) -> int:
+        return self.mib * MIB
 
 
-def card_room(tensor_bytes_total: int, gb: int) -> int:
-    """Bytes left on a `gb` card after the tensors and the CUDA allowance; negative when they do not fit."""
-    return card_bytes(gb) - (tensor_bytes_total + CUDA_ALLOWANCE)
+NVIDIA_SMI = "nvidia-smi's memory total, as printed in public logs of this card"
+CARDS = (  # smallest first
+    Card("t4", "T4 16 GB", 15_360, NVIDIA_SMI + " (Tesla T4: 15360MiB)"),
+    Card("l4", "L4 24 GB", 23_034, NVIDIA_SMI + " (NVIDIA L4: 23034MiB)"),
+    Card("rtx4090", "RTX 4090 24 GB", 24_564, NVIDIA_SMI + " (GeForce RTX 4090: 24564MiB)"),
+    Card("a100-40", "A100 40 GB", 40_960, NVIDIA_SMI + " (A100-SXM4-40GB: 40960MiB)"),
+    Card("l40s", "L40S 48 GB", 46_068, NVIDIA_SMI + " (NVIDIA L40S: 46068MiB)"),
+    Card("a6000", "RTX A6000 48 GB", 49_140, NVIDIA_SMI + " (RTX A6000: 49140MiB)"),
+    Card("h100", "H100 80 GB", 81_559, NVIDIA_SMI + " (H100 80GB HBM3: 81559MiB; CUDA: 79.647 GiB)"),
+    Card("a100-80", "A100 80 GB", 81_920, NVIDIA_SMI + " (A100-SXM4-80GB: 81920MiB)"),
+    Card("h200", "H200 141 GB", 143_771, NVIDIA_SMI + " (NVIDIA H200: 143771MiB)"),
+)
+CARD_KEYS = tuple(card.key for card in CARDS)
+
+
+def card_by_key(key: str) -> Card:
+    return next(card for card in CARDS if card.key == key)
+
+
+def card_room(tensor_bytes_total: int, card: Card) -> int:
+    """Bytes left on a card after the tensors and the CUDA allowance; negative when they do not fit."""
+    return card.bytes - (tensor_bytes_total + CUDA_ALLOWANCE)
 
 
 @dataclass(frozen=True)
 class Fit:
-    """The smallest card in CARDS_GB that holds `needed` bytes plus the allowance (None: not even the largest)."""
+    """The smallest card of CARDS that holds `needed` bytes (tensors plus the allowance); None: not even the largest."""
 
     needed: int  # tensors plus CUDA_ALLOWANCE
-    card_gb: int | None
-
-    @property
-    def card_bytes(self) -> int:
-        return card_bytes(self.card_gb or CARDS_GB[-1])
+    card: Card | None
 
 
 def fit_verdict(tensor_bytes_total: int) -> Fit:
-    """Smallest card (decimal GB) with room for the tensors and the CUDA allowance."""
-    fits = next((gb for gb in CARDS_GB if card_room(tensor_bytes_total, gb) >= 0), None)
+    """Smallest card with room for the tensors and the CUDA allowance."""
+    fits = next((card for card in CARDS if card_room(tensor_bytes_total, card) >= 0), None)
     return Fit(tensor_bytes_total + CUDA_ALLOWANCE, fits)
 
 
 def fit_text(fit: Fit) -> str:
-    """'Fits a 24 GB card: 9.1 of 22.35 GiB', or that it needs more than the largest card."""
-    if fit.card_gb is None:
-        return f"Needs more than one {CARDS_GB[-1]} GB card: {fit.needed / GIB:.1f} GiB against {fit.card_bytes / GIB:.2f} GiB"
-    article = "an" if str(fit.card_gb).startswith("8") else "a"  # "an 80 GB card"
-    return f"Fits {article} {fit.card_gb} GB card: {fit.needed / GIB:.1f} of {fit.card_bytes / GIB:.2f} GiB"
+    """'Fits an RTX 4090 24 GB: 9.1 of 23.99 GiB', or that it needs more than the largest card."""
+    if fit.card is None:
+        largest = CARDS[-1]
+        return f"Needs more than one {largest.name}: {fit.needed / GIB:.1f} GiB against {largest.bytes / GIB:.2f} GiB"
+    article = "an" if fit.card.name[0] in "AEHLR" else "a"  # an A100, an H100, an L4, an RTX 4090; a T4
+    return f"Fits {article} {fit.card.name}: {fit.needed / GIB:.1f} of {fit.card.bytes / GIB:.2f} GiB"
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# ZeRO (Rajbhandari et al. 2020, §5): per GPU with N data-parallel GPUs and Ψ trained parameters in mixed
-# precision with Adam: 16-bit weights and gradients (2Ψ + 2Ψ) and K = 12 bytes of fp32 master weights and states.
-# Formulas from the paper, not measurements: a frozen base (LoRA) is replicated, and partitioned only by stage 3.
+# ZeRO (Rajbhandari et al. 2020, §5) partitions a recipe's bytes across N data-parallel GPUs: stage 1 the optimizer
+# states S, stage 2 the gradients G too, stage 3 the weights W as well (and a frozen base F with them); below stage 3
+# what is not partitioned is whole on every GPU. The paper's own recipe is mixed precision with Adam: W = 2Ψ, G = 2Ψ,
+# S = 12Ψ (fp32 master weights and two states), which gives its formulas: (2 + 2 + 12)Ψ, (2 + 2 + 12/N)Ψ,
+# (2 + 14/N)Ψ and 16Ψ/N. The app uses the chosen recipe's own W, G and S.
 
 ZERO_STAGES = (0, 1, 2, 3)
-ZERO_K = 12
-ZERO_FORMULAS = {0: "(2 + 2 + 12)·Ψ", 1: "(2 + 2)·Ψ + 12·Ψ/N", 2: "2·Ψ + (2 + 12)·Ψ/N", 3: "(2 + 2 + 12)·Ψ/N"}  # as written
+ZERO_FORMULAS = {0: "W + G + S", 1: "W + G + S/N", 2: "W + (G + S)/N", 3: "(W + G + S)/N"}
 
-def zero_bytes_per_gpu(trained: int, frozen_bytes: int, gpus: int, stage: int) -> int:
-    """Stage 0 (2 + 2 + K)Ψ; 1: (2 + 2 + K/N)Ψ; 2: (2 + (2 + K)/N)Ψ; 3: (2 + 2 + K)Ψ/N; plus the frozen bytes
-    (divided by N at stage 3). Ψ = trained parameters, N = GPUs; rounded up to whole bytes."""
-    n, psi = gpus, trained
-    per_gpu = {
-        0: (2 + 2 + ZERO_K) * psi,
-        1: (2 + 2) * psi + _ceil_div(ZERO_K * psi, n),
-        2: 2 * psi + _ceil_div((2 + ZERO_K) * psi, n),
-        3: _ceil_div((2 + 2 + ZERO_K) * psi, n),
+
+def zero_per_gpu(weights: int, gradients: int, states: int, frozen: int, gpus: int, stage: int) -> int:
+    """Bytes per GPU at a ZeRO stage: the trained weights W, gradients G and optimizer states S, partitioned as
+    the stage says, and the frozen base F (whole below stage 3, partitioned at 3); rounded up to whole bytes."""
+    n = gpus
+    return {
+        0: weights + gradients + states + frozen,
+        1: weights + gradients + _ceil_div(states, n) + frozen,
+        2: weights + _ceil_div(gradients + states, n) + frozen,
+        3: _ceil_div(weights + gradients + states + frozen, n),
     }[stage]
-    return per_gpu + (_ceil_div(frozen_bytes, n) if stage == 3 else frozen_bytes)

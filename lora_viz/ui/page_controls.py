@@ -9,6 +9,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from ..builds import BuildFailed, Builds
 from ..model.text import METHOD_LABELS, OPTIMIZER_LABELS
 from ..model.presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, PRESETS, target_names
+from ..numbers.memory import ZERO_STAGES, card_by_key
 from ..settings import CUSTOM_KEYS, Settings, model_spec, parse_settings, schema
 from ..training.train import CPU_BUDGET_S, at_rank, train_everything, Training, TrainingResult
 from ..training.task import training_spec
@@ -29,41 +30,67 @@ def trained_switch(s: Settings, text: str) -> None:
         st.button("Use a trained adapter", on_click=lambda: st.session_state.update(trained=True))
 
 
-def _reset_targets() -> None:
-    """A new model gets PEFT's default targets for it (the old model's names may not exist there).
+def _keep_targets() -> None:
+    """A new model keeps the chosen targets that it has too (all-linear stays all-linear); if it has none of them,
+    it gets PEFT's default targets for it.
 
     The model's value is read like a link's (an unknown one becomes the default), as a widget's value can be anything.
     """
     chosen, _ = parse_settings({"model": str(st.session_state.get("model", ""))})
-    st.session_state["targets"] = list(DEFAULT_TARGETS[model_spec(chosen).family])
+    spec = model_spec(chosen)
+    names = set(target_names(spec)) | {ALL_LINEAR}
+    kept = [name for name in st.session_state.get("targets", []) if name in names]
+    st.session_state["targets"] = kept or list(DEFAULT_TARGETS[spec.family])
 
 
 def whole_model_controls(s: Settings) -> None:
-    """The whole-model page's own controls."""
+    """The whole-model page's own controls: under full fine-tuning, none of LoRA's (targets, serving adapters, the
+    adapter file, QLoRA's preparation); under QLoRA as PEFT prepares it, checkpointing shown on, as it is."""
     spec = model_spec(s)
+    adapter = s.method != "full"
     top = st.columns([2, 3, 2])
-    control(s, top[0], "selectbox", "model", on_change=_reset_targets,
-            format_func=lambda key: "Custom (Llama- or GPT-2-style)" if key == CUSTOM else PRESETS[key].label)
-    control(s, top[1], "multiselect", "targets", options=[ALL_LINEAR, *target_names(spec)])
+    control(s, top[0], "selectbox", "model", on_change=_keep_targets,
+            format_func=lambda key: "Custom sizes" if key == CUSTOM else PRESETS[key].label)
+    if adapter:
+        control(s, top[1], "multiselect", "targets", options=[ALL_LINEAR, *target_names(spec)])
     control(s, top[2], "radio", "method", format_func=METHOD_LABELS.get, horizontal=True)
-    row = st.columns(5)
+    row = st.columns(4)
     control(s, row[0], "selectbox", "optimizer", format_func=OPTIMIZER_LABELS.get)
     control(s, row[1], "number_input", "batch", step=1)
     control(s, row[2], "number_input", "seq", step=256)
-    control(s, row[3], "number_input", "adapters", step=1)
-    control(s, row[4], "number_input", "gpus", step=1)
+    if adapter:
+        control(s, row[3], "number_input", "adapters", step=1)
     switches = st.columns([1.3, 1.6, 1.05, 1.45])  # "QLoRA as PEFT prepares it" whole on a laptop
-    control(s, switches[0], "toggle", "ckpt")
-    control(s, switches[1], "toggle", "prepared")
+    if s.method == "qlora" and s.prepared:
+        # prepare_model_for_kbit_training turns checkpointing on: the switch says so, and cannot be turned off here.
+        switches[0].toggle(schema("ckpt").label, value=True, disabled=True, key="_ckpt_prepared",
+                           help="On: PEFT's prepare_model_for_kbit_training, which QLoRA recipes call, turns it on. "
+                                "Turn “QLoRA as PEFT prepares it” off to choose.")
+    else:
+        control(s, switches[0], "toggle", "ckpt")
+    if s.method == "qlora":
+        control(s, switches[1], "toggle", "prepared")
     control(s, switches[2], "radio", "attention", horizontal=True)
-    control(s, switches[3], "radio", "save_dtype", horizontal=True)
+    if adapter:
+        control(s, switches[3], "radio", "save_dtype", horizontal=True)
     if s.model == CUSTOM:
+        # Each layout's own sizes: KV heads are Llama's (grouped-query attention), learned positions GPT-2's.
+        unused = "positions" if s.arch == "llama" else "kv_heads"
+        keys = [key for key in CUSTOM_KEYS if key != unused]
         with st.expander("Custom model sizes", expanded=True):
-            for column, key in zip(st.columns(len(CUSTOM_KEYS)), CUSTOM_KEYS):
+            for column, key in zip(st.columns(len(keys)), keys):
                 if schema(key).kind == "choice":
                     control(s, column, "selectbox", key)
                 else:
                     control(s, column, "number_input", key, step=1)
+
+
+def zero_controls(s: Settings) -> None:
+    """The multi-GPU verdict's controls: the card, the ZeRO stage and how many GPUs."""
+    card, stage, gpus = st.columns([2, 2, 1])
+    control(s, card, "selectbox", "card", format_func=lambda key: card_by_key(key).name)
+    control(s, stage, "radio", "zero", horizontal=True, options=list(ZERO_STAGES))
+    control(s, gpus, "number_input", "gpus", step=1)
 
 
 def training_controls(s: Settings) -> None:

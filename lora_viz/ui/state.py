@@ -28,6 +28,7 @@ _BASE_CSS = """<style>
 [data-testid="stPageLink-NavLink"], [data-testid="stPageLink-NavLink"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
 [data-testid="stSidebar"] [data-testid="stCode"] pre { padding-right: 2.75rem !important; }
 [data-testid="stMain"] [data-testid="stPageLink-NavLink"] p { text-decoration: underline; text-decoration-color: rgba(128, 128, 128, 0.7); text-underline-offset: 0.2em; }
+.st-key-lora-viz-notices { background-color: rgba(255, 193, 7, 0.08); border-color: rgba(255, 193, 7, 0.5) !important; }
 </style>"""
 # Presentation mode: everything a projector needs larger. Later rules of equal specificity win, so the headline
 # numbers, their formulas, captions and tables come after the rule for text (which once shrank the numbers to it).
@@ -113,8 +114,12 @@ def follow_reconnected_tab() -> None:
         st.rerun()
 
 
+NOTICE_BOX = "lora-viz-notices"  # the box around a warning's heading and its notices (styled in _BASE_CSS)
+
+
 def show_notices(heading: str, notices: list[str]) -> None:
-    """A warning with our own heading, and the notices beneath it as plain text: they quote the link's words, which
-    must never become links, icons, colours or formatting."""
-    st.warning(heading, icon="⚠️")
-    st.text("\n".join(f"- {notice}" for notice in capped(notices)))
+    """A warning with our own heading, and the notices beneath it as plain text, both in one box: they quote the
+    link's words, which must never become links, icons, colours or formatting (a warning's own body is Markdown)."""
+    with st.container(border=True, key=NOTICE_BOX):
+        st.warning(heading, icon="⚠️")
+        st.text("\n".join(f"- {notice}" for notice in capped(notices)))
