@@ -1,4 +1,9 @@
-"""The current numbers as CSV or Markdown, and a PEFT LoraConfig matching the settings, for slides and notebooks."""
+"""The page's own numbers as CSV or Markdown, and the PEFT configuration matching the settings, for slides and notebooks.
+
+Each page exports what it shows: the one-matrix pages their matrix's counts and memory, the whole-model page its
+counts, memory, fit verdicts, ZeRO and serving. The formula column says how a number is computed, never its value
+in other units.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,35 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .numbers.counts import FORMULAS, count_params
-from .numbers.memory import format_bytes, matrix_memory
-from .model.text import METHOD_LABELS
-from .model.view import model_view
 from .model.presets import ALL_LINEAR
-from .settings import Settings, model_spec
+from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, fit_headline, zero_gpu_bytes, zero_verdict
+from .model.view import model_view
+from .numbers.counts import FORMULAS, count_params
+from .numbers.memory import ELEMENT_BYTES, STEP_BYTES, ZERO_FORMULAS, ZERO_STAGES, card_by_key, matrix_memory
+from .settings import WHOLE_MODEL, Settings, model_spec
 
 
 @dataclass(frozen=True)
 class ExportRow:
     section: str
     quantity: str
-    value: int | float
+    value: int | float | str  # a number, or a verdict in words
     unit: str
     formula: str
 
 
-def numbers_table(s: Settings) -> list[ExportRow]:
-    """Counts and memory for one d×k matrix, then the chosen whole model, all from the current settings."""
+def numbers_table(s: Settings, page: str = "") -> list[ExportRow]:
+    """What the page (its URL path) shows: the whole model's numbers on its page, one d×k matrix's elsewhere."""
+    return model_rows(s) if page == WHOLE_MODEL else matrix_rows(s)
+
+
+def matrix_rows(s: Settings) -> list[ExportRow]:
+    """Counts and memory for one d×k matrix and its rank-r adapter, with the formula of each."""
     c = count_params(s.d, s.k, s.r)
     m = matrix_memory(c, s.dtype, s.precision)
     one = f"one {s.d}×{s.k} matrix, r = {s.r}, {s.precision} precision"
+    size = ELEMENT_BYTES.get(m.adapter_dtype, 4)
+    w = "d·k · bytes per weight" if s.dtype in ELEMENT_BYTES else "d·k weights packed in NF4, with its constants"
     rows = [
         ExportRow(one, "full fine-tuning trains", c.full_trained, "parameters", FORMULAS["full_trained"]),
         ExportRow(one, "LoRA trains", c.lora_trainable, "parameters", FORMULAS["lora_trainable"]),
@@ -35,25 +47,49 @@ def numbers_table(s: Settings) -> list[ExportRow]:
         ExportRow(one, "served, adapter separate", c.served_separate, "parameters", FORMULAS["served_separate"]),
         ExportRow(one, "served, merged", c.served_merged, "parameters", FORMULAS["served_merged"]),
         ExportRow(one, "LoRA's share of trainable parameters", round(c.trainable_percent, 6), "%", FORMULAS["trainable_percent"]),
-        ExportRow(one, f"W in {s.dtype}", m.frozen_bytes, "bytes", format_bytes(m.frozen_bytes)),
-        ExportRow(one, f"adapter in {m.adapter_dtype}", m.adapter_bytes, "bytes", format_bytes(m.adapter_bytes)),
+        ExportRow(one, f"W in {s.dtype}", m.frozen_bytes, "bytes", w),
+        ExportRow(one, f"adapter in {m.adapter_dtype}", m.adapter_bytes, "bytes", f"{FORMULAS['lora_trainable']} · {size}"),
         ExportRow(one, "LoRA training total (AdamW)", m.lora.total, "bytes",
-                  f"W + A and B, their gradients and 2 AdamW states in {m.adapter_dtype}, a 4-byte step each"),
+                  f"W + {FORMULAS['lora_trainable']} · ({size} weight + {size} gradient + 2 · {size} states) + 2 · {STEP_BYTES} steps"),
     ]
     if m.full is not None:
         rows.append(ExportRow(one, "full fine-tuning training total (AdamW)", m.full.total, "bytes",
-                              f"W, its gradient and 2 AdamW states in {m.adapter_dtype}, a 4-byte step"))
+                              f"d·k · ({size} weight + {size} gradient + 2 · {size} states) + {STEP_BYTES} step"))
+    return rows
+
+
+def model_rows(s: Settings) -> list[ExportRow]:
+    """The whole-model page's numbers: counts, training memory part by part and in all, the fit verdicts, each ZeRO
+    stage per GPU, and serving."""
     view = model_view(s)
-    recipe = f"{s.precision} precision" + (", prepared as PEFT does" if s.method == "qlora" and s.prepared else "")
-    model = f"{view.spec.label}, targets {','.join(s.targets)}, r = {s.r}, {recipe}"
     memory = view.training[s.method]
-    rows += [
-        ExportRow(model, "trainable (PEFT)", view.counts.trainable, "parameters", "Σ r·(in + out) over targeted layers"),
+    method = METHOD_LABELS[s.method]
+    recipe = f"{s.precision} precision, {OPTIMIZER_LABELS[s.optimizer]}" + (", prepared as PEFT does" if s.method == "qlora" and s.prepared else "")
+    activations = f"{s.attention}, batch {s.batch}, seq {s.seq}{', checkpointed' if memory.saved.checkpointing else ''}"
+    model = f"{view.spec.label}: {method}, targets {','.join(s.targets)}, r = {s.r}, {recipe}"
+    card = card_by_key(s.card)
+    rows = [
+        ExportRow(model, "trainable (PEFT)", view.counts.trainable if s.method != "full" else view.counts.base, "parameters",
+                  "Σ r·(in + out) over targeted layers" if s.method != "full" else "every weight"),
         ExportRow(model, "all (PEFT)", view.counts.all, "parameters", "base + trainable"),
-        ExportRow(model, f"{METHOD_LABELS[s.method]}: weights", memory.weights, "bytes", format_bytes(memory.weights)),
-        ExportRow(model, f"{METHOD_LABELS[s.method]}: gradients", memory.gradients, "bytes", format_bytes(memory.gradients)),
-        ExportRow(model, f"{METHOD_LABELS[s.method]}: optimizer states ({s.optimizer})", memory.optimizer_states, "bytes", format_bytes(memory.optimizer_states)),
-        ExportRow(model, f"{METHOD_LABELS[s.method]}: activations (saved for backward, {s.attention}, batch {s.batch}, seq {s.seq}{', checkpointed' if memory.saved.checkpointing else ''})", memory.activations, "bytes", format_bytes(memory.activations)),
+        ExportRow(model, "weights", memory.weights, "bytes", "Σ numel · bytes of each weight's dtype"),
+        ExportRow(model, "gradients", memory.gradients, "bytes", "Σ numel · bytes over trained weights"),
+        ExportRow(model, f"optimizer states ({s.optimizer})", memory.optimizer_states, "bytes",
+                  "Σ 2 · numel · bytes + 4 per trained tensor" if s.optimizer == "adamw" else "see the page"),
+        ExportRow(model, f"activations ({activations})", memory.activations, "bytes", "saved for backward, each storage once"),
+        ExportRow(model, "training total", memory.total, "bytes", "weights + gradients + optimizer states + activations"),
+        ExportRow(model, "one GPU", fit_headline(s, view), "verdict", "the smallest card with total + CUDA allowance ≤ its memory"),
+    ]
+    rows += [ExportRow(model, f"ZeRO stage {stage}, per GPU (N = {s.gpus})", zero_gpu_bytes(s, view, stage), "bytes",
+                       f"{ZERO_FORMULAS[stage]} + F{'/N' if stage == 3 else ''} + activations") for stage in ZERO_STAGES]
+    rows.append(ExportRow(model, f"{s.gpus} × {card.name}, ZeRO stage {s.zero}", zero_verdict(s, view), "verdict",
+                          "per GPU + CUDA allowance ≤ the card's memory"))
+    serving = view.serving
+    rows += [
+        ExportRow(model, "served, merged", serving.merged, "bytes", "all weights in the base's dtype"),
+        ExportRow(model, "served, adapter separate", serving.separate, "bytes", "base + adapter"),
+        ExportRow(model, f"adapter file ({s.save_dtype})", serving.adapter_file, "bytes", f"trainable · {ELEMENT_BYTES[s.save_dtype]}"),
+        ExportRow(model, f"{serving.n_adapters} adapters on one base", serving.shared_base, "bytes", "base + N · adapter"),
     ]
     return rows
 
@@ -75,21 +111,40 @@ def to_markdown(rows: list[ExportRow]) -> str:
         if row.section != section:
             section = row.section
             lines += ["", f"### {section}", "", "| quantity | value | unit | formula |", "|---|---:|---|---|"]
-        value = f"{row.value:,}" if isinstance(row.value, int) else f"{row.value:g}"
+        value = row.value if isinstance(row.value, str) else f"{row.value:,}" if isinstance(row.value, int) else f"{row.value:g}"
         lines.append(f"| {row.quantity} | {value} | {row.unit} | {row.formula} |")
     return "\n".join(lines).lstrip() + "\n"
 
 
 def lora_config_snippet(s: Settings) -> str:
-    """Python that builds the PEFT LoraConfig for the current rank, α and target modules."""
+    """Python that sets up the chosen method in PEFT: the LoraConfig for the rank, α and targets, and for QLoRA the
+    bitsandbytes configuration its base is loaded with; '' for full fine-tuning, which has no adapter to configure."""
+    if s.method == "full":
+        return ""
     targets = f'"{ALL_LINEAR}"' if ALL_LINEAR in s.targets else "[" + ", ".join(f'"{t}"' for t in s.targets) + "]"
     task = "" if model_spec(s).family == "bert" else '\n    task_type="CAUSAL_LM",'
     alpha = int(s.alpha) if float(s.alpha).is_integer() else s.alpha
-    return (
-        "from peft import LoraConfig\n\n"
+    lora = (
         "config = LoraConfig(\n"
         f"    r={s.r},\n"
         f"    lora_alpha={alpha},\n"
         f"    target_modules={targets},{task}\n"
         ")\n"
+    )
+    if s.method != "qlora":
+        return "from peft import LoraConfig\n\n" + lora
+    prepare = ("model = prepare_model_for_kbit_training(model)  # fp32 norms and embeddings, gradient checkpointing\n"
+               if s.prepared else "")
+    return (
+        "import torch\n"
+        "from peft import LoraConfig, prepare_model_for_kbit_training\n"
+        "from transformers import BitsAndBytesConfig\n\n"
+        "# The base in NF4 with double quantisation, computing in bf16 (QLoRA): pass it to from_pretrained.\n"
+        "quantization = BitsAndBytesConfig(\n"
+        "    load_in_4bit=True,\n"
+        '    bnb_4bit_quant_type="nf4",\n'
+        "    bnb_4bit_use_double_quant=True,\n"
+        "    bnb_4bit_compute_dtype=torch.bfloat16,\n"
+        ")\n"
+        + prepare + lora
     )

@@ -90,18 +90,21 @@ def _share(s: Settings, page: PageInfo) -> None:
         st.code(share_link(address, s, list(hide), bool(present), bool(student)), language=None, wrap_lines=True)
 
 
-def _export(s: Settings) -> None:
-    """Downloads of the current numbers, a LoraConfig snippet, and the figures' image format."""
+def _export(s: Settings, page: PageInfo) -> None:
+    """Downloads of the page's numbers, the PEFT configuration for the method, and the figures' image format."""
     box = _opened("Export", "_export_open")
     if box is None:
         return
     with box:
-        rows = numbers_table(s)
+        rows = numbers_table(s, page.url_path)
         st.download_button("Numbers as CSV", to_csv(rows), file_name="lora-viz-numbers.csv", mime="text/csv", on_click="ignore")
         st.download_button("Numbers as Markdown", to_markdown(rows), file_name="lora-viz-numbers.md", mime="text/markdown", on_click="ignore")
         control(s, st, "radio", "image", horizontal=True)
-        st.caption("PEFT configuration for these settings:")
-        st.code(lora_config_snippet(s), language="python")
+        if snippet := lora_config_snippet(s):
+            st.caption("PEFT configuration for these settings:")
+            st.code(snippet, language="python")
+        else:
+            st.caption("Full fine-tuning trains every weight: there is no adapter to configure in PEFT.")
 
 
 def sidebar(s: Settings, page: PageInfo) -> None:
@@ -112,4 +115,4 @@ def sidebar(s: Settings, page: PageInfo) -> None:
     if shown(s, "pages"):
         _navigation(s)
     if shown(s, "export"):
-        _export(s)
+        _export(s, page)
