@@ -89,6 +89,8 @@
   }
 
   function fitToWidth(layout, width, textScale) {
+    const narrow = layout.meta && layout.meta.narrow; // any figure's own settings for a phone
+    if (narrow && width < NARROW_PX) override(layout, narrow);
     const fit = layout.meta && layout.meta.fit;
     if (!fit) return;
     if (width < fit.narrowWidth) override(layout, fit.narrow);

@@ -288,8 +288,10 @@ def test_a_tab_whose_server_restarted_keeps_its_first_move():
 def test_low_rank_training_shows_progress_and_result(app_url, page):
     page.goto(f"{app_url}/low_rank?spectrum=rank&spectrum_rank=3&r=2&d=20&k=20&steps=200&seed=11")
     wait_for_idle(page)
-    progress = page.locator('[data-testid="stProgress"]').first
-    expect(progress).to_contain_text("showing r = 2")
+    done = page.get_by_text("Trained: full fine-tuning and LoRA")
+    expect(done).to_contain_text("showing r = 2")
+    # The bar goes once the training is done (a full bar stayed, reading as something still going on).
+    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0)
     expect(page.locator(CHART)).to_have_count(3)
     expect(page.get_by_text("the best any rank-2 update can do is")).to_be_visible()
 
@@ -298,7 +300,7 @@ def test_low_rank_training_shows_progress_and_result(app_url, page):
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function("() => new URLSearchParams(location.search).get('r') === '3'")
-    expect(progress).to_contain_text("showing r = 3")
+    expect(done).to_contain_text("showing r = 3")
     expect(page.get_by_text("the best any rank-3 update can do is")).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "low-rank-trained.png"))

@@ -1,6 +1,7 @@
 """Real browser, classroom layer: linked highlighting across charts, the merge animation on a phone, zeros in a dark
 theme, presentation mode's sizes, and page links that look like links."""
 
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -231,3 +232,83 @@ def test_the_drawings_arrows_pass_clear_of_its_labels(app_url, browser, width):
     with opened(browser, f"{app_url}/matrices", width=width) as page:
         crossed = chart(page, 0).evaluate(ARROWS_THROUGH_LABELS)
     assert crossed == []
+
+
+@pytest.mark.parametrize("step", [1, 13])  # a term's caption, the merge's: both ran under the button at 360 px
+def test_on_a_phone_the_camera_button_leaves_the_merge_caption_clear(app_url, browser, step):
+    with opened(browser, f"{app_url}/merge?trained=1&step={step}", width=360) as page:
+        animation = chart(page, 0)
+        animation.element.hover()  # the toolbar shows on hover (on a tap, on a phone)
+        page.wait_for_selector(".lora-viz-chart .modebar-btn", state="visible")
+        boxes = animation.evaluate("""chart => {
+            const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+            return { buttons: [...chart.querySelectorAll('.modebar-btn')].map(box), title: [...chart.querySelectorAll('.gtitle')].map(box) };
+        }""")
+
+    def overlap(a, b):
+        return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+    assert boxes["buttons"] and boxes["title"]
+    assert not any(overlap(b, t) for b in boxes["buttons"] for t in boxes["title"])
+
+
+_TABLES_FIT = """() => [...document.querySelectorAll('[data-testid="stMain"] table')].map(t => ({
+    head: t.querySelector('th') ? t.innerText.slice(0, 40) : '', over: t.scrollWidth - t.clientWidth }))"""
+
+
+def test_the_whole_models_tables_fit_a_phone_without_hiding_columns(app_url, browser):
+    """The per-layer table's last two columns were cut off at 360 px."""
+    with opened(browser, f"{app_url}/whole_model?model=llama-3-8b&method=qlora&targets=all-linear&r=16", width=360) as page:
+        tables = page.evaluate(_TABLES_FIT)
+    assert tables and all(t["over"] <= 1 for t in tables), [t for t in tables if t["over"] > 1]
+
+
+def test_the_matrices_memory_table_fits_its_column_and_keeps_its_bytes_whole(app_url, browser):
+    """At 1280 px the memory table's right border was clipped and a lone 'B)' wrapped onto a line of its own."""
+    with opened(browser, f"{app_url}/matrices?d=4096&k=4096&r=8", width=1280) as page:
+        tables = page.evaluate(_TABLES_FIT)
+        lone = page.evaluate("""() => {
+            // Every text that ends in 'B)': its last two characters on the same line as the characters before them.
+            const found = [];
+            const walk = document.createTreeWalker(document.querySelector('[data-testid="stMain"]'), NodeFilter.SHOW_TEXT);
+            for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+                const text = node.textContent, at = text.lastIndexOf('B)');
+                if (at < 1) continue;
+                const range = document.createRange();
+                range.setStart(node, at); range.setEnd(node, at + 2);
+                const end = range.getBoundingClientRect();
+                range.setStart(node, at - 1); range.setEnd(node, at);
+                const before = range.getBoundingClientRect();
+                if (Math.abs(end.top - before.top) > 2) found.push(text);
+            }
+            return found;
+        }""")
+    assert tables and all(t["over"] <= 1 for t in tables), tables
+    assert not lone, lone
+
+
+def test_on_a_phone_the_memory_charts_bar_names_stay_clear_of_its_legend(app_url, browser):
+    """Turned upright on a phone, the bars' two-line names ran into the legend."""
+    with opened(browser, f"{app_url}/whole_model?model=llama-3-8b&method=qlora&targets=all-linear&r=16", width=360) as page:
+        boxes = chart(page, 1).evaluate("""chart => {
+            const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+            return { names: [...chart.querySelectorAll('.xtick text')].map(box), legend: [...chart.querySelectorAll('.legend .traces')].map(box) };
+        }""")
+
+    def overlap(a, b):
+        return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+    assert len(boxes["names"]) == 3 and len(boxes["legend"]) == 4
+    assert not any(overlap(n, item) for n in boxes["names"] for item in boxes["legend"])
+    assert not any(overlap(a, b) for i, a in enumerate(boxes["names"]) for b in boxes["names"][i + 1:])
+
+
+def test_in_a_dark_theme_play_and_pause_are_dark_too(app_url, browser):
+    """They stayed light grey with dark text in a dark theme."""
+    with opened(browser, f"{app_url}/merge?trained=1", scheme="dark") as page:
+        fills = chart(page, 0).evaluate(
+            "chart => [...chart.querySelectorAll('.updatemenu-button rect')].map(r => getComputedStyle(r).fill || r.getAttribute('fill'))")
+    assert len(fills) == 2
+    for fill in fills:
+        red, green, blue = (int(v) for v in re.findall(r"\d+", fill)[:3])
+        assert 0.299 * red + 0.587 * green + 0.114 * blue < 128, fill

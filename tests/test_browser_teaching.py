@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lora_viz.navigation import PAGES
+from lora_viz.qr import qr_data_uri
 from tests.support.browser import (
     CHART,
     SCREENSHOTS,
@@ -172,7 +173,7 @@ def test_presentation_mode_fits_a_lesson_step_on_a_projector_without_scrolling(a
     qr = page.locator(".lora-viz-qr img")
     assert _within_the_screen(page, qr) and qr.get_attribute("src").startswith("data:image/svg+xml;base64,")
     # The code is the student link to this step: phones open it in the student view, without presentation mode.
-    assert qr.get_attribute("data-link") == f"{app_url}/lesson?v=3{f'&lesson={step}' if step else ''}&student=1"
+    assert qr.get_attribute("src") == qr_data_uri(f"{app_url}/lesson?v=3{f'&lesson={step}' if step else ''}&student=1")
     if step == 0:
         page.screenshot(path=str(SCREENSHOTS / "lesson-projector.png"))
     page.close()

@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lora_viz.render.markdown import bytes_text
 from lora_viz.settings import LINK_VERSION
 from tests.support.pages import (
     SCRIPTS,
@@ -105,9 +106,9 @@ def test_matrices_page_draws_to_scale_and_updates_memory():
     at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "8", "dtype": "bf16", "trained": "0"})
     assert len(charts(at)) == 1  # the drawing, its magnified corner beneath it (ΔW = 0 is said in words)
     assert "Magnified corner" in charts(at)[0]["spec"]
-    assert "32 MiB (33,554,432 B)" in tables(at)[1]["Full fine-tuning"]  # after the parameter table
+    assert bytes_text(33_554_432) in tables(at)[1]["Full fine-tuning"]  # after the parameter table
     at.selectbox(key="dtype").set_value("fp32").run()
-    assert "64 MiB (67,108,864 B)" in tables(at)[1]["Full fine-tuning"]
+    assert bytes_text(67_108_864) in tables(at)[1]["Full fine-tuning"]
     at.toggle(key="trained").set_value(True).run()
     assert len(charts(at)) == 2
 
@@ -129,11 +130,11 @@ def test_large_rank_delta_is_computed_in_the_run_its_frame_asks_for():
 def test_the_matrices_memory_table_follows_the_training_precision():
     at = open_page("pages/matrices.py", {"d": "4096", "k": "4096", "r": "8", "dtype": "bf16"})
     memory = tables(at)[1]
-    assert "64 MiB (67,108,864 B)" in memory["Full fine-tuning"][0]  # mixed: W's fp32 master copy
-    assert "512.01 KiB (524,296 B)" in memory["LoRA"][2]  # fp32 AdamW states of A and B, and two steps
+    assert memory["Full fine-tuning"][0] == bytes_text(67_108_864)  # mixed: W's fp32 master copy
+    assert bytes_text(524_296) == memory["LoRA"][2]  # fp32 AdamW states of A and B, and two steps
     at.radio(key="precision").set_value("pure").run()
     memory = tables(at)[1]
-    assert "32 MiB (33,554,432 B)" in memory["Full fine-tuning"][0] and "(262,152 B)" in memory["LoRA"][2]
+    assert memory["Full fine-tuning"][0] == bytes_text(33_554_432) and "(262,152\u00a0B)" in memory["LoRA"][2]
 
 
 def test_small_matrices_need_no_magnifier():
@@ -303,7 +304,8 @@ def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
     assert {key: link_query(at)[key] for key in query} == query
     sweep = chart_specs(at)[2]
     assert len(sweep["data"][1]["x"]) == 12  # every rank 1 … min(d, k)
-    assert "ranks 1–12" in at.get("progress")[0].proto.text and "showing r = 2" in at.get("progress")[0].proto.text
+    done = next(c.value for c in at.caption if c.value.startswith("Trained:"))
+    assert "ranks 1–12" in done and "showing r = 2" in done and not at.get("progress")  # no bar once trained
 
 
 def test_a_link_that_makes_training_diverge_shows_why_instead_of_crashing():

@@ -150,7 +150,7 @@ def test_the_memory_chart_names_each_bars_recipe_gives_its_values_and_marks_the_
     figure = memory_figure(Settings(model="llama-3-8b", method="qlora", card="rtx4090"))
     labels = figure["data"][0]["x"]
     assert labels == ["Full fine-tuning<br>no checkpointing", "LoRA<br>no checkpointing",
-                      "<b>QLoRA (NF4 base)</b> (chosen)<br>with checkpointing"]  # QLoRA as PEFT prepares it checkpoints
+                      "<b>QLoRA</b><br>with checkpointing<br>(chosen)"]  # QLoRA as PEFT prepares it checkpoints
     assert figure["layout"]["hovermode"] == "x unified" and all("%{customdata[0]}" in t["hovertemplate"] for t in figure["data"])
     notes = [note["text"] for note in figure["layout"]["annotations"]]
     assert len(figure["layout"]["shapes"]) == 1 and "RTX 4090 24 GB, less the CUDA allowance" in notes

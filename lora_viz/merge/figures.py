@@ -47,8 +47,9 @@ FRAME_MS = 900
 MAX_PLOT_PX = 480  # the animation's plot area at most this tall, however wide the page
 # The animation on a phone (narrower than PHONE_PX; see static/chart.js: fitToWidth): the colour bar would take a fifth of the width from
 # the cells (the caption says what colours mean), and the two-line labels under the panels need more than the two
-# cells' room below them, so the buttons move down.
-ON_A_PHONE = {"coloraxis.showscale": False, "margin.r": 10, "margin.b": 100, "updatemenus.0.pad.t": 40}
+# cells' room below them, so the buttons move down; and the caption above the figure moves below the camera button.
+ON_A_PHONE = {"coloraxis.showscale": False, "margin.r": 10, "margin.b": 100, "updatemenus.0.pad.t": 40,
+              "margin.t": 110, "title.pad.t": 44}  # the caption starts below the camera button, which covered it
 # Presentation mode's 1.5× text: the labels under the panels and the buttons need more room, and the colour bar's
 # numbers more length.
 PRESENTING = {"margin.t": 110, "margin.b": 130, "updatemenus.0.pad.t": 50, "coloraxis.colorbar.len": 1.0}
@@ -172,6 +173,7 @@ def merge_animation(s: Settings) -> FigureSpec:
         updatemenus=[
             dict(
                 type="buttons",
+                active=-1,  # no button drawn as pressed: plotly.js paints a pressed one light blue, in any theme
                 direction="left",
                 x=0.0,
                 y=0.0,

@@ -54,11 +54,15 @@ def block_figure(s: Settings) -> FigureSpec:
     return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
 
 
+SHORT_NAMES = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}  # a bar's name: short, for a phone
+
+
 def recipe_label(method: str, checkpointing: bool, chosen: bool) -> str:
-    """A bar's name: the method, whether it is the chosen one, and whether its activations assume checkpointing
-    (QLoRA as PEFT prepares it turns checkpointing on, whatever the switch says)."""
-    name = f"<b>{METHOD_LABELS[method]}</b> (chosen)" if chosen else METHOD_LABELS[method]
-    return f"{name}<br>{'with' if checkpointing else 'no'} checkpointing"
+    """A bar's name: the method, whether its activations assume checkpointing (QLoRA as PEFT prepares it turns it
+    on, whatever the switch says), and whether it is the chosen one."""
+    name = SHORT_NAMES[method]
+    ckpt = f"{'with' if checkpointing else 'no'} checkpointing"
+    return f"<b>{name}</b><br>{ckpt}<br>(chosen)" if chosen else f"{name}<br>{ckpt}"
 
 
 @depends_on(*MODEL, *RECIPE, "method", "card")
@@ -100,4 +104,7 @@ def memory_figure(s: Settings) -> FigureSpec:
         margin=dict(l=10, r=10, t=30, b=10),
         yaxis=dict(title=dict(text="GiB"), range=[0, 1.15 * max(max(totals), card.bytes) / GIB]),
         legend=dict(orientation="h", y=-0.22),
+        # On a phone the bars' names stay level in smaller type (turned upright, they ran into the legend), which
+        # moves down below them.
+        meta=dict(narrow={"xaxis.tickangle": 0, "xaxis.tickfont.size": 10, "legend.y": -0.42, "height": 420}),
     ))

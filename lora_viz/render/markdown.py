@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from ..numbers.memory import format_bytes
 
+NO_BREAK = "\u00a0"  # a space that never breaks a line
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -39,8 +41,10 @@ def markdown_table(columns: dict[str, list]) -> str:
 
 
 def bytes_text(n: int | None) -> str:
-    """'32 MiB (33,554,432 B)', or a dash when not applicable."""
+    """'32 MiB' with its exact bytes in small grey type beneath-or-beside ('(33,554,432 B)', held together: a lone
+    'B)' wrapped onto a line of its own), or a dash when not applicable."""
     if n is None:
         return "—"
     readable = format_bytes(n)
-    return readable if readable.endswith(" B") else f"{readable} ({n:,} B)"
+    exact = f"({n:,}{NO_BREAK}B)"
+    return readable if readable.endswith(" B") else f"{readable} {caption(exact)}"

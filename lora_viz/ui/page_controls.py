@@ -127,7 +127,7 @@ def _session() -> str:
 
 
 def train(s: Settings) -> TrainingResult:
-    """Train (or fetch the cached training) with a progress bar that stays to say what was trained.
+    """Train (or fetch the cached training) with a progress bar while it trains, then a line that says what was trained.
 
     The training runs on the builds' own threads: this page only waits for it and draws its progress, so a session
     that reruns or leaves stops waiting, never the training. If the training fails, the page says so and stops.
@@ -155,8 +155,9 @@ def train(s: Settings) -> TrainingResult:
                        "or reload the page, to train it again.", icon="⚠️")
             st.stop()
     result = at_rank(training, s.r)
-    done = f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {spec.steps} steps each; showing r = {result.r}."
-    (bar or st).progress(1.0, text=done)
+    if bar is not None:
+        bar.empty()  # a full bar left on the page read as something still going on
+    st.caption(f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {spec.steps} steps each; showing r = {result.r}.")
     return result
 
 

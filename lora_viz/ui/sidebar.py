@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -61,11 +60,9 @@ def student_qr(s: Settings, page: PageInfo) -> None:
     """Presentation mode's QR code of the student link to this view, in the top right corner of the screen."""
     address = page_address(st.context.url or "http://localhost", st.get_option("server.baseUrlPath"), page)
     link = share_link(address, s, [], present=False, student=True)
-    # The link goes in the markup as well, escaped (it carries a link's own words): a pointer held over the code
-    # shows it, and tests read it.
-    st.markdown(f'<div class="lora-viz-qr"><img src="{qr_data_uri(link)}" alt="QR code of the student link to this view" '
-                f'title="{html.escape(link)}" data-link="{html.escape(link)}">Scan: this view<br>on your phone</div>',
-                unsafe_allow_html=True)
+    # Only the code goes into the page's HTML, as base64: the link's own words never do (they come from a link).
+    st.markdown(f'<div class="lora-viz-qr"><img src="{qr_data_uri(link)}" alt="QR code of the student link to this view">'
+                "Scan: this view<br>on your phone</div>", unsafe_allow_html=True)
 
 
 def _opened(label: str, key: str):

@@ -23,6 +23,7 @@ _STREAMLIT_KEYS = ("embed", "embed_options")
 # (as links, not plain text).
 _BASE_CSS = """<style>
 [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
+[data-testid="stMarkdownContainer"] th, [data-testid="stMarkdownContainer"] td { padding: 0.5rem 0.6rem; }
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important; overflow-wrap: anywhere; }
 [data-testid="stPageLink-NavLink"], [data-testid="stPageLink-NavLink"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }

@@ -161,7 +161,8 @@ class Session:
 
 
 def _shown_text(reply: ForwardMsg) -> list[str]:
-    """The body of an alert or a plain-text element this delta draws (notices are both), or a progress bar's text."""
+    """The body of an alert or a plain-text element this delta draws (notices are both), a progress bar's text, or a
+    caption."""
     if reply.delta.WhichOneof("type") != "new_element":
         return []
     element = reply.delta.new_element
@@ -172,4 +173,6 @@ def _shown_text(reply: ForwardMsg) -> list[str]:
         return [element.text.body]
     if kind == "progress":
         return [element.progress.text]
+    if kind == "markdown" and element.markdown.element_type == element.markdown.CAPTION:
+        return [element.markdown.body]
     return []
