@@ -186,4 +186,9 @@ def test_presentation_mode_shows_a_pages_main_figure_whole_on_a_projector(app_ur
     wait_for_idle(page)
     assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
     assert _within_the_screen(page, page.locator(CHART).first)
+    # Its labels stay apart ('Magnified corner' ran into W's label, squeezed into the height left).
+    boxes = page.locator(CHART).first.evaluate("""chart => [...chart.querySelectorAll('.annotation-text, .gtitle')].map(e => {
+        const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
+    overlap = lambda a, b: a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+    assert not any(overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), boxes
     page.close()

@@ -458,3 +458,15 @@ def test_the_share_box_comes_first_names_controls_by_label_and_makes_a_short_stu
     link = [c.value for c in at.sidebar.get("code")][0]
     path_and_query = link.split("/", 3)[3]
     assert path_and_query == f"lesson?v={LINK_VERSION}&lesson=2&student=1" and len(link) < 80
+
+
+def test_a_custom_model_shows_its_layouts_own_sizes_under_a_label_that_fits():
+    """'Custom (Llama- or GPT-2-style' was cut off, and 'positions (gpt2 layout)' was offered for the Llama layout."""
+    at = open_page("pages/whole_model.py", {"model": "custom", "arch": "llama"})
+    sizes = {widget.key for widget in at.number_input}
+    assert "kv_heads" in sizes and "positions" not in sizes
+    at = open_page("pages/whole_model.py", {"model": "custom", "arch": "gpt2"})
+    sizes = {widget.key for widget in at.number_input}
+    assert "positions" in sizes and "kv_heads" not in sizes
+    model = at.selectbox(key="model")
+    assert model.format_func("custom") == "Custom sizes"

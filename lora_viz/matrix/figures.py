@@ -136,10 +136,11 @@ def magnifier_figure(s: Settings, role: str = "lora") -> FigureSpec:
 DRAWN = ("d", "k", "r", "notation", "seed", "trained")  # what the to-scale drawing shows
 
 
-@depends_on(*DRAWN)
+@depends_on(*DRAWN, "present")
 def drawing_figure(s: Settings) -> FigureSpec:
-    """The to-scale drawing, with the magnified corner beneath it when a strip is too thin to see."""
-    return role_drawing(s, "lora")
+    """The to-scale drawing, with the magnified corner beneath it when a strip is too thin to see (on a projector, in
+    presentation mode, the drawing fills the screen alone: squeezed beneath it, the corner's labels ran into it)."""
+    return role_drawing(s, "lora", magnify=not s.present)
 
 
 def role_drawing(s: Settings, role: str, magnify: bool = True) -> FigureSpec:
