@@ -19,7 +19,7 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from tests.support.browser import chromium as find_chromium
+from harness.browser import chromium as find_chromium
 
 from . import browser_moves, classroom, guess, opening, server_moves
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from playwright.sync_api import Page, sync_playwright
 
 from lora_viz.navigation import PAGES
-from tests.support.browser import CHARTS_DRAWN, chromium, CHROMIUM_ARGS, running_app, wait_for_charts, wait_for_idle
+from harness.browser import CHARTS_DRAWN, chromium, CHROMIUM_ARGS, running_app, wait_for_charts, wait_for_idle
 
 from .bare import bare_app
 

@@ -1,6 +1,6 @@
 """A classroom at once: 30 students open the teacher's link and each moves the rank slider every 2 s for 60 s.
 
-Every student is a client speaking Streamlit's protocol (tests/support/protocol.py) to one `streamlit run`
+Every student is a client speaking Streamlit's protocol (harness/protocol.py) to one `streamlit run`
 server; each walks the rank slider up and down at random (seeded), and, like a browser, runs the follow-up
 a page asks for (the deferred ΔW). Measured: errors, response time per move (to `script_finished`, and to
 the deferred figure when there is one), the server's memory during the class, and a minute after it.
@@ -26,8 +26,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from tests.support.browser import running_server
-from tests.support.protocol import Session
+from harness.browser import running_server
+from harness.protocol import Session
 
 STUDENTS = 30
 MOVE_EVERY = 2.0  # seconds

@@ -10,7 +10,7 @@ import timeit
 from dataclasses import dataclass
 
 from lora_viz.lesson.feedback import feedback
-from lora_viz.lesson.steps import lesson_steps
+from lora_viz.lesson.text import lesson_steps
 from lora_viz.settings import Settings
 
 SIZE = 100_000

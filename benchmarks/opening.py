@@ -3,7 +3,7 @@
 
 Cold open: a new browser context (empty cache) opens the page's link `?d=4096&k=4096&r=8`; it ends when the
 page has its title, the script has finished, no element is still loading, every chart in view shows the link's
-settings (one out of view has been sent them), and the browser has painted twice (tests/support/browser.py:
+settings (one out of view has been sent them), and the browser has painted twice (harness/browser.py:
 wait_for_idle). The floor is that page's bare twin with only the same controls (benchmarks/floor.py). Median of 3
 per row.
 Page switch: in one tab with warm caches (every page opened once first, so that no switch goes into a first-time
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from playwright.sync_api import sync_playwright
 
 from lora_viz.navigation import PAGES
-from tests.support.browser import CHROMIUM_ARGS, chromium, running_app, wait_for_idle
+from harness.browser import CHROMIUM_ARGS, chromium, running_app, wait_for_idle
 
 from .bare import bare_app
 

@@ -2,7 +2,7 @@
 
 The app runs under `streamlit run` with each page's bare twin (its floor) and linked twin (the floor plus the
 page's title and the six page links, which carry the settings as the app's do) as more pages of it (same server
-process); one client per page speaks Streamlit's protocol (tests/support/protocol.py) and moves the rank slider
+process); one client per page speaks Streamlit's protocol (harness/protocol.py) and moves the rank slider
 to ranks not seen before (cache misses: the real cost), alternating page, bare page and linked page, in three
 rounds that each open the link with another seed and dtype (so that their moves miss the caches too). Per move:
 the server's time for the page script (benchmarks/timed.py), the time until `script_finished` as the client
@@ -21,10 +21,10 @@ from pathlib import Path
 from lora_viz.numbers.ranks import rank_options
 from lora_viz.settings import Settings, to_query
 from lora_viz.navigation import PAGES
-from tests.support.browser import running_server
+from harness.browser import running_server
 
 from .bare import ROOT, twin_path
-from tests.support.protocol import Rerun, Session
+from harness.protocol import Rerun, Session
 from .timed import TimingLog, timed_app
 
 SIZES = {

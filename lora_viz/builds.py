@@ -79,8 +79,8 @@ class Ticket(Generic[Value]):
     value: Any = None
     _left: bool = False
 
-    def wait(self, seconds: float) -> bool:
-        """True once the build has finished (well or not), waiting at most `seconds` for it."""
+    def wait(self, seconds: float | None) -> bool:
+        """True once the build has finished (well or not), waiting at most `seconds` for it (None: for as long as it takes)."""
         if self.job is None:
             return True
         try:
@@ -126,11 +126,11 @@ class Ticket(Generic[Value]):
 
 
 class Builds(Generic[Value]):
-    """Builds by key on `workers` threads of their own, each within `budget_s` of CPU time; the last `keep` values kept."""
+    """Builds by key on `workers` threads of their own, each within `budget_s` of CPU time; the values kept in `done`."""
 
-    def __init__(self, workers: int, keep: int, budget_s: float, grace_s: float = GRACE_S) -> None:
+    def __init__(self, workers: int, done: LruCache, budget_s: float, grace_s: float = GRACE_S) -> None:
         self.workers, self.budget_s, self.grace_s = workers, budget_s, grace_s
-        self.done: LruCache[Hashable, Value] = LruCache(size=keep)
+        self.done = done
         self._jobs: dict[Hashable, Job] = {}
         self._queue: list[Job] = []
         self._lock = threading.Lock()
@@ -174,10 +174,6 @@ class Builds(Generic[Value]):
         """True while a build of key is queued or running."""
         with self._lock:
             return key in self._jobs
-
-    def clear(self) -> None:
-        """Forget every built value (builds under way go on)."""
-        self.done.clear()
 
     def _cancel(self, job: Job) -> None:
         """Cancel a job (with the lock held): a queued one leaves the queue now, a running one at its next report."""

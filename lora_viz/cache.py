@@ -104,3 +104,13 @@ class LruCache(Generic[Key, Value]):
     def __contains__(self, key: Key) -> bool:
         with self._lock:
             return key in self._values
+
+
+# The one cache for everything the pages build, trainings included, under each builder's key (lora_viz.keys): our own
+# rather than st.cache_data, because a hit hands back the same object (no unpickling, which costs more than building
+# most figures) under a key that hashes in microseconds, and nothing changes the values. Figures are kept as their
+# JSON bytes, mostly tens of KB (the merge animation, the largest, 150 KB); a training is at most about 1.2 MB (49
+# loss curves of 3,000 steps). A class of 30 on one link wanders over 27 of its 48 ranks in a minute: about 54
+# figures on the matrices page. So 96 entries: at most about 115 MB if every one were the largest training.
+RESULTS_SIZE = 96
+RESULTS: LruCache[Hashable, object] = LruCache(size=RESULTS_SIZE)

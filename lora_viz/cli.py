@@ -17,7 +17,7 @@ import json
 import sys
 
 from .names import FLOAT_DTYPES
-from .model.presets import CUSTOM, PRESETS
+from .presets import CUSTOM, PRESETS
 from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
 from .version import version
 from .model.budget import model_counts, training_bytes, zero_parts

@@ -11,11 +11,12 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .model.presets import ALL_LINEAR
+from .presets import ALL_LINEAR
 from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, fit_headline, zero_gpu_bytes, zero_verdict
 from .model.view import model_view
 from .numbers.counts import FORMULAS, count_params
-from .numbers.memory import ELEMENT_BYTES, STEP_BYTES, ZERO_FORMULAS, ZERO_STAGES, card_by_key, matrix_memory
+from .model.budget import matrix_memory
+from .numbers.memory import ELEMENT_BYTES, STEP_BYTES, ZERO_FORMULAS, ZERO_STAGES, card_by_key
 from .settings import WHOLE_MODEL, Settings, model_spec
 
 

@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping, Sequence
 
-from .merge.example import frame_count
-from .model.presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
+from .numbers.example import frame_count
+from .outline import OUTLINE
+from .presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
 from .names import ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, SPECTRA, TRAINERS
-from .numbers.memory import CARD_KEYS
+from .numbers.memory import CARDS, DTYPE_LABELS
 
 LINK_VERSION = 3  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
 VERSION_KEY = "v"
@@ -27,7 +28,7 @@ MAX_DIM = 131_072
 MAX_SEED = 2**31 - 1
 MAX_ALPHA = 65_536.0
 MAX_NOTICES = 10  # a link with thousands of bad values gets ten notices and a count, not a page of them
-LESSON_LENGTH = 10  # steps in lora_viz.lesson.steps (a test keeps the two equal)
+LESSON_LENGTH = len(OUTLINE)  # the guided lesson's steps
 MODELS = (*PRESETS, CUSTOM)
 HIDE_SUFFIX = "_hide"  # d_hide=1 hides the d control, in the manner of TensorFlow Playground's links
 PANELS = ("share", "pages", "export")  # parts of the sidebar a link can hide besides the controls
@@ -46,11 +47,26 @@ class Schema:
     high: float | Callable[[Mapping[str, Any]], float] | None = None  # or a rule: the limit set by settings read before
     limit: str = ""  # how a rule's limit is written in notices, e.g. "min(d, k)"
     choices: tuple[str, ...] = ()  # choice: the names a link may use
+    names: Mapping[str, str] = field(default_factory=dict)  # choice: how a control and the text show each one
     help: str = ""
     pages: tuple[str, ...] = EVERY_PAGE
     hideable: bool = True  # a link can hide its control (<key>_hide=1)
     flags: tuple[str, ...] = ()  # other command-line names, besides --<key>
     custom_only: bool = False  # read and written only with model=custom
+    widget: str = ""  # the Streamlit control that shows it: number_input, slider, selectbox, radio, toggle, …
+    sidebar: int = 0  # its place among the sidebar's controls (1 first), or 0 for a page's own control
+    step: float | None = None  # a number box's or slider's step
+    format: str = ""  # a number box's format (printf style)
+    horizontal: bool = False  # a radio's choices in one row
+    when: tuple[str, tuple[Any, ...]] | None = None  # shown only while another setting has one of these values
+
+    def name(self, choice: str) -> str:
+        """How a choice is shown: its name in `names`, or the choice itself."""
+        return self.names.get(choice, choice)
+
+    def applies(self, s: Any) -> bool:
+        """True unless its control is shown only alongside other values of another setting (`when`)."""
+        return self.when is None or getattr(s, self.when[0]) in self.when[1]
 
 
 def setting(default: Any, kind: str, label: str, **schema: Any) -> Any:
@@ -59,19 +75,19 @@ def setting(default: Any, kind: str, label: str, **schema: Any) -> Any:
 
 
 def _int(default: int, label: str, low: int, high: int | Callable[[Mapping[str, Any]], int], **schema: Any) -> Any:
-    return setting(default, "int", label, low=low, high=high, **schema)
+    return setting(default, "int", label, low=low, high=high, **({"widget": "number_input"} | schema))
 
 
 def _float(default: float, label: str, low: float, high: float, **schema: Any) -> Any:
-    return setting(default, "float", label, low=low, high=high, **schema)
+    return setting(default, "float", label, low=low, high=high, **({"widget": "number_input"} | schema))
 
 
 def _choice(default: str, label: str, choices: tuple[str, ...], **schema: Any) -> Any:
-    return setting(default, "choice", label, choices=choices, **schema)
+    return setting(default, "choice", label, choices=choices, **({"widget": "selectbox"} | schema))
 
 
 def _bool(default: bool, label: str, **schema: Any) -> Any:
-    return setting(default, "bool", label, **schema)
+    return setting(default, "bool", label, **({"widget": "toggle"} | schema))
 
 
 def rank_limit(values: Mapping[str, Any]) -> int:
@@ -85,72 +101,86 @@ def last_frame(values: Mapping[str, Any]) -> int:
 
 
 MATRIX_PAGES = (HOME, LESSON, MATRICES, MERGE, LOW_RANK)
-CUSTOM_SIZE = dict(pages=(WHOLE_MODEL,), custom_only=True)
+CUSTOM_SIZE = dict(pages=(WHOLE_MODEL,), custom_only=True, step=1)
+ADAPTER_METHODS = ("method", ("lora", "qlora"))  # shown for an adapter's methods, not for full fine-tuning
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything that defines a view; W is d×k, the adapter has rank r. Teachers' links depend on these names."""
 
-    d: int = _int(4096, "d — rows of W (output size)", 1, MAX_DIM, pages=MATRIX_PAGES)
-    k: int = _int(4096, "k — columns of W (input size)", 1, MAX_DIM, pages=MATRIX_PAGES)
-    r: int = _int(8, "r — rank of the adapter", 1, rank_limit, limit="min(d, k)", flags=("--rank",),
+    d: int = _int(4096, "d — rows of W (output size)", 1, MAX_DIM, pages=MATRIX_PAGES, sidebar=1, step=1)
+    k: int = _int(4096, "k — columns of W (input size)", 1, MAX_DIM, pages=MATRIX_PAGES, sidebar=2, step=1)
+    r: int = _int(8, "r — rank of the adapter", 1, rank_limit, limit="min(d, k)", flags=("--rank",), sidebar=3, widget="select_slider",
                   help="Steps are spaced roughly logarithmically; any rank up to min(d, k) can be given in the link.")
-    alpha: float = _float(8.0, "α — scaling numerator (ΔW is scaled by α/r)", 1e-3, MAX_ALPHA, pages=MATRIX_PAGES)
-    dtype: str = _choice("bf16", "dtype of W", DTYPES)
-    notation: str = _choice("card", "Notation", NOTATIONS, help="The same model either way: only the names swap. Tools differ on this.")
-    seed: int = _int(0, "Seed", 0, MAX_SEED, pages=MATRIX_PAGES)
-    trained: bool = _bool(True, "Trained adapter (both factors non-zero)", pages=MATRIX_PAGES,
+    alpha: float = _float(8.0, "α — scaling numerator (ΔW is scaled by α/r)", 1e-3, MAX_ALPHA, pages=MATRIX_PAGES,
+                          sidebar=4, step=1.0, format="%g")
+    dtype: str = _choice("bf16", "dtype of W", DTYPES, names=DTYPE_LABELS, sidebar=5)
+    notation: str = _choice("card", "Notation", NOTATIONS, sidebar=7, widget="radio",
+                            names={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"},
+                            help="The same model either way: only the names swap. Tools differ on this.")
+    seed: int = _int(0, "Seed", 0, MAX_SEED, pages=MATRIX_PAGES, sidebar=9, step=1)
+    trained: bool = _bool(True, "Trained adapter (both factors non-zero)", pages=MATRIX_PAGES, sidebar=8,
                            help="Off: the adapter as initialised, with one factor all zeros, so ΔW = 0.")
-    step: int = _int(0, "Open the animation at step", 0, last_frame, pages=(MERGE,))
-    model: str = _choice("llama-2-7b", "Model", MODELS, pages=(WHOLE_MODEL,))
+    step: int = _int(0, "Open the animation at step", 0, last_frame, pages=(MERGE,), widget="select_slider")
+    model: str = _choice("llama-2-7b", "Model", MODELS, pages=(WHOLE_MODEL,),
+                         names={key: spec.label for key, spec in PRESETS.items()} | {CUSTOM: "Custom sizes"})
     targets: tuple[str, ...] = setting(DEFAULT_TARGETS["llama"], "names", "LoRA target modules", pages=(WHOLE_MODEL,),
+                                       widget="multiselect", when=ADAPTER_METHODS,
                                        help="Module names as PEFT matches them; all-linear is every linear layer except the output head.")
-    method: str = _choice("lora", "Method", METHODS, pages=(WHOLE_MODEL,))
-    precision: str = _choice("mixed", "Training precision", PRECISIONS, pages=(MATRICES, WHOLE_MODEL),
+    method: str = _choice("lora", "Method", METHODS, pages=(WHOLE_MODEL,), widget="radio", horizontal=True,
+                          names={"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA (NF4 base)"})
+    precision: str = _choice("mixed", "Training precision", PRECISIONS, pages=(MATRICES, WHOLE_MODEL), sidebar=6, widget="radio", horizontal=True,
+                             names={"mixed": "mixed (fp32 trained)", "pure": "pure (all in dtype)"},
                              help="mixed: what is trained kept in fp32 (weights, gradients, optimizer states), computed in the "
                                   "16-bit dtype under autocast; frozen weights stay in the dtype. pure: everything in the dtype.")
-    optimizer: str = _choice("adamw", "Optimizer", OPTIMIZERS, pages=(WHOLE_MODEL,))
-    batch: int = _int(1, "Batch size", 1, 1024, pages=(WHOLE_MODEL,))
-    seq: int = _int(2048, "Sequence length", 1, 131_072, pages=(WHOLE_MODEL,))
+    optimizer: str = _choice("adamw", "Optimizer", OPTIMIZERS, pages=(WHOLE_MODEL,),
+                             names={"adamw": "AdamW", "sgd": "SGD (no momentum)", "adamw8bit": "8-bit AdamW (bitsandbytes)"})
+    batch: int = _int(1, "Batch size", 1, 1024, pages=(WHOLE_MODEL,), step=1)
+    seq: int = _int(2048, "Sequence length", 1, 131_072, pages=(WHOLE_MODEL,), step=256)
     ckpt: bool = _bool(False, "Checkpointing", pages=(WHOLE_MODEL,),
                        help="Gradient checkpointing: keep each layer's input only, recompute the rest.")
-    attention: str = _choice("sdpa", "Attention kernel", ATTENTIONS, pages=(WHOLE_MODEL,),
+    attention: str = _choice("sdpa", "Attention kernel", ATTENTIONS, pages=(WHOLE_MODEL,), widget="radio", horizontal=True,
                              help="sdpa: transformers' default, which never keeps the seq×seq attention scores. eager: "
                                   "softmax(QKᵀ)V written out, which keeps them for backward.")
-    prepared: bool = _bool(True, "QLoRA as PEFT prepares it", pages=(WHOLE_MODEL,),
+    prepared: bool = _bool(True, "QLoRA as PEFT prepares it", pages=(WHOLE_MODEL,), when=("method", ("qlora",)),
                            help="prepare_model_for_kbit_training, which QLoRA recipes call: the weights that are not quantised "
                                 "(embeddings, norms, head) cast to fp32, and gradient checkpointing on. Off: the model as loaded.")
-    adapters: int = _int(100, "Adapters served", 1, 100_000, pages=(WHOLE_MODEL,))
+    adapters: int = _int(100, "Adapters served", 1, 100_000, pages=(WHOLE_MODEL,), step=1, when=ADAPTER_METHODS)
     save_dtype: str = _choice("fp32", "Adapter file dtype", FLOAT_DTYPES, pages=(WHOLE_MODEL,), flags=("--save-dtype",),
+                              widget="radio", horizontal=True, when=ADAPTER_METHODS,
                               help="The dtype the adapter is saved (and served) in. The LoRA paper's 35 MB checkpoint is fp16.")
-    gpus: int = _int(8, "GPUs (data parallel, for ZeRO)", 1, 4096, pages=(WHOLE_MODEL,))
-    card: str = _choice("a100-80", "GPU", CARD_KEYS, pages=(WHOLE_MODEL,),
+    gpus: int = _int(8, "GPUs (data parallel, for ZeRO)", 1, 4096, pages=(WHOLE_MODEL,), step=1)
+    card: str = _choice("a100-80", "GPU", tuple(card.key for card in CARDS), pages=(WHOLE_MODEL,),
+                        names={card.key: card.name for card in CARDS},
                         help="The card of each data-parallel GPU, for the multi-GPU verdict; its memory as nvidia-smi reports it.")
-    zero: int = _int(2, "ZeRO stage", 0, 3, pages=(WHOLE_MODEL,),
+    zero: int = _int(2, "ZeRO stage", 0, 3, pages=(WHOLE_MODEL,), widget="radio", horizontal=True,
                      help="0: every GPU holds everything; 1: optimizer states split across the GPUs; 2: gradients too; "
                           "3: weights too (the frozen base with them).")
     hidden: int = _int(4096, "hidden", 1, MAX_DIM, **CUSTOM_SIZE)  # the custom model's dimensions
     intermediate: int = _int(11008, "intermediate", 1, 4 * MAX_DIM, **CUSTOM_SIZE)
     layers: int = _int(32, "layers", 1, 1024, **CUSTOM_SIZE)
     heads: int = _int(32, "heads", 1, 1024, **CUSTOM_SIZE)
-    kv_heads: int = _int(32, "KV heads", 1, 1024, flags=("--kv-heads",), **CUSTOM_SIZE)
+    kv_heads: int = _int(32, "KV heads", 1, 1024, flags=("--kv-heads",), when=("arch", ("llama",)), **CUSTOM_SIZE)
     vocab: int = _int(32000, "vocab", 1, 1_000_000, **CUSTOM_SIZE)
     arch: str = _choice("llama", "layout", ARCHS, **CUSTOM_SIZE,
                         help="llama: SwiGLU, RMSNorm, rotary positions, grouped KV heads, untied head. gpt2: GELU, biases, "
                              "LayerNorm, learned positions, tied head (KV heads unused).")
-    positions: int = _int(1024, "positions", 1, 1_048_576, **CUSTOM_SIZE)
-    spectrum: str = _choice("power", "Needed change ΔW*", SPECTRA, pages=(LOW_RANK,))
-    spectrum_rank: int = _int(4, "its rank s", 1, 48, pages=(LOW_RANK,))
-    decay: float = _float(1.0, "decay p (σᵢ ∝ i⁻ᵖ)", 0.0, 4.0, pages=(LOW_RANK,))
-    noise: float = _float(0.0, "label noise", 0.0, 2.0, pages=(LOW_RANK,))
-    steps: int = _int(400, "steps", 10, 3000, pages=(LOW_RANK,))
-    lr: float = _float(0.02, "learning rate", 1e-5, 1.0, pages=(LOW_RANK,))
-    trainer: str = _choice("adam", "Optimizer", TRAINERS, pages=(LOW_RANK,))
-    lesson: int = _int(0, "Lesson step", 0, LESSON_LENGTH - 1, pages=(LESSON,))
-    present: bool = _bool(False, "Presentation mode (larger type)", hideable=False)
+    positions: int = _int(1024, "positions", 1, 1_048_576, when=("arch", ("gpt2",)), **CUSTOM_SIZE)
+    spectrum: str = _choice("power", "Needed change ΔW*", SPECTRA, pages=(LOW_RANK,), widget="radio",
+                            names={"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"})
+    spectrum_rank: int = _int(4, "its rank s", 1, 48, pages=(LOW_RANK,), widget="slider", when=("spectrum", ("rank",)))
+    decay: float = _float(1.0, "decay p (σᵢ ∝ i⁻ᵖ)", 0.0, 4.0, pages=(LOW_RANK,), widget="slider", step=0.05,
+                          when=("spectrum", ("power",)))
+    noise: float = _float(0.0, "label noise", 0.0, 2.0, pages=(LOW_RANK,), widget="slider", step=0.05)
+    steps: int = _int(400, "steps", 10, 3000, pages=(LOW_RANK,), step=50)
+    lr: float = _float(0.02, "learning rate", 1e-5, 1.0, pages=(LOW_RANK,), step=0.005, format="%g")
+    trainer: str = _choice("adam", "Optimizer", TRAINERS, pages=(LOW_RANK,), widget="radio", horizontal=True,
+                           names={"adam": "Adam", "gd": "gradient descent"})
+    lesson: int = _int(0, "Lesson step", 0, LESSON_LENGTH - 1, pages=(LESSON,), widget="select_slider")
+    present: bool = _bool(False, "Presentation mode (larger type)", hideable=False, sidebar=10)
     student: bool = _bool(False, "Student view (every control and the teachers' tools hidden)", hideable=False)
-    image: str = _choice("png", "Figures download as", IMAGE_FORMATS, hideable=False,
+    image: str = _choice("png", "Figures download as", IMAGE_FORMATS, hideable=False, widget="radio", horizontal=True,
                          help="Each figure's camera button (top right of the figure) saves it in this format.")
     hide: tuple[str, ...] = ()  # controls a teacher's link hides (URL: <key>_hide=1)
 
@@ -160,6 +190,7 @@ URL_KEYS = tuple(SCHEMA)
 LINK_KEYS = (*URL_KEYS, VERSION_KEY)  # every key a link may carry besides the <key>_hide flags
 CUSTOM_KEYS = tuple(key for key, schema in SCHEMA.items() if schema.custom_only)
 HIDEABLE = tuple(key for key, schema in SCHEMA.items() if schema.hideable) + PANELS
+SIDEBAR = tuple(sorted((key for key, schema in SCHEMA.items() if schema.sidebar), key=lambda key: SCHEMA[key].sidebar))
 DEFAULTS = Settings()
 # Defaults as they were in links of older versions: a link made then is read with them, so it shows what it
 # showed. Key: the last link version that had them. A value may be a rule of the settings read before it.

@@ -1,15 +1,12 @@
 """Why low rank works: train a LoRA and full fine-tuning live, and compare with the best any rank can do."""
 
-from dataclasses import replace
-
 import streamlit as st
 
 from lora_viz import ui
-from lora_viz.keys import key_of
 from lora_viz.notation import labels
 from lora_viz.render.markdown import caption
 from lora_viz.training import alt, figures
-from lora_viz.training.task import make_task, task_size, training_spec
+from lora_viz.training.task import make_task, task_size
 from lora_viz.training.text import (
     budget_text,
     divergence_text,
@@ -17,6 +14,7 @@ from lora_viz.training.text import (
     sweep_caption,
     training_summary,
 )
+from lora_viz.training.view import training_spec
 
 with ui.page("Why low rank works") as settings:
     names = labels(settings.notation)
@@ -30,25 +28,17 @@ with ui.page("Why low rank works") as settings:
                               f"{settings.d:,}×{settings.k:,}).") if scaled else "")
     )
     ui.training_controls(settings)
-    result = ui.train(settings)
+    result = ui.train(settings)  # waits for the training (drawing its progress): the figures below then find it kept
     if divergence := divergence_text(result):
         st.warning(divergence)
     if budget := budget_text(result):
         st.warning(budget)
 
-    # What the figures depend on: the training, and for two of them the rank (cache keys, and settings they show).
-    trained_on = key_of(training_spec, settings)
-    shown = (result.spec, result.r)
-    at_rank = replace(trained_on, r=result.r)
-
     st.subheader("Training")
-    ui.chart(("loss", shown), lambda: figures.loss_figure(result), settings, at_rank,
-             alt=alt.loss_alt(result), name="loss")
+    ui.figure(figures.loss_figure, settings, alt=alt.loss_alt(result))
     st.markdown(training_summary(result) + "\n\n### The spectrum")
-    ui.chart(("spectrum", shown, names.product), lambda: figures.spectrum_figure(result, names.product), settings, at_rank,
-             alt=alt.training_spectrum_alt(result), name="spectrum")
+    ui.figure(figures.spectrum_figure, settings, alt=alt.training_spectrum_alt(result))
     st.markdown(caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
                 + "\n\n### Every rank")
-    ui.chart(("sweep", result.spec), lambda: figures.sweep_figure(result), settings, trained_on,
-             alt=alt.sweep_alt(result), name="rank-sweep")
+    ui.figure(figures.sweep_figure, settings, alt=alt.sweep_alt(result), name="rank-sweep")  # its download: lora-viz-rank-sweep
     st.caption(sweep_caption(result))

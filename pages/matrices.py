@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lora_viz import ui
-from lora_viz.matrix import alt
+from lora_viz.matrix import alt, figures
 from lora_viz.matrix.text import (
     count_lines,
     delta_at_start,
@@ -33,8 +33,9 @@ with ui.page("Matrices to scale") as settings:
         )
     # The drawing column is filled last: ΔW's stand-in asks for a new run, which must not cut this one short.
     with drawing:
-        ui.figure("drawing_figure", settings, alt=alt.drawing_alt(settings), main=True)
+        ui.figure(figures.drawing_figure, settings, alt=alt.drawing_alt(settings), main=True)
         if settings.trained:
-            ui.figure("delta_figure", settings, alt=alt.delta_alt(settings), later=delta_pending(settings))
+            ui.figure(figures.delta_figure, settings, alt=alt.delta_alt(settings), later=delta_pending(settings),
+                      stand_in=figures.pending_delta_figure)
         else:
             st.info(delta_at_start(settings))

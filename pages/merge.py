@@ -3,8 +3,8 @@
 import streamlit as st
 
 from lora_viz import ui
-from lora_viz.merge import alt
-from lora_viz.merge.core import merge_example
+from lora_viz.merge import alt, figures
+from lora_viz.merge.view import compare_outputs, merge_example
 from lora_viz.merge.text import (
     PLAY_HINT,
     example_note,
@@ -32,13 +32,13 @@ with ui.page("Merge") as settings:
         )
 
     ui.step_control(settings, phase_names(settings))
-    ui.figure("merge_animation", settings, alt=alt.merge_animation_alt(settings), main=True)
+    ui.figure(figures.merge_animation, settings, alt=alt.merge_animation_alt(settings), main=True)
     if settings.present:
         st.markdown(note)
 
-    size, results = ui.cached("compare_outputs", settings)
+    size, results = ui.cached(compare_outputs, settings)
     st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, size, results) + "\n\n## Rank made visible")
-    ui.figure("spectra_figure", settings, alt=alt.spectra_alt(settings))
+    ui.figure(figures.spectra_figure, settings, alt=alt.spectra_alt(settings))
     example = merge_example(settings)
     st.markdown(
         caption(f"ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
@@ -47,4 +47,4 @@ with ui.page("Merge") as settings:
         f"## Two common mistakes\n\n### Merging twice\n\n{merging_twice_text(settings)}\n\n"
         f"### Adding two adapters' factors\n\n{two_adapters_text(settings)}"
     )
-    ui.figure("two_adapters_figure", settings, alt=alt.two_adapters_alt(settings))
+    ui.figure(figures.two_adapters_figure, settings, alt=alt.two_adapters_alt(settings))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lora_viz import ui
-from lora_viz.model import alt
+from lora_viz.model import alt, figures
 from lora_viz.model.text import (
     METHOD_LABELS,
     OPTIMIZER_LABELS,
@@ -57,12 +57,12 @@ with ui.page("Whole model") as settings:
         "### One block's matrices, to scale\n\n"
         + caption(block_caption(view.spec))
     )
-    ui.figure("block_figure", settings, alt=alt.block_alt(settings))
+    ui.figure(figures.block_figure, settings, alt=alt.block_alt(settings))
 
     st.subheader("Training memory")
     chosen = view.training[settings.method]
     # The chart, then its table beneath at full width: side by side, the table's numbers wrapped or scrolled.
-    ui.figure("memory_figure", settings, alt=alt.memory_alt(settings))
+    ui.figure(figures.memory_figure, settings, alt=alt.memory_alt(settings))
     st.markdown(
         f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, "
         f"sequence {settings.seq:,}\n\n" + markdown_table(memory_parts(chosen))

@@ -4,14 +4,12 @@ failures raised as exceptions, so that `at.exception` still names them (the visi
 import pytest
 
 from lora_viz.ui import guard
-from tests.support.browser import CHROMIUM_ARGS, chromium, require_browser, running_app
+from harness.browser import CHROMIUM_ARGS, chromium, require_browser, running_app
 from lora_viz.ui.display import clear_cache
-from lora_viz.ui.page_controls import clear_training_cache
 
 
 @pytest.fixture(autouse=True)
 def _clear_caches():
-    clear_training_cache()
     clear_cache()
     yield
 

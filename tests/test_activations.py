@@ -11,7 +11,7 @@ import pytest
 
 from lora_viz.model.activations import MEASURED_WITH, saved_for_backward
 from lora_viz.model.budget import training_bytes
-from lora_viz.model.presets import PRESETS, ModelSpec, target_names
+from lora_viz.presets import PRESETS, ModelSpec, target_names
 from lora_viz.model.text import activation_rows, card_table, checkpointing_alternative
 from lora_viz.numbers.memory import card_by_key, fit_verdict
 

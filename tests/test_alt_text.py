@@ -44,7 +44,7 @@ def test_alt_texts_follow_the_settings():
 
 
 def test_every_chart_on_every_page_has_an_alt_text():
-    from tests.support.pages import SCRIPTS, charts, open_page
+    from harness.pages import SCRIPTS, charts, open_page
 
     for script in SCRIPTS:
         at = open_page(script, {"trained": "1", "steps": "30", "d": "64", "k": "64"})

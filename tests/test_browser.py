@@ -11,7 +11,7 @@ except ImportError:  # the app_url fixture skips or fails with a clear reason
     expect = None
 
 from lora_viz.numbers.ranks import rank_options
-from tests.support.browser import (
+from harness.browser import (
     CHART,
     chromium,
     CHROMIUM_ARGS,

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 
 from lora_viz.settings import LINK_VERSION
-from tests.support.browser import chart, wait_for_idle
+from harness.browser import chart, wait_for_idle
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import (
+from harness.browser import (
     CHART,
     chromium,
     CHROMIUM_ARGS,

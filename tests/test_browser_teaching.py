@@ -9,7 +9,7 @@ import pytest
 
 from lora_viz.navigation import PAGES
 from lora_viz.qr import qr_data_uri
-from tests.support.browser import (
+from harness.browser import (
     CHART,
     SCREENSHOTS,
     wait_for_idle,

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from lora_viz.builds import BuildFailed, Builds, Job
+from lora_viz.cache import LruCache
 
 
 def _gate():
@@ -22,7 +23,7 @@ def _gate():
 
 
 def test_waiters_get_the_result_when_the_session_that_started_it_leaves():
-    builds = Builds(workers=1, keep=4, budget_s=60)
+    builds = Builds(workers=1, done=LruCache(size=4), budget_s=60)
     build, started, release = _gate()
     starter = builds.ask("link", "starter", build)
     assert starter.wait(5) is False and started.wait(5)
@@ -36,7 +37,7 @@ def test_waiters_get_the_result_when_the_session_that_started_it_leaves():
 
 
 def test_a_session_that_moves_on_cancels_its_own_build_nobody_else_waits_for():
-    builds = Builds(workers=1, keep=4, budget_s=60)
+    builds = Builds(workers=1, done=LruCache(size=4), budget_s=60)
     build, started, release = _gate()
     first = builds.ask("steps=100", "student", build)
     assert started.wait(5)
@@ -49,7 +50,7 @@ def test_a_session_that_moves_on_cancels_its_own_build_nobody_else_waits_for():
 
 
 def test_one_session_has_at_most_one_build_in_the_queue_and_builds_start_in_order():
-    builds = Builds(workers=1, keep=8, budget_s=60)
+    builds = Builds(workers=1, done=LruCache(size=8), budget_s=60)
     build, started, release = _gate()
     builds.ask("running", "someone", build)
     assert started.wait(5)
@@ -68,7 +69,7 @@ def test_one_session_has_at_most_one_build_in_the_queue_and_builds_start_in_orde
 
 
 def test_a_build_is_told_when_its_cpu_budget_is_spent():
-    builds = Builds(workers=1, keep=4, budget_s=0.05)
+    builds = Builds(workers=1, done=LruCache(size=4), budget_s=0.05)
 
     def spin(job: Job) -> int:
         reports = 0
@@ -84,7 +85,7 @@ def test_a_build_is_told_when_its_cpu_budget_is_spent():
 
 
 def test_a_failure_reaches_every_waiter_and_the_next_ask_builds_again():
-    builds = Builds(workers=1, keep=4, budget_s=60)
+    builds = Builds(workers=1, done=LruCache(size=4), budget_s=60)
     started, release = threading.Event(), threading.Event()
 
     def fail(job: Job) -> str:
@@ -105,7 +106,7 @@ def test_a_failure_reaches_every_waiter_and_the_next_ask_builds_again():
 
 
 def test_a_build_nobody_waits_for_is_cancelled_after_the_grace_period():
-    builds = Builds(workers=1, keep=4, budget_s=60, grace_s=0.0)
+    builds = Builds(workers=1, done=LruCache(size=4), budget_s=60, grace_s=0.0)
     build, started, release = _gate()
     ticket = builds.ask("link", "student", build)
     assert started.wait(5)
@@ -115,7 +116,7 @@ def test_a_build_nobody_waits_for_is_cancelled_after_the_grace_period():
 
 
 def test_a_built_value_is_handed_back_without_a_build():
-    builds = Builds(workers=1, keep=4, budget_s=60)
+    builds = Builds(workers=1, done=LruCache(size=4), budget_s=60)
     first = builds.ask("key", "a", lambda job: ["value"])
     assert first.wait(5)
     again = builds.ask("key", "b", lambda job: ["other"])

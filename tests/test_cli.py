@@ -139,7 +139,7 @@ def test_memory_takes_the_attention_kernel_and_checkpointing_for_a_custom_model(
         assert code == 0
         got[attention, ckpt] = json.loads(out)["activations"]
     from lora_viz.model.activations import saved_for_backward
-    from lora_viz.model.presets import custom_model
+    from lora_viz.presets import custom_model
 
     spec = custom_model(256, 688, 2, 4, 2, 1000)
     assert got["sdpa", "0"] == saved_for_backward(spec, 8, ("q_proj", "v_proj"), "lora", "bf16", "pure", "sdpa", 4, 128, False).total

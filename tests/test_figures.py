@@ -123,14 +123,14 @@ def _every_figure(s: Settings):
     from lora_viz.merge import figures as merge_figures
     from lora_viz.model import figures as model_figures
     from lora_viz.training import figures as training_figures
-    from lora_viz.training.task import training_spec
+    from lora_viz.training.view import training_spec
     from lora_viz.training.train import at_rank, train_everything
 
     result = at_rank(train_everything(training_spec(Settings(d=8, k=8, steps=20))), s.r)
     yield from (core_figures.scale_figure(s), core_figures.magnifier_figure(s), core_figures.delta_figure(s))
     yield from (merge_figures.merge_animation(s), merge_figures.spectra_figure(s), merge_figures.two_adapters_figure(s))
     yield from (model_figures.block_figure(s), model_figures.memory_figure(s))
-    yield from (training_figures.loss_figure(result), training_figures.spectrum_figure(result), training_figures.sweep_figure(result))
+    yield from (training_figures.loss_chart(result), training_figures.spectrum_chart(result), training_figures.sweep_chart(result))
     from dataclasses import replace
 
     from lora_viz.lesson.figures import answered_step_figure, step_figure
@@ -173,12 +173,12 @@ def test_the_rank_sweep_keeps_its_loss_lines_visible_and_names_every_line():
     """Traces of a second y axis are drawn over the first's: the parameters there are a line (bars hid the losses);
     full fine-tuning is a trace with a legend entry, not a bare dashed line; the spectrum names the factors."""
     from lora_viz.training import figures as training_figures
-    from lora_viz.training.task import training_spec
+    from lora_viz.training.view import training_spec
     from lora_viz.training.train import at_rank, train_everything
 
     result = at_rank(train_everything(training_spec(Settings(d=8, k=8, steps=20))), 2)
-    sweep = training_figures.sweep_figure(result)
+    sweep = training_figures.sweep_chart(result)
     assert all(trace["type"] == "scatter" for trace in sweep["data"])
     assert "full fine-tuning" in [trace["name"] for trace in sweep["data"]] and not sweep["layout"].get("shapes")
-    names = [trace["name"] for trace in training_figures.spectrum_figure(result, "B·A")["data"]]
+    names = [trace["name"] for trace in training_figures.spectrum_chart(result, "B·A")["data"]]
     assert any("(α/r)·B·A" in name for name in names) and not any("up·down" in name for name in names)

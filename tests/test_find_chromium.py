@@ -1,6 +1,6 @@
 """The browser tests find Chromium in one order: $CHROMIUM, the usual Debian and Ubuntu paths, Playwright's own."""
 
-from tests.support.browser import USUAL_PATHS, find_chromium
+from harness.browser import USUAL_PATHS, find_chromium
 
 
 def _finder(present: set[str], environ: dict[str, str] | None = None, own: str | None = None) -> str | None:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from lora_viz.matrix import text as matrix_text
 from lora_viz.ui import guard, state
-from tests.support.pages import open_page
+from harness.pages import open_page
 
 pytestmark = pytest.mark.error_box
 ROOT = Path(__file__).resolve().parents[1]

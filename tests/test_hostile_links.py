@@ -13,7 +13,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as hs
 
 from lora_viz.settings import HIDE_SUFFIX, LINK_KEYS, URL_KEYS, quote_input
-from tests.support.pages import SCRIPTS, notices, open_page
+from harness.pages import SCRIPTS, notices, open_page
 
 CASES = 500 if os.environ.get("LORA_VIZ_FULL") == "1" else 10
 NUMERIC = ("d", "k", "r", "alpha", "seed", "step", "batch", "seq", "adapters", "spectrum_rank", "decay", "noise", "steps", "lr", "lesson")

@@ -17,7 +17,7 @@ from hypothesis import strategies as hs
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from lora_viz.numbers.memory import DTYPE_LABELS
-from tests.support.protocol import Session
+from harness.protocol import Session
 
 pytestmark = pytest.mark.server
 CASES = 300 if os.environ.get("LORA_VIZ_FULL") == "1" else 40

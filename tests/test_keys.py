@@ -5,19 +5,25 @@ it (a miss), and the builder given the whole settings returns what it returns gi
 nothing it did not declare.
 """
 
+import importlib
 import json
+import pkgutil
 from dataclasses import fields, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-import lora_viz.matrix.alt  # noqa: F401  (each import declares its builders)
-import lora_viz.merge.alt  # noqa: F401
-import lora_viz.merge.text  # noqa: F401
-import lora_viz.model.alt  # noqa: F401
+import lora_viz
 from lora_viz import keys
 from lora_viz.settings import SCHEMA, Settings, parse_settings, to_query
 from lora_viz.ui import display
+from harness.pages import open_page
+
+# Every module of the package, imported: each declares its builders as it is imported, so BUILDERS holds them all.
+MODULES = [importlib.import_module(m.name) for m in pkgutil.walk_packages(lora_viz.__path__, "lora_viz.")
+           if not m.name.endswith("__main__")]  # __main__ runs the command line
+PAGES = sorted(str(p) for p in Path("pages").glob("*.py")) + ["app.py"]
 
 # Settings where every value differs from its default, small enough for every reduction to keep them as they are.
 BUSY = Settings(d=12, k=10, r=3, alpha=4.0, dtype="fp16", notation="paper", seed=5, trained=True, step=2, model="gpt2",
@@ -60,9 +66,16 @@ def test_every_setting_has_another_value_to_try():
     assert parse_settings(to_query(custom))[0] == custom  # a valid view: nothing clamped or replaced
 
 
-def test_the_pages_cache_only_declared_builders():
-    for builder in [*display._CACHED.values(), *display._PENDING.values()]:
-        assert builder in keys.BUILDERS, builder.__name__
+@pytest.mark.parametrize("script", PAGES)
+def test_the_pages_cache_only_declared_builders(script, monkeypatch):
+    """Everything a page caches goes through one rule: ui.figure and ui.cached take declared builders only."""
+    used = []
+    real = display.key_of
+    monkeypatch.setattr(display, "key_of", lambda builder, s: used.append(builder) or real(builder, s))
+    at = open_page(script, {"trained": "1"})  # the matrices page's ΔW too
+    assert not at.exception
+    assert used or script == "app.py", script  # every page but Home draws a figure
+    assert all(builder in keys.BUILDERS for builder in used), [b.__name__ for b in used if b not in keys.BUILDERS]
 
 
 @pytest.mark.parametrize("builder", keys.BUILDERS, ids=lambda b: f"{b.__module__}.{b.__name__}")

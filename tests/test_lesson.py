@@ -14,19 +14,21 @@ from lora_viz.lesson import feedback as feedback_module
 from lora_viz.lesson.feedback import MAX_GUESS_CHARS, TOO_LONG, feedback, parse_guess
 from lora_viz.lesson.alt import step_alt
 from lora_viz.lesson.figures import FIGURE_KINDS, answered_step_figure, step_figure
-from lora_viz.lesson.steps import answer_text, known_quantities, lesson_steps
+from lora_viz.lesson.text import answer_text, known_quantities, lesson_steps
 from lora_viz.numbers.counts import count_params
-from lora_viz.numbers.memory import matrix_memory
+from lora_viz.model.budget import matrix_memory
 from lora_viz.render.plotly import LINK_COLOR, TRAINED_COLOR
-from lora_viz.settings import LESSON_LENGTH, Settings
+from lora_viz.settings import LESSON_LENGTH, Settings, parse_settings
 
 
 def questions(settings=Settings()):
     return [step.question for step in lesson_steps(settings) if step.question]
 
 
-def test_lesson_length_matches_the_settings_clamp():
-    assert len(lesson_steps(Settings())) == LESSON_LENGTH
+def test_the_lesson_slider_reaches_every_step_and_no_further():
+    last, notices = parse_settings({"lesson": "99"})
+    assert last.lesson == LESSON_LENGTH - 1 and notices  # clamped, with a notice
+    assert lesson_steps(last)[last.lesson].title == "The answer"
 
 
 def test_seed_numbers_in_the_lesson():

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from lora_viz.ui.incoming import cut_link
-from tests.support.protocol import Session
+from harness.protocol import Session
 
 pytestmark = pytest.mark.server
 

@@ -1,10 +1,10 @@
 import pytest
 
 from lora_viz.numbers.counts import count_params
+from lora_viz.model.budget import matrix_memory
 from lora_viz.numbers.memory import (
     bits_per_weight,
     format_bytes,
-    matrix_memory,
     tensor_bytes,
 )
 
@@ -97,7 +97,7 @@ def test_zero_splits_the_chosen_recipes_own_bytes():
     """The table ignored the recipe (SGD pure had a quarter of its own total at 'stage 0'); now stage 0 is the recipe's
     weights, gradients and states, and each stage splits those."""
     from lora_viz.model.budget import training_bytes, zero_parts
-    from lora_viz.model.presets import PRESETS
+    from lora_viz.presets import PRESETS
     from lora_viz.numbers.memory import zero_per_gpu
 
     for optimizer, precision in (("sgd", "pure"), ("adamw", "mixed"), ("adamw8bit", "pure")):
@@ -105,3 +105,21 @@ def test_zero_splits_the_chosen_recipes_own_bytes():
         parts = zero_parts(got)
         assert zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen, 8, 0) == got.exact
         assert zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen, 8, 3) == -(-got.exact // 8)
+
+
+@pytest.mark.parametrize("method", ["lora", "qlora"])
+@pytest.mark.parametrize("dtype", ["fp32", "fp16", "bf16"])
+@pytest.mark.parametrize("precision", ["mixed", "pure"])
+def test_the_adapter_is_kept_in_one_dtype_by_memory_and_activations(method, dtype, precision):
+    """One rule (numbers.memory.trained_dtype): the adapter's bytes per value in its gradients equal what the
+    activations' rules cast its input to. QLoRA under pure precision once kept fp16 adapters in one and bf16 in the other."""
+    from lora_viz.model.activations import _recipe
+    from lora_viz.model.budget import model_counts, training_bytes
+    from lora_viz.presets import PRESETS
+
+    spec = PRESETS["gpt2"]
+    memory = training_bytes(spec, 8, ("c_attn",), method, dtype, "adamw", 1, 16, False, precision)
+    per_value = memory.gradients // model_counts(spec, 8, ("c_attn",)).trainable
+    recipe = _recipe(spec, 8, ("c_attn",), method, dtype, precision, "sdpa", 1, 16, False, False, "cuda")
+    assert per_value == recipe.adapter
+    assert per_value == (4 if precision == "mixed" else 2 if method == "qlora" else {"fp32": 4, "fp16": 2, "bf16": 2}[dtype])

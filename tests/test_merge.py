@@ -6,19 +6,10 @@ import pytest
 
 from lora_viz.merge import alt as merge_alt
 from lora_viz.merge import text as merge_text
-from lora_viz.merge.core import (
-    compare_outputs,
-    hover_templates,
-    initialisation_gap,
-    merge_example,
-    merge_frames,
-    merge_twice,
-    product_hover,
-    spectra,
-    token_cost,
-    two_adapters,
-)
-from lora_viz.merge.example import example_size, frame_count
+from lora_viz.merge.core import merge_frames, merge_twice, product_hover, spectra, token_cost
+from lora_viz.merge.figures import hover_templates
+from lora_viz.merge.view import compare_outputs, initialisation_gap, merge_example, two_adapters
+from lora_viz.numbers.example import example_size, frame_count
 from lora_viz.merge.figures import merge_animation
 from lora_viz.notation import CARD
 from lora_viz.numbers import precision
@@ -29,7 +20,7 @@ TRAINED = Settings(trained=True, alpha=16)
 
 def test_final_frame_is_w_plus_scaled_product_brute_force():
     e = merge_example(TRAINED)
-    frames = merge_frames(e, CARD, TRAINED.alpha)
+    frames = merge_frames(e)
     d, k, r = e.size.d, e.size.k, e.size.r
     brute = np.array([[e.w[i, j] + TRAINED.alpha / r * sum(e.up[i, t] * e.down[t, j] for t in range(r)) for j in range(k)] for i in range(d)])
     np.testing.assert_allclose(frames[-1].merged, brute, atol=1e-12)
@@ -38,7 +29,7 @@ def test_final_frame_is_w_plus_scaled_product_brute_force():
 
 def test_partial_sums_after_i_terms_have_rank_at_most_i():
     e = merge_example(TRAINED)
-    terms = [f for f in merge_frames(e, CARD, TRAINED.alpha) if f.term is not None]
+    terms = [f for f in merge_frames(e) if f.term is not None]
     assert [f.term for f in terms] == list(range(e.size.r))
     for i, frame in enumerate(terms, start=1):
         assert np.linalg.matrix_rank(frame.delta) <= i

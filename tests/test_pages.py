@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lora_viz.render.markdown import bytes_text
 from lora_viz.settings import LINK_VERSION
-from tests.support.pages import (
+from harness.pages import (
     SCRIPTS,
     chart_specs,
     charts,
@@ -331,11 +331,11 @@ def test_the_merge_page_says_fp16_overflows_instead_of_nan():
 
 
 def test_low_rank_results_are_cached_so_unrelated_controls_do_not_retrain(monkeypatch):
-    from lora_viz.ui import page_controls
+    from lora_viz.training import view
 
     calls = []
-    real = page_controls.train_everything
-    monkeypatch.setattr(page_controls, "train_everything", lambda spec, progress=None: calls.append(spec) or real(spec, progress))
+    real = view.train_everything
+    monkeypatch.setattr(view, "train_everything", lambda spec, progress=None: calls.append(spec) or real(spec, progress))
     at = open_page("pages/low_rank.py", {"steps": "50", "d": "12", "k": "12"})
     at.radio(key="notation").set_value("paper").run()
     at.selectbox(key="dtype").set_value("fp32").run()

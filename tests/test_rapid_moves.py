@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.support.protocol import Session
+from harness.protocol import Session
 
 pytestmark = pytest.mark.server
 BURSTS, MOVES = 5, 150

@@ -8,7 +8,7 @@ import math
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from tests.support.protocol import Session
+from harness.protocol import Session
 
 pytestmark = pytest.mark.server
 LINK = "d=64&k=64&r=16"

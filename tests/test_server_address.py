@@ -6,8 +6,8 @@ import asyncio
 import pytest
 import websockets
 
-from tests.support.browser import running_server
-from tests.support.protocol import Session
+from harness.browser import running_server
+from harness.protocol import Session
 
 pytestmark = pytest.mark.server
 LOOKUP_FAILED = "Did not auto detect external IP"  # what Streamlit logs each time that look-up fails

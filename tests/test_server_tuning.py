@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from lora_viz.ui import server
-from tests.support.pages import open_page
+from harness.pages import open_page
 
 
 def _no_delay(sock: socket.socket) -> bool:

@@ -12,9 +12,9 @@ from lora_viz.training.task import (
     loss_and_gradient,
     make_task,
     start_loss,
-    training_spec,
 )
 from lora_viz.training.text import budget_text, divergence_text, intro_text, sweep_caption
+from lora_viz.training.view import training_spec
 from lora_viz.training.train import (
     DIVERGENCE_FACTOR,
     at_rank,
@@ -160,19 +160,21 @@ def test_training_key_ignores_unrelated_settings():
 
 
 def test_training_cache_is_bounded_and_reused():
-    from lora_viz.ui import page_controls
+    from lora_viz.cache import RESULTS
+    from lora_viz.training.view import TRAININGS
 
     def trained(key):
-        with page_controls.TRAININGS.ask(key, "a session", lambda job: train_everything(key, job.report)) as ticket:
+        with TRAININGS.ask(key, "a session", lambda job: train_everything(key, job.report)) as ticket:
             assert ticket.wait(60)
             return ticket.result()
 
-    page_controls.clear_training_cache()
+    RESULTS.clear()
     first = trained(spec(d=6, k=6, steps=10))
     assert trained(spec(d=6, k=6, steps=10)) is first
-    for seed in range(40):
+    for seed in range(RESULTS.size + 4):
         trained(spec(d=4, k=4, steps=10, seed=seed))
-    assert len(page_controls.TRAININGS.done) == page_controls.TRAININGS.done.size
+    assert TRAININGS.done is RESULTS  # one cache for everything the pages build
+    assert len(RESULTS) == RESULTS.size
 
 
 # Crashing links found by hand: gradient descent at lr 0.09, or α 20, overflowed and the SVD of the result raised.

@@ -6,7 +6,7 @@ import time
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from tests.support.protocol import Session
+from harness.protocol import Session
 
 pytestmark = pytest.mark.server
 WAITING = "Training in another session"

@@ -10,7 +10,7 @@ from lora_viz.model.budget import (
     serving_bytes,
     training_bytes,
 )
-from lora_viz.model.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model, total_params
+from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model, total_params
 
 GOLDEN = Path(__file__).parent / "golden"
 PEFT_CASES = json.loads((GOLDEN / "peft_counts.json").read_text())["cases"]

@@ -1,6 +1,6 @@
 """Write the golden files the tests compare against, using the real libraries (dev only, not app dependencies).
 
-    pip install -r requirements-tools.txt && python tools/make_golden.py [memory]
+    pip install -r requirements-tools.txt && python -m tools.make_golden [memory]
 
 - tests/golden/peft_counts.json: PEFT's get_nb_trainable_parameters() for every preset, several ranks and
   target sets. Models are built from their configurations on the meta device (no weights are downloaded).
@@ -35,8 +35,7 @@ from transformers import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from lora_viz.model.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model
+from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model
 
 GOLDEN = ROOT / "tests" / "golden"
 RANKS = (1, 8, 64)

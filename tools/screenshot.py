@@ -1,4 +1,4 @@
-"""Screenshots of app pages in headless Chromium: python tools/screenshot.py OUT_DIR [PATH?QUERY ...]."""
+"""Screenshots of app pages in headless Chromium: python -m tools.screenshot OUT_DIR [PATH?QUERY ...]."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.browser import CHROMIUM_ARGS, chromium, draw_every_chart, running_app, wait_for_idle  # noqa: E402
+from harness.browser import CHROMIUM_ARGS, chromium, draw_every_chart, running_app, wait_for_idle
 
 # Tall viewports: Streamlit scrolls inside its own container, so full_page alone shows one screen.
 SIZES = {"wide": (1280, 2000), "phone": (360, 3200)}

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from ..matrix.alt import delta_alt, drawing_alt
 from ..merge.alt import merge_animation_alt
-from ..merge.example import example_size
+from ..numbers.example import example_size
 from ..notation import labels
 from ..settings import Settings
 from .figures import step_bars
-from .steps import lesson_steps
+from ..outline import OUTLINE
 
 
 def step_alt(s: Settings, revealed: bool) -> str:
     """What the current step's picture shows, its hidden answer said to be hidden."""
-    kind = lesson_steps(s)[s.lesson].figure
+    kind = OUTLINE[s.lesson].figure
     n = labels(s.notation)
     if bars := step_bars(s, revealed):
         said = [f"{bar.label}: {'not shown until a guess is checked' if bar.hidden else bar.said or bar.text}" for bar in bars.bars]

@@ -6,7 +6,24 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from .steps import Quantity, Question
+
+@dataclass(frozen=True)
+class Question:
+    """A number to guess before it is revealed."""
+
+    prompt: str
+    unit: str  # "parameters", "%" or "MiB"
+    answer: float
+    formula: str  # how the answer is computed, with the numbers filled in
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number a student may compute on the way, and what it is: recognised in a guess, it tells them what was right."""
+
+    value: int
+    words: str
+
 
 # The longest guess read: "16,777,216 parameters" is 21 characters. Anything longer is said to be too long before a
 # single character is looked at, so a pasted page costs no more than a short guess.

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 
 from ..keys import depends_on
 from ..matrix.figures import DRAWN, delta_figure, role_drawing
-from ..merge.core import EXAMPLE
-from ..merge.example import example_size
 from ..merge.figures import merge_animation
+from ..merge.view import EXAMPLE
+from ..numbers.example import example_size
 from ..notation import labels
 from ..numbers.counts import count_params
-from ..numbers.memory import format_bytes, matrix_memory
+from ..model.budget import matrix_memory
+from ..numbers.memory import MIB, format_bytes
 from ..render.plotly import FROZEN_COLOR, TRAINED_COLOR, FigureSpec, plot
+from ..outline import OUTLINE
 from ..settings import Settings
-from .steps import MIB, lesson_steps
 
 GRADIENT_COLOR, STATE_COLOR = "#f58518", "#b279a2"  # the whole-model chart's parts, in the lesson's memory bars
 HIDDEN = "?"
@@ -148,7 +149,7 @@ def _memory_bars(kind: str, s: Settings, revealed: bool) -> Bars:
 
 def step_bars(s: Settings, revealed: bool) -> Bars | None:
     """The current step's bars, if its picture is bars (figures and their text alternatives both draw on these)."""
-    kind = lesson_steps(s)[s.lesson].figure
+    kind = OUTLINE[s.lesson].figure
     if kind in ("share", "serving", "answer"):
         return _count_bars(kind, s, revealed)
     if kind in ("adapter", "memory"):
@@ -190,7 +191,7 @@ def answered_step_figure(s: Settings) -> FigureSpec:
 
 def picture(s: Settings, revealed: bool) -> FigureSpec:
     """The current step's picture (see FIGURE_KINDS), its answer shown if `revealed`."""
-    kind = lesson_steps(s)[s.lesson].figure
+    kind = OUTLINE[s.lesson].figure
     if kind in ("drawing", "full", "lit"):
         # On a projector the picture shares the screen with the step's words: no magnified corner beneath it, whose
         # labels ran into the drawing's once both were squeezed into the height left.

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..keys import depends_on
 from ..notation import labels
+from ..numbers.counts import scaling
 from ..render.plotly import (
     FROZEN_COLOR,
     LINK_COLOR,
@@ -28,7 +29,8 @@ from ..render.plotly import (
 from ..settings import Settings
 from .budget import product_block
 from .field import block_edges
-from .layout import Box, magnified_corner, scale_layout
+from ..render.geometry import Box
+from .layout import magnified_corner, scale_layout
 from .values import grid_means, lora_matrices, product_block_means
 
 
@@ -164,7 +166,7 @@ def delta_figure(s: Settings) -> FigureSpec:
     if m.up_is_zero:
         delta = np.zeros((d_edges.size - 1, k_edges.size - 1))
     else:
-        delta = (s.alpha / s.r) * product_block_means(m.up, m.down, d_edges, k_edges)
+        delta = scaling(s.alpha, s.r) * product_block_means(m.up, m.down, d_edges, k_edges)
     what = "value" if block == 1 else "block mean"
     cells = "every weight" if block == 1 else f"exact means of {block:,}×{block:,} blocks"
     title = f"ΔW = (α/r)·{names.product}: {s.d:,}×{s.k:,} like W<br>({cells})"

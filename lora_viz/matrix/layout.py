@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..render.geometry import Box
 from .field import block_edges
 
 NOMINAL_WIDTH_PX = 560  # plot width the drawing is sized for; Plotly keeps the scale at any width
@@ -15,16 +16,6 @@ MAX_HEIGHT_PX = 520
 
 MAX_CELLS = 64  # at most this many drawn cells along W's longer side: finer than the drawing's pixels already
 THIN_PX = 3.0  # a strip thinner than this gets a magnified view
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in cell units: x grows to the right (columns), y grows downwards (rows)."""
-
-    x0: float
-    x1: float
-    y0: float
-    y1: float
 
 
 @dataclass(frozen=True)

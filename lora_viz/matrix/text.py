@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
+from ..keys import depends_on
 from ..notation import labels
 from ..numbers.counts import FORMULAS, ParamCounts, break_even_rank, count_params, with_numbers
-from ..numbers.memory import DTYPE_LABELS, matrix_memory, recipe_text
+from ..model.budget import matrix_memory
+from ..numbers.memory import DTYPE_LABELS, recipe_text
 from ..render.markdown import Headline, bytes_text, caption
 from ..settings import Settings
 from .budget import INSTANT_LOOKUPS, product_lookups
@@ -93,7 +94,7 @@ def memory_notes(s: Settings) -> list[str]:
     return notes
 
 
-@lru_cache(maxsize=256)  # the page asks twice per run: for its caption and for the drawing's text alternative
+@depends_on("d", "k", "r", "notation", memo=256)  # asked twice per run: for the caption and the text alternative
 def scale_caption(s: Settings) -> str:
     """What the to-scale drawing shows, in words, for the caption and the text alternative."""
     g = scale_layout(s.d, s.k, s.r)

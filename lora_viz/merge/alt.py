@@ -6,9 +6,11 @@ import numpy as np
 
 from ..names import float_dtype
 from ..notation import labels
+from ..numbers.counts import scaling
 from ..settings import Settings
-from .core import by_example, merge_example, spectra, two_adapters
-from .example import example_size, frame_count
+from .core import spectra
+from .view import by_example, merge_example, two_adapters
+from ..numbers.example import example_size, frame_count
 
 
 def merge_animation_alt(s: Settings) -> str:
@@ -16,7 +18,7 @@ def merge_animation_alt(s: Settings) -> str:
     n = labels(s.notation)
     return (
         f"Animation in {frame_count(s.r)} steps on a {size.d}×{size.k} example at rank {size.r}: ΔW = (α/r)·{n.product} "
-        f"built from {size.r} rank-1 terms, scaled by α/r = {s.alpha / size.r:.4g}, then added to W to give W′, "
+        f"built from {size.r} rank-1 terms, scaled by α/r = {scaling(s.alpha, size.r):.4g}, then added to W to give W′, "
         "drawn beside W. Hovering a cell of ΔW, W or W′ outlines the row of " + n.up + " and the column of " + n.down + " that make it."
     )
 

@@ -1,20 +1,18 @@
-"""The merge W′ = W + (α/r)·up·down: animation frames, merged-vs-separate outputs, rank, and two mistakes."""
+"""The merge W′ = W + (α/r)·up·down in NumPy, from plain numbers: the animation's frames, merged-vs-separate outputs,
+rank, and two mistakes. Words live in text.py, Plotly's hover templates in figures.py, settings in view.py."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 
-from ..keys import depends_on
 from ..matrix.values import grid_means, lora_matrices
-from ..notation import Labels
 from ..numbers import precision as p
-from ..settings import Settings
-from .example import MERGE_FRAMES, ExampleSize, example_size
+from ..numbers.counts import scaling
+from ..numbers.example import MERGE_FRAMES, ExampleSize, example_size
 
 SAMPLE_DIM = 64  # the precision comparison uses up to 64×64 at rank ≤ 16: enough to show rounding, under a ms
 SAMPLE_RANK = 16
@@ -36,106 +34,51 @@ class Example:
         return self.scale * (self.up @ self.down)
 
 
-def dense_example(d: int, k: int, r: int, s: Settings, seed_offset: int = 0) -> Example:
+def dense_example(d: int, k: int, r: int, seed: int, trained: bool, alpha: float) -> Example:
     """The seeded matrices at d×k, rank r, as dense fp64 arrays (small sizes only; W read-only, shared by every rank)."""
-    m = lora_matrices(d, k, r, s.seed + seed_offset, s.trained)
-    return Example(ExampleSize(d, k, r, False), grid_means(m.w, 1), m.up.dense(), m.down.dense(), s.alpha / r)
+    m = lora_matrices(d, k, r, seed, trained)
+    return Example(ExampleSize(d, k, r, False), grid_means(m.w, 1), m.up.dense(), m.down.dense(), scaling(alpha, r))
 
 
 @lru_cache(maxsize=64)
-def _small_example(d: int, k: int, r: int, seed: int, trained: bool, alpha: float) -> Example:
+def small_example(d: int, k: int, r: int, seed: int, trained: bool, alpha: float) -> Example:
     """dense_example for the ≤ 16×16 examples the page reads many times per draw (cached, so read-only)."""
-    example = dense_example(d, k, r, Settings(seed=seed, trained=trained, alpha=alpha))
+    example = dense_example(d, k, r, seed, trained, alpha)
     for array in (example.w, example.up, example.down):
         array.setflags(write=False)
     return example
 
 
-EXAMPLE = ("d", "k", "r", "seed", "trained", "alpha")  # what the animated example is made of
-
-
-def to_example(s: Settings) -> Settings:
-    """The settings at the animated example's size: min(d, 16) × min(k, 16) at rank min(r, 8)."""
-    size = example_size(s.d, s.k, s.r)
-    return replace(s, d=size.d, k=size.k, r=size.r)
-
-
-def to_sample(s: Settings) -> Settings:
-    """The settings at the precision comparison's size: min(d, 64) × min(k, 64) at rank min(r, 16)."""
-    return replace(s, d=min(s.d, SAMPLE_DIM), k=min(s.k, SAMPLE_DIM), r=min(s.r, SAMPLE_RANK))
-
-
-def by_example(*keys: str) -> Callable[[Callable[[Settings], str]], Callable[[Settings], str]]:
-    """A text about the example and `keys`, cached by the example's settings: a rank move above 8 then costs a
-    lookup, not the example's NumPy work again. Texts are strings, so sharing them between sessions is safe."""
-    return depends_on(*EXAMPLE, *keys, reduce=to_example, memo=64)
-
-
-def merge_example(s: Settings) -> Example:
+def animated_example(d: int, k: int, r: int, seed: int, trained: bool, alpha: float) -> Example:
     """The animated example: min(d, 16) × min(k, 16) at rank min(r, 8)."""
-    size = example_size(s.d, s.k, s.r)
-    example = _small_example(size.d, size.k, size.r, s.seed, s.trained, s.alpha)
+    size = example_size(d, k, r)
+    example = small_example(size.d, size.k, size.r, seed, trained, alpha)
     return Example(size, example.w, example.up, example.down, example.scale)
 
 
 @dataclass(frozen=True)
 class MergeFrame:
-    """One step of the animation: what the ΔW and W′ panels show, the caption, the highlighted term."""
+    """One step of the animation: what the ΔW and W′ panels show, which step it is, and the term it adds."""
 
-    name: str
-    caption: str
+    kind: str  # "start", "term", "scale", "merging" or "merged"
     delta: np.ndarray
     merged: np.ndarray
     term: int | None = None  # index t of the rank-1 term being added
+    share: float = 0.0  # of ΔW added to W, while merging
 
 
-def merge_frames(e: Example, names: Labels, alpha: float) -> list[MergeFrame]:
+def merge_frames(e: Example) -> list[MergeFrame]:
     """Start; one frame per rank-1 term up[:, t]·down[t, :]; the α/r scaling; W turning into W′."""
-    r = e.size.r
     product = np.zeros_like(e.w)
-    frames = [
-        MergeFrame(
-            "start",
-            f"W is frozen; {names.up} ({e.size.d}×{r}) and {names.down} ({r}×{e.size.k}) are the trained factors. "
-            "ΔW starts empty and W′ = W.",
-            product.copy(),
-            e.w.copy(),
-        )
-    ]
-    for t in range(r):
+    frames = [MergeFrame("start", product.copy(), e.w.copy())]
+    for t in range(e.size.r):
         product = product + np.outer(e.up[:, t], e.down[t, :])
-        frames.append(
-            MergeFrame(
-                f"{t + 1}",
-                f"Term {t + 1} of {r}: column {t + 1} of {names.up} times row {t + 1} of {names.down} adds a rank-1 layer. "
-                f"The sum so far has rank ≤ {t + 1}.",
-                product.copy(),
-                e.w.copy(),
-                term=t,
-            )
-        )
+        frames.append(MergeFrame("term", product.copy(), e.w.copy(), term=t))
     delta = e.scale * product
-    frames.append(
-        MergeFrame(
-            "α/r",
-            f"Scale by α/r = {alpha:g}/{r} = {e.scale:.4g}: ΔW = (α/r)·{names.product}.",
-            delta,
-            e.w.copy(),
-        )
-    )
+    frames.append(MergeFrame("scale", delta, e.w.copy()))
     for step in range(1, MERGE_FRAMES + 1):
         share = step / MERGE_FRAMES
-        done = step == MERGE_FRAMES
-        frames.append(
-            MergeFrame(
-                "merged" if done else f"{share:.0%}",
-                f"Merged: {names.merged}. One matrix of the original size; {names.up} and {names.down} are no longer needed."
-                if done
-                else f"Merging: W′ = W + {share:.0%} of ΔW (shown in steps; the real merge is one addition).",
-                delta,
-                e.w + share * delta,
-            )
-        )
+        frames.append(MergeFrame("merged" if step == MERGE_FRAMES else "merging", delta, e.w + share * delta, share=share))
     return frames
 
 
@@ -150,20 +93,6 @@ def product_hover(e: Example) -> np.ndarray:
     terms[:, :, 1::2] = e.down.T[None, :, :]  # down[t, j] for every i
     delta = e.delta
     return np.dstack([rows, cols, terms, e.w, delta, e.w + delta])
-
-
-def hover_templates(names: Labels, r: int, scale: float) -> tuple[str, str]:
-    """ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j] term by term, and W′[i,j] = W[i,j] + the same (see product_hover's layout)."""
-    products = f"α/r · Σₜ {names.up}[i,t]·{names.down}[t,j]"
-    terms = " + ".join(f"(%{{customdata[{2 + 2 * t}]:.2f}})(%{{customdata[{3 + 2 * t}]:.2f}})" for t in range(r))
-    w, delta, merged = 2 + 2 * r, 3 + 2 * r, 4 + 2 * r
-    cell = "[%{customdata[0]:.0f},%{customdata[1]:.0f}]"
-    delta_template = f"ΔW[i,j] = {products}<br>ΔW{cell} = {scale:.3g} · ({terms})<br>= %{{customdata[{delta}]:.4f}}"
-    merged_template = (
-        f"W′[i,j] = W[i,j] + {products}<br>W′{cell} = %{{customdata[{w}]:.4f}} + {scale:.3g} · ({terms})<br>"
-        f"= %{{customdata[{w}]:.4f}} + %{{customdata[{delta}]:.4f}} = %{{customdata[{merged}]:.4f}}"
-    )
-    return delta_template + "<br>now shown: %{z:.4f}", merged_template + "<br>now shown: %{z:.4f}"
 
 
 @dataclass(frozen=True)
@@ -185,12 +114,11 @@ def _merged_weight(w, up, down, factor, dtype):
     return p.add(w, p.scale(p.matmul(up, down, dtype), factor, dtype), dtype)
 
 
-@depends_on("d", "k", "r", "seed", "trained", "alpha", reduce=to_sample)
-def compare_outputs(s: Settings) -> tuple[ExampleSize, list[OutputComparison]]:
+def compare_outputs(d: int, k: int, r: int, seed: int, trained: bool, alpha: float) -> tuple[ExampleSize, list[OutputComparison]]:
     """Merged and separate outputs for a seeded random x on up to 64×64 at rank ≤ 16, in fp32, fp16, bf16."""
-    size = ExampleSize(min(s.d, SAMPLE_DIM), min(s.k, SAMPLE_DIM), min(s.r, SAMPLE_RANK), False)
-    e = dense_example(size.d, size.k, size.r, s)
-    x = np.random.default_rng([s.seed, 99]).standard_normal((size.k, 1))
+    size = ExampleSize(min(d, SAMPLE_DIM), min(k, SAMPLE_DIM), min(r, SAMPLE_RANK), False)
+    e = dense_example(size.d, size.k, size.r, seed, trained, alpha)
+    x = np.random.default_rng([seed, 99]).standard_normal((size.k, 1))
     with np.errstate(over="ignore", invalid="ignore"):  # fp16 overflows at large α/r: the table says so
         results = [_compare(e, x, dtype) for dtype in p.PRECISIONS]
     return size, results
@@ -276,11 +204,11 @@ class TwoAdapters:
     cross_share: float  # ‖cross‖ / ‖correct‖ (Frobenius)
 
 
-def two_adapters(s: Settings) -> TwoAdapters:
+def two_adapters(d: int, k: int, r: int, seed: int, alpha: float) -> TwoAdapters:
     """Two trained adapters on the example: summing factors adds cross terms; concatenating them does not."""
-    size = example_size(s.d, s.k, s.r)
-    one = _small_example(size.d, size.k, size.r, s.seed, True, s.alpha)
-    two = _small_example(size.d, size.k, size.r, s.seed + 1, True, s.alpha)
+    size = example_size(d, k, r)
+    one = small_example(size.d, size.k, size.r, seed, True, alpha)
+    two = small_example(size.d, size.k, size.r, seed + 1, True, alpha)
     correct = one.up @ one.down + two.up @ two.down
     wrong = (one.up + two.up) @ (one.down + two.down)
     cross = one.up @ two.down + two.up @ one.down
@@ -293,6 +221,6 @@ def overflowed(result: OutputComparison) -> bool:
     return not all(math.isfinite(v) for v in (result.separate_vs_merged, result.separate_error, result.merged_error))
 
 
-def initialisation_gap(s: Settings) -> float:
+def initialisation_gap(d: int, k: int, r: int, seed: int, alpha: float) -> float:
     """max |W′ − W| for the adapter as initialised: exactly 0, because the output-side factor starts at zero."""
-    return float(np.abs(merge_example(Settings(**{**vars(s), "trained": False})).delta).max())
+    return float(np.abs(animated_example(d, k, r, seed, False, alpha).delta).max())

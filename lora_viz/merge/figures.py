@@ -7,9 +7,9 @@ import textwrap
 import numpy as np
 
 from ..keys import depends_on
-from ..matrix.layout import Box
+from ..render.geometry import Box
 from ..names import float_dtype
-from ..notation import labels
+from ..notation import Labels, labels
 from ..render.plotly import (
     FROZEN_COLOR,
     LINK_COLOR,
@@ -29,16 +29,9 @@ from ..render.plotly import (
     vline,
 )
 from ..settings import Settings
-from .core import (
-    EXAMPLE,
-    hover_templates,
-    merge_example,
-    merge_frames,
-    product_hover,
-    spectra,
-    to_example,
-    two_adapters,
-)
+from .core import merge_frames, product_hover, spectra
+from .text import frame_caption, frame_name
+from .view import EXAMPLE, merge_example, to_example, two_adapters
 
 GAP = 2.0
 
@@ -56,6 +49,20 @@ PRESENTING = {"margin.t": 110, "margin.b": 130, "updatemenus.0.pad.t": 50, "colo
 # What the caption beneath the animation says until a cell is pointed at (static/chart.js writes the cell's sum there).
 CAPTION_PROMPT = "Point at a cell of ΔW, W or W′ (tap it on a phone): its r products and their sum appear here."
 MACHINE_ZERO_FLOOR = 1e-17  # log axes cannot show 0: smaller singular values are drawn here
+
+
+def hover_templates(names: Labels, r: int, scale: float) -> tuple[str, str]:
+    """ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j] term by term, and W′[i,j] = W[i,j] + the same (see product_hover's layout)."""
+    products = f"α/r · Σₜ {names.up}[i,t]·{names.down}[t,j]"
+    terms = " + ".join(f"(%{{customdata[{2 + 2 * t}]:.2f}})(%{{customdata[{3 + 2 * t}]:.2f}})" for t in range(r))
+    w, delta, merged = 2 + 2 * r, 3 + 2 * r, 4 + 2 * r
+    cell = "[%{customdata[0]:.0f},%{customdata[1]:.0f}]"
+    delta_template = f"ΔW[i,j] = {products}<br>ΔW{cell} = {scale:.3g} · ({terms})<br>= %{{customdata[{delta}]:.4f}}"
+    merged_template = (
+        f"W′[i,j] = W[i,j] + {products}<br>W′{cell} = %{{customdata[{w}]:.4f}} + {scale:.3g} · ({terms})<br>"
+        f"= %{{customdata[{w}]:.4f}} + %{{customdata[{delta}]:.4f}} = %{{customdata[{merged}]:.4f}}"
+    )
+    return delta_template + "<br>now shown: %{z:.4f}", merged_template + "<br>now shown: %{z:.4f}"
 
 
 def _wrap(caption: str, width: int = 58) -> str:
@@ -91,7 +98,7 @@ def merge_animation(s: Settings) -> FigureSpec:
     """
     e = merge_example(s)
     names = labels(s.notation)
-    frames = merge_frames(e, names, s.alpha)
+    frames = merge_frames(e)
     d, k, r = e.size.d, e.size.k, e.size.r
     delta_box = Box(r + GAP, r + GAP + k, r + GAP, r + GAP + d)
     up_box = Box(0, r, delta_box.y0, delta_box.y1)
@@ -129,10 +136,10 @@ def merge_animation(s: Settings) -> FigureSpec:
     big = dict(font=dict(size=22))
     animation = [
         dict(
-            name=frame.name,
+            name=frame_name(frame),
             data=[dict(type="heatmap", z=frame.delta.astype(np.float32)), dict(type="heatmap", z=frame.merged.astype(np.float32))],
             traces=[2, 3],  # only the two panels that change travel with each frame
-            layout=dict(title=dict(text=_wrap(frame.caption)), shapes=shapes(frame.term)),
+            layout=dict(title=dict(text=_wrap(frame_caption(frame, e, names, s.alpha))), shapes=shapes(frame.term)),
         )
         for frame in frames
     ]
@@ -152,7 +159,7 @@ def merge_animation(s: Settings) -> FigureSpec:
     layout.update(
         # At the top of the figure, in the top margin: anchored to the plot area's top it ran into B. Plotly anchors
         # a title of several lines by its first line, so the pad leaves that line's height above it.
-        title=dict(text=_wrap(start.caption), font=dict(size=13), x=0.01, xanchor="left", yref="container", y=1.0, yanchor="top", pad=dict(t=22)),
+        title=dict(text=_wrap(frame_caption(start, e, names, s.alpha)), font=dict(size=13), x=0.01, xanchor="left", yref="container", y=1.0, yanchor="top", pad=dict(t=22)),
         shapes=shapes(start.term),
         meta=linked("merge", [link_source(trace, np.arange(d + 1), np.arange(k + 1)) for trace in (2, 3, 4)],
                     [row_band(up_box), column_band(down_box), *each_cell]) | fit | dict(caption=CAPTION_PROMPT),
@@ -181,7 +188,7 @@ def merge_animation(s: Settings) -> FigureSpec:
                 yanchor="top",
                 pad=dict(t=8, r=8),
                 buttons=[
-                    dict(label="▶ Play", method="animate", args=[[frame.name for frame in frames[s.step:]], dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True, transition=dict(duration=0))]),
+                    dict(label="▶ Play", method="animate", args=[[frame_name(frame) for frame in frames[s.step:]], dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True, transition=dict(duration=0))]),
                     dict(label="❚❚ Pause", method="animate", args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))]),
                 ],
             )

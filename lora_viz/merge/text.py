@@ -6,20 +6,11 @@ from ..notation import labels
 from ..numbers import precision as p
 from ..numbers.precision import largest_text
 from ..render.markdown import caption, markdown_table
+from ..notation import Labels
+from ..numbers.example import ExampleSize, example_size
 from ..settings import Settings
-from .core import (
-    SAMPLE_RANK,
-    OutputComparison,
-    by_example,
-    initialisation_gap,
-    merge_example,
-    merge_frames,
-    merge_twice,
-    overflowed,
-    token_cost,
-    two_adapters,
-)
-from .example import ExampleSize, example_size
+from .core import SAMPLE_RANK, Example, MergeFrame, OutputComparison, merge_frames, merge_twice, overflowed, token_cost
+from .view import by_example, initialisation_gap, merge_example, two_adapters
 
 PLAY_HINT = (
     "Press ▶ Play under the figure: playback runs in your browser, from the step chosen above it. "
@@ -103,10 +94,31 @@ def example_note(s: Settings) -> str:
     )
 
 
+def frame_name(frame: MergeFrame) -> str:
+    """A frame's short name, for the 'open at step' control and the animation: start, 1, 2, …, α/r, 25%, …, merged."""
+    return {"start": "start", "term": str((frame.term or 0) + 1), "scale": "α/r", "merged": "merged"}.get(frame.kind, f"{frame.share:.0%}")
+
+
+def frame_caption(frame: MergeFrame, e: Example, names: Labels, alpha: float) -> str:
+    """What a frame shows, in words, with the example's numbers."""
+    r = e.size.r
+    if frame.kind == "start":
+        return (f"W is frozen; {names.up} ({e.size.d}×{r}) and {names.down} ({r}×{e.size.k}) are the trained factors. "
+                "ΔW starts empty and W′ = W.")
+    if frame.kind == "term":
+        t = frame.term + 1
+        return (f"Term {t} of {r}: column {t} of {names.up} times row {t} of {names.down} adds a rank-1 layer. "
+                f"The sum so far has rank ≤ {t}.")
+    if frame.kind == "scale":
+        return f"Scale by α/r = {alpha:g}/{r} = {e.scale:.4g}: ΔW = (α/r)·{names.product}."
+    if frame.kind == "merged":
+        return f"Merged: {names.merged}. One matrix of the original size; {names.up} and {names.down} are no longer needed."
+    return f"Merging: W′ = W + {frame.share:.0%} of ΔW (shown in steps; the real merge is one addition)."
+
+
 def phase_names(s: Settings) -> list[str]:
     """Short names of the frames, for the 'open at step' control."""
-    names = labels(s.notation)
-    return [frame.name for frame in merge_frames(merge_example(s), names, s.alpha)]
+    return [frame_name(frame) for frame in merge_frames(merge_example(s))]
 
 
 def comparison_rows(results: list[OutputComparison]) -> dict[str, list[str]]:

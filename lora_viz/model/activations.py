@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..numbers.memory import COMPUTE_FALLBACK, ELEMENT_BYTES, trained_dtype
-from .presets import ModelSpec
+from ..numbers.memory import ELEMENT_BYTES, compute_dtype, trained_dtype
+from ..presets import ModelSpec
 
 MEASURED_WITH = "PyTorch 2.13, transformers 5.24"  # the versions tests/golden/activations.json was measured with
 LSE_BYTES = 4  # SDPA's log-sum-exp per query and head, fp32
@@ -107,14 +107,14 @@ class _Recipe:
 
 def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
             attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool, device: str) -> _Recipe:
-    compute = COMPUTE_FALLBACK if method == "qlora" else dtype  # NF4 weights are dequantised to bf16 to compute
+    compute = compute_dtype(method, dtype)  # NF4 weights are dequantised to bf16 to compute
     e = ELEMENT_BYTES[compute]
     autocast = precision == "mixed" and e < FP32
     full = method == "full"
     fp32_stream = (full and autocast) or (method == "qlora" and prepared)
     return _Recipe(
         spec=spec, batch=batch, seq=seq, r=r, targets=frozenset() if full else frozenset(targets), full=full,
-        autocast=autocast, e=e, x=FP32 if fp32_stream else e, adapter=ELEMENT_BYTES[trained_dtype(compute, precision)],
+        autocast=autocast, e=e, x=FP32 if fp32_stream else e, adapter=ELEMENT_BYTES[trained_dtype(method, dtype, precision)],
         out=FP32 if method == "qlora" and prepared else e, frozen_fp32=method == "qlora" and prepared,
         embeddings_grad=full or checkpointing, eager=attention == "eager", cuda=device == "cuda",
     )

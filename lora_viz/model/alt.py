@@ -6,7 +6,7 @@ from ..names import METHODS
 from ..numbers.memory import card_by_key
 from ..settings import Settings, model_spec
 from .budget import resolve_targets
-from .presets import linear_layers
+from ..presets import linear_layers
 from .text import METHOD_LABELS
 from .view import model_view
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..names import FLOAT_DTYPES
+from ..numbers.counts import ParamCounts
 from ..numbers.memory import ELEMENT_BYTES, adamw_state_bytes, tensor_bytes, trained_dtype
-from .activations import Activations, saved_for_backward
-from .presets import (
+from ..presets import (
     ALL_LINEAR,
+    MATRIX,
     ModelSpec,
     base_tensors,
     linear_layers,
+    one_matrix,
     target_names,
     total_params,
 )
+from .activations import Activations, saved_for_backward
 
 QLORA_DTYPE = "nf4-dq"  # NF4 with double quantisation (QLoRA's default)
 
@@ -150,7 +154,7 @@ def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool =
     """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 (with their tables) and the rest
     in bf16 as loaded, or in fp32 once prepare_model_for_kbit_training has cast them (`prepared`)."""
     if method != "qlora":
-        return total_params(spec) * ELEMENT_BYTES[dtype]
+        return sum(tensor_bytes(t.numel, dtype) * t.copies for t in base_tensors(spec))
     other = ELEMENT_BYTES["fp32" if prepared else QLORA_OTHER]
     total = 0
     for t in base_tensors(spec):
@@ -168,14 +172,15 @@ def training_bytes(
     """Weights, gradients and optimizer states as PyTorch allocates them, and the activations it saves for backward.
 
     What is trained (every weight, or the adapters) is kept with its gradient and states in
-    trained_dtype(dtype, precision): fp32 under mixed precision, dtype under pure; frozen weights stay in dtype.
+    trained_dtype(method, dtype, precision): fp32 under mixed precision, the compute dtype under pure; frozen weights
+    stay in dtype. A lone matrix (presets.one_matrix) keeps no activations here: the matrices page leaves them out.
     QLoRA `prepared` as PEFT's prepare_model_for_kbit_training leaves it: its other weights in fp32, and gradient
     checkpointing on.
     """
     prepared = prepared and method == "qlora"
-    activations = saved_for_backward(spec, r, resolve_targets(spec, targets), method, dtype, precision, attention, batch, seq,
-                                     checkpointing or prepared, prepared)
-    size = ELEMENT_BYTES[trained_dtype(dtype, precision)]
+    activations = NOTHING_SAVED if spec.family == "matrix" else saved_for_backward(
+        spec, r, resolve_targets(spec, targets), method, dtype, precision, attention, batch, seq, checkpointing or prepared, prepared)
+    size = ELEMENT_BYTES[trained_dtype(method, dtype, precision)]
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]
         weights = total_params(spec) * size
@@ -187,6 +192,46 @@ def training_bytes(
         gradients=adapter_params * size,
         optimizer_states=optimizer_bytes(adapters, optimizer, size),
         saved=activations,
+    )
+
+
+NOTHING_SAVED = Activations(outside=(), first_layer=0, layer=0, layers=1, checkpoint_input=0, checkpointing=False)
+
+
+@dataclass(frozen=True)
+class MatrixMemory:
+    """Training and serving bytes for one matrix W (d×k) and its rank-r adapter: full fine-tuning vs LoRA."""
+
+    dtype: str
+    full: TrainingBytes | None  # None: quantised weights cannot be trained directly
+    lora: TrainingBytes
+    frozen_bytes: int  # W in its dtype
+    adapter_dtype: str  # A and B: fp32 under mixed precision, the compute dtype under pure
+    adapter_bytes: int
+    served_separate: int  # W + A + B
+    served_merged: int  # W′ = W + A×B, same size as W
+
+
+def matrix_memory(counts: ParamCounts, dtype: str, precision: str = "mixed") -> MatrixMemory:
+    """Memory for W (d×k) stored in dtype and its rank-r adapter, trained with AdamW: W priced as a model of one
+    linear layer (presets.one_matrix), by the whole model's rules (training_bytes), activations left out."""
+    spec = one_matrix(counts.d, counts.k)
+
+    def priced(method: str) -> TrainingBytes:
+        return training_bytes(spec, counts.r, (MATRIX,), method, dtype, "adamw", 1, 1, False, precision)
+
+    lora = priced("lora")
+    w = base_weight_bytes(spec, "lora", dtype)
+    adapter = lora.gradients  # A and B, kept like their gradients
+    return MatrixMemory(
+        dtype=dtype,
+        full=priced("full") if dtype in FLOAT_DTYPES else None,
+        lora=lora,
+        frozen_bytes=w,
+        adapter_dtype=trained_dtype("lora", dtype, precision),
+        adapter_bytes=adapter,
+        served_separate=w + adapter,
+        served_merged=tensor_bytes(counts.served_merged, dtype),
     )
 
 

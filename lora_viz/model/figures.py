@@ -17,7 +17,7 @@ from ..render.plotly import (
 )
 from ..settings import Settings, model_spec
 from .budget import resolve_targets
-from .presets import linear_layers
+from ..presets import linear_layers
 from .text import METHOD_LABELS
 from .view import MODEL, RECIPE, model_view
 

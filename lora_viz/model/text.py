@@ -21,14 +21,14 @@ from ..numbers.memory import (
     recipe_text,
     zero_per_gpu,
 )
-from ..settings import Settings
+from ..settings import SCHEMA, Settings
 from .activations import MEASURED_WITH, Activations
 from .budget import ModelCounts, TrainingBytes, zero_parts
-from .presets import ModelSpec
+from ..presets import ModelSpec
 from .view import ModelView
 
-METHOD_LABELS = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA (NF4 base)"}
-OPTIMIZER_LABELS = {"adamw": "AdamW", "sgd": "SGD (no momentum)", "adamw8bit": "8-bit AdamW (bitsandbytes)"}
+METHOD_LABELS = SCHEMA["method"].names  # as the controls show them (settings.py)
+OPTIMIZER_LABELS = SCHEMA["optimizer"].names
 
 
 def peft_printout(counts: ModelCounts) -> str:

@@ -15,7 +15,7 @@ from .budget import (
     serving_bytes,
     training_bytes,
 )
-from .presets import ModelSpec
+from ..presets import ModelSpec
 
 
 @dataclass(frozen=True)

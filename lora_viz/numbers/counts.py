@@ -72,6 +72,11 @@ def count_params(d: int, k: int, r: int) -> ParamCounts:
     )
 
 
+def scaling(alpha: float, r: int) -> float:
+    """LoRA's scaling of its update: ΔW = (α/r)·up·down (PEFT's lora_alpha / r)."""
+    return alpha / r
+
+
 def break_even_rank(d: int, k: int) -> Fraction:
     """The rank dk/(d+k) at which LoRA trains as many parameters as full fine-tuning."""
     return Fraction(d * k, d + k)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..names import FLOAT_DTYPES, float_dtype
-from .counts import ParamCounts
+from ..names import float_dtype
 
 # Whole bytes per element for the plain dtypes.
 ELEMENT_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
@@ -50,79 +49,30 @@ def bits_per_weight(n: int, dtype: str) -> float:
     return 8 * tensor_bytes(n, dtype) / n
 
 
-def trained_dtype(dtype: str, precision: str) -> str:
-    """The dtype a trained tensor is kept in, with its gradient and optimizer states: fp32 under mixed precision
-    (PyTorch autocast; PEFT's fp32 adapters), else the compute dtype (dtype, or bf16 for a storage format)."""
-    return "fp32" if precision == "mixed" else float_dtype(dtype, COMPUTE_FALLBACK)
+def compute_dtype(method: str, dtype: str) -> str:
+    """The dtype a method computes in: QLoRA dequantises its NF4 base to bf16; the others compute in dtype, or in
+    bf16 for a storage format (int8, NF4)."""
+    return COMPUTE_FALLBACK if method == "qlora" else float_dtype(dtype, COMPUTE_FALLBACK)
+
+
+def trained_dtype(method: str, dtype: str, precision: str) -> str:
+    """The one rule for the dtype a trained tensor (every weight, or an adapter) is kept in, with its gradient and
+    optimizer states: fp32 under mixed precision (PyTorch autocast; PEFT's fp32 adapters), else the compute dtype."""
+    return "fp32" if precision == "mixed" else compute_dtype(method, dtype)
 
 
 def recipe_text(dtype: str, precision: str) -> str:
     """The training recipe in words, for every number that rests on it."""
-    compute = float_dtype(dtype, COMPUTE_FALLBACK)
+    compute = compute_dtype("lora", dtype)
     if precision == "mixed" and compute != "fp32":
         return (f"mixed precision: what is trained is kept in fp32 with fp32 gradients and AdamW states, computed in "
                 f"{compute} under autocast; frozen weights stay in {dtype}")
-    return f"{precision} precision: everything trained, its gradients and AdamW states in {trained_dtype(dtype, precision)}"
+    return f"{precision} precision: everything trained, its gradients and AdamW states in {trained_dtype('lora', dtype, precision)}"
 
 
 def adamw_state_bytes(numel: int, element_bytes: int) -> int:
     """AdamW's state for one trained tensor: exp_avg and exp_avg_sq like it, plus a 4-byte step (PyTorch)."""
     return 2 * numel * element_bytes + STEP_BYTES
-
-
-@dataclass(frozen=True)
-class TrainingMemory:
-    """Bytes held during training with AdamW (activations not included)."""
-
-    weights: int  # every weight, frozen or trained
-    gradients: int  # one per trained weight, in its trained dtype
-    optimizer_states: int  # AdamW: exp_avg and exp_avg_sq per trained weight, and a step per tensor
-
-    @property
-    def total(self) -> int:
-        return self.weights + self.gradients + self.optimizer_states
-
-
-@dataclass(frozen=True)
-class MatrixMemory:
-    """Training and serving bytes for one matrix, full fine-tuning vs LoRA."""
-
-    dtype: str
-    full: TrainingMemory | None  # None: quantised weights cannot be trained directly
-    lora: TrainingMemory
-    frozen_bytes: int  # W in its dtype
-    adapter_dtype: str  # A and B: fp32 under mixed precision, the compute dtype under pure
-    adapter_bytes: int
-    served_separate: int  # W + A + B
-    served_merged: int  # W′ = W + A×B, same size as W
-
-
-def matrix_memory(counts: ParamCounts, dtype: str, precision: str = "mixed") -> MatrixMemory:
-    """Memory for W (d×k) stored in dtype and its rank-r adapter (A and B: two tensors), trained with AdamW.
-
-    The rules are the whole model's (lora_viz.model.budget) for a model of one matrix: trained tensors in
-    trained_dtype(dtype, precision), AdamW's two states and a step per tensor, frozen weights in their dtype.
-    """
-    w = tensor_bytes(counts.full_trained, dtype)
-    trained = trained_dtype(dtype, precision)  # W when fully fine-tuned, and A and B
-    size = ELEMENT_BYTES[trained]
-    full = None
-    if dtype in FLOAT_DTYPES:
-        trained_w = counts.full_trained * size
-        full = TrainingMemory(weights=trained_w, gradients=trained_w, optimizer_states=adamw_state_bytes(counts.full_trained, size))
-    adapter = counts.lora_trainable * size
-    states = adamw_state_bytes(counts.d * counts.r, size) + adamw_state_bytes(counts.r * counts.k, size)
-    lora = TrainingMemory(weights=w + adapter, gradients=adapter, optimizer_states=states)
-    return MatrixMemory(
-        dtype=dtype,
-        full=full,
-        lora=lora,
-        frozen_bytes=w,
-        adapter_dtype=trained,
-        adapter_bytes=adapter,
-        served_separate=w + adapter,
-        served_merged=tensor_bytes(counts.served_merged, dtype),
-    )
 
 
 def format_bytes(n: int) -> str:
@@ -178,9 +128,6 @@ CARDS = (  # smallest first
     Card("a100-80", "A100 80 GB", 81_920, NVIDIA_SMI + " (A100-SXM4-80GB: 81920MiB)"),
     Card("h200", "H200 141 GB", 143_771, NVIDIA_SMI + " (NVIDIA H200: 143771MiB)"),
 )
-CARD_KEYS = tuple(card.key for card in CARDS)
-
-
 def card_by_key(key: str) -> Card:
     return next(card for card in CARDS if card.key == key)
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from plotly.colors import diverging
 
-from ..matrix.layout import Box
+from .geometry import Box
 
 # Red–blue diverging: readable with red–green colour blindness; white is exactly zero. Spelled out as
 # colour stops, because figures skip Plotly's checks, which would otherwise expand the name for plotly.js.

@@ -1,11 +1,16 @@
-"""Plotly figures for the low-rank page: loss curves, spectra, and the rank sweep."""
+"""Plotly figures for the low-rank page: loss curves, spectra, and the rank sweep (charts of a training, and the
+builders that draw them from the settings)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..keys import depends_on
+from ..notation import labels
 from ..render.plotly import FROZEN_COLOR, TRAINED_COLOR, FigureSpec, hline, plot, vline
+from ..settings import Settings
 from .train import TrainingResult
+from .view import TRAINED_ON, to_task, trained
 
 LOSS_FLOOR = 1e-8  # log axes cannot show 0: smaller losses are drawn here
 BOUND_COLOR = "#54a24b"
@@ -26,7 +31,7 @@ def _log_layout(x_title: str, y_title: str, marker: tuple[dict, dict], height: i
     )
 
 
-def loss_figure(result: TrainingResult) -> FigureSpec:
+def loss_chart(result: TrainingResult) -> FigureSpec:
     """Loss per step for LoRA at rank r and full fine-tuning, with the best loss any rank-r update can reach."""
     steps = np.arange(result.lora.losses.size)
     traces = [
@@ -39,7 +44,7 @@ def loss_figure(result: TrainingResult) -> FigureSpec:
     return plot(traces, _log_layout("training step", title, marker))
 
 
-def spectrum_figure(result: TrainingResult, product: str = "A×B") -> FigureSpec:
+def spectrum_chart(result: TrainingResult, product: str = "A×B") -> FigureSpec:
     """Singular values of the change to learn and of the learned LoRA update (the factors' `product` as the notation
     writes it); the tail beyond r is what LoRA must miss."""
     target = result.task.singular_values()
@@ -53,7 +58,7 @@ def spectrum_figure(result: TrainingResult, product: str = "A×B") -> FigureSpec
     return plot(traces, _log_layout("singular value index", "singular value", marker))
 
 
-def sweep_figure(result: TrainingResult) -> FigureSpec:
+def sweep_chart(result: TrainingResult) -> FigureSpec:
     """Final loss at every rank with the Eckart–Young bound and full fine-tuning; trainable parameters on the right.
 
     The parameters are a thin grey line, not bars: Plotly draws a second y axis's traces over the first's, and bars
@@ -78,3 +83,21 @@ def sweep_figure(result: TrainingResult) -> FigureSpec:
         legend=dict(orientation="h", y=-0.25, yanchor="top"),
     )
     return plot(traces, layout)
+
+
+@depends_on(*TRAINED_ON, "r", reduce=to_task)
+def loss_figure(s: Settings) -> FigureSpec:
+    """The loss chart of the settings' training at their rank."""
+    return loss_chart(trained(s))
+
+
+@depends_on(*TRAINED_ON, "r", "notation", reduce=to_task)
+def spectrum_figure(s: Settings) -> FigureSpec:
+    """The spectrum chart of the settings' training at their rank, in their notation."""
+    return spectrum_chart(trained(s), labels(s.notation).product)
+
+
+@depends_on(*TRAINED_ON, reduce=to_task)
+def sweep_figure(s: Settings) -> FigureSpec:
+    """The rank sweep of the settings' training (every rank: the rank slider does not change it)."""
+    return sweep_chart(trained(s))

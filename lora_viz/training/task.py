@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from ..keys import depends_on
 from ..matrix.values import lora_matrices
-from ..settings import Settings
 
 TASK_MAX_DIM = 48  # d and k of the task; small enough to train a whole rank sweep in a few seconds
 SAMPLES_PER_INPUT = 2  # n = 2·k samples
@@ -58,21 +56,6 @@ class Task:
     def best_loss(self, r: int) -> float:
         """Eckart–Young: Σ_{i>r} σᵢ(M)² + c, the lowest loss any update of rank ≤ r can reach."""
         return float(np.sum(self.singular_values()[r:] ** 2) + self.floor)
-
-
-TRAINED_ON = ("d", "k", "alpha", "seed", "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer")
-
-
-def to_task(s: Settings) -> Settings:
-    """The settings at the task's size: d and k at most 48, the target's rank at most min(d, k)."""
-    d, k = task_size(s.d, s.k)
-    return replace(s, d=d, k=k, spectrum_rank=min(s.spectrum_rank, d, k))
-
-
-@depends_on(*TRAINED_ON, reduce=to_task)
-def training_spec(s: Settings) -> TrainingSpec:
-    """What a training depends on (its cache key): not the rank, since one training covers every rank."""
-    return TrainingSpec(**{key: getattr(s, key) for key in TRAINED_ON})
 
 
 def task_size(d: int, k: int) -> tuple[int, int]:

@@ -8,6 +8,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..numbers.counts import scaling
 from .task import Task, TrainingSpec, loss_and_gradient, make_task
 
 ADAM = (0.9, 0.999, 1e-8)
@@ -84,7 +85,7 @@ def lora_gradients(task: Task, up: np.ndarray, down: np.ndarray, scale: float) -
 def train_lora(task: Task, r: int, alpha: float, steps: int, lr: float, trainer: str, seed: int) -> Run:
     """Train up (d×r, from zero) and down (r×k, random) with W frozen; ΔW = (α/r)·up·down."""
     up, down = lora_factors_init(task, r, seed)
-    scale = alpha / r
+    scale = scaling(alpha, r)
 
     def update(grad: np.ndarray) -> np.ndarray:
         optimizer.step(list(factor_gradients(grad, up, down, scale)))

@@ -10,56 +10,32 @@ from urllib.parse import urlencode
 import plotly.io as pio
 import streamlit as st
 
-from ..cache import LruCache
-from ..keys import key_of
-from ..matrix import figures as matrix_figures
-from ..merge import figures as merge_figures
-from ..merge.core import compare_outputs
-from ..model import figures as model_figures
+from ..cache import RESULTS
+from ..keys import Builder, key_of
 from ..navigation import PAGES
 from ..render.markdown import Headline
 from ..render.plotly import FigureSpec
 from ..settings import Settings, to_query
 from .chart_component import mount_chart
 
-# The core's heavier results, by name. Each declares the settings it depends on (lora_viz.keys), which make its
-# cache key, so that moving an unrelated control is a cache hit.
-_CACHED = {
-    "drawing_figure": matrix_figures.drawing_figure,
-    "delta_figure": matrix_figures.delta_figure,
-    "merge_animation": merge_figures.merge_animation,
-    "spectra_figure": merge_figures.spectra_figure,
-    "two_adapters_figure": merge_figures.two_adapters_figure,
-    "compare_outputs": compare_outputs,
-    "block_figure": model_figures.block_figure,
-    "memory_figure": model_figures.memory_figure,
-}
-
-
 PRESENTATION_TEXT_SCALE = 1.5  # presentation mode: chart text 13 px → 19.5 px, like the page's text (state.py)
 
-# What stands in a figure's place while it is computed after the run (see `figure`).
-_PENDING = {"delta_figure": matrix_figures.pending_delta_figure}
+
+def builder_name(builder: Builder) -> str:
+    """A builder's name in cache keys: its module and name (two pages may have builders of one name)."""
+    return f"{builder.__module__}.{builder.__name__}"
 
 
-# Our own cache rather than st.cache_data: a hit hands back the same object (no unpickling, which costs
-# more than building most figures) under a key that hashes in microseconds. Nothing changes the values.
-# Entries are mostly tens of KB (the merge animation, the largest, 120 KB). A class of 30 on one link
-# wanders over 27 of its 48 ranks in a minute: about 54 figures on the matrices page.
-RESULTS_SIZE = 64
-_RESULTS: LruCache[Hashable, Any] = LruCache(size=RESULTS_SIZE)
-
-
-def cached(name: str, s: Settings) -> Any:
-    """A core result by name, cached by a small key and shared by all sessions (RESULTS_SIZE entries at most, so
-    memory stays bounded). Figures are cached as JSON bytes instead, by `chart`."""
-    make = _CACHED[name]
-    key = key_of(make, s)
-    return _RESULTS.get((name, key), lambda: make(key))
+def cached(builder: Builder, s: Settings) -> Any:
+    """A core result, cached in the one cache all sessions share (lora_viz.cache.RESULTS) under the builder's own key
+    (lora_viz.keys): moving a setting it does not declare is a hit. Figures are cached as JSON bytes instead, by
+    `chart`."""
+    key = key_of(builder, s)
+    return RESULTS.get((builder_name(builder), key), lambda: builder(key))
 
 
 def clear_cache() -> None:
-    _RESULTS.clear()
+    RESULTS.clear()
 
 
 def figure_json(spec: FigureSpec) -> str:
@@ -91,7 +67,7 @@ def _query_string(s: Settings, keys: frozenset[str]) -> str:
     return urlencode({key: value for key, value in to_query(s).items() if key in keys})
 
 
-def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str, request: str = "",
+def _chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_on: Settings, alt: str, name: str, request: str = "",
           main: bool = False) -> None:
     """The figure `build` makes from `depends_on` (the settings reduced to what it needs), cached as JSON under
     `key`, with a text alternative; its only toolbar button saves it as PNG or SVG (the `image` setting).
@@ -103,7 +79,7 @@ def chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_o
         "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"format": s.image, "filename": f"lora-viz-{name}", "scale": 2},
     }
-    spec = _RESULTS.get(key, lambda: figure_bytes(build()))
+    spec = RESULTS.get(key, lambda: figure_bytes(build()))
     scale = PRESENTATION_TEXT_SCALE if s.present else 1.0
     mount_chart(spec, json.dumps(config), alt, shown_settings(depends_on, s), key=_chart_key(name), request=request, text_scale=scale,
                 fit_screen=main and s.present)
@@ -123,31 +99,29 @@ def _requested(chart_name: str) -> str:
         return ""
 
 
-def _figure_key(name: str, s: Settings) -> tuple[str, Settings]:
-    return name, key_of(_CACHED[name], s)
+def figure(builder: Builder, s: Settings, alt: str, later: str = "", stand_in: Builder | None = None,
+           of: Settings | None = None, main: bool = False, name: str = "") -> None:
+    """Draw one of the core's figures (a builder declared with lora_viz.keys.depends_on, cached by its key), of the
+    page's settings `s` or, with `of`, of other settings (the chart then records only the settings it shares with
+    the page). Its chart is named `name`, or after the builder ("delta" for delta_figure).
 
-
-def figure(name: str, s: Settings, alt: str, later: str = "", of: Settings | None = None, main: bool = False) -> None:
-    """Draw one of the core's figures (cached), of the page's settings `s` or, with `of`, of other settings (the
-    chart then records only the settings it shares with the page).
-
-    With `later`, a figure not yet cached is computed in a run of its own: this run draws a stand-in and shows
-    `later`, and once the slider has settled (a quarter of a second) the stand-in's frame asks for the next run,
-    which computes and draws the figure. The interaction that asked for it answers at once, and the stand-in keeps
-    the figure's chart on the page, so the browser need not build it again. Draw such a figure last on its page:
-    a request that came early would cut short a run still going.
+    With `later` and a `stand_in` builder, a figure not yet cached is computed in a run of its own: this run draws the
+    stand-in and shows `later`, and once the slider has settled (a quarter of a second) the stand-in's frame asks for
+    the next run, which computes and draws the figure. The interaction that asked for it answers at once, and the
+    stand-in keeps the figure's chart on the page, so the browser need not build it again. Draw such a figure last
+    on its page: a request that came early would cut short a run still going.
     """
-    key = _figure_key(name, of or s)
-    chart_name = name.removesuffix("_figure")
-    if later and key not in _RESULTS:
-        request = urlencode(to_query(key[1]))  # names the figure: the chart sets it as its state to ask for it
+    key = key_of(builder, of or s)
+    cache_key = (builder_name(builder), key)
+    chart_name = name or builder.__name__.removesuffix("_figure")
+    if later and stand_in and cache_key not in RESULTS:
+        request = urlencode(to_query(key))  # names the figure: the chart sets it as its state to ask for it
         if _requested(chart_name) != request:
-            make_stand_in = _PENDING[name]
-            stand_in = key_of(make_stand_in, s)
-            chart(("pending", name, stand_in), lambda: make_stand_in(stand_in), s, stand_in, later, chart_name, request)
+            pending = key_of(stand_in, s)
+            _chart((builder_name(stand_in), pending), lambda: stand_in(pending), s, pending, later, chart_name, request)
             st.info(later, icon="⏳")
             return
-    chart(key, lambda: _CACHED[name](key[1]), s, key[1], alt, chart_name, main=main)
+    _chart(cache_key, lambda: builder(key), s, key, alt, chart_name, main=main)
 
 
 def page_link(script: str, s: Settings) -> None:

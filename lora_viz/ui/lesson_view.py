@@ -6,15 +6,15 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ..keys import key_of
 from ..lesson.alt import step_alt
 from ..lesson.figures import answered_step_figure, step_figure
-from ..lesson.steps import answer_text, known_quantities, lesson_steps
+from ..lesson.text import answer_text, known_quantities, lesson_steps
+from ..outline import OUTLINE
 from ..lesson.feedback import MAX_GUESS_CHARS, feedback
 from ..settings import Settings, to_query
 from ..navigation import PAGES
 from .control import control
-from .display import chart
+from .display import figure
 
 _VERDICT_BOX = {"exact": st.success, "close": st.info, "off": st.warning, "unreadable": st.warning, "too long": st.warning}
 
@@ -30,10 +30,9 @@ def _step_picture(s: Settings, revealed: bool) -> None:
     """The step's picture (lesson/figures.py), its question's answer hidden until `revealed`.
 
     The merge is drawn for a trained adapter, so that merging adds something."""
-    shown = replace(s, trained=True) if lesson_steps(s)[s.lesson].figure == "merge" else s
+    shown = replace(s, trained=True) if OUTLINE[s.lesson].figure == "merge" else s
     build = answered_step_figure if revealed else step_figure
-    key = key_of(build, shown)
-    chart(("lesson", build.__name__, key), lambda: build(key), s, key, alt=step_alt(shown, revealed), name="lesson", main=True)
+    figure(build, s, alt=step_alt(shown, revealed), of=shown, main=True, name="lesson")
 
 
 def lesson_step(s: Settings) -> None:
@@ -44,7 +43,7 @@ def lesson_step(s: Settings) -> None:
     # On a projector (presentation mode) the step fits one screen: the way on beside the step control, then the
     # step's words and guess beside its picture.
     top, back, forward = st.columns([5, 1, 1], vertical_alignment="bottom") if s.present else (st, None, None)
-    control(s, top, "select_slider", "lesson", options=list(range(len(steps))), format_func=lambda i: f"{i + 1}. {steps[i].title}")
+    control(s, top, "lesson", options=list(range(len(steps))), format_func=lambda i: f"{i + 1}. {steps[i].title}")
     heading = f"Step {index + 1} of {len(steps)}: {step.title}"
     st.title(heading) if s.present else st.subheader(heading)  # on a projector the step is the page's title
     words, picture = st.columns([2, 3], gap="large") if s.present else (st.container(), st.container())

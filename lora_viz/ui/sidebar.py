@@ -8,15 +8,12 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ..export import lora_config_snippet, numbers_table, to_csv, to_markdown
-from ..numbers.memory import DTYPE_LABELS
 from ..numbers.ranks import rank_options
 from ..qr import qr_data_uri
-from ..settings import HIDEABLE, Settings, schema, to_query
+from ..settings import HIDEABLE, SIDEBAR, Settings, schema, to_query
 from ..navigation import PAGES, page_address, PageInfo
 from .control import control, shown
 
-
-SIDEBAR_CONTROLS = ("d", "k", "r", "alpha", "dtype", "precision", "notation", "trained", "seed", "present")
 PANEL_LABELS = {"share": "“Share this view” (this box)", "pages": "Page links", "export": "Export"}
 
 
@@ -26,20 +23,17 @@ def hide_label(key: str) -> str:
 
 
 def _settings(s: Settings) -> None:
-    """The shared controls; each one's key is its URL parameter."""
+    """The shared controls, as the schema lists them (settings.SIDEBAR); each one's key is its URL parameter."""
     bar = st.sidebar
-    if any(shown(s, key) for key in SIDEBAR_CONTROLS):  # a student view has none: no heading over nothing
+    if any(shown(s, key) for key in SIDEBAR):  # a student view has none: no heading over nothing
         bar.header("Settings")
-    control(s, bar, "number_input", "d", step=1)
-    control(s, bar, "number_input", "k", step=1)
-    control(s, bar, "select_slider", "r", options=rank_options(min(s.d, s.k), s.r))
-    control(s, bar, "number_input", "alpha", step=1.0, format="%g")
-    control(s, bar, "selectbox", "dtype", format_func=DTYPE_LABELS.get)
-    control(s, bar, "radio", "precision", horizontal=True, format_func={"mixed": "mixed (fp32 trained)", "pure": "pure (all in dtype)"}.get)
-    control(s, bar, "radio", "notation", format_func={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"}.get)
-    control(s, bar, "toggle", "trained")
-    control(s, bar, "number_input", "seed", step=1)
-    control(s, bar, "toggle", "present")
+    for key in SIDEBAR:
+        control(s, bar, key, **_sidebar_options(s, key))
+
+
+def _sidebar_options(s: Settings, key: str) -> dict:
+    """What a sidebar control needs beyond its schema: the rank's steps, up to min(d, k)."""
+    return dict(options=rank_options(min(s.d, s.k), s.r)) if key == "r" else {}
 
 
 def _navigation(s: Settings) -> None:
@@ -96,7 +90,7 @@ def _export(s: Settings, page: PageInfo) -> None:
         rows = numbers_table(s, page.url_path)
         st.download_button("Numbers as CSV", to_csv(rows), file_name="lora-viz-numbers.csv", mime="text/csv", on_click="ignore")
         st.download_button("Numbers as Markdown", to_markdown(rows), file_name="lora-viz-numbers.md", mime="text/markdown", on_click="ignore")
-        control(s, st, "radio", "image", horizontal=True)
+        control(s, st, "image")
         if snippet := lora_config_snippet(s):
             st.caption("PEFT configuration for these settings:")
             st.code(snippet, language="python")

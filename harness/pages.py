@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from lora_viz.navigation import PAGES
 from lora_viz.settings import parse_settings, to_query
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SCRIPTS = [page.script for page in PAGES]
 
 

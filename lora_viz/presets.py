@@ -17,7 +17,7 @@ class ModelSpec:
 
     key: str
     label: str
-    family: str  # "llama" (also Mistral), "gpt2", "opt" or "bert"
+    family: str  # "llama" (also Mistral), "gpt2", "opt", "bert", or "matrix" (one linear layer: the matrices page's W)
     hidden: int
     intermediate: int
     layers: int
@@ -110,9 +110,19 @@ def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_hea
     return ModelSpec(CUSTOM, "Custom (Llama-style)", "llama", hidden, intermediate, layers, heads, kv_heads, vocab, source="typed in")
 
 
+MATRIX = "w"  # the one layer of a lone matrix, and its PEFT target name
+
+
+def one_matrix(d: int, k: int) -> ModelSpec:
+    """W (d×k, no bias) as a model of one linear layer, k in and d out: how the matrices page prices it."""
+    return ModelSpec("matrix", f"W ({d:,}×{k:,})", "matrix", hidden=k, intermediate=d, layers=1, heads=1, kv_heads=1, vocab=0)
+
+
 def linear_layers(spec: ModelSpec) -> tuple[Linear, ...]:
     """Every LoRA-targetable layer, in the order the model runs them."""
     h, i, n = spec.hidden, spec.intermediate, spec.layers
+    if spec.family == "matrix":
+        return (Linear(MATRIX, h, i, False, 1),)
     if spec.family == "llama":
         kv = spec.kv_heads * spec.head_dim
         return (
@@ -131,31 +141,26 @@ def linear_layers(spec: ModelSpec) -> tuple[Linear, ...]:
             Linear("mlp.c_fc", h, i, True, n),
             Linear("mlp.c_proj", i, h, True, n),
         )
-    if spec.family == "opt":
-        return (
-            Linear("self_attn.q_proj", h, h, True, n),
-            Linear("self_attn.k_proj", h, h, True, n),
-            Linear("self_attn.v_proj", h, h, True, n),
-            Linear("self_attn.out_proj", h, h, True, n),
-            Linear("fc1", h, i, True, n),  # a ReLU MLP
-            Linear("fc2", i, h, True, n),
-        )
+    if spec.family == "opt":  # a ReLU MLP
+        return _biased_block(("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj", "fc1", "fc2"), h, i, n)
     if spec.family == "bert":
-        return (
-            Linear("attention.self.query", h, h, True, n),
-            Linear("attention.self.key", h, h, True, n),
-            Linear("attention.self.value", h, h, True, n),
-            Linear("attention.output.dense", h, h, True, n),
-            Linear("intermediate.dense", h, i, True, n),
-            Linear("output.dense", i, h, True, n),
-            Linear("pooler.dense", h, h, True, 1),  # outside the blocks; PEFT's all-linear includes it
-        )
+        block = _biased_block(("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                               "intermediate.dense", "output.dense"), h, i, n)
+        return (*block, Linear("pooler.dense", h, h, True, 1))  # outside the blocks; PEFT's all-linear includes it
     raise ValueError(f"unknown family {spec.family!r}")
+
+
+def _biased_block(paths: tuple[str, ...], h: int, i: int, n: int) -> tuple[Linear, ...]:
+    """A block of OPT's or BERT's shape, all with biases: query, key, value and output (h → h), then h → i and i → h."""
+    *attention, up, down = paths
+    return (*(Linear(path, h, h, True, n) for path in attention), Linear(up, h, i, True, n), Linear(down, i, h, True, n))
 
 
 def base_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     """Every weight tensor of the model, counted once even when shared (GPT-2's tied output head)."""
     h, n = spec.hidden, spec.layers
+    if spec.family == "matrix":  # W alone: no embeddings, norms or head around it
+        return tuple(Tensor(layer.path + ".weight", (layer.out_features, layer.in_features), 1, "linear") for layer in linear_layers(spec))
     tensors = [Tensor("embed_tokens", (spec.vocab, h), 1, "embedding")]
     if spec.positions:
         rows = spec.positions + (OPT_POSITION_OFFSET if spec.family == "opt" else 0)

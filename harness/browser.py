@@ -15,7 +15,7 @@ from pathlib import Path
 from functools import lru_cache
 from typing import Callable, Iterator, Mapping
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 # Where Chromium usually is on Debian and Ubuntu (packages chromium, chromium-browser; the snap; Google's build).
 USUAL_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium", "/usr/bin/google-chrome",
