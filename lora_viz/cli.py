@@ -4,7 +4,7 @@
     python -m lora_viz count --model custom --arch gpt2 --hidden 1024 --intermediate 4096 --layers 24 --heads 16
                              --vocab 50257 --positions 1024 --rank 8 --targets c_attn --json
     python -m lora_viz memory --model gpt2 --method lora --rank 8 --targets c_attn --dtype bf16 --optimizer adamw
-                              [--precision mixed|pure] [--prepared 1|0] [--batch 1 --seq 1024] [--gpus 8] [--json]
+                              [--precision mixed|pure] [--prepared 1|0] [--batch 1 --seq 1024] [--gpus 8] [--rules cuda|cpu] [--json]
 
 Every flag is a setting of the app, named by its URL key (`--r`) or its other name in the schema (`--rank`),
 with its help and choices from the schema, and read like a link's value.
@@ -20,13 +20,14 @@ from .names import FLOAT_DTYPES
 from .presets import CUSTOM, PRESETS
 from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
 from .version import version
+from .model.activations import RULES
 from .model.budget import model_counts, training_bytes, zero_parts
-from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, zero_per_gpu
+from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, adapter_dtype, zero_per_gpu
 
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
     "count": (("model", "r", "targets"), ("save_dtype", *CUSTOM_KEYS)),
-    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", "ckpt", "attention", "gpus", *CUSTOM_KEYS)),
+    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout", "gpus", *CUSTOM_KEYS)),
 }
 
 
@@ -60,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
             _add_setting(command, key, required=True)
         for key in optional:
             _add_setting(command, key, required=False)
+        if name == "memory":
+            command.add_argument("--rules", choices=RULES, default="cuda",
+                                 help="whose kernels save the activations: cuda (the page's) or cpu (to check against a "
+                                      "measurement on a machine without a GPU)")
         command.add_argument("--json", action="store_true")
     return parser
 
@@ -85,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         counts = model_counts(spec, settings.r, settings.targets)
         result = {"trainable": counts.trainable, "base": counts.base, "all": counts.all}
         if "save_dtype" in given:  # the adapter as saved: its trainable parameters in that dtype
-            result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[settings.save_dtype]
+            saved = adapter_dtype("saved", settings.method, settings.dtype, settings.precision, settings.save_dtype)
+            result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[saved]
     else:
-        got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared, settings.attention)
+        got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared, settings.attention,
+                             args.rules, settings.lora_dropout, settings.model_dropout)
         activations = got.activations if "batch" in given else 0
         result = {
             "weights": got.weights,

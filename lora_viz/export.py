@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 
 from .presets import ALL_LINEAR
-from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, fit_headline, zero_gpu_bytes, zero_verdict
+from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, dropout_text, fit_headline, zero_gpu_bytes, zero_verdict
 from .model.view import model_view
 from .numbers.counts import FORMULAS, count_params
 from .model.budget import matrix_memory
@@ -66,7 +66,7 @@ def model_rows(s: Settings) -> list[ExportRow]:
     memory = view.training[s.method]
     method = METHOD_LABELS[s.method]
     recipe = f"{s.precision} precision, {OPTIMIZER_LABELS[s.optimizer]}" + (", prepared as PEFT does" if s.method == "qlora" and s.prepared else "")
-    activations = f"{s.attention}, batch {s.batch}, seq {s.seq}{', checkpointed' if memory.saved.checkpointing else ''}"
+    activations = f"{s.attention}, batch {s.batch}, seq {s.seq}{dropout_text(s)}{', checkpointed' if memory.saved.checkpointing else ''}"
     model = f"{view.spec.label}: {method}, targets {','.join(s.targets)}, r = {s.r}, {recipe}"
     card = card_by_key(s.card)
     rows = [
@@ -88,9 +88,10 @@ def model_rows(s: Settings) -> list[ExportRow]:
     serving = view.serving
     rows += [
         ExportRow(model, "served, merged", serving.merged, "bytes", "all weights in the base's dtype"),
-        ExportRow(model, "served, adapter separate", serving.separate, "bytes", "base + adapter"),
+        ExportRow(model, "served, adapter separate", serving.separate, "bytes",
+                  f"base + trainable · {ELEMENT_BYTES[serving.served_dtype]} (the adapter in {serving.served_dtype}, as PEFT loads it)"),
         ExportRow(model, f"adapter file ({s.save_dtype})", serving.adapter_file, "bytes", f"trainable · {ELEMENT_BYTES[s.save_dtype]}"),
-        ExportRow(model, f"{serving.n_adapters} adapters on one base", serving.shared_base, "bytes", "base + N · adapter"),
+        ExportRow(model, f"{serving.n_adapters} adapter files beside one base, stored", serving.shared_base, "bytes", "base + N · adapter file"),
     ]
     return rows
 
@@ -129,7 +130,8 @@ def lora_config_snippet(s: Settings) -> str:
         "config = LoraConfig(\n"
         f"    r={s.r},\n"
         f"    lora_alpha={alpha},\n"
-        f"    target_modules={targets},{task}\n"
+        f"    target_modules={targets},\n"
+        f"    lora_dropout={s.lora_dropout:g},{task}\n"
         ")\n"
     )
     if s.method != "qlora":

@@ -7,8 +7,9 @@ FLOAT_DTYPES = ("fp32", "fp16", "bf16")  # the dtypes that compute: the others a
 NOTATIONS = ("card", "paper")
 METHODS = ("full", "lora", "qlora")
 # Training precision: "mixed" keeps what is trained in fp32 (weights, gradients, optimizer states) and computes in
-# the 16-bit dtype under autocast; "pure" keeps everything in the dtype.
-PRECISIONS = ("mixed", "pure")
+# the 16-bit dtype under autocast; "pure" keeps everything in the dtype; "plain" is PEFT's defaults in a loop without
+# autocast: fp32 adapters on the 16-bit base, each adapter's input cast to fp32 (full fine-tuning: as pure).
+PRECISIONS = ("mixed", "pure", "plain")
 OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
 # transformers' attention kernels: SDPA (its default; never keeps the seq×seq scores) and eager (keeps them).
 ATTENTIONS = ("sdpa", "eager")

@@ -131,9 +131,11 @@ class Settings:
     method: str = _choice("lora", "Method", METHODS, pages=(WHOLE_MODEL,), widget="radio", horizontal=True,
                           names={"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA (NF4 base)"})
     precision: str = _choice("mixed", "Training precision", PRECISIONS, pages=(MATRICES, WHOLE_MODEL), sidebar=6, widget="radio", horizontal=True,
-                             names={"mixed": "mixed (fp32 trained)", "pure": "pure (all in dtype)"},
+                             names={"mixed": "mixed (fp32 trained)", "pure": "pure (all in dtype)", "plain": "plain (PEFT, no autocast)"},
                              help="mixed: what is trained kept in fp32 (weights, gradients, optimizer states), computed in the "
-                                  "16-bit dtype under autocast; frozen weights stay in the dtype. pure: everything in the dtype.")
+                                  "16-bit dtype under autocast; frozen weights stay in the dtype. pure: everything in the dtype. "
+                                  "plain: PEFT's defaults in a loop without autocast, fp32 adapters on the 16-bit base, each "
+                                  "adapter's input cast to fp32 (full fine-tuning: as pure).")
     optimizer: str = _choice("adamw", "Optimizer", OPTIMIZERS, pages=(WHOLE_MODEL,),
                              names={"adamw": "AdamW", "sgd": "SGD (no momentum)", "adamw8bit": "8-bit AdamW (bitsandbytes)"})
     batch: int = _int(1, "Batch size", 1, 1024, pages=(WHOLE_MODEL,), step=1)
@@ -143,6 +145,15 @@ class Settings:
     attention: str = _choice("sdpa", "Attention kernel", ATTENTIONS, pages=(WHOLE_MODEL,), widget="radio", horizontal=True,
                              help="sdpa: transformers' default, which never keeps the seq×seq attention scores. eager: "
                                   "softmax(QKᵀ)V written out, which keeps them for backward.")
+    lora_dropout: float = _float(0.0, "LoRA dropout", 0.0, 0.5, pages=(WHOLE_MODEL,), flags=("--lora-dropout",), widget="slider",
+                                 step=0.05, format="%.2f", when=ADAPTER_METHODS,
+                                 help="PEFT's lora_dropout, applied to each adapter's input (PEFT's default 0; the QLoRA scripts use "
+                                      "0.05, many recipes 0.1). Above 0, each adapted layer keeps its own dropped copy of its "
+                                      "input and the dropout's mask for backward.")
+    model_dropout: bool = _bool(True, "Model's own dropout", pages=(WHOLE_MODEL,), flags=("--model-dropout",),
+                                help="On: as the model's configuration releases it (GPT-2, OPT and BERT 0.1 after embeddings, "
+                                     "attention and each block; Llama and Mistral none). Off: every dropout of the model set to 0, "
+                                     "as many fine-tuning recipes do; no masks are kept.")
     prepared: bool = _bool(True, "QLoRA as PEFT prepares it", pages=(WHOLE_MODEL,), when=("method", ("qlora",)),
                            help="prepare_model_for_kbit_training, which QLoRA recipes call: the weights that are not quantised "
                                 "(embeddings, norms, head) cast to fp32, and gradient checkpointing on. Off: the model as loaded.")

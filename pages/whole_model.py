@@ -6,7 +6,6 @@ from lora_viz import ui
 from lora_viz.model import alt, figures
 from lora_viz.model.text import (
     METHOD_LABELS,
-    OPTIMIZER_LABELS,
     activation_note,
     block_caption,
     card_table,
@@ -18,6 +17,7 @@ from lora_viz.model.text import (
     module_table,
     peft_printout,
     serving_lines,
+    training_headline,
     zero_note,
     zero_table,
     zero_verdict,
@@ -64,8 +64,7 @@ with ui.page("Whole model") as settings:
     # The chart, then its table beneath at full width: side by side, the table's numbers wrapped or scrolled.
     ui.figure(figures.memory_figure, settings, alt=alt.memory_alt(settings))
     st.markdown(
-        f"**{METHOD_LABELS[settings.method]}** with {OPTIMIZER_LABELS[settings.optimizer]}, batch {settings.batch}, "
-        f"sequence {settings.seq:,}\n\n" + markdown_table(memory_parts(chosen))
+        training_headline(settings) + "\n\n" + markdown_table(memory_parts(chosen))
     )
     st.caption(
         dtype_note(settings, view) + "\n\n"

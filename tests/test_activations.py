@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lora_viz.model.activations import MEASURED_WITH, saved_for_backward
+from lora_viz.names import PRECISIONS
 from lora_viz.model.budget import training_bytes
 from lora_viz.presets import PRESETS, ModelSpec, target_names
 from lora_viz.model.text import activation_rows, card_table, checkpointing_alternative
@@ -31,7 +32,8 @@ def _derived(case: dict, layers: int):
     spec = dataclasses.replace(SMALL[case["family"]], layers=layers)
     targets = target_names(spec) if case["targets"] == "all-linear" else tuple(case["targets"].split(","))
     return saved_for_backward(spec, 8, targets, case["method"], "bf16", case["precision"], case["attention"], case["batch"],
-                              case["seq"], case["checkpointing"], case["prepared"], device="cpu")
+                              case["seq"], case["checkpointing"], case["prepared"], device="cpu",
+                              lora_dropout=case.get("lora_dropout", 0.0), model_dropout=case.get("model_dropout", True))
 
 
 def _what_the_hooks_see(case: dict, layers: int) -> int:
@@ -46,7 +48,9 @@ def _what_the_hooks_see(case: dict, layers: int) -> int:
 
 def _name(case: dict) -> str:
     return "-".join(str(case[k]) for k in ("family", "attention", "method", "precision", "batch", "seq", "targets")) + (
-        "-ckpt" if case["checkpointing"] else "") + ("" if case["prepared"] or case["method"] != "qlora" else "-loaded")
+        "-ckpt" if case["checkpointing"] else "") + ("" if case["prepared"] or case["method"] != "qlora" else "-loaded") + (
+        f"-dropout{case['lora_dropout']}" if case.get("lora_dropout") else "") + (
+        "" if case.get("model_dropout", True) else "-model-dropout-off")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_name(c) for c in CASES])
@@ -55,11 +59,48 @@ def test_derivation_equals_the_measured_bytes(case):
     assert (_what_the_hooks_see(case, 1), _what_the_hooks_see(case, 2)) == (case["layers_1"], case["layers_2"])
 
 
+def test_measurements_cover_lora_dropout_for_every_family_and_precision():
+    grid = {(c["family"], c["method"], c["precision"]) for c in CASES if c.get("lora_dropout")}
+    assert grid >= {(f, "lora", p) for f in SMALL for p in PRECISIONS} | {("llama", "qlora", p) for p in PRECISIONS}
+
+
+def test_measurements_cover_the_models_own_dropout_turned_off():
+    grid = {(c["family"], c["attention"], c["method"], c["precision"]) for c in CASES if not c.get("model_dropout", True)}
+    assert grid >= {(f, a, m, p) for f in ("gpt2", "opt", "bert") for a in ("sdpa", "eager") for m in ("full", "lora")
+                    for p in PRECISIONS}
+
+
+def test_turning_the_models_own_dropout_off_saves_only_where_a_family_has_one():
+    for key in ("gpt2", "bert-base", "opt-175b", "llama-3-8b"):
+        spec = PRESETS[key]
+        on, off = (saved_for_backward(spec, 8, target_names(spec), "lora", "bf16", "mixed", "eager", 1, 512, False,
+                                      model_dropout=dropout).total for dropout in (True, False))
+        assert (off < on) if spec.family != "llama" else (off == on)
+
+
+def test_lora_dropout_keeps_a_one_byte_mask_on_cuda_and_the_noise_on_the_cpu():
+    """CUDA's native_dropout keeps a bool mask; the CPU keeps the scaled noise in its input's dtype (fp32 under mixed
+    precision: PEFT casts the input to its fp32 adapter first). Either way each target's dropped input is its own."""
+    spec = PRESETS["llama-3-8b"]
+    targets = target_names(spec)
+    inputs = 6 * spec.hidden + spec.intermediate  # per token: the inputs of q, k, v, o, gate, up (hidden wide) and down
+    for precision, noise in (("mixed", 4), ("pure", 2)):
+        layer = {(device, drop): saved_for_backward(spec, 16, targets, "lora", "bf16", precision, "sdpa", 1, 512, False,
+                                                    device=device, lora_dropout=drop).layer
+                 for device in ("cuda", "cpu") for drop in (0.0, 0.1)}
+        extra_cuda = layer["cuda", 0.1] - layer["cuda", 0.0]
+        extra_cpu = layer["cpu", 0.1] - layer["cpu", 0.0]
+        assert extra_cpu - extra_cuda == 512 * inputs * (noise - 1)
+        assert layer["cuda", 0.1] == saved_for_backward(spec, 16, targets, "lora", "bf16", precision, "sdpa", 1, 512, False,
+                                                        lora_dropout=0.5).layer  # only whether it is on
+
+
 def test_measurements_cover_every_family_kernel_method_and_precision():
     grid = {(c["family"], c["attention"], c["method"], c["precision"]) for c in CASES if not c["checkpointing"]}
-    assert grid >= {(f, a, m, p) for f in SMALL for a in ("sdpa", "eager") for m in ("full", "lora") for p in ("pure", "mixed")}
-    assert {(c["attention"], c["precision"], c["prepared"]) for c in CASES if c["method"] == "qlora" and not c["checkpointing"]} == {
-        (a, p, prepared) for a in ("sdpa", "eager") for p in ("pure", "mixed") for prepared in (True, False)}
+    assert grid >= {(f, a, "lora", p) for f in SMALL for a in ("sdpa", "eager") for p in PRECISIONS}
+    assert grid >= {(f, a, "full", p) for f in SMALL for a in ("sdpa", "eager") for p in ("pure", "mixed")}  # plain is pure
+    assert {(c["attention"], c["precision"], c["prepared"]) for c in CASES if c["method"] == "qlora" and not c["checkpointing"]} >= {
+        (a, p, prepared) for a in ("sdpa", "eager") for p in PRECISIONS for prepared in (True, False)}
     assert {(c["family"], c["method"]) for c in CASES if c["checkpointing"]} >= {(f, m) for f in SMALL for m in ("full", "lora")}
     assert {c["targets"] for c in CASES} > {"all-linear"}  # PEFT's default targets too: the first layer differs
 
@@ -125,13 +166,8 @@ def test_lora_layer_on_llama_3_8b_matches_the_hand_derivation():
 
 def test_the_issues_llama_3_8b_measurement_is_reproduced():
     """The issue measured Llama-3-8B, LoRA r = 16 on every linear, batch 1, sequence 2048, SDPA, with PEFT's fp32
-    adapters on a bf16 base and no autocast (neither of the app's recipes): 605,175,808 B per layer and
+    adapters on a bf16 base and no autocast (the plain precision): 605,175,808 B per layer and
     1,051,738,124 B outside the layers (the one-layer-from-two difference)."""
-    from lora_viz.model import activations
-
     spec = PRESETS["llama-3-8b"]
-    recipe = activations._recipe(spec, 16, target_names(spec), "lora", "bf16", "pure", "sdpa", 1, 2048, False, False, "cpu")
-    recipe = dataclasses.replace(recipe, adapter=4)
-    layer, first = activations._llama_layer(recipe, True), activations._llama_layer(recipe, False)
-    outside = sum(part.bytes for part in activations._llama_outside(recipe, spec.layers))
-    assert (layer, outside + first - layer) == (605_175_808, 1_051_738_124)
+    plain = saved_for_backward(spec, 16, target_names(spec), "lora", "bf16", "plain", "sdpa", 1, 2048, False, device="cpu")
+    assert (plain.layer, plain.outside_bytes + plain.first_layer - plain.layer) == (605_175_808, 1_051_738_124)

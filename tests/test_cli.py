@@ -86,6 +86,7 @@ def test_memory_with_batch_and_seq_estimates_activations(capsys):
         ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "nf4", "--optimizer", "adamw"],
         ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "bf16", "--optimizer", "adamw", "--batch", "2"],
         ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "bf16", "--optimizer", "adamw", "--precision", "half"],
+        ["memory", "--model", "gpt2", "--rank", "8", "--targets", "c_attn", "--method", "lora", "--dtype", "bf16", "--optimizer", "adamw", "--rules", "tpu"],
         ["explain"],
         ["count", "--model", "gpt2", "--hidden", "64", "--rank", "8", "--targets", "c_attn"],  # sizes are for custom models
         ["count", "--model", "custom", "--arch", "bloom", "--rank", "8", "--targets", "q_proj"],
@@ -144,3 +145,35 @@ def test_memory_takes_the_attention_kernel_and_checkpointing_for_a_custom_model(
     spec = custom_model(256, 688, 2, 4, 2, 1000)
     assert got["sdpa", "0"] == saved_for_backward(spec, 8, ("q_proj", "v_proj"), "lora", "bf16", "pure", "sdpa", 4, 128, False).total
     assert got["eager", "0"] > got["sdpa", "0"] > got["sdpa", "1"]
+
+
+MEASURED = [case for case in json.loads((ROOT / "tests" / "golden" / "activations.json").read_text())["cases"]
+            if case["family"] == "llama" and not case["checkpointing"] and case["method"] != "qlora"]
+# The measured Llama-style model (tools/measure_activations.py) with two layers, as a custom model.
+SMALL_LLAMA = ("--model", "custom", "--arch", "llama", "--hidden", "256", "--intermediate", "688", "--layers", "2",
+               "--heads", "4", "--kv-heads", "2", "--vocab", "1000")
+
+
+def _activations(capsys, case: dict, rules: str) -> int:
+    code, out, err = run(capsys, "memory", *SMALL_LLAMA, "--method", case["method"], "--rank", "8", "--targets", case["targets"],
+                         "--dtype", "bf16", "--optimizer", "adamw", "--precision", case["precision"], "--batch", str(case["batch"]),
+                         "--seq", str(case["seq"]), "--attention", case["attention"], "--ckpt", "0",
+                         "--lora-dropout", str(case.get("lora_dropout", 0.0)), "--rules", rules, "--json")
+    assert code == 0, err
+    return json.loads(out)["activations"]
+
+
+@pytest.mark.parametrize("case", MEASURED, ids=lambda c: f"{c['method']}-{c['precision']}-{c['attention']}-{c['targets']}-{c['batch']}x{c['seq']}"
+                                                     f"-dropout{c.get('lora_dropout', 0.0)}")
+def test_memory_with_the_cpus_rules_equals_what_a_cpu_measured(capsys, case):
+    """`--rules cpu` lets anyone check the command line against a measurement on a machine without a GPU."""
+    assert _activations(capsys, case, "cpu") == case["layers_2"]
+
+
+def test_memory_takes_cudas_rules_by_default_and_they_differ_from_the_cpus(capsys):
+    """GPT-2's dropout masks and LayerNorm statistics are where the two kernels differ (1-byte masks and fp32 statistics
+    on CUDA); on the Llama-style cases above they agree."""
+    gpt2 = ("memory", "--model", "gpt2", "--method", "lora", "--rank", "8", "--targets", "c_attn", "--dtype", "bf16",
+            "--optimizer", "adamw", "--batch", "1", "--seq", "1024", "--json")
+    by_rules = {rules: json.loads(run(capsys, *gpt2, *(("--rules", rules) if rules else ()))[1])["activations"] for rules in ("", "cuda", "cpu")}
+    assert by_rules[""] == by_rules["cuda"] != by_rules["cpu"]

@@ -109,7 +109,7 @@ def test_zero_splits_the_chosen_recipes_own_bytes():
 
 @pytest.mark.parametrize("method", ["lora", "qlora"])
 @pytest.mark.parametrize("dtype", ["fp32", "fp16", "bf16"])
-@pytest.mark.parametrize("precision", ["mixed", "pure"])
+@pytest.mark.parametrize("precision", ["mixed", "pure", "plain"])
 def test_the_adapter_is_kept_in_one_dtype_by_memory_and_activations(method, dtype, precision):
     """One rule (numbers.memory.trained_dtype): the adapter's bytes per value in its gradients equal what the
     activations' rules cast its input to. QLoRA under pure precision once kept fp16 adapters in one and bf16 in the other."""
@@ -120,6 +120,6 @@ def test_the_adapter_is_kept_in_one_dtype_by_memory_and_activations(method, dtyp
     spec = PRESETS["gpt2"]
     memory = training_bytes(spec, 8, ("c_attn",), method, dtype, "adamw", 1, 16, False, precision)
     per_value = memory.gradients // model_counts(spec, 8, ("c_attn",)).trainable
-    recipe = _recipe(spec, 8, ("c_attn",), method, dtype, precision, "sdpa", 1, 16, False, False, "cuda")
+    recipe = _recipe(spec, 8, ("c_attn",), method, dtype, precision, "sdpa", 1, 16, False, False, "cuda", 0.0, True)
     assert per_value == recipe.adapter
-    assert per_value == (4 if precision == "mixed" else 2 if method == "qlora" else {"fp32": 4, "fp16": 2, "bf16": 2}[dtype])
+    assert per_value == (4 if precision in ("mixed", "plain") else 2 if method == "qlora" else {"fp32": 4, "fp16": 2, "bf16": 2}[dtype])

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lora_viz.render.markdown import bytes_text
-from lora_viz.settings import LINK_VERSION
+from lora_viz.settings import LINK_VERSION, parse_settings
 from harness.pages import (
     SCRIPTS,
     chart_specs,
@@ -248,6 +248,56 @@ def test_whole_model_page_prices_the_attention_kernel_and_labels_checkpointings_
     rows = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
     assert at.query_params["attention"] == "eager" and rows["Activations (saved for backward)"] != sdpa
     assert "eager attention" in " ".join(c.value for c in at.caption)
+
+
+def test_whole_model_page_prices_lora_dropout_says_so_and_exports_it():
+    """PEFT's lora_dropout: each adapted layer keeps its dropped input and a 1-byte mask (CUDA); off by default."""
+    from lora_viz.export import lora_config_snippet
+    from lora_viz.model.activations import saved_for_backward
+    from lora_viz.presets import PRESETS, target_names
+
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "r": "16", "targets": "all-linear", "seq": "512"})
+    off = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))["Activations (saved for backward)"]
+    assert at.slider(key="lora_dropout").value == 0.0 and "LoRA dropout" not in " ".join(m.value for m in at.markdown)
+    at.slider(key="lora_dropout").set_value(0.1).run()
+    on = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))["Activations (saved for backward)"]
+    assert at.query_params["lora_dropout"] == "0.1" and "with AdamW, batch 1, sequence 512, LoRA dropout 0.1" in " ".join(m.value for m in at.markdown)
+    spec = PRESETS["llama-3-8b"]
+    expected = {drop: saved_for_backward(spec, 16, target_names(spec), "lora", "bf16", "mixed", "sdpa", 1, 512, False, lora_dropout=drop).total
+                for drop in (0.0, 0.1)}
+    assert (int(off.replace(",", "")), int(on.replace(",", ""))) == (expected[0.0], expected[0.1]) and expected[0.1] > expected[0.0]
+    assert "each adapted layer drops out its own copy of its input" in " ".join(c.value for c in at.caption)
+    assert "lora_dropout=0.1," in lora_config_snippet(parse_settings(dict(at.query_params))[0])
+    at = open_page("pages/whole_model.py", {"method": "full", "lora_dropout": "0.1"})
+    assert not at.exception and not [s for s in at.slider if s.key == "lora_dropout"]  # LoRA's alone
+    assert "LoRA dropout" not in " ".join(m.value for m in at.markdown)
+
+
+def test_plain_precision_is_peft_without_autocast_on_the_pages_that_price_training():
+    """Third precision: fp32 adapters on the 16-bit base without autocast (the measured Llama-3-8B case); for full
+    fine-tuning it is pure."""
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "r": "16", "targets": "all-linear", "seq": "2048"})
+    mixed = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
+    at.radio(key="precision").set_value("plain").run()
+    plain = dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))
+    assert at.query_params["precision"] == "plain" and "plain precision, PEFT's defaults without autocast" in " ".join(c.value for c in at.caption)
+    assert plain["Gradients"] == mixed["Gradients"] and plain["Activations (saved for backward)"] != mixed["Activations (saved for backward)"]
+    full = {p: open_page("pages/whole_model.py", {"method": "full", "precision": p}) for p in ("pure", "plain")}
+    assert tables(full["pure"])[0] == tables(full["plain"])[0]
+    at = open_page("pages/matrices.py", {"precision": "plain"})
+    assert not at.exception and "plain precision" in " ".join(m.value for m in at.markdown)
+
+
+def test_whole_model_page_turns_the_models_own_dropout_off_and_says_so():
+    at = open_page("pages/whole_model.py", {"model": "gpt2", "targets": "c_attn", "seq": "1024"})
+    activations = lambda: dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))["Activations (saved for backward)"]
+    released = activations()
+    assert at.toggle(key="model_dropout").value is True and "dropout off" not in " ".join(m.value for m in at.markdown)
+    at.toggle(key="model_dropout").set_value(False).run()
+    assert at.query_params["model_dropout"] == "0" and activations() != released
+    assert "sequence 1,024, the model's own dropout off" in " ".join(m.value for m in at.markdown)
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "model_dropout": "0"})  # Llama ships none: nothing to say
+    assert not at.exception and "dropout off" not in " ".join(m.value for m in at.markdown)
 
 
 def test_whole_model_page_shows_gpt_3s_architecture_and_a_custom_gpt2_layout():

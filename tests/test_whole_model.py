@@ -5,16 +5,20 @@ from pathlib import Path
 
 import pytest
 
+from harness.pages import open_page
 from lora_viz.model.budget import (
     model_counts,
     serving_bytes,
     training_bytes,
 )
+from lora_viz.names import PRECISIONS
+from lora_viz.numbers.memory import adapter_dtype
 from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model, total_params
 
 GOLDEN = Path(__file__).parent / "golden"
 PEFT_CASES = json.loads((GOLDEN / "peft_counts.json").read_text())["cases"]
 TORCH_CASES = json.loads((GOLDEN / "torch_memory.json").read_text())["cases"]
+SERVED_CASES = json.loads((GOLDEN / "served_adapter.json").read_text())["cases"]
 
 
 def spec_of(case):
@@ -64,14 +68,14 @@ def test_memory_equals_pytorch_allocation(case):
     assert (got.weights, got.gradients, got.optimizer_states) == (case["weights"], case["gradients"], case["optimizer_states"])
 
 
-def test_golden_memory_covers_both_precisions_for_every_method():
+def test_golden_memory_covers_every_precision_for_every_method():
     covered = {(case["method"], case["precision"]) for case in TORCH_CASES if case["dtype"] == "bf16"}
-    assert covered == {(method, precision) for method in ("full", "lora", "qlora") for precision in ("mixed", "pure")}
+    assert covered == {(method, precision) for method in ("full", "lora", "qlora") for precision in PRECISIONS}
 
 
-def test_golden_memory_covers_the_opt_family_in_both_precisions():
+def test_golden_memory_covers_the_opt_family_in_every_precision():
     assert {(c["method"], c["precision"]) for c in TORCH_CASES if c.get("spec", {}).get("family") == "opt"} == {
-        (method, precision) for method in ("full", "lora") for precision in ("mixed", "pure")}
+        (method, precision) for method in ("full", "lora") for precision in PRECISIONS}
 
 
 def test_golden_memory_covers_qlora_as_loaded_and_as_peft_prepares_it():
@@ -119,7 +123,7 @@ def test_eight_bit_adamw_is_about_two_bytes_per_parameter():
 
 
 def test_paper_serving_example_shape():
-    serving = serving_bytes(PRESETS["llama-2-7b"], 8, ("q_proj", "v_proj"), "fp16", 100)
+    serving = serving_bytes(PRESETS["llama-2-7b"], 8, ("q_proj", "v_proj"), "fp16", 100, "fp32", "lora", "mixed")
     # Worked out by hand from PEFT's counts: 6,738,415,616 weights in fp16; 4,194,304 adapter weights in fp32.
     assert serving.merged == 13_476_831_232
     assert serving.adapter_file == 16_777_216
@@ -131,12 +135,48 @@ def test_qlora_is_served_on_its_4_bit_base_and_merging_it_dequantises():
     from lora_viz.model.budget import base_weight_bytes, serving_bytes
 
     spec = PRESETS["llama-3-8b"]
-    adapter = model_counts(spec, 16, ("q_proj", "v_proj")).trainable * 2  # saved in bf16
-    qlora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "qlora")
+    adapter = model_counts(spec, 16, ("q_proj", "v_proj")).trainable * 4  # saved in bf16, served in fp32
+    qlora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "qlora", "mixed")
     assert qlora.separate == base_weight_bytes(spec, "qlora", "bf16") + adapter < 6 * 2**30  # a 4-bit base
     assert qlora.merged == total_params(spec) * 2  # dequantised to bf16, then merged
-    lora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "lora")
+    lora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "lora", "mixed")
     assert lora.merged == qlora.merged and lora.separate == total_params(spec) * 2 + adapter
+
+
+@pytest.mark.parametrize("save_dtype", ["fp32", "fp16", "bf16"])
+@pytest.mark.parametrize("precision", ["mixed", "pure"])
+def test_a_served_adapter_is_fp32_as_peft_loads_it_whatever_its_file(save_dtype, precision):
+    """PEFT's from_pretrained (autocast_adapter_dtype=True) loads a 16-bit adapter as fp32: the page served it in
+    save_dtype. The file keeps save_dtype; N adapter files beside one base are stored files."""
+    spec = PRESETS["llama-3-8b"]
+    trainable = model_counts(spec, 16, ("q_proj", "v_proj")).trainable
+    served = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, save_dtype, "lora", precision)
+    assert served.adapter_served == trainable * 4 and served.served_dtype == "fp32"
+    assert served.separate == total_params(spec) * 2 + trainable * 4
+    assert served.adapter_file == trainable * {"fp32": 4, "fp16": 2, "bf16": 2}[save_dtype]
+    assert served.shared_base == total_params(spec) * 2 + 10 * served.adapter_file
+
+
+def test_a_served_adapter_is_kept_as_peft_loads_it():
+    """From the golden file: an adapter saved in each dtype, loaded on a bf16 base by PeftModel.from_pretrained."""
+    assert {case["save_dtype"] for case in SERVED_CASES} == {"fp32", "fp16", "bf16"}
+    spec = custom_model(hidden=256, intermediate=704, layers=2, heads=8, kv_heads=2, vocab=1000)
+    trainable = model_counts(spec, 8, ("q_proj", "v_proj")).trainable
+    for case in SERVED_CASES:
+        assert case["adapter_params"] == trainable
+        if case["autocast_adapter_dtype"]:  # PEFT's default, which the page prices
+            served = adapter_dtype("served", "lora", "bf16", "mixed", case["save_dtype"])
+            assert case["loaded_dtypes"] == [served]
+            assert case["adapter_bytes"] == serving_bytes(spec, 8, ("q_proj", "v_proj"), "bf16", 1, case["save_dtype"], "lora", "mixed").adapter_served
+        else:  # what the page says the loader keeps when told otherwise: the base's dtype
+            assert case["loaded_dtypes"] == ["bf16"]
+
+
+def test_the_page_says_how_the_served_adapter_is_kept():
+    at = open_page("pages/whole_model.py", {"save_dtype": "fp16"})
+    serving = next(m.value for m in at.markdown if "### Serving" in m.value)
+    assert "in fp32: PEFT's `PeftModel.from_pretrained` loads an adapter as fp32" in serving
+    assert "autocast_adapter_dtype=False" in serving and "of fp16 weights" in serving
 
 
 

@@ -1,28 +1,33 @@
 """Write the golden files the tests compare against, using the real libraries (dev only, not app dependencies).
 
-    pip install -r requirements-tools.txt && python -m tools.make_golden [memory]
+    pip install -r requirements-tools.txt && python -m tools.make_golden [memory|serving]
 
 - tests/golden/peft_counts.json: PEFT's get_nb_trainable_parameters() for every preset, several ranks and
   target sets. Models are built from their configurations on the meta device (no weights are downloaded).
 - tests/golden/torch_memory.json: bytes of parameters, gradients and optimizer states after one real
   optimizer step on a randomly initialised GPT-2 on the CPU: full fine-tuning in fp32 (AdamW, SGD) and in
-  bf16 mixed (fp32 weights, bf16 autocast) and pure (all bf16), LoRA on a bf16 base with fp32 adapters (mixed,
-  PEFT's default) and bf16 ones (pure); and with bitsandbytes on a small Llama-style model: QLoRA (NF4 with
-  double quantisation) with AdamW (mixed and pure; as loaded and after prepare_model_for_kbit_training) and 8-bit AdamW,
-  and on a small OPT (the OPT-175B layout): full fine-tuning and LoRA, mixed and pure, and full bf16 fine-tuning with 8-bit AdamW.
+  bf16 mixed (fp32 weights, bf16 autocast), pure and plain (all bf16), LoRA on a bf16 base with fp32 adapters
+  (mixed, under autocast; plain, PEFT's defaults without it) and bf16 ones (pure); with bitsandbytes on a small
+  Llama-style model: QLoRA (NF4 with double quantisation) with AdamW (mixed, pure and plain; as loaded and after
+  prepare_model_for_kbit_training) and 8-bit AdamW, and full bf16 fine-tuning with 8-bit AdamW; and on a small OPT
+  (the OPT-175B layout): full fine-tuning and LoRA in each precision.
+- tests/golden/served_adapter.json (`python -m tools.make_golden serving` writes it alone): the dtype and bytes of an
+  adapter saved in fp32, fp16 and bf16 and loaded on a bf16 base by PeftModel.from_pretrained, with PEFT's default
+  autocast_adapter_dtype=True and with False.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import peft
 import torch
 import transformers
 from accelerate import init_empty_weights
-from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from transformers import (
     BertConfig,
     BertModel,
@@ -38,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model
 
 GOLDEN = ROOT / "tests" / "golden"
+PRECISIONS = ("mixed", "pure", "plain")  # as lora_viz.names has them
 RANKS = (1, 8, 64)
 TARGET_SETS = {
     "llama": (["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"], ["gate_proj", "up_proj", "down_proj"], ALL_LINEAR),
@@ -146,14 +152,14 @@ def torch_memory() -> list[dict]:
         optimizer = make(model.parameters(), lr=1e-4)
         cases.append({"model": "gpt2", "method": "full", "dtype": "fp32", "precision": "pure", "optimizer": optimizer_name, **one_step(model, optimizer)})
         print(cases[-1], flush=True)
-    for precision in ("mixed", "pure"):
+    for precision in PRECISIONS:  # plain full fine-tuning is pure: nothing is cast, no autocast
         model = build(spec, device_meta=False)
         model = model if precision == "mixed" else model.to(torch.bfloat16)
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
         measured = one_step(model, optimizer, torch.bfloat16 if precision == "mixed" else None)
         cases.append({"model": "gpt2", "method": "full", "dtype": "bf16", "precision": precision, "optimizer": "adamw", **measured})
         print(cases[-1], flush=True)
-    for precision in ("mixed", "pure"):
+    for precision in PRECISIONS:  # plain: PEFT's fp32 adapters on the bf16 base, without autocast
         for targets in (["c_attn"], ALL_LINEAR):
             model = build(spec, device_meta=False).to(torch.bfloat16)
             model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=targets))  # adapters cast to fp32
@@ -177,7 +183,7 @@ def opt_memory() -> list[dict]:
     torch.manual_seed(0)
     cases = []
     spec_fields = {key: getattr(OPT_SMALL, key) for key in ("key", "label", "family", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "positions")}
-    for precision in ("mixed", "pure"):
+    for precision in PRECISIONS:
         model = build(OPT_SMALL, device_meta=False)
         model = model if precision == "mixed" else model.to(torch.bfloat16)
         optimizer = torch.optim.AdamW([p for p in model.parameters()], lr=1e-4)
@@ -229,7 +235,8 @@ def bitsandbytes_memory() -> list[dict]:
                                       bnb_4bit_compute_dtype=torch.bfloat16)
     cases = []
     runs = (("adamw", torch.optim.AdamW, "mixed", False), ("adamw8bit", bnb.optim.AdamW8bit, "mixed", False),
-            ("adamw", torch.optim.AdamW, "pure", False), ("adamw", torch.optim.AdamW, "mixed", True))
+            ("adamw", torch.optim.AdamW, "pure", False), ("adamw", torch.optim.AdamW, "mixed", True),
+            ("adamw", torch.optim.AdamW, "plain", False))
     for optimizer_name, make, precision, prepared in runs:
         model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantisation, dtype=torch.bfloat16, device_map="cpu")
         if prepared:  # what QLoRA recipes call: the weights that are not 4-bit cast to fp32, checkpointing on
@@ -240,7 +247,7 @@ def bitsandbytes_memory() -> list[dict]:
         # Weights as loaded: on the CPU, bitsandbytes' forward pass later shares some of its small code tables.
         weights = _quantised_bytes(model)
         optimizer = make([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-        measured = {**one_step(model, optimizer), "weights": weights}
+        measured = {**one_step(model, optimizer, torch.bfloat16 if precision == "mixed" else None), "weights": weights}
         cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "qlora", "dtype": "bf16", "precision": precision,
                       "prepared": prepared, "optimizer": optimizer_name, "r": 8, "targets": ALL_LINEAR, **measured})
         print(cases[-1], flush=True)
@@ -252,15 +259,49 @@ def bitsandbytes_memory() -> list[dict]:
     return cases
 
 
+SERVED = custom_model(hidden=256, intermediate=704, layers=2, heads=8, kv_heads=2, vocab=1000)
+FLOAT = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+FLOAT_NAMES = {dtype: name for name, dtype in FLOAT.items()}  # the app's names
+
+
+def served_adapters() -> list[dict]:
+    """An adapter (r = 8 on q_proj, v_proj) saved in each float dtype, then loaded on a bf16 base as a server would:
+    the dtype its weights are kept in and their bytes, with PEFT's default autocast_adapter_dtype and without it."""
+    cases = []
+    for save_dtype, torch_dtype in FLOAT.items():
+        with tempfile.TemporaryDirectory() as folder:
+            torch.manual_seed(0)
+            trained = get_peft_model(build(SERVED, device_meta=False).to(torch.bfloat16),
+                                     LoraConfig(r=8, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+            cast_trained(trained, torch_dtype)
+            trained.save_pretrained(folder)
+            for autocast in (True, False):
+                base = build(SERVED, device_meta=False).to(torch.bfloat16)
+                served = PeftModel.from_pretrained(base, folder, autocast_adapter_dtype=autocast)
+                adapter = [p for name, p in served.named_parameters() if "lora_" in name]
+                cases.append({
+                    "save_dtype": save_dtype,
+                    "autocast_adapter_dtype": autocast,
+                    "loaded_dtypes": sorted({FLOAT_NAMES[p.dtype] for p in adapter}),
+                    "adapter_params": sum(p.numel() for p in adapter),
+                    "adapter_bytes": _bytes(adapter),
+                })
+                print(cases[-1], flush=True)
+    return cases
+
+
 def _dims(spec) -> list:
     """A custom model's sizes, as custom_model takes them."""
     return [spec.hidden, spec.intermediate, spec.layers, spec.heads, spec.kv_heads, spec.vocab, spec.family, spec.positions or 1024]
 
 
 def main(only: str = "") -> None:
-    """Write every golden file, or with `memory` only torch_memory.json (PEFT's counts take longest)."""
+    """Write every golden file; with `memory` all but PEFT's counts (they take longest), with `serving` the served adapter alone."""
     GOLDEN.mkdir(parents=True, exist_ok=True)
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
+    (GOLDEN / "served_adapter.json").write_text(json.dumps({"versions": versions, "cases": served_adapters()}, indent=1) + "\n")
+    if only == "serving":
+        return
     if only != "memory":
         (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
     versions["bitsandbytes"] = __import__("bitsandbytes").__version__

@@ -5,8 +5,9 @@
 For small random-weight transformers models of each family (Llama, GPT-2, OPT, BERT, with their released
 dropout), both attention kernels (SDPA, transformers' default, and eager), full fine-tuning, LoRA (r = 8, on all
 linear layers and on PEFT's default targets) and QLoRA (Llama: NF4 base through bitsandbytes, as loaded and as
-prepare_model_for_kbit_training leaves it), pure and mixed precision as the app defines them (see `build`), and
-several batch and sequence sizes, one forward pass runs inside torch.autograd.graph.saved_tensors_hooks; every saved
+prepare_model_for_kbit_training leaves it), mixed, pure and plain precision as the app defines them (see `build`),
+several batch and sequence sizes, LoRA dropout (PEFT's lora_dropout 0.05 and 0.1, against its default 0) and the
+model's own dropout turned off, one forward pass runs inside torch.autograd.graph.saved_tensors_hooks; every saved
 tensor's storage is counted once (by data pointer) and parameters' storages are left out. Each model is measured
 with 1 and with 2 layers (`layers_1`, `layers_2`), which separates one layer from what lies outside the layers.
 
@@ -36,11 +37,23 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "golden" / "activations.json"
 SIZES = ((1, 64), (2, 64), (1, 128))  # (batch, sequence)
 VOCAB = 1000
+PRECISIONS = ("pure", "mixed", "plain")  # as lora_viz.names has them
 DEFAULT_TARGETS = {"llama": ["q_proj", "v_proj"], "gpt2": ["c_attn"], "opt": ["q_proj", "v_proj"], "bert": ["query", "value"]}
 
 
-def config(family: str, layers: int, attention: str):
-    """A small config of the family with its released dropout; attention dropout 0 under SDPA (see the module's note)."""
+def config(family: str, layers: int, attention: str, model_dropout: bool = True):
+    """A small config of the family with its released dropout (or none); attention dropout 0 under SDPA (see the
+    module's note)."""
+    cls, cfg = _released(family, layers, attention)
+    if not model_dropout:
+        for name in ("attn_pdrop", "resid_pdrop", "embd_pdrop", "dropout", "attention_dropout", "hidden_dropout_prob",
+                     "attention_probs_dropout_prob", "activation_dropout"):
+            if hasattr(cfg, name):
+                setattr(cfg, name, 0.0)
+    return cls, cfg
+
+
+def _released(family: str, layers: int, attention: str):
     if family == "llama":
         return LlamaForCausalLM, LlamaConfig(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
                                              num_key_value_heads=2, vocab_size=VOCAB, tie_word_embeddings=False, attn_implementation=attention)
@@ -79,12 +92,13 @@ def saved_bytes(model, batch: int, seq: int, autocast: bool) -> int:
 
 
 def build(family: str, attention: str, method: str, precision: str, layers: int, targets="all-linear", prepared: bool = True,
-          checkpointing: bool = False):
+          checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True):
     """The model in the app's recipe (lora_viz.numbers.memory.trained_dtype): full fine-tuning mixed keeps fp32 weights
-    (bf16 autocast), pure all bf16; LoRA keeps a bf16 base with PEFT's fp32 adapters (mixed, under autocast) or
-    with the adapters cast to bf16 (pure); QLoRA loads the base in NF4 (double quantisation, bf16 compute)."""
+    (bf16 autocast), pure and plain all bf16; LoRA keeps a bf16 base with PEFT's fp32 adapters (mixed, under
+    autocast; plain, without it: PEFT's defaults) or with the adapters cast to bf16 (pure); QLoRA loads the base
+    in NF4 (double quantisation, bf16 compute)."""
     torch.manual_seed(0)
-    cls, cfg = config(family, layers, attention)
+    cls, cfg = config(family, layers, attention, model_dropout)
     model = cls(cfg)
     if method == "qlora":
         with tempfile.TemporaryDirectory() as folder:
@@ -94,12 +108,12 @@ def build(family: str, attention: str, method: str, precision: str, layers: int,
             model = cls.from_pretrained(folder, quantization_config=quantised, dtype=torch.bfloat16, attn_implementation=attention)
         if prepared:
             model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
-    elif method == "lora" or precision == "pure":
+    elif method == "lora" or precision in ("pure", "plain"):  # plain full fine-tuning is pure
         model = model.to(torch.bfloat16)
     if checkpointing:
         model.gradient_checkpointing_enable()
     if method != "full":
-        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=targets))  # fp32 adapters
+        model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=targets, lora_dropout=lora_dropout))  # fp32 adapters
         if precision == "pure":
             for param in model.parameters():
                 if param.requires_grad:
@@ -108,13 +122,13 @@ def build(family: str, attention: str, method: str, precision: str, layers: int,
 
 
 def case(family: str, attention: str, method: str, precision: str, batch: int, seq: int, targets="all-linear",
-         prepared: bool = True, checkpointing: bool = False) -> dict:
+         prepared: bool = True, checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True) -> dict:
     """One measured case: the saved bytes with one and with two layers."""
-    totals = [saved_bytes(build(family, attention, method, precision, layers, targets, prepared, checkpointing), batch, seq,
-                          autocast=precision == "mixed") for layers in (1, 2)]
+    totals = [saved_bytes(build(family, attention, method, precision, layers, targets, prepared, checkpointing, lora_dropout,
+                                model_dropout), batch, seq, autocast=precision == "mixed") for layers in (1, 2)]
     found = {"family": family, "attention": attention, "method": method, "precision": precision, "batch": batch, "seq": seq,
              "targets": targets if isinstance(targets, str) else ",".join(targets), "prepared": prepared,
-             "checkpointing": checkpointing, "layers_1": totals[0], "layers_2": totals[1]}
+             "checkpointing": checkpointing, "lora_dropout": lora_dropout, "model_dropout": model_dropout, "layers_1": totals[0], "layers_2": totals[1]}
     print(found, flush=True)
     return found
 
@@ -123,17 +137,29 @@ def main() -> None:
     cases = []
     for family in ("llama", "gpt2", "opt", "bert"):
         for attention in ("sdpa", "eager"):
-            for precision in ("pure", "mixed"):
+            for precision in PRECISIONS:
                 for batch, seq in SIZES:
-                    cases.append(case(family, attention, "full", precision, batch, seq))
+                    if precision != "plain":  # plain full fine-tuning is pure (measured once, with checkpointing, below)
+                        cases.append(case(family, attention, "full", precision, batch, seq))
                     cases.append(case(family, attention, "lora", precision, batch, seq))
                     cases.append(case(family, attention, "lora", precision, batch, seq, DEFAULT_TARGETS[family]))
                     if family == "llama":
                         for prepared in (True, False):
                             cases.append(case(family, attention, "qlora", precision, batch, seq, prepared=prepared))
-        for precision in ("pure", "mixed"):
+        for precision in PRECISIONS:
             for method in ("full", "lora") + (("qlora",) if family == "llama" else ()):
                 cases.append(case(family, "sdpa", method, precision, 1, 64, checkpointing=True))
+            # PEFT's lora_dropout (the QLoRA scripts' 0.05): every target drops its own copy of its input
+            for targets in ("all-linear", DEFAULT_TARGETS[family]):
+                cases.append(case(family, "sdpa", "lora", precision, 2, 64, targets, lora_dropout=0.05))
+            cases.append(case(family, "eager", "lora", precision, 1, 64, lora_dropout=0.1))
+            if family == "llama":
+                for prepared in (True, False):
+                    cases.append(case(family, "sdpa", "qlora", precision, 2, 64, prepared=prepared, lora_dropout=0.05))
+            else:  # the model's own dropout turned off, as many fine-tuning recipes do
+                for attention in ("sdpa", "eager"):
+                    for method in ("full", "lora"):
+                        cases.append(case(family, attention, method, precision, 1, 64, model_dropout=False))
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
                 "bitsandbytes": bitsandbytes.__version__}
     note = " ".join(__doc__.split("\n\n")[1].split())

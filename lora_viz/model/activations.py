@@ -9,7 +9,9 @@ e the compute dtype's bytes (2 for bf16), x the hidden stream's bytes (4 when th
 fine-tuning under mixed precision, or QLoRA prepared; else e).
 
 Two sets of kernels are told apart (`device`): the app shows CUDA's, the golden measurements are the CPU's.
-- Dropout: CUDA's fused kernel keeps a 1-byte mask; the CPU path keeps the scaled noise in the input's dtype.
+- Dropout (the model's own, and PEFT's lora_dropout): CUDA's fused kernel keeps a 1-byte mask (native_dropout
+  returns a bool mask, aten/src/ATen/native/cuda/Dropout.cu, and its backward reads only that: derivatives.yaml);
+  the CPU path keeps the scaled noise in the input's dtype (measured).
 - LayerNorm: CUDA keeps its mean and 1/σ in fp32; the CPU kernel in the input's dtype.
 - Softmax under autocast: CUDA runs it in fp32; the CPU in the scores' dtype.
 - GPT-2's q, k, v are strided views of one fused output: the CPU's SDPA copies two of them, CUDA's kernels do not.
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from ..numbers.memory import ELEMENT_BYTES, compute_dtype, trained_dtype
 from ..presets import ModelSpec
 
+RULES = ("cuda", "cpu")  # whose kernels: the page's (CUDA), or the CPU's that the golden measurements saw
 MEASURED_WITH = "PyTorch 2.13, transformers 5.24"  # the versions tests/golden/activations.json was measured with
 LSE_BYTES = 4  # SDPA's log-sum-exp per query and head, fp32
 INDEX_BYTES = 8  # int64 token ids, positions and labels
@@ -94,6 +97,8 @@ class _Recipe:
     embeddings_grad: bool  # the embeddings' output needs a gradient: full fine-tuning, or PEFT with checkpointing
     eager: bool
     cuda: bool
+    lora_dropout: bool  # PEFT's lora_dropout > 0: each target drops its own copy of its input before A
+    model_dropout: bool  # the model's own dropout as its configuration releases it (else off)
 
     @property
     def tokens(self) -> int:
@@ -106,7 +111,8 @@ class _Recipe:
 
 
 def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
-            attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool, device: str) -> _Recipe:
+            attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool, device: str,
+            lora_dropout: float, model_dropout: bool) -> _Recipe:
     compute = compute_dtype(method, dtype)  # NF4 weights are dequantised to bf16 to compute
     e = ELEMENT_BYTES[compute]
     autocast = precision == "mixed" and e < FP32
@@ -117,7 +123,18 @@ def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtyp
         autocast=autocast, e=e, x=FP32 if fp32_stream else e, adapter=ELEMENT_BYTES[trained_dtype(method, dtype, precision)],
         out=FP32 if method == "qlora" and prepared else e, frozen_fp32=method == "qlora" and prepared,
         embeddings_grad=full or checkpointing, eager=attention == "eager", cuda=device == "cuda",
+        lora_dropout=lora_dropout > 0 and not full, model_dropout=model_dropout,
     )
+
+
+def releases_dropout(family: str) -> bool:
+    """Whether the family's released configuration has any dropout (GPT-2, OPT, BERT: 0.1; Llama none)."""
+    return any(DROPOUT.get(family, (False, False)))
+
+
+def _dropouts(p: _Recipe, family: str) -> tuple[bool, bool]:
+    """The family's dropout (hidden, attention) as its configuration releases it, or none when it is turned off."""
+    return DROPOUT[family] if p.model_dropout else (False, False)
 
 
 class _Ledger:
@@ -138,8 +155,10 @@ class _Ledger:
         Full fine-tuning keeps the input for each weight's gradient: once for the group, or under autocast a 16-bit
         copy per linear when the input is not 16-bit, with a 16-bit copy of every weight. LoRA keeps, per target,
         A's input and A·x for B; under autocast each target's own 16-bit copies of x, A and B; otherwise the input
-        once, unless it must first be cast to the adapter's dtype. `x_kept`: the input is kept already;
-        `x_storage`: the bytes of the storage the input is a view of (BERT's pooler reads one token of the last layer)."""
+        once, unless it must first be cast to the adapter's dtype. With LoRA dropout each target drops its own copy
+        of the input (in the adapter's dtype, as PEFT casts it), which A keeps, and the dropout keeps its mask when
+        the input needs a gradient. `x_kept`: the input is kept already; `x_storage`: the bytes of the storage the
+        input is a view of (BERT's pooler reads one token of the last layer)."""
         p = self.p
         t = p.tokens if tokens is None else tokens
         shared = False
@@ -154,11 +173,13 @@ class _Ledger:
                 shared = True
             elif name in p.targets and p.autocast:  # A's copy serves x's gradient only
                 self.add(t * n_in * p.e + (p.r * n_in * p.e if grad else 0) + t * p.r * p.e + n_out * p.r * p.e)
+                self.dropout(p.lora_dropout, grad, t * n_in, p.adapter)
             elif name in p.targets:
-                if x_bytes == p.adapter:
+                if x_bytes == p.adapter and not p.lora_dropout:
                     shared = True
                 else:
                     self.add(t * n_in * p.adapter)
+                self.dropout(p.lora_dropout, grad, t * n_in, p.adapter)
                 self.add(t * p.r * p.adapter)
         if shared and not x_kept:
             self.add(t * group[0][1] * x_bytes if x_storage is None else x_storage)
@@ -234,7 +255,7 @@ def _gpt2_layer(p: _Recipe, grad: bool) -> int:
     """LayerNorm, fused c_attn, attention, c_proj, dropout, LayerNorm, c_fc, GELU (tanh form), c_proj, dropout."""
     s = p.spec
     t, h, i = p.tokens, s.hidden, s.intermediate
-    dropout, attention_dropout = DROPOUT["gpt2"]
+    dropout, attention_dropout = _dropouts(p, "gpt2")
     ledger = _Ledger(p)
     ledger.layer_norm(grad, p.x)
     attn = ledger.linears([("c_attn", h, 3 * h)], p.x, grad)["c_attn"]
@@ -268,7 +289,7 @@ def _opt_layer(p: _Recipe, grad: bool) -> int:
     """LayerNorm, q/k/v, attention, out_proj, dropout, LayerNorm, fc1, ReLU, fc2, dropout."""
     s = p.spec
     t, h, i = p.tokens, s.hidden, s.intermediate
-    dropout, attention_dropout = DROPOUT["opt"]
+    dropout, attention_dropout = _dropouts(p, "opt")
     ledger = _Ledger(p)
     ledger.layer_norm(grad, p.x)
     grads = ledger.linears([("q_proj", h, h), ("k_proj", h, h), ("v_proj", h, h)], p.x, grad)
@@ -292,7 +313,7 @@ def _bert_layer(p: _Recipe, grad: bool) -> int:
     """q/k/v, attention, dense, dropout, LayerNorm(+ input), dense, GELU, dense, dropout, LayerNorm(+ input)."""
     s = p.spec
     t, h, i = p.tokens, s.hidden, s.intermediate
-    dropout, attention_dropout = DROPOUT["bert"]
+    dropout, attention_dropout = _dropouts(p, "bert")
     ledger = _Ledger(p)
     grads = ledger.linears([("query", h, h), ("key", h, h), ("value", h, h)], p.x, grad)
     attn = any(grads.values())
@@ -352,7 +373,7 @@ def _llama_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
 def _gpt2_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
     t, h = p.tokens, p.spec.hidden
     ledger = _Ledger(p)
-    ledger.dropout(DROPOUT["gpt2"][0], p.embeddings_grad, t * h, p.x)
+    ledger.dropout(_dropouts(p, "gpt2")[0], p.embeddings_grad, t * h, p.x)
     return (
         Part("token and position ids (for the embeddings' gradients)", (t + p.seq) * INDEX_BYTES if p.full else 0),
         Part("embedding dropout mask", ledger.bytes),
@@ -376,7 +397,7 @@ def _bert_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
     t, h = p.tokens, s.hidden
     embeddings = _Ledger(p)
     embeddings.layer_norm(p.embeddings_grad, p.x)
-    embeddings.dropout(DROPOUT["bert"][0], p.embeddings_grad, t * h, p.x)
+    embeddings.dropout(_dropouts(p, "bert")[0], p.embeddings_grad, t * h, p.x)
     pooler = _Ledger(p)
     pooler.linears([("dense", h, h)], p.x, True, tokens=p.batch, x_storage=t * h * p.x)
     pooler.add(p.batch * h * p.e)  # tanh keeps its output
@@ -401,12 +422,14 @@ FAMILIES = {"llama": (_llama_layer, _llama_outside), "gpt2": (_gpt2_layer, _gpt2
 
 def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
                        attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool = False,
-                       device: str = "cuda") -> Activations:
+                       device: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True) -> Activations:
     """What one training step keeps for backward, in parts (see the module's note for the rules).
 
     targets: the targeted module names, resolved (budget.resolve_targets); dtype: a float dtype (QLoRA computes
-    in bf16); device: "cuda" for the app, "cpu" for the tests against CPU measurements."""
-    p = _recipe(spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing, prepared, device)
+    in bf16); device: "cuda" for the app, "cpu" for the tests against CPU measurements; lora_dropout: PEFT's, whose
+    size does not matter here, only whether it is on; model_dropout: the model's own dropout as released, or off."""
+    p = _recipe(spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing, prepared, device, lora_dropout,
+                model_dropout)
     layer, outside = FAMILIES[spec.family]
     return Activations(
         outside=tuple(part for part in outside(p, spec.layers) if part.bytes),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..names import FLOAT_DTYPES
 from ..numbers.counts import ParamCounts
-from ..numbers.memory import ELEMENT_BYTES, adamw_state_bytes, tensor_bytes, trained_dtype
+from ..numbers.memory import ELEMENT_BYTES, adamw_state_bytes, adapter_dtype, tensor_bytes, trained_dtype
 from ..presets import (
     ALL_LINEAR,
     MATRIX,
@@ -168,6 +168,7 @@ def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool =
 def training_bytes(
     spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
     batch: int, seq: int, checkpointing: bool, precision: str = "mixed", prepared: bool = False, attention: str = "sdpa",
+    rules: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True,
 ) -> TrainingBytes:
     """Weights, gradients and optimizer states as PyTorch allocates them, and the activations it saves for backward.
 
@@ -175,11 +176,15 @@ def training_bytes(
     trained_dtype(method, dtype, precision): fp32 under mixed precision, the compute dtype under pure; frozen weights
     stay in dtype. A lone matrix (presets.one_matrix) keeps no activations here: the matrices page leaves them out.
     QLoRA `prepared` as PEFT's prepare_model_for_kbit_training leaves it: its other weights in fp32, and gradient
-    checkpointing on.
+    checkpointing on. rules: whose kernels save the activations, "cuda" (the page's) or "cpu" (what the golden
+    measurements on a CPU saw, so anyone can check a number on their own machine). lora_dropout: PEFT's; above 0
+    each target keeps its own dropped copy of its input and the dropout's mask. model_dropout: the model's own
+    dropout as its configuration releases it (GPT-2, OPT and BERT 0.1), or off.
     """
     prepared = prepared and method == "qlora"
     activations = NOTHING_SAVED if spec.family == "matrix" else saved_for_backward(
-        spec, r, resolve_targets(spec, targets), method, dtype, precision, attention, batch, seq, checkpointing or prepared, prepared)
+        spec, r, resolve_targets(spec, targets), method, dtype, precision, attention, batch, seq, checkpointing or prepared, prepared,
+        device=rules, lora_dropout=lora_dropout, model_dropout=model_dropout)
     size = ELEMENT_BYTES[trained_dtype(method, dtype, precision)]
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]
@@ -254,28 +259,35 @@ def zero_parts(memory: TrainingBytes) -> ZeroParts:
 
 @dataclass(frozen=True)
 class ServingBytes:
-    """Serving: merged, adapter kept separate, and N adapters on one base vs N merged copies."""
+    """Serving: merged, adapter kept separate, and N adapter files beside one base vs N merged copies."""
 
     merged: int
-    separate: int
+    separate: int  # in memory: the base + the adapter as PEFT's loader keeps it (adapter_dtype "served")
+    adapter_served: int  # the adapter in memory while serving
     adapter_file: int  # the adapter's weights in the dtype it is saved in (plus a small header on disk)
+    served_dtype: str
     n_adapters: int
-    shared_base: int  # base + N adapters
-    merged_copies: int  # N merged models
+    shared_base: int  # stored: base + N adapter files
+    merged_copies: int  # stored: N merged models
 
 
-def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int, save_dtype: str = "fp32",
-                  method: str = "lora") -> ServingBytes:
-    """The base in dtype (QLoRA: its 4-bit base as loaded), adapters in save_dtype. Merging a QLoRA adapter means
-    dequantising the NF4 base to 16 bits (bf16) and adding ΔW: the merged model is a 16-bit model."""
+def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int, save_dtype: str,
+                  method: str, precision: str) -> ServingBytes:
+    """The base in dtype (QLoRA: its 4-bit base as loaded), the adapter served and saved as adapter_dtype says.
+    Merging a QLoRA adapter means dequantising the NF4 base to 16 bits (bf16) and adding ΔW: a 16-bit model."""
     base = base_weight_bytes(spec, method, dtype)
     merged = total_params(spec) * ELEMENT_BYTES[QLORA_OTHER if method == "qlora" else dtype]
-    adapter = model_counts(spec, r, targets).trainable * ELEMENT_BYTES[save_dtype]
+    trainable = model_counts(spec, r, targets).trainable
+    served_dtype = adapter_dtype("served", method, dtype, precision, save_dtype)
+    served = trainable * ELEMENT_BYTES[served_dtype]
+    adapter_file = trainable * ELEMENT_BYTES[adapter_dtype("saved", method, dtype, precision, save_dtype)]
     return ServingBytes(
         merged=merged,
-        separate=base + adapter,
-        adapter_file=adapter,
+        separate=base + served,
+        adapter_served=served,
+        adapter_file=adapter_file,
+        served_dtype=served_dtype,
         n_adapters=n_adapters,
-        shared_base=base + n_adapters * adapter,
+        shared_base=base + n_adapters * adapter_file,
         merged_copies=n_adapters * merged,
     )

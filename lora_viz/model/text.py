@@ -21,8 +21,8 @@ from ..numbers.memory import (
     recipe_text,
     zero_per_gpu,
 )
-from ..settings import SCHEMA, Settings
-from .activations import MEASURED_WITH, Activations
+from ..settings import SCHEMA, Settings, model_spec
+from .activations import MEASURED_WITH, Activations, releases_dropout
 from .budget import ModelCounts, TrainingBytes, zero_parts
 from ..presets import ModelSpec
 from .view import ModelView
@@ -85,6 +85,23 @@ def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
     }
 
 
+def lora_dropout_text(s: Settings) -> str:
+    """', LoRA dropout 0.05' when the chosen method has an adapter whose input is dropped out; else ''."""
+    return f", LoRA dropout {s.lora_dropout:g}" if s.method != "full" and s.lora_dropout > 0 else ""
+
+
+def dropout_text(s: Settings) -> str:
+    """The recipe's dropouts in words, for the line that names it: LoRA's, and the model's own when turned off."""
+    off = not s.model_dropout and releases_dropout(model_spec(s).family)
+    return lora_dropout_text(s) + (", the model's own dropout off" if off else "")
+
+
+def training_headline(s: Settings) -> str:
+    """The recipe the training-memory table assumes, in one line."""
+    return (f"**{METHOD_LABELS[s.method]}** with {OPTIMIZER_LABELS[s.optimizer]}, batch {s.batch}, sequence {s.seq:,}"
+            + dropout_text(s))
+
+
 def activation_note(s: Settings, view: ModelView) -> str:
     """What the activations are, which recipe they assume, and what they leave out."""
     a = view.training[s.method].saved
@@ -94,11 +111,13 @@ def activation_note(s: Settings, view: ModelView) -> str:
     checkpointing = (" With gradient checkpointing, transformers wraps each decoder layer: the forward keeps only what lies "
                      "outside the layers and each layer's input, and backward recomputes one layer at a time, which is "
                      "held until its gradients are through." if a.checkpointing else "")
+    dropout = (f" With LoRA dropout {s.lora_dropout:g}, each adapted layer drops out its own copy of its input, which its "
+               "A keeps, and the dropout keeps its mask." if lora_dropout_text(s) else "")
     return (
         f"Activations are the tensors PyTorch keeps for backward in one training step ({MEASURED_WITH}, {kernel}, batch "
         f"{s.batch:,}, sequence {s.seq:,}), each storage once: derived operation by operation for this family, method "
         f"and precision, and equal to the byte to what one forward pass of small random-weight models saves "
-        f"(tools/measure_activations.py). Outside the layers: {outside}.{checkpointing} They describe CUDA's kernels: "
+        f"(tools/measure_activations.py). Outside the layers: {outside}.{checkpointing}{dropout} They describe CUDA's kernels: "
         "a dropout keeps a 1-byte mask, LayerNorm its statistics in fp32, and SDPA's attention dropout only a random seed. Left out: the CUDA context "
         "and allocator fragmentation (the allowance below), and the temporary buffers backward allocates (the gradients "
         "flowing back through each layer). Under mixed precision CUDA's autocast also runs LayerNorm and pow in fp32; "
@@ -108,8 +127,9 @@ def activation_note(s: Settings, view: ModelView) -> str:
 
 def dtype_note(s: Settings, view: ModelView) -> str:
     """Which dtypes and which recipe the memory uses."""
+    applies = "" if s.precision == "plain" else " (full fine-tuning's weights; LoRA's and QLoRA's adapters)"  # plain names both
     note = (
-        f"Recipe: {recipe_text(view.dtype, s.precision)} (full fine-tuning's weights; LoRA's and QLoRA's adapters). "
+        f"Recipe: {recipe_text(view.dtype, s.precision)}{applies}. "
         f"The frozen base is in {view.dtype}; QLoRA stores the linear weights in NF4 with double quantisation "
         "(4.127 bits each) and the rest "
         + ("in fp32, with gradient checkpointing on, as PEFT's prepare_model_for_kbit_training leaves them."
@@ -130,9 +150,11 @@ def serving_lines(s: Settings, view: ModelView) -> list[str]:
     base = "the 4-bit base as loaded" if s.method == "qlora" else f"the base in {view.dtype}"
     return [
         merged,
-        f"Adapter kept separate: {format_bytes(v.separate)} ({base} + adapter); the adapter file is about "
-        f"{format_bytes(v.adapter_file)} ({v.adapter_file:,} B of {s.save_dtype} weights plus a small header).",
-        f"{v.n_adapters:,} adapters on one base: {format_bytes(v.shared_base)}, against {format_bytes(v.merged_copies)} for "
+        f"Adapter kept separate: {format_bytes(v.separate)} in memory ({base} + the adapter, {format_bytes(v.adapter_served)} "
+        f"in {v.served_dtype}: PEFT's `PeftModel.from_pretrained` loads an adapter as {v.served_dtype} whatever its file's dtype, "
+        "unless given `autocast_adapter_dtype=False` (then, on a 16-bit base, in the base's dtype)).",
+        f"The adapter file: about {format_bytes(v.adapter_file)} ({v.adapter_file:,} B of {s.save_dtype} weights plus a small header).",
+        f"{v.n_adapters:,} adapter files beside one base: {format_bytes(v.shared_base)} stored, against {format_bytes(v.merged_copies)} for "
         f"{v.n_adapters:,} merged copies (the LoRA paper's example: 350 GB + 35 MB × 100 ≈ 354 GB instead of 35 TB).",
     ]
 

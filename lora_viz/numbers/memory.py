@@ -57,8 +57,29 @@ def compute_dtype(method: str, dtype: str) -> str:
 
 def trained_dtype(method: str, dtype: str, precision: str) -> str:
     """The one rule for the dtype a trained tensor (every weight, or an adapter) is kept in, with its gradient and
-    optimizer states: fp32 under mixed precision (PyTorch autocast; PEFT's fp32 adapters), else the compute dtype."""
-    return "fp32" if precision == "mixed" else compute_dtype(method, dtype)
+    optimizer states: fp32 under mixed precision (PyTorch autocast; PEFT's fp32 adapters) and for plain adapters
+    (PEFT's fp32 default, no autocast), else the compute dtype."""
+    if precision == "mixed" or (precision == "plain" and method != "full"):
+        return "fp32"
+    return compute_dtype(method, dtype)
+
+
+# PEFT 0.21's PeftModel.from_pretrained(autocast_adapter_dtype=True, its default) loads an fp16 or bf16 adapter as
+# fp32 on a 16-bit base (measured); with autocast_adapter_dtype=False it stays in the base's dtype.
+SERVED_ADAPTER_DTYPE = "fp32"
+ADAPTER_STAGES = ("trained", "saved", "served")
+
+
+def adapter_dtype(stage: str, method: str, dtype: str, precision: str, save_dtype: str) -> str:
+    """The one rule for an adapter's dtype at each stage: trained as trained_dtype (with its gradients and states),
+    saved in save_dtype, served as PEFT's loader keeps it (fp32)."""
+    if stage == "trained":
+        return trained_dtype(method, dtype, precision)
+    if stage == "saved":
+        return save_dtype
+    if stage == "served":
+        return SERVED_ADAPTER_DTYPE
+    raise ValueError(f"unknown stage {stage!r}")
 
 
 def recipe_text(dtype: str, precision: str) -> str:
@@ -67,6 +88,9 @@ def recipe_text(dtype: str, precision: str) -> str:
     if precision == "mixed" and compute != "fp32":
         return (f"mixed precision: what is trained is kept in fp32 with fp32 gradients and AdamW states, computed in "
                 f"{compute} under autocast; frozen weights stay in {dtype}")
+    if precision == "plain" and compute != "fp32":
+        return (f"plain precision, PEFT's defaults without autocast: adapters, their gradients and AdamW states in fp32, "
+                f"each adapter's input cast to fp32; the base computes in {compute}, and full fine-tuning keeps everything in {compute}")
     return f"{precision} precision: everything trained, its gradients and AdamW states in {trained_dtype('lora', dtype, precision)}"
 
 
