@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 
 from .presets import ALL_LINEAR
-from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, dropout_text, fit_headline, zero_gpu_bytes, zero_verdict
+from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, batch_recipe_text, fit_headline, zero_gpu_bytes, zero_verdict
 from .model.view import model_view
 from .numbers.counts import FORMULAS, count_params
 from .model.budget import matrix_memory
@@ -66,7 +66,7 @@ def model_rows(s: Settings) -> list[ExportRow]:
     memory = view.training[s.method]
     method = METHOD_LABELS[s.method]
     recipe = f"{s.precision} precision, {OPTIMIZER_LABELS[s.optimizer]}" + (", prepared as PEFT does" if s.method == "qlora" and s.prepared else "")
-    activations = f"{s.attention}, batch {s.batch}, seq {s.seq}{dropout_text(s)}{', checkpointed' if memory.saved.checkpointing else ''}"
+    activations = f"{s.attention}, batch {s.batch}, seq {s.seq}{batch_recipe_text(s)}{', checkpointed' if memory.saved.checkpointing else ''}"
     model = f"{view.spec.label}: {method}, targets {','.join(s.targets)}, r = {s.r}, {recipe}"
     card = card_by_key(s.card)
     rows = [

@@ -10,7 +10,7 @@ METHODS = ("full", "lora", "qlora")
 # the 16-bit dtype under autocast; "pure" keeps everything in the dtype; "plain" is PEFT's defaults in a loop without
 # autocast: fp32 adapters on the 16-bit base, each adapter's input cast to fp32 (full fine-tuning: as pure).
 PRECISIONS = ("mixed", "pure", "plain")
-OPTIMIZERS = ("adamw", "sgd", "adamw8bit")
+OPTIMIZERS = ("adamw", "sgd", "adamw8bit", "paged_adamw")
 # transformers' attention kernels: SDPA (its default; never keeps the seq×seq scores) and eager (keeps them).
 ATTENTIONS = ("sdpa", "eager")
 SPECTRA = ("rank", "power", "noise")

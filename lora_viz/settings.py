@@ -137,7 +137,10 @@ class Settings:
                                   "plain: PEFT's defaults in a loop without autocast, fp32 adapters on the 16-bit base, each "
                                   "adapter's input cast to fp32 (full fine-tuning: as pure).")
     optimizer: str = _choice("adamw", "Optimizer", OPTIMIZERS, pages=(WHOLE_MODEL,),
-                             names={"adamw": "AdamW", "sgd": "SGD (no momentum)", "adamw8bit": "8-bit AdamW (bitsandbytes)"})
+                             names={"adamw": "AdamW", "sgd": "SGD (no momentum)", "adamw8bit": "8-bit AdamW (bitsandbytes)",
+                                    "paged_adamw": "Paged AdamW 32-bit (bitsandbytes)"},
+                             help="Paged AdamW 32-bit (the QLoRA paper's paged_adamw_32bit) keeps fp32 states in memory that "
+                                  "pages to the host under pressure; the verdict counts them on the GPU, as when nothing is paged.")
     batch: int = _int(1, "Batch size", 1, 1024, pages=(WHOLE_MODEL,), step=1)
     seq: int = _int(2048, "Sequence length", 1, 131_072, pages=(WHOLE_MODEL,), step=256)
     ckpt: bool = _bool(False, "Checkpointing", pages=(WHOLE_MODEL,),
@@ -154,6 +157,10 @@ class Settings:
                                 help="On: as the model's configuration releases it (GPT-2, OPT and BERT 0.1 after embeddings, "
                                      "attention and each block; Llama and Mistral none). Off: every dropout of the model set to 0, "
                                      "as many fine-tuning recipes do; no masks are kept.")
+    padded: bool = _bool(False, "Padded batch", pages=(WHOLE_MODEL,), flags=("--padded",),
+                         help="The batch padded to its longest sequence, with an attention mask. SDPA then keeps the mask as "
+                              "a float bias (batch × seq × seq), and models with fewer key/value heads repeat k and v to "
+                              "every head first (transformers' GQA path needs no mask).")
     prepared: bool = _bool(True, "QLoRA as PEFT prepares it", pages=(WHOLE_MODEL,), when=("method", ("qlora",)),
                            help="prepare_model_for_kbit_training, which QLoRA recipes call: the weights that are not quantised "
                                 "(embeddings, norms, head) cast to fp32, and gradient checkpointing on. Off: the model as loaded.")

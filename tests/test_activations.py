@@ -33,7 +33,8 @@ def _derived(case: dict, layers: int):
     targets = target_names(spec) if case["targets"] == "all-linear" else tuple(case["targets"].split(","))
     return saved_for_backward(spec, 8, targets, case["method"], "bf16", case["precision"], case["attention"], case["batch"],
                               case["seq"], case["checkpointing"], case["prepared"], device="cpu",
-                              lora_dropout=case.get("lora_dropout", 0.0), model_dropout=case.get("model_dropout", True))
+                              lora_dropout=case.get("lora_dropout", 0.0), model_dropout=case.get("model_dropout", True),
+                              padded=case.get("padded", False))
 
 
 def _what_the_hooks_see(case: dict, layers: int) -> int:
@@ -50,7 +51,7 @@ def _name(case: dict) -> str:
     return "-".join(str(case[k]) for k in ("family", "attention", "method", "precision", "batch", "seq", "targets")) + (
         "-ckpt" if case["checkpointing"] else "") + ("" if case["prepared"] or case["method"] != "qlora" else "-loaded") + (
         f"-dropout{case['lora_dropout']}" if case.get("lora_dropout") else "") + (
-        "" if case.get("model_dropout", True) else "-model-dropout-off")
+        "" if case.get("model_dropout", True) else "-model-dropout-off") + ("-padded" if case.get("padded") else "")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_name(c) for c in CASES])
@@ -68,6 +69,25 @@ def test_measurements_cover_the_models_own_dropout_turned_off():
     grid = {(c["family"], c["attention"], c["method"], c["precision"]) for c in CASES if not c.get("model_dropout", True)}
     assert grid >= {(f, a, m, p) for f in ("gpt2", "opt", "bert") for a in ("sdpa", "eager") for m in ("full", "lora")
                     for p in PRECISIONS}
+
+
+def test_measurements_cover_padded_batches_for_every_family_kernel_and_precision():
+    grid = {(c["family"], c["attention"], c["method"], c["precision"]) for c in CASES if c.get("padded")}
+    assert grid >= {(f, a, m, p) for f in SMALL for a in ("sdpa", "eager") for m in ("full", "lora") for p in PRECISIONS}
+    assert {c["seq"] for c in CASES if c.get("padded")} >= {50, 64}  # a length that is no multiple of 16 or 32
+
+
+def test_a_padded_batch_keeps_the_mask_as_a_bias_and_repeats_k_and_v_on_cuda_too():
+    """With a mask, CUDA's memory-efficient kernel keeps the bias (its rows padded to 16) and a log-sum-exp whose rows
+    are rounded up to 32; transformers repeats k and v to every head (8 key/value heads of 32 on Llama-3-8B)."""
+    spec = PRESETS["llama-3-8b"]
+    layer = {padded: saved_for_backward(spec, 16, ("q_proj", "v_proj"), "lora", "bf16", "mixed", "sdpa", 2, 1000, False,
+                                        padded=padded).layer for padded in (False, True)}
+    b, n, heads, d, kv = 2, 1000, 32, 128, 8
+    repeated = 2 * b * n * (heads - kv) * d * 2
+    bias = b * n * 1008 * 2
+    lse = b * heads * (1024 - 1000) * 4
+    assert layer[True] - layer[False] == repeated + bias + lse
 
 
 def test_turning_the_models_own_dropout_off_saves_only_where_a_family_has_one():

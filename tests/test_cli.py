@@ -158,13 +158,14 @@ def _activations(capsys, case: dict, rules: str) -> int:
     code, out, err = run(capsys, "memory", *SMALL_LLAMA, "--method", case["method"], "--rank", "8", "--targets", case["targets"],
                          "--dtype", "bf16", "--optimizer", "adamw", "--precision", case["precision"], "--batch", str(case["batch"]),
                          "--seq", str(case["seq"]), "--attention", case["attention"], "--ckpt", "0",
-                         "--lora-dropout", str(case.get("lora_dropout", 0.0)), "--rules", rules, "--json")
+                         "--lora-dropout", str(case.get("lora_dropout", 0.0)), "--padded", str(int(case.get("padded", False))),
+                         "--rules", rules, "--json")
     assert code == 0, err
     return json.loads(out)["activations"]
 
 
 @pytest.mark.parametrize("case", MEASURED, ids=lambda c: f"{c['method']}-{c['precision']}-{c['attention']}-{c['targets']}-{c['batch']}x{c['seq']}"
-                                                     f"-dropout{c.get('lora_dropout', 0.0)}")
+                                                     f"-dropout{c.get('lora_dropout', 0.0)}{'-padded' if c.get('padded') else ''}")
 def test_memory_with_the_cpus_rules_equals_what_a_cpu_measured(capsys, case):
     """`--rules cpu` lets anyone check the command line against a measurement on a machine without a GPU."""
     assert _activations(capsys, case, "cpu") == case["layers_2"]

@@ -288,6 +288,26 @@ def test_plain_precision_is_peft_without_autocast_on_the_pages_that_price_traini
     assert not at.exception and "plain precision" in " ".join(m.value for m in at.markdown)
 
 
+def test_whole_model_page_offers_paged_adamw_and_says_what_its_verdict_assumes():
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "method": "qlora", "targets": "all-linear", "r": "64"})
+    states = lambda: dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))["Optimizer states"]
+    adamw = states()
+    at.selectbox(key="optimizer").set_value("paged_adamw").run()
+    assert at.query_params["optimizer"] == "paged_adamw" and states() != adamw
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "with Paged AdamW 32-bit (bitsandbytes)" in text and "pages them to the host's memory" in text
+
+
+def test_whole_model_page_prices_a_padded_batch_and_says_so():
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "batch": "4", "seq": "1024"})
+    activations = lambda: dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))["Activations (saved for backward)"]
+    plain = activations()
+    assert at.toggle(key="padded").value is False
+    at.toggle(key="padded").set_value(True).run()
+    assert at.query_params["padded"] == "1" and int(activations().replace(",", "")) > int(plain.replace(",", ""))
+    assert "batch 4, sequence 1,024, padded" in " ".join(m.value for m in at.markdown)
+
+
 def test_whole_model_page_turns_the_models_own_dropout_off_and_says_so():
     at = open_page("pages/whole_model.py", {"model": "gpt2", "targets": "c_attn", "seq": "1024"})
     activations = lambda: dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))["Activations (saved for backward)"]

@@ -33,8 +33,20 @@ def targets_of(case):
 
 def test_memory_golden_covers_every_method_and_optimizer():
     assert {(c["method"], c["optimizer"]) for c in TORCH_CASES} == {
-        ("full", "adamw"), ("full", "sgd"), ("full", "adamw8bit"), ("lora", "adamw"), ("qlora", "adamw"), ("qlora", "adamw8bit")
+        ("full", "adamw"), ("full", "sgd"), ("full", "adamw8bit"), ("full", "paged_adamw"), ("lora", "adamw"), ("qlora", "adamw"),
+        ("qlora", "adamw8bit"), ("qlora", "paged_adamw"),
     }
+
+
+def test_paged_adamw_keeps_two_fp32_states_and_no_step_tensor():
+    """bitsandbytes' paged 32-bit AdamW (the QLoRA paper's optimizer): 8 B per trained value whatever its dtype, its
+    step a Python number; PyTorch's AdamW keeps states like the tensor and a 4-byte step per tensor."""
+    spec = PRESETS["llama-3-8b"]
+    paged, adamw = (training_bytes(spec, 64, ("all-linear",), "qlora", "bf16", optimizer, 1, 512, True, "pure", True)
+                    for optimizer in ("paged_adamw", "adamw"))
+    trainable = model_counts(spec, 64, ("all-linear",)).trainable
+    assert paged.optimizer_states == 8 * trainable and adamw.optimizer_states == 4 * trainable + 4 * 7 * 32 * 2
+    assert paged.gradients == adamw.gradients == 2 * trainable  # pure: bf16 adapters
 
 
 def test_golden_file_covers_every_preset():

@@ -9,8 +9,8 @@
   bf16 mixed (fp32 weights, bf16 autocast), pure and plain (all bf16), LoRA on a bf16 base with fp32 adapters
   (mixed, under autocast; plain, PEFT's defaults without it) and bf16 ones (pure); with bitsandbytes on a small
   Llama-style model: QLoRA (NF4 with double quantisation) with AdamW (mixed, pure and plain; as loaded and after
-  prepare_model_for_kbit_training) and 8-bit AdamW, and full bf16 fine-tuning with 8-bit AdamW; and on a small OPT
-  (the OPT-175B layout): full fine-tuning and LoRA in each precision.
+  prepare_model_for_kbit_training), 8-bit AdamW and paged 32-bit AdamW, and full bf16 fine-tuning with 8-bit and
+  paged 32-bit AdamW; and on a small OPT (the OPT-175B layout): full fine-tuning and LoRA in each precision.
 - tests/golden/served_adapter.json (`python -m tools.make_golden serving` writes it alone): the dtype and bytes of an
   adapter saved in fp32, fp16 and bf16 and loaded on a bf16 base by PeftModel.from_pretrained, with PEFT's default
   autocast_adapter_dtype=True and with False.
@@ -236,7 +236,7 @@ def bitsandbytes_memory() -> list[dict]:
     cases = []
     runs = (("adamw", torch.optim.AdamW, "mixed", False), ("adamw8bit", bnb.optim.AdamW8bit, "mixed", False),
             ("adamw", torch.optim.AdamW, "pure", False), ("adamw", torch.optim.AdamW, "mixed", True),
-            ("adamw", torch.optim.AdamW, "plain", False))
+            ("adamw", torch.optim.AdamW, "plain", False), ("paged_adamw", bnb.optim.PagedAdamW32bit, "mixed", True))
     for optimizer_name, make, precision, prepared in runs:
         model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantisation, dtype=torch.bfloat16, device_map="cpu")
         if prepared:  # what QLoRA recipes call: the weights that are not 4-bit cast to fp32, checkpointing on
@@ -251,11 +251,12 @@ def bitsandbytes_memory() -> list[dict]:
         cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "qlora", "dtype": "bf16", "precision": precision,
                       "prepared": prepared, "optimizer": optimizer_name, "r": 8, "targets": ALL_LINEAR, **measured})
         print(cases[-1], flush=True)
-    model = build(QLORA_SPEC, device_meta=False).to(torch.bfloat16)
-    optimizer = bnb.optim.AdamW8bit(model.parameters(), lr=1e-4)
-    cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "full", "dtype": "bf16", "precision": "pure", "optimizer": "adamw8bit",
-                  **one_step(model, optimizer)})
-    print(cases[-1], flush=True)
+    for optimizer_name, make in (("adamw8bit", bnb.optim.AdamW8bit), ("paged_adamw", bnb.optim.PagedAdamW32bit)):
+        model = build(QLORA_SPEC, device_meta=False).to(torch.bfloat16)
+        optimizer = make(model.parameters(), lr=1e-4)  # on the CPU, bitsandbytes pages nothing: the same bytes
+        cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "full", "dtype": "bf16", "precision": "pure",
+                      "optimizer": optimizer_name, **one_step(model, optimizer)})
+        print(cases[-1], flush=True)
     return cases
 
 

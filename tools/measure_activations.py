@@ -6,9 +6,10 @@ For small random-weight transformers models of each family (Llama, GPT-2, OPT, B
 dropout), both attention kernels (SDPA, transformers' default, and eager), full fine-tuning, LoRA (r = 8, on all
 linear layers and on PEFT's default targets) and QLoRA (Llama: NF4 base through bitsandbytes, as loaded and as
 prepare_model_for_kbit_training leaves it), mixed, pure and plain precision as the app defines them (see `build`),
-several batch and sequence sizes, LoRA dropout (PEFT's lora_dropout 0.05 and 0.1, against its default 0) and the
-model's own dropout turned off, one forward pass runs inside torch.autograd.graph.saved_tensors_hooks; every saved
-tensor's storage is counted once (by data pointer) and parameters' storages are left out. Each model is measured
+several batch and sequence sizes, LoRA dropout (PEFT's lora_dropout 0.05 and 0.1, against its default 0), the
+model's own dropout turned off, and padded batches (an attention mask with padding), one forward pass runs inside
+torch.autograd.graph.saved_tensors_hooks; every saved tensor's storage is counted once (by data pointer) and
+parameters' storages are left out. Each model is measured
 with 1 and with 2 layers (`layers_1`, `layers_2`), which separates one layer from what lies outside the layers.
 
 On the CPU, SDPA with attention dropout > 0 falls back to a kernel that stores the scores, which CUDA's flash
@@ -69,8 +70,9 @@ def _released(family: str, layers: int, attention: str):
                                  attn_implementation=attention)
 
 
-def saved_bytes(model, batch: int, seq: int, autocast: bool) -> int:
-    """Bytes of every storage saved for backward in one forward pass, each once, parameters left out."""
+def saved_bytes(model, batch: int, seq: int, autocast: bool, padded: bool = False) -> int:
+    """Bytes of every storage saved for backward in one forward pass, each once, parameters left out. Padded: the
+    last sequence of the batch is half padding (on the right), with its attention mask and its labels ignored."""
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     seen: dict[int, int] = {}
 
@@ -81,12 +83,16 @@ def saved_bytes(model, batch: int, seq: int, autocast: bool) -> int:
         return tensor
 
     ids = torch.randint(0, VOCAB, (batch, seq))
+    mask = torch.ones(batch, seq, dtype=torch.long)
+    if padded:
+        mask[-1, seq // 2:] = 0
+    inputs = {"input_ids": ids, "attention_mask": mask} if padded else {"input_ids": ids}
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             if getattr(model.config, "model_type", "") == "bert":  # a bare encoder: no logits, no loss
-                output = model(input_ids=ids).last_hidden_state.float().sum()
+                output = model(**inputs).last_hidden_state.float().sum()
             else:
-                output = model(input_ids=ids, labels=ids).loss
+                output = model(**inputs, labels=ids.masked_fill(mask == 0, -100)).loss
     output.backward()
     return sum(seen.values())
 
@@ -122,13 +128,14 @@ def build(family: str, attention: str, method: str, precision: str, layers: int,
 
 
 def case(family: str, attention: str, method: str, precision: str, batch: int, seq: int, targets="all-linear",
-         prepared: bool = True, checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True) -> dict:
+         prepared: bool = True, checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True,
+         padded: bool = False) -> dict:
     """One measured case: the saved bytes with one and with two layers."""
     totals = [saved_bytes(build(family, attention, method, precision, layers, targets, prepared, checkpointing, lora_dropout,
-                                model_dropout), batch, seq, autocast=precision == "mixed") for layers in (1, 2)]
+                                model_dropout), batch, seq, autocast=precision == "mixed", padded=padded) for layers in (1, 2)]
     found = {"family": family, "attention": attention, "method": method, "precision": precision, "batch": batch, "seq": seq,
              "targets": targets if isinstance(targets, str) else ",".join(targets), "prepared": prepared,
-             "checkpointing": checkpointing, "lora_dropout": lora_dropout, "model_dropout": model_dropout, "layers_1": totals[0], "layers_2": totals[1]}
+             "checkpointing": checkpointing, "lora_dropout": lora_dropout, "model_dropout": model_dropout, "padded": padded, "layers_1": totals[0], "layers_2": totals[1]}
     print(found, flush=True)
     return found
 
@@ -160,6 +167,11 @@ def main() -> None:
                 for attention in ("sdpa", "eager"):
                     for method in ("full", "lora"):
                         cases.append(case(family, attention, method, precision, 1, 64, model_dropout=False))
+            # A padded batch: an attention mask with padding in it
+            for attention in ("sdpa", "eager"):
+                for method in ("full", "lora") + (("qlora",) if family == "llama" else ()):
+                    cases.append(case(family, attention, method, precision, 2, 64, padded=True))
+            cases.append(case(family, "sdpa", "lora", precision, 2, 50, DEFAULT_TARGETS[family], padded=True))
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
                 "bitsandbytes": bitsandbytes.__version__}
     note = " ".join(__doc__.split("\n\n")[1].split())

@@ -99,6 +99,7 @@ class _Recipe:
     cuda: bool
     lora_dropout: bool  # PEFT's lora_dropout > 0: each target drops its own copy of its input before A
     model_dropout: bool  # the model's own dropout as its configuration releases it (else off)
+    padded: bool  # an attention mask with padding is passed: SDPA gets it as a float bias
 
     @property
     def tokens(self) -> int:
@@ -112,7 +113,7 @@ class _Recipe:
 
 def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
             attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool, device: str,
-            lora_dropout: float, model_dropout: bool) -> _Recipe:
+            lora_dropout: float, model_dropout: bool, padded: bool) -> _Recipe:
     compute = compute_dtype(method, dtype)  # NF4 weights are dequantised to bf16 to compute
     e = ELEMENT_BYTES[compute]
     autocast = precision == "mixed" and e < FP32
@@ -123,7 +124,7 @@ def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtyp
         autocast=autocast, e=e, x=FP32 if fp32_stream else e, adapter=ELEMENT_BYTES[trained_dtype(method, dtype, precision)],
         out=FP32 if method == "qlora" and prepared else e, frozen_fp32=method == "qlora" and prepared,
         embeddings_grad=full or checkpointing, eager=attention == "eager", cuda=device == "cuda",
-        lora_dropout=lora_dropout > 0 and not full, model_dropout=model_dropout,
+        lora_dropout=lora_dropout > 0 and not full, model_dropout=model_dropout, padded=padded,
     )
 
 
@@ -218,8 +219,9 @@ def _llama_layer(p: _Recipe, grad: bool) -> int:
     a = p.attention_bytes
     if attn and p.eager:  # q, k and v repeated to every head, the fp32 softmax and its copy in q's dtype (if not fp32)
         ledger.add(3 * t * q * a + scores * (FP32 + (a if a != FP32 else 0)))
-    elif attn:  # q, k, v, the output (o_proj's input too) and the log-sum-exp
-        ledger.add(t * (2 * q + 2 * kv) * a + t * s.heads * LSE_BYTES)
+    elif attn:  # q, k, v, the output (o_proj's input too), the log-sum-exp; padded, k and v repeated to every head
+        keys = q if p.padded else kv
+        ledger.add(t * (2 * q + 2 * keys) * a + _sdpa_extras(p, a))
     grad = ledger.linears([("o_proj", q, h)], a, attn, x_kept=not p.eager)["o_proj"] or grad
     ledger.rms_norm(grad)
     mlp = ledger.linears([("gate_proj", h, i), ("up_proj", h, i)], p.x, grad)
@@ -236,19 +238,39 @@ def _eager_first_layer(p: _Recipe, ledger: _Ledger, grads: dict[str, bool], q: s
         ledger.add(-p.tokens * width * p.e * ((not grads[k]) + (not grads[q])))
 
 
-def _attention(p: _Recipe, ledger: _Ledger, qkv: int, copies: int, softmax: int, dropout: bool) -> None:
+def _attention(p: _Recipe, ledger: _Ledger, qkv: int, copies: int, softmax: int, dropout: bool,
+               dropped: int | None = None) -> None:
     """Multi-head attention without GQA (GPT-2, OPT, BERT): SDPA keeps q, k, v, the output and the log-sum-exp;
     eager keeps q, k and v, the scores after softmax, the dropout mask and what dropout let through.
-    `qkv`: the bytes of the storages q, k and v are views of; `copies`: how many of them are copied first."""
+    `qkv`: the bytes of the storages q, k and v are views of; `copies`: how many of them are copied first;
+    `dropped`: the bytes of what the dropout reads (the compute dtype unless given)."""
     s = p.spec
     t, h, scores = p.tokens, s.hidden, p.batch * s.heads * p.seq * p.seq
     ledger.add(qkv + copies * t * h * p.e)
     if p.eager:
         ledger.add(scores * softmax)
-        ledger.dropout(dropout, True, scores, p.e)
+        ledger.dropout(dropout, True, scores, p.e if dropped is None else dropped)
         ledger.add(scores * p.e if dropout or softmax != p.e else 0)
     else:
-        ledger.add(t * h * p.e + t * s.heads * LSE_BYTES)
+        ledger.add(t * h * p.e + _sdpa_extras(p, p.e))
+
+
+def _sdpa_extras(p: _Recipe, q_bytes: int) -> int:
+    """What SDPA keeps besides q, k, v and its output: the fp32 log-sum-exp per query and head, and for a padded batch
+    the mask as a float bias in q's dtype (batch × seq × seq; PyTorch converts transformers' boolean mask).
+
+    A mask rules out CUDA's flash kernel; its memory-efficient kernel rounds the log-sum-exp's rows up to 32 and pads
+    the bias's last dimension to a multiple of 16 (PyTorch's attention.cu and sdp_utils: kAlignLSE, pad_bias)."""
+    b, n, heads = p.batch, p.seq, p.spec.heads
+    if not p.padded:
+        return p.tokens * heads * LSE_BYTES
+    if p.cuda:
+        return b * heads * _round_up(n, 32) * LSE_BYTES + b * n * _round_up(n, 16) * q_bytes
+    return p.tokens * heads * LSE_BYTES + b * n * n * q_bytes
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
 
 
 def _gpt2_layer(p: _Recipe, grad: bool) -> int:
@@ -319,7 +341,11 @@ def _bert_layer(p: _Recipe, grad: bool) -> int:
     attn = any(grads.values())
     _eager_first_layer(p, ledger, grads, "query", "key", h)
     if attn:
-        _attention(p, ledger, 3 * t * h * p.out, 0, _softmax_bytes(p, p.e), attention_dropout)
+        # The padding mask is added to the scores in the hidden stream's dtype: fp32 under mixed full fine-tuning,
+        # where the 16-bit scores are promoted; the dropout then reads the softmax's output as it is.
+        scores = max(p.e, p.x) if p.padded else p.e
+        softmax = _softmax_bytes(p, scores)
+        _attention(p, ledger, 3 * t * h * p.out, 0, softmax, attention_dropout, dropped=softmax)
     out = ledger.linears([("dense", h, h)], p.e, attn, x_kept=not p.eager)["dense"]
     ledger.dropout(dropout, out, t * h, p.e)
     grad = grad or out
@@ -422,14 +448,16 @@ FAMILIES = {"llama": (_llama_layer, _llama_outside), "gpt2": (_gpt2_layer, _gpt2
 
 def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
                        attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool = False,
-                       device: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True) -> Activations:
+                       device: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True,
+                       padded: bool = False) -> Activations:
     """What one training step keeps for backward, in parts (see the module's note for the rules).
 
     targets: the targeted module names, resolved (budget.resolve_targets); dtype: a float dtype (QLoRA computes
     in bf16); device: "cuda" for the app, "cpu" for the tests against CPU measurements; lora_dropout: PEFT's, whose
-    size does not matter here, only whether it is on; model_dropout: the model's own dropout as released, or off."""
+    size does not matter here, only whether it is on; model_dropout: the model's own dropout as released, or off;
+    padded: the batch is padded to its longest sequence, with an attention mask."""
     p = _recipe(spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing, prepared, device, lora_dropout,
-                model_dropout)
+                model_dropout, padded)
     layer, outside = FAMILIES[spec.family]
     return Activations(
         outside=tuple(part for part in outside(p, spec.layers) if part.bytes),

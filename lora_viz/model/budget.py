@@ -34,6 +34,7 @@ BNB_MIN_8BIT = 4096  # bitsandbytes keeps 32-bit states for tensors smaller than
 
 BNB_BLOCK = 256  # one fp32 absmax per 256 values per 8-bit state
 BNB_QMAPS = 2 * 256 * 4  # 8-bit AdamW's two fp32 quantisation maps, shared by all tensors
+FP32_BYTES = 4  # a 32-bit optimizer state
 
 
 # bitsandbytes keeps per NF4 tensor: the 16-value NF4 code, an fp32 offset and the 256-value code of the
@@ -123,12 +124,15 @@ def optimizer_bytes(trained: list[tuple[int, int]], optimizer: str, element_byte
     adamw: exp_avg and exp_avg_sq in the tensor's dtype plus a 4-byte fp32 step per tensor (PyTorch; the rule
     the matrices page uses too, numbers.memory.adamw_state_bytes).
     sgd: none (no momentum). adamw8bit: bitsandbytes' two uint8 states with one fp32 absmax per 256 values,
-    32-bit states for tensors under 4096 values, and two shared 256-value fp32 quantisation maps.
+    32-bit states for tensors under 4096 values, and two shared 256-value fp32 quantisation maps. paged_adamw:
+    bitsandbytes' paged 32-bit AdamW, two fp32 states whatever the tensor's dtype and its step a Python number.
     """
     if optimizer == "sgd":
         return 0
     if optimizer == "adamw":
         return sum(adamw_state_bytes(numel, element_bytes) * copies for numel, copies in trained)
+    if optimizer == "paged_adamw":
+        return sum(2 * FP32_BYTES * numel * copies for numel, copies in trained)
     if optimizer == "adamw8bit":
         total = BNB_QMAPS
         for numel, copies in trained:
@@ -168,7 +172,7 @@ def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool =
 def training_bytes(
     spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
     batch: int, seq: int, checkpointing: bool, precision: str = "mixed", prepared: bool = False, attention: str = "sdpa",
-    rules: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True,
+    rules: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True, padded: bool = False,
 ) -> TrainingBytes:
     """Weights, gradients and optimizer states as PyTorch allocates them, and the activations it saves for backward.
 
@@ -179,12 +183,13 @@ def training_bytes(
     checkpointing on. rules: whose kernels save the activations, "cuda" (the page's) or "cpu" (what the golden
     measurements on a CPU saw, so anyone can check a number on their own machine). lora_dropout: PEFT's; above 0
     each target keeps its own dropped copy of its input and the dropout's mask. model_dropout: the model's own
-    dropout as its configuration releases it (GPT-2, OPT and BERT 0.1), or off.
+    dropout as its configuration releases it (GPT-2, OPT and BERT 0.1), or off. padded: the batch is padded to its
+    longest sequence, with an attention mask.
     """
     prepared = prepared and method == "qlora"
     activations = NOTHING_SAVED if spec.family == "matrix" else saved_for_backward(
         spec, r, resolve_targets(spec, targets), method, dtype, precision, attention, batch, seq, checkpointing or prepared, prepared,
-        device=rules, lora_dropout=lora_dropout, model_dropout=model_dropout)
+        device=rules, lora_dropout=lora_dropout, model_dropout=model_dropout, padded=padded)
     size = ELEMENT_BYTES[trained_dtype(method, dtype, precision)]
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]

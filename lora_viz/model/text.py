@@ -90,16 +90,17 @@ def lora_dropout_text(s: Settings) -> str:
     return f", LoRA dropout {s.lora_dropout:g}" if s.method != "full" and s.lora_dropout > 0 else ""
 
 
-def dropout_text(s: Settings) -> str:
-    """The recipe's dropouts in words, for the line that names it: LoRA's, and the model's own when turned off."""
+def batch_recipe_text(s: Settings) -> str:
+    """The batch's recipe in words, for the line that names it: LoRA's dropout, the model's own when turned off, and
+    whether the batch is padded."""
     off = not s.model_dropout and releases_dropout(model_spec(s).family)
-    return lora_dropout_text(s) + (", the model's own dropout off" if off else "")
+    return lora_dropout_text(s) + (", the model's own dropout off" if off else "") + (", padded" if s.padded else "")
 
 
 def training_headline(s: Settings) -> str:
     """The recipe the training-memory table assumes, in one line."""
     return (f"**{METHOD_LABELS[s.method]}** with {OPTIMIZER_LABELS[s.optimizer]}, batch {s.batch}, sequence {s.seq:,}"
-            + dropout_text(s))
+            + batch_recipe_text(s))
 
 
 def activation_note(s: Settings, view: ModelView) -> str:
@@ -173,6 +174,9 @@ def fit_note(s: Settings, view: ModelView) -> str:
         f"set aside for the CUDA context and allocator ({ALLOWANCE_SOURCE}). Each card's memory is {NVIDIA_SMI}: binary, "
         "so a \u201c24 GB\u201d RTX 4090 has 24,564 MiB (23.99 GiB); the dotted line on the chart is the chosen card less "
         "that allowance."
+        + (" Paged AdamW's states are counted on the card, where they live until memory runs short: bitsandbytes then pages "
+           "them to the host's memory, so a run a little past the card may still train, more slowly."
+           if s.optimizer == "paged_adamw" else "")
     )
 
 

@@ -31,7 +31,7 @@ class ModelView:
 
 MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "arch", "positions", "r", "targets")  # model and adapter
 RECIPE = ("dtype", "precision", "prepared", "optimizer", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout",
-          "adapters", "save_dtype", "gpus")  # how it is trained and served
+          "padded", "adapters", "save_dtype", "gpus")  # how it is trained and served
 
 
 # A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.
@@ -42,7 +42,8 @@ def model_view(s: Settings) -> ModelView:
     dtype = float_dtype(s.dtype, "bf16")  # the base of full fine-tuning and LoRA: a float dtype
     training = {
         method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt, s.precision, s.prepared,
-                               s.attention, lora_dropout=s.lora_dropout, model_dropout=s.model_dropout)
+                               s.attention, lora_dropout=s.lora_dropout, model_dropout=s.model_dropout,
+                               padded=s.padded)
         for method in METHODS
     }
     serving = serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.save_dtype, s.method, s.precision)

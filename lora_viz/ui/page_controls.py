@@ -51,9 +51,10 @@ def whole_model_controls(s: Settings) -> None:
     control(s, row[1], "batch")
     control(s, row[2], "seq")
     control(s, row[3], "adapters")
-    dropout = st.columns([2, 2, 1.4], vertical_alignment="center")
-    control(s, dropout[0], "lora_dropout")
-    control(s, dropout[1], "model_dropout")
+    batch_recipe = st.columns([2, 2, 1.4], vertical_alignment="center")  # what the batch goes through
+    control(s, batch_recipe[0], "lora_dropout")
+    control(s, batch_recipe[1], "model_dropout")
+    control(s, batch_recipe[2], "padded")
     switches = st.columns([1.3, 1.6, 1.05, 1.45])  # "QLoRA as PEFT prepares it" whole on a laptop
     if s.method == "qlora" and s.prepared:
         # prepare_model_for_kbit_training turns checkpointing on: the switch says so, and cannot be turned off here.
