@@ -16,7 +16,8 @@ ATTENTIONS = ("sdpa", "eager")
 SPECTRA = ("rank", "power", "noise")
 TRAINERS = ("adam", "gd")
 IMAGE_FORMATS = ("png", "svg")
-# PEFT keeps LoRA weights in fp32 when the base model is 16-bit or quantised (autocast_adapter_dtype=True).
+# PEFT keeps LoRA weights in fp32 when the base model is 16-bit or quantised (autocast_adapter_dtype=True, its
+# default), in get_peft_model and in PeftModel.from_pretrained alike, whatever dtype the adapter was saved in.
 ADAPTER_DTYPE = "fp32"
 
 

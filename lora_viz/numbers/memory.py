@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..names import float_dtype
+from ..names import ADAPTER_DTYPE, float_dtype
 
 # Whole bytes per element for the plain dtypes.
 ELEMENT_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
@@ -64,12 +64,6 @@ def trained_dtype(method: str, dtype: str, precision: str) -> str:
     return compute_dtype(method, dtype)
 
 
-# PEFT 0.21's PeftModel.from_pretrained(autocast_adapter_dtype=True, its default) loads an fp16 or bf16 adapter as
-# fp32 on a 16-bit base (measured); with autocast_adapter_dtype=False it stays in the base's dtype.
-SERVED_ADAPTER_DTYPE = "fp32"
-ADAPTER_STAGES = ("trained", "saved", "served")
-
-
 def adapter_dtype(stage: str, method: str, dtype: str, precision: str, save_dtype: str) -> str:
     """The one rule for an adapter's dtype at each stage: trained as trained_dtype (with its gradients and states),
     saved in save_dtype, served as PEFT's loader keeps it (fp32)."""
@@ -77,8 +71,8 @@ def adapter_dtype(stage: str, method: str, dtype: str, precision: str, save_dtyp
         return trained_dtype(method, dtype, precision)
     if stage == "saved":
         return save_dtype
-    if stage == "served":
-        return SERVED_ADAPTER_DTYPE
+    if stage == "served":  # PeftModel.from_pretrained loads a 16-bit adapter as fp32 (tests/golden/served_adapter.json)
+        return ADAPTER_DTYPE
     raise ValueError(f"unknown stage {stage!r}")
 
 
