@@ -27,7 +27,8 @@ from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, adapter_dtype, zero_per_
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
     "count": (("model", "r", "targets"), ("save_dtype", *CUSTOM_KEYS)),
-    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout", "padded", "gpus", *CUSTOM_KEYS)),
+    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout", "padded", "qlora_recipe", "gpus",
+                                                                       *CUSTOM_KEYS)),
 }
 
 
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[saved]
     else:
         got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared, settings.attention,
-                             args.rules, settings.lora_dropout, settings.model_dropout, settings.padded)
+                             args.rules, settings.lora_dropout, settings.model_dropout, settings.padded, settings.qlora_recipe)
         activations = got.activations if "batch" in given else 0
         result = {
             "weights": got.weights,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .presets import ALL_LINEAR
 from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, batch_recipe_text, fit_headline, zero_gpu_bytes, zero_verdict
-from .model.view import model_view
+from .model.view import model_view, qlora_prepared
 from .numbers.counts import FORMULAS, count_params
 from .model.budget import matrix_memory
 from .numbers.memory import ELEMENT_BYTES, STEP_BYTES, ZERO_FORMULAS, ZERO_STAGES, card_by_key
@@ -65,7 +65,8 @@ def model_rows(s: Settings) -> list[ExportRow]:
     view = model_view(s)
     memory = view.training[s.method]
     method = METHOD_LABELS[s.method]
-    recipe = f"{s.precision} precision, {OPTIMIZER_LABELS[s.optimizer]}" + (", prepared as PEFT does" if s.method == "qlora" and s.prepared else "")
+    qlora = (", the QLoRA paper's recipe" if s.qlora_recipe == "paper" else ", prepared as PEFT does" if s.prepared else "")
+    recipe = f"{s.precision} precision, {OPTIMIZER_LABELS[s.optimizer]}" + (qlora if s.method == "qlora" else "")
     activations = f"{s.attention}, batch {s.batch}, seq {s.seq}{batch_recipe_text(s)}{', checkpointed' if memory.saved.checkpointing else ''}"
     model = f"{view.spec.label}: {method}, targets {','.join(s.targets)}, r = {s.r}, {recipe}"
     card = card_by_key(s.card)
@@ -137,7 +138,14 @@ def lora_config_snippet(s: Settings) -> str:
     if s.method != "qlora":
         return "from peft import LoraConfig\n\n" + lora
     prepare = ("model = prepare_model_for_kbit_training(model)  # fp32 norms and embeddings, gradient checkpointing\n"
-               if s.prepared else "")
+               if qlora_prepared(s) else "")
+    paper = ("\n# The QLoRA paper's qlora.py, after get_peft_model(model, config): adapters, embeddings and head in bf16,\n"
+             "# norms in fp32 (from peft.tuners.lora import LoraLayer)\n"
+             "for name, module in model.named_modules():\n"
+             "    if isinstance(module, LoraLayer) or \"lm_head\" in name or \"embed_tokens\" in name:\n"
+             "        module.to(torch.bfloat16)\n"
+             "    if \"norm\" in name:\n"
+             "        module.to(torch.float32)\n" if s.qlora_recipe == "paper" else "")
     return (
         "import torch\n"
         "from peft import LoraConfig, prepare_model_for_kbit_training\n"
@@ -149,5 +157,5 @@ def lora_config_snippet(s: Settings) -> str:
         "    bnb_4bit_use_double_quant=True,\n"
         "    bnb_4bit_compute_dtype=torch.bfloat16,\n"
         ")\n"
-        + prepare + lora
+        + prepare + lora + paper
     )

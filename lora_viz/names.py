@@ -11,6 +11,9 @@ METHODS = ("full", "lora", "qlora")
 # autocast: fp32 adapters on the 16-bit base, each adapter's input cast to fp32 (full fine-tuning: as pure).
 PRECISIONS = ("mixed", "pure", "plain")
 OPTIMIZERS = ("adamw", "sgd", "adamw8bit", "paged_adamw")
+# QLoRA's casts after prepare_model_for_kbit_training: "peft" leaves them (fp32 adapters, norms, embeddings and head);
+# "paper" is the QLoRA paper's qlora.py (adapters, embeddings and head cast to bf16, norms kept in fp32).
+QLORA_RECIPES = ("peft", "paper")
 # transformers' attention kernels: SDPA (its default; never keeps the seq×seq scores) and eager (keeps them).
 ATTENTIONS = ("sdpa", "eager")
 SPECTRA = ("rank", "power", "noise")

@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping, Sequence
 from .numbers.example import frame_count
 from .outline import OUTLINE
 from .presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
-from .names import ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, SPECTRA, TRAINERS
+from .names import (ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, QLORA_RECIPES,
+                    SPECTRA, TRAINERS)
 from .numbers.memory import CARDS, DTYPE_LABELS
 
 LINK_VERSION = 3  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
@@ -157,6 +158,12 @@ class Settings:
                                 help="On: as the model's configuration releases it (GPT-2, OPT and BERT 0.1 after embeddings, "
                                      "attention and each block; Llama and Mistral none). Off: every dropout of the model set to 0, "
                                      "as many fine-tuning recipes do; no masks are kept.")
+    qlora_recipe: str = _choice("peft", "QLoRA recipe", QLORA_RECIPES, pages=(WHOLE_MODEL,), flags=("--qlora-recipe",), widget="radio",
+                                horizontal=True, when=("method", ("qlora",)),
+                                names={"peft": "PEFT's", "paper": "the QLoRA paper's"},
+                                help="PEFT's: as prepare_model_for_kbit_training leaves the model (fp32 adapters, norms, "
+                                     "embeddings and head). The QLoRA paper's qlora.py then casts the adapters, the embeddings "
+                                     "and the head to bf16 and keeps the norms in fp32; it trains under bf16 autocast (mixed).")
     padded: bool = _bool(False, "Padded batch", pages=(WHOLE_MODEL,), flags=("--padded",),
                          help="The batch padded to its longest sequence, with an attention mask. SDPA then keeps the mask as "
                               "a float bias (batch × seq × seq), and models with fewer key/value heads repeat k and v to "

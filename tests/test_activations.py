@@ -34,7 +34,7 @@ def _derived(case: dict, layers: int):
     return saved_for_backward(spec, 8, targets, case["method"], "bf16", case["precision"], case["attention"], case["batch"],
                               case["seq"], case["checkpointing"], case["prepared"], device="cpu",
                               lora_dropout=case.get("lora_dropout", 0.0), model_dropout=case.get("model_dropout", True),
-                              padded=case.get("padded", False))
+                              padded=case.get("padded", False), qlora_recipe=case.get("qlora_recipe", "peft"))
 
 
 def _what_the_hooks_see(case: dict, layers: int) -> int:
@@ -51,7 +51,8 @@ def _name(case: dict) -> str:
     return "-".join(str(case[k]) for k in ("family", "attention", "method", "precision", "batch", "seq", "targets")) + (
         "-ckpt" if case["checkpointing"] else "") + ("" if case["prepared"] or case["method"] != "qlora" else "-loaded") + (
         f"-dropout{case['lora_dropout']}" if case.get("lora_dropout") else "") + (
-        "" if case.get("model_dropout", True) else "-model-dropout-off") + ("-padded" if case.get("padded") else "")
+        "" if case.get("model_dropout", True) else "-model-dropout-off") + ("-padded" if case.get("padded") else "") + (
+        "-paper" if case.get("qlora_recipe") == "paper" else "")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_name(c) for c in CASES])

@@ -120,6 +120,6 @@ def test_the_adapter_is_kept_in_one_dtype_by_memory_and_activations(method, dtyp
     spec = PRESETS["gpt2"]
     memory = training_bytes(spec, 8, ("c_attn",), method, dtype, "adamw", 1, 16, False, precision)
     per_value = memory.gradients // model_counts(spec, 8, ("c_attn",)).trainable
-    recipe = _recipe(spec, 8, ("c_attn",), method, dtype, precision, "sdpa", 1, 16, False, False, "cuda", 0.0, True, False)
+    recipe = _recipe(spec, 8, ("c_attn",), method, dtype, precision, "sdpa", 1, 16, False, False, "cuda", 0.0, True, False, "peft")
     assert per_value == recipe.adapter
     assert per_value == (4 if precision in ("mixed", "plain") else 2 if method == "qlora" else {"fp32": 4, "fp16": 2, "bf16": 2}[dtype])

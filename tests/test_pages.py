@@ -298,6 +298,21 @@ def test_whole_model_page_offers_paged_adamw_and_says_what_its_verdict_assumes()
     assert "with Paged AdamW 32-bit (bitsandbytes)" in text and "pages them to the host's memory" in text
 
 
+def test_the_qlora_papers_recipe_shows_the_preparation_it_implies_and_exports_its_casts():
+    """qlora.py always calls prepare_model_for_kbit_training (checkpointing on): the switches say so, even from a link
+    that turned preparation off; the configuration snippet carries the paper's casts."""
+    from lora_viz.export import lora_config_snippet
+
+    at = open_page("pages/whole_model.py", {"method": "qlora", "qlora_recipe": "paper", "prepared": "0"})
+    toggles = {t.key: t for t in at.toggle}
+    assert toggles["_prepared_paper"].value is True and toggles["_prepared_paper"].proto.disabled
+    assert toggles["_ckpt_prepared"].value is True and "prepared" not in toggles
+    snippet = lora_config_snippet(parse_settings(dict(at.query_params))[0])
+    assert "prepare_model_for_kbit_training(model)" in snippet and "module.to(torch.bfloat16)" in snippet
+    at = open_page("pages/whole_model.py", {"method": "lora", "qlora_recipe": "paper"})
+    assert not [r for r in at.radio if r.key == "qlora_recipe"]  # QLoRA's alone
+
+
 def test_whole_model_page_prices_a_padded_batch_and_says_so():
     at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "batch": "4", "seq": "1024"})
     activations = lambda: dict(zip(tables(at)[0][""], tables(at)[0]["bytes"]))["Activations (saved for backward)"]

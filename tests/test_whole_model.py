@@ -14,6 +14,7 @@ from lora_viz.model.budget import (
 from lora_viz.names import PRECISIONS
 from lora_viz.numbers.memory import adapter_dtype
 from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model, total_params
+from lora_viz.settings import to_query
 
 GOLDEN = Path(__file__).parent / "golden"
 PEFT_CASES = json.loads((GOLDEN / "peft_counts.json").read_text())["cases"]
@@ -72,11 +73,12 @@ def test_peft_printout_for_llama_2_7b():
     assert f"{counts.trainable_percent:.4f}" == "0.0622"
 
 
-@pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: f"{c['method']}-{c['dtype']}-{c['precision']}-{c['optimizer']}-{c.get('targets', '')}")
+@pytest.mark.parametrize("case", TORCH_CASES, ids=lambda c: f"{c['method']}-{c['dtype']}-{c['precision']}-{c['optimizer']}-{c.get('targets', '')}"
+                                                      f"-{c.get('qlora_recipe', 'peft')}")
 def test_memory_equals_pytorch_allocation(case):
     targets = targets_of(case) if "targets" in case else ()
     got = training_bytes(spec_of(case), case.get("r", 8), targets, case["method"], case["dtype"], case["optimizer"], 1, 8, False,
-                         case["precision"], case.get("prepared", False))
+                         case["precision"], case.get("prepared", False), qlora_recipe=case.get("qlora_recipe", "peft"))
     assert (got.weights, got.gradients, got.optimizer_states) == (case["weights"], case["gradients"], case["optimizer_states"])
 
 
@@ -208,3 +210,24 @@ def test_the_memory_chart_names_each_bars_recipe_gives_its_values_and_marks_the_
     assert len(figure["layout"]["shapes"]) == 1 and "RTX 4090 24 GB, less the CUDA allowance" in notes
     assert not any("chosen" in note for note in notes)
     assert sum(note["text"].endswith("GiB") for note in figure["layout"]["annotations"]) >= 3  # each bar's total above it
+
+
+def test_the_qlora_papers_headline_llama_65b_on_one_48_gb_card_with_its_recipe_and_not_with_pefts():
+    """Dettmers et al. 2023 fine-tune LLaMA-65B on one 48 GB GPU: with qlora.py's recipe (bf16 adapters, embeddings and
+    head, paged 32-bit AdamW, r = 64 on every linear layer) the page says a 48 GB card; as PEFT prepares the model
+    (fp32 adapters, embeddings and head) it needs an 80 GB one, as the issue found."""
+    from dataclasses import replace
+
+    from lora_viz.model.view import model_view, qlora_paper_example
+    from lora_viz.numbers.memory import fit_verdict
+    from lora_viz.settings import DEFAULTS
+
+    paper = qlora_paper_example(DEFAULTS)
+    assert model_view(paper).counts.trainable == 799_539_200
+    assert fit_verdict(model_view(paper).training["qlora"].total).card.name == "L40S 48 GB"
+    peft = fit_verdict(model_view(replace(paper, qlora_recipe="peft")).training["qlora"].total).card
+    assert peft.name.endswith("80 GB")
+    at = open_page("pages/whole_model.py", {key: value for key, value in to_query(paper).items()})
+    text = " ".join(m.value for m in at.markdown)
+    assert not at.exception and "Fits an L40S 48 GB" in text and "the QLoRA paper's qlora.py" in " ".join(c.value for c in at.caption)
+    assert at.radio(key="qlora_recipe").value == "paper"

@@ -9,8 +9,8 @@
   bf16 mixed (fp32 weights, bf16 autocast), pure and plain (all bf16), LoRA on a bf16 base with fp32 adapters
   (mixed, under autocast; plain, PEFT's defaults without it) and bf16 ones (pure); with bitsandbytes on a small
   Llama-style model: QLoRA (NF4 with double quantisation) with AdamW (mixed, pure and plain; as loaded and after
-  prepare_model_for_kbit_training), 8-bit AdamW and paged 32-bit AdamW, and full bf16 fine-tuning with 8-bit and
-  paged 32-bit AdamW; and on a small OPT (the OPT-175B layout): full fine-tuning and LoRA in each precision.
+  prepare_model_for_kbit_training; and in the QLoRA paper's recipe), 8-bit AdamW and paged 32-bit AdamW, and full
+  bf16 fine-tuning with 8-bit and paged 32-bit AdamW; and on a small OPT (the OPT-175B layout): full fine-tuning and LoRA in each precision.
 - tests/golden/served_adapter.json (`python -m tools.make_golden serving` writes it alone): the dtype and bytes of an
   adapter saved in fp32, fp16 and bf16 and loaded on a bf16 base by PeftModel.from_pretrained, with PEFT's default
   autocast_adapter_dtype=True and with False.
@@ -40,6 +40,7 @@ from transformers import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+from tools.measure_activations import paper_casts
 from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -234,22 +235,26 @@ def bitsandbytes_memory() -> list[dict]:
     quantisation = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                       bnb_4bit_compute_dtype=torch.bfloat16)
     cases = []
-    runs = (("adamw", torch.optim.AdamW, "mixed", False), ("adamw8bit", bnb.optim.AdamW8bit, "mixed", False),
-            ("adamw", torch.optim.AdamW, "pure", False), ("adamw", torch.optim.AdamW, "mixed", True),
-            ("adamw", torch.optim.AdamW, "plain", False), ("paged_adamw", bnb.optim.PagedAdamW32bit, "mixed", True))
-    for optimizer_name, make, precision, prepared in runs:
+    runs = (("adamw", torch.optim.AdamW, "mixed", False, "peft"), ("adamw8bit", bnb.optim.AdamW8bit, "mixed", False, "peft"),
+            ("adamw", torch.optim.AdamW, "pure", False, "peft"), ("adamw", torch.optim.AdamW, "mixed", True, "peft"),
+            ("adamw", torch.optim.AdamW, "plain", False, "peft"), ("paged_adamw", bnb.optim.PagedAdamW32bit, "mixed", True, "peft"),
+            ("paged_adamw", bnb.optim.PagedAdamW32bit, "mixed", True, "paper"), ("adamw", torch.optim.AdamW, "mixed", True, "paper"))
+    for optimizer_name, make, precision, prepared, recipe in runs:
         model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantisation, dtype=torch.bfloat16, device_map="cpu")
         if prepared:  # what QLoRA recipes call: the weights that are not 4-bit cast to fp32, checkpointing on
             model = prepare_model_for_kbit_training(model)
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=ALL_LINEAR))
         if precision == "pure":
             cast_trained(model, torch.bfloat16)
+        if recipe == "paper":  # the QLoRA paper's qlora.py: adapters, embeddings and head to bf16, norms fp32
+            paper_casts(model)
         # Weights as loaded: on the CPU, bitsandbytes' forward pass later shares some of its small code tables.
         weights = _quantised_bytes(model)
         optimizer = make([p for p in model.parameters() if p.requires_grad], lr=1e-4)
         measured = {**one_step(model, optimizer, torch.bfloat16 if precision == "mixed" else None), "weights": weights}
         cases.append({"model": "custom", "dims": _dims(QLORA_SPEC), "method": "qlora", "dtype": "bf16", "precision": precision,
-                      "prepared": prepared, "optimizer": optimizer_name, "r": 8, "targets": ALL_LINEAR, **measured})
+                      "prepared": prepared, "qlora_recipe": recipe, "optimizer": optimizer_name, "r": 8, "targets": ALL_LINEAR,
+                      **measured})
         print(cases[-1], flush=True)
     for optimizer_name, make in (("adamw8bit", bnb.optim.AdamW8bit), ("paged_adamw", bnb.optim.PagedAdamW32bit)):
         model = build(QLORA_SPEC, device_meta=False).to(torch.bfloat16)

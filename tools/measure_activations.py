@@ -7,10 +7,11 @@ dropout), both attention kernels (SDPA, transformers' default, and eager), full 
 linear layers and on PEFT's default targets) and QLoRA (Llama: NF4 base through bitsandbytes, as loaded and as
 prepare_model_for_kbit_training leaves it), mixed, pure and plain precision as the app defines them (see `build`),
 several batch and sequence sizes, LoRA dropout (PEFT's lora_dropout 0.05 and 0.1, against its default 0), the
-model's own dropout turned off, and padded batches (an attention mask with padding), one forward pass runs inside
-torch.autograd.graph.saved_tensors_hooks; every saved tensor's storage is counted once (by data pointer) and
-parameters' storages are left out. Each model is measured
-with 1 and with 2 layers (`layers_1`, `layers_2`), which separates one layer from what lies outside the layers.
+model's own dropout turned off, padded batches (an attention mask with padding), and the QLoRA paper's recipe (its
+casts after preparing the model), one forward pass runs inside torch.autograd.graph.saved_tensors_hooks; every
+saved tensor's storage is counted once (by data pointer) and parameters' storages are left out. Each model is
+measured with 1 and with 2 layers (`layers_1`, `layers_2`), which separates one layer from what lies outside the
+layers.
 
 On the CPU, SDPA with attention dropout > 0 falls back to a kernel that stores the scores, which CUDA's flash
 kernel does not: attention dropout is 0 under SDPA. With gradient checkpointing (model.gradient_checkpointing_enable)
@@ -98,7 +99,7 @@ def saved_bytes(model, batch: int, seq: int, autocast: bool, padded: bool = Fals
 
 
 def build(family: str, attention: str, method: str, precision: str, layers: int, targets="all-linear", prepared: bool = True,
-          checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True):
+          checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True, qlora_recipe: str = "peft"):
     """The model in the app's recipe (lora_viz.numbers.memory.trained_dtype): full fine-tuning mixed keeps fp32 weights
     (bf16 autocast), pure and plain all bf16; LoRA keeps a bf16 base with PEFT's fp32 adapters (mixed, under
     autocast; plain, without it: PEFT's defaults) or with the adapters cast to bf16 (pure); QLoRA loads the base
@@ -124,18 +125,32 @@ def build(family: str, attention: str, method: str, precision: str, layers: int,
             for param in model.parameters():
                 if param.requires_grad:
                     param.data = param.data.to(torch.bfloat16)
+        if qlora_recipe == "paper":
+            paper_casts(model)
     return model.train()
+
+
+def paper_casts(model) -> None:
+    """What the QLoRA paper's qlora.py does after get_peft_model: LoRA layers, embeddings and head to bf16, norms fp32."""
+    from peft.tuners.lora import LoraLayer
+
+    for name, module in model.named_modules():
+        if isinstance(module, LoraLayer) or "lm_head" in name or "embed_tokens" in name:
+            module.to(torch.bfloat16)
+        if "norm" in name:
+            module.to(torch.float32)
 
 
 def case(family: str, attention: str, method: str, precision: str, batch: int, seq: int, targets="all-linear",
          prepared: bool = True, checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True,
-         padded: bool = False) -> dict:
+         padded: bool = False, qlora_recipe: str = "peft") -> dict:
     """One measured case: the saved bytes with one and with two layers."""
     totals = [saved_bytes(build(family, attention, method, precision, layers, targets, prepared, checkpointing, lora_dropout,
-                                model_dropout), batch, seq, autocast=precision == "mixed", padded=padded) for layers in (1, 2)]
+                                model_dropout, qlora_recipe), batch, seq, autocast=precision == "mixed", padded=padded)
+              for layers in (1, 2)]
     found = {"family": family, "attention": attention, "method": method, "precision": precision, "batch": batch, "seq": seq,
              "targets": targets if isinstance(targets, str) else ",".join(targets), "prepared": prepared,
-             "checkpointing": checkpointing, "lora_dropout": lora_dropout, "model_dropout": model_dropout, "padded": padded, "layers_1": totals[0], "layers_2": totals[1]}
+             "checkpointing": checkpointing, "lora_dropout": lora_dropout, "model_dropout": model_dropout, "padded": padded, "qlora_recipe": qlora_recipe, "layers_1": totals[0], "layers_2": totals[1]}
     print(found, flush=True)
     return found
 
@@ -172,6 +187,15 @@ def main() -> None:
                 for method in ("full", "lora") + (("qlora",) if family == "llama" else ()):
                     cases.append(case(family, attention, method, precision, 2, 64, padded=True))
             cases.append(case(family, "sdpa", "lora", precision, 2, 50, DEFAULT_TARGETS[family], padded=True))
+    # The QLoRA paper's recipe (qlora.py): prepared, then adapters, embeddings and head cast to bf16; it trains under
+    # bf16 autocast (without it, the bf16 head cannot read the fp32 norm's output)
+    for attention in ("sdpa", "eager"):
+        for batch, seq in SIZES:
+            for targets in ("all-linear", DEFAULT_TARGETS["llama"]):
+                cases.append(case("llama", attention, "qlora", "mixed", batch, seq, targets, qlora_recipe="paper"))
+    cases.append(case("llama", "sdpa", "qlora", "mixed", 1, 64, checkpointing=True, qlora_recipe="paper"))
+    cases.append(case("llama", "sdpa", "qlora", "mixed", 2, 64, lora_dropout=0.05, qlora_recipe="paper"))
+    cases.append(case("llama", "sdpa", "qlora", "mixed", 2, 64, padded=True, qlora_recipe="paper"))
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
                 "bitsandbytes": bitsandbytes.__version__}
     note = " ".join(__doc__.split("\n\n")[1].split())

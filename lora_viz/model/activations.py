@@ -51,14 +51,16 @@ class Activations:
 
     Without checkpointing: outside + first layer + (layers − 1) × layer.
     With gradient checkpointing (transformers wraps each decoder layer): the forward keeps what lies outside the
-    layers, each checkpoint keeps its input (`checkpoint_input`), and backward recomputes one layer at a time
-    (`layer`), held until its gradients are through: outside + layers × checkpoint input + layer."""
+    layers, each checkpoint keeps its input (`checkpoint_input`; the first layer's is the embeddings' output, in
+    their dtype), and backward recomputes one layer at a time (`layer`), held until its gradients are through:
+    outside + first checkpoint input + (layers − 1) × checkpoint input + layer."""
 
     outside: tuple[Part, ...]  # embeddings, positions, final norm, logits and loss
     first_layer: int  # the first layer: under LoRA nothing before the first adapter needs a gradient
     layer: int  # every later layer
     layers: int
-    checkpoint_input: int  # the hidden state each checkpointed layer keeps
+    checkpoint_input: int  # the hidden state each later checkpointed layer keeps
+    first_checkpoint_input: int  # the first layer's: the embeddings' output, in their dtype
     checkpointing: bool
 
     @property
@@ -67,8 +69,8 @@ class Activations:
 
     @property
     def checkpoints(self) -> int:
-        """What all checkpoints keep: each layer's input."""
-        return self.layers * self.checkpoint_input
+        """What all checkpoints keep: each layer's input (the first one the embeddings' output)."""
+        return self.first_checkpoint_input + (self.layers - 1) * self.checkpoint_input
 
     @property
     def total(self) -> int:
@@ -93,7 +95,8 @@ class _Recipe:
     x: int  # hidden-stream bytes
     adapter: int  # adapter dtype bytes
     out: int  # what a frozen QLoRA linear returns: its input's dtype
-    frozen_fp32: bool  # QLoRA prepared: the weights that are not 4-bit (embeddings, norms, head) in fp32
+    head_fp32: bool  # QLoRA as PEFT prepares it: the output head (with the embeddings and norms) in fp32
+    embed: int  # the embeddings' output bytes, which the rotary tables follow
     embeddings_grad: bool  # the embeddings' output needs a gradient: full fine-tuning, or PEFT with checkpointing
     eager: bool
     cuda: bool
@@ -113,16 +116,20 @@ class _Recipe:
 
 def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
             attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool, device: str,
-            lora_dropout: float, model_dropout: bool, padded: bool) -> _Recipe:
+            lora_dropout: float, model_dropout: bool, padded: bool, qlora_recipe: str) -> _Recipe:
     compute = compute_dtype(method, dtype)  # NF4 weights are dequantised to bf16 to compute
     e = ELEMENT_BYTES[compute]
-    autocast = precision == "mixed" and e < FP32
+    paper = method == "qlora" and qlora_recipe == "paper"  # qlora.py prepares the model first, then casts
+    autocast = (precision == "mixed" or paper) and e < FP32  # qlora.py trains under bf16 autocast
     full = method == "full"
+    prepared = prepared or paper
     fp32_stream = (full and autocast) or (method == "qlora" and prepared)
     return _Recipe(
         spec=spec, batch=batch, seq=seq, r=r, targets=frozenset() if full else frozenset(targets), full=full,
-        autocast=autocast, e=e, x=FP32 if fp32_stream else e, adapter=ELEMENT_BYTES[trained_dtype(method, dtype, precision)],
-        out=FP32 if method == "qlora" and prepared else e, frozen_fp32=method == "qlora" and prepared,
+        autocast=autocast, e=e, x=FP32 if fp32_stream else e,
+        adapter=ELEMENT_BYTES[trained_dtype(method, dtype, precision, qlora_recipe)],
+        out=FP32 if method == "qlora" and prepared else e, head_fp32=method == "qlora" and prepared and not paper,
+        embed=e if paper else FP32 if fp32_stream else e,
         embeddings_grad=full or checkpointing, eager=attention == "eager", cuda=device == "cuda",
         lora_dropout=lora_dropout > 0 and not full, model_dropout=model_dropout, padded=padded,
     )
@@ -172,6 +179,13 @@ class _Ledger:
                     self.add(t * n_in * p.e)
             elif p.full:
                 shared = True
+            elif name in p.targets and p.autocast and p.adapter == p.e:  # 16-bit adapters: autocast copies nothing
+                if x_bytes == p.e and not p.lora_dropout:
+                    shared = True  # A keeps x itself
+                else:  # PEFT casts x to the adapter's dtype (or drops it out), and A keeps that
+                    self.add(t * n_in * p.e)
+                self.dropout(p.lora_dropout, grad, t * n_in, p.adapter)
+                self.add(t * p.r * p.e)
             elif name in p.targets and p.autocast:  # A's copy serves x's gradient only
                 self.add(t * n_in * p.e + (p.r * n_in * p.e if grad else 0) + t * p.r * p.e + n_out * p.r * p.e)
                 self.dropout(p.lora_dropout, grad, t * n_in, p.adapter)
@@ -370,7 +384,7 @@ def _lm_head(p: _Recipe) -> Part:
     ledger = _Ledger(p)
     h, v = p.spec.hidden, p.spec.vocab
     ledger.linears([("lm_head", h, v)], p.x, True)
-    if p.frozen_fp32 and p.autocast:
+    if p.head_fp32 and p.autocast:
         ledger.add(v * h * p.e)
     return Part("output head (its input, or its 16-bit weight copy)", ledger.bytes)
 
@@ -389,7 +403,7 @@ def _llama_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
     ledger.rms_norm(True)
     return (
         Part("token ids (for the embedding's gradient)", t * INDEX_BYTES if p.full else 0),
-        Part("rotary cos and sin", 2 * p.seq * s.head_dim * p.x if rope else 0),
+        Part("rotary cos and sin", 2 * p.seq * s.head_dim * p.embed if rope else 0),
         Part("final RMSNorm", ledger.bytes),
         _lm_head(p),
         *_loss_parts(p),
@@ -449,15 +463,16 @@ FAMILIES = {"llama": (_llama_layer, _llama_outside), "gpt2": (_gpt2_layer, _gpt2
 def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
                        attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool = False,
                        device: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True,
-                       padded: bool = False) -> Activations:
+                       padded: bool = False, qlora_recipe: str = "peft") -> Activations:
     """What one training step keeps for backward, in parts (see the module's note for the rules).
 
     targets: the targeted module names, resolved (budget.resolve_targets); dtype: a float dtype (QLoRA computes
     in bf16); device: "cuda" for the app, "cpu" for the tests against CPU measurements; lora_dropout: PEFT's, whose
     size does not matter here, only whether it is on; model_dropout: the model's own dropout as released, or off;
-    padded: the batch is padded to its longest sequence, with an attention mask."""
+    padded: the batch is padded to its longest sequence, with an attention mask; qlora_recipe: "peft", or "paper"
+    (the QLoRA paper's casts after preparing the model: bf16 adapters, embeddings and head)."""
     p = _recipe(spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing, prepared, device, lora_dropout,
-                model_dropout, padded)
+                model_dropout, padded, qlora_recipe)
     layer, outside = FAMILIES[spec.family]
     return Activations(
         outside=tuple(part for part in outside(p, spec.layers) if part.bytes),
@@ -465,5 +480,6 @@ def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method
         layer=layer(p, True),
         layers=spec.layers,
         checkpoint_input=p.tokens * spec.hidden * p.x,
+        first_checkpoint_input=p.tokens * spec.hidden * p.embed,
         checkpointing=checkpointing,
     )

@@ -154,25 +154,27 @@ def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> list[
     return tensors
 
 
-def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool = False) -> int:
+def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool = False, qlora_recipe: str = "peft") -> int:
     """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 (with their tables) and the rest
-    in bf16 as loaded, or in fp32 once prepare_model_for_kbit_training has cast them (`prepared`)."""
+    in bf16 as loaded, or in fp32 once prepare_model_for_kbit_training has cast them (`prepared`), or, in the QLoRA
+    paper's recipe, the embeddings and the head cast back to bf16 and the norms (and biases) kept in fp32."""
     if method != "qlora":
         return sum(tensor_bytes(t.numel, dtype) * t.copies for t in base_tensors(spec))
-    other = ELEMENT_BYTES["fp32" if prepared else QLORA_OTHER]
     total = 0
     for t in base_tensors(spec):
         if t.kind == "linear":
             total += (tensor_bytes(t.numel, QLORA_DTYPE) + NF4_TENSOR_TABLES) * t.copies
+        elif qlora_recipe == "paper":
+            total += t.total * ELEMENT_BYTES[QLORA_OTHER if t.kind in ("embedding", "head") else "fp32"]
         else:
-            total += t.total * other
+            total += t.total * ELEMENT_BYTES["fp32" if prepared else QLORA_OTHER]
     return total
 
 
 def training_bytes(
     spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
     batch: int, seq: int, checkpointing: bool, precision: str = "mixed", prepared: bool = False, attention: str = "sdpa",
-    rules: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True, padded: bool = False,
+    rules: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True, padded: bool = False, qlora_recipe: str = "peft",
 ) -> TrainingBytes:
     """Weights, gradients and optimizer states as PyTorch allocates them, and the activations it saves for backward.
 
@@ -184,13 +186,15 @@ def training_bytes(
     measurements on a CPU saw, so anyone can check a number on their own machine). lora_dropout: PEFT's; above 0
     each target keeps its own dropped copy of its input and the dropout's mask. model_dropout: the model's own
     dropout as its configuration releases it (GPT-2, OPT and BERT 0.1), or off. padded: the batch is padded to its
-    longest sequence, with an attention mask.
+    longest sequence, with an attention mask. qlora_recipe: "peft", or "paper", the QLoRA paper's qlora.py, which
+    prepares the model (checkpointing on), then casts the adapters, the embeddings and the head to bf16.
     """
-    prepared = prepared and method == "qlora"
+    qlora_recipe = qlora_recipe if method == "qlora" else "peft"
+    prepared = (prepared or qlora_recipe == "paper") and method == "qlora"
     activations = NOTHING_SAVED if spec.family == "matrix" else saved_for_backward(
         spec, r, resolve_targets(spec, targets), method, dtype, precision, attention, batch, seq, checkpointing or prepared, prepared,
-        device=rules, lora_dropout=lora_dropout, model_dropout=model_dropout, padded=padded)
-    size = ELEMENT_BYTES[trained_dtype(method, dtype, precision)]
+        device=rules, lora_dropout=lora_dropout, model_dropout=model_dropout, padded=padded, qlora_recipe=qlora_recipe)
+    size = ELEMENT_BYTES[trained_dtype(method, dtype, precision, qlora_recipe)]
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]
         weights = total_params(spec) * size
@@ -198,14 +202,15 @@ def training_bytes(
     adapters = _adapter_tensors(spec, r, targets)
     adapter_params = sum(numel * copies for numel, copies in adapters)
     return TrainingBytes(
-        weights=base_weight_bytes(spec, method, dtype, prepared) + adapter_params * size,
+        weights=base_weight_bytes(spec, method, dtype, prepared, qlora_recipe) + adapter_params * size,
         gradients=adapter_params * size,
         optimizer_states=optimizer_bytes(adapters, optimizer, size),
         saved=activations,
     )
 
 
-NOTHING_SAVED = Activations(outside=(), first_layer=0, layer=0, layers=1, checkpoint_input=0, checkpointing=False)
+NOTHING_SAVED = Activations(outside=(), first_layer=0, layer=0, layers=1, checkpoint_input=0, first_checkpoint_input=0,
+                            checkpointing=False)
 
 
 @dataclass(frozen=True)

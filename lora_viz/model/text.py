@@ -133,7 +133,11 @@ def dtype_note(s: Settings, view: ModelView) -> str:
         f"Recipe: {recipe_text(view.dtype, s.precision)}{applies}. "
         f"The frozen base is in {view.dtype}; QLoRA stores the linear weights in NF4 with double quantisation "
         "(4.127 bits each) and the rest "
-        + ("in fp32, with gradient checkpointing on, as PEFT's prepare_model_for_kbit_training leaves them."
+        + ("as the QLoRA paper's qlora.py leaves them after prepare_model_for_kbit_training (gradient checkpointing on): "
+           "norms in fp32, embeddings and head cast back to bf16, and its adapters in bf16 too, with bf16 gradients, "
+           "trained under bf16 autocast whatever the sidebar's precision (the bf16 head cannot read fp32 without it)."
+           if s.qlora_recipe == "paper" else
+           "in fp32, with gradient checkpointing on, as PEFT's prepare_model_for_kbit_training leaves them."
            if s.prepared else "in bf16, as loaded (before PEFT's prepare_model_for_kbit_training).")
     )
     if view.dtype != s.dtype:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..keys import depends_on
 from ..names import METHODS, float_dtype
@@ -31,7 +31,24 @@ class ModelView:
 
 MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "arch", "positions", "r", "targets")  # model and adapter
 RECIPE = ("dtype", "precision", "prepared", "optimizer", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout",
-          "padded", "adapters", "save_dtype", "gpus")  # how it is trained and served
+          "padded", "qlora_recipe", "adapters", "save_dtype", "gpus")  # how it is trained and served
+
+
+# The QLoRA paper's headline (Dettmers et al. 2023): LLaMA-65B fine-tuned on one 48 GB GPU with its recipe, qlora.py:
+# LoRA r = 64, α = 16, dropout 0.05 on every linear layer, paged 32-bit AdamW, gradient checkpointing; batch 1 of 512
+# tokens here.
+QLORA_PAPER = {"model": "llama-65b", "method": "qlora", "qlora_recipe": "paper", "r": 64, "alpha": 16.0, "targets": ("all-linear",),
+               "optimizer": "paged_adamw", "lora_dropout": 0.05, "batch": 1, "seq": 512, "dtype": "bf16", "precision": "mixed"}
+
+
+def qlora_paper_example(s: Settings) -> Settings:
+    """The current settings with the QLoRA paper's headline recipe on LLaMA-65B."""
+    return replace(s, **QLORA_PAPER)
+
+
+def qlora_prepared(s: Settings) -> bool:
+    """Whether QLoRA's model went through prepare_model_for_kbit_training: as chosen, and always in the paper's recipe."""
+    return s.prepared or s.qlora_recipe == "paper"
 
 
 # A page run asks three times (its numbers, the memory figure, the figure's text alternative); the key is small.
@@ -43,7 +60,7 @@ def model_view(s: Settings) -> ModelView:
     training = {
         method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt, s.precision, s.prepared,
                                s.attention, lora_dropout=s.lora_dropout, model_dropout=s.model_dropout,
-                               padded=s.padded)
+                               padded=s.padded, qlora_recipe=s.qlora_recipe)
         for method in METHODS
     }
     serving = serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.save_dtype, s.method, s.precision)

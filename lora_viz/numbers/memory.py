@@ -55,10 +55,12 @@ def compute_dtype(method: str, dtype: str) -> str:
     return COMPUTE_FALLBACK if method == "qlora" else float_dtype(dtype, COMPUTE_FALLBACK)
 
 
-def trained_dtype(method: str, dtype: str, precision: str) -> str:
+def trained_dtype(method: str, dtype: str, precision: str, qlora_recipe: str = "peft") -> str:
     """The one rule for the dtype a trained tensor (every weight, or an adapter) is kept in, with its gradient and
     optimizer states: fp32 under mixed precision (PyTorch autocast; PEFT's fp32 adapters) and for plain adapters
-    (PEFT's fp32 default, no autocast), else the compute dtype."""
+    (PEFT's fp32 default, no autocast), else the compute dtype; the QLoRA paper's adapters in the compute dtype."""
+    if method == "qlora" and qlora_recipe == "paper":
+        return compute_dtype(method, dtype)
     if precision == "mixed" or (precision == "plain" and method != "full"):
         return "fp32"
     return compute_dtype(method, dtype)

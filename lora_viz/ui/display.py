@@ -124,6 +124,11 @@ def figure(builder: Builder, s: Settings, alt: str, later: str = "", stand_in: B
     _chart(cache_key, lambda: builder(key), s, key, alt, chart_name, main=main)
 
 
+def example_link(script: str, label: str, s: Settings) -> None:
+    """A link to one view: a page of the app with these settings."""
+    st.page_link(script, label=label, query_params=to_query(s))
+
+
 def page_link(script: str, s: Settings) -> None:
     """A link to one page of the app that keeps the current settings."""
     page = next(p for p in PAGES if p.script == script)

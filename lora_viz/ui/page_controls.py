@@ -9,6 +9,7 @@ from ..builds import BuildFailed
 from ..presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, target_names
 from ..numbers.memory import ZERO_STAGES
 from ..settings import CUSTOM_KEYS, Settings, model_spec, parse_settings, schema
+from ..model.view import qlora_prepared
 from ..training.train import TrainingResult, at_rank
 from ..training.view import TRAININGS, ask_training
 from .control import control, shown
@@ -56,16 +57,22 @@ def whole_model_controls(s: Settings) -> None:
     control(s, batch_recipe[1], "model_dropout")
     control(s, batch_recipe[2], "padded")
     switches = st.columns([1.3, 1.6, 1.05, 1.45])  # "QLoRA as PEFT prepares it" whole on a laptop
-    if s.method == "qlora" and s.prepared:
+    prepared = s.method == "qlora" and qlora_prepared(s)
+    if prepared:
         # prepare_model_for_kbit_training turns checkpointing on: the switch says so, and cannot be turned off here.
         switches[0].toggle(schema("ckpt").label, value=True, disabled=True, key="_ckpt_prepared",
                            help="On: PEFT's prepare_model_for_kbit_training, which QLoRA recipes call, turns it on. "
                                 "Turn “QLoRA as PEFT prepares it” off to choose.")
     else:
         control(s, switches[0], "ckpt")
-    control(s, switches[1], "prepared")
+    if prepared and s.qlora_recipe == "paper":  # the paper's recipe always prepares: say so, as for checkpointing
+        switches[1].toggle(schema("prepared").label, value=True, disabled=True, key="_prepared_paper",
+                           help="On: the QLoRA paper's qlora.py calls prepare_model_for_kbit_training before its casts.")
+    else:
+        control(s, switches[1], "prepared")
     control(s, switches[2], "attention")
     control(s, switches[3], "save_dtype")
+    control(s, st, "qlora_recipe")
     if s.model == CUSTOM:
         # Each layout's own sizes (the schema's `when`): KV heads are Llama's, learned positions GPT-2's.
         keys = [key for key in CUSTOM_KEYS if schema(key).applies(s)]
