@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = model_counts(spec, settings.r, settings.targets)
         result = {"trainable": counts.trainable, "base": counts.base, "all": counts.all}
         if "save_dtype" in given:  # the adapter as saved: its trainable parameters in that dtype
-            saved = adapter_dtype("saved", settings.method, settings.dtype, settings.precision, settings.save_dtype)
+            saved = adapter_dtype("saved", settings.save_dtype)
             result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[saved]
     else:
         got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared, settings.attention,

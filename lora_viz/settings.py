@@ -104,6 +104,7 @@ def last_frame(values: Mapping[str, Any]) -> int:
 MATRIX_PAGES = (HOME, LESSON, MATRICES, MERGE, LOW_RANK)
 CUSTOM_SIZE = dict(pages=(WHOLE_MODEL,), custom_only=True, step=1)
 ADAPTER_METHODS = ("method", ("lora", "qlora"))  # shown for an adapter's methods, not for full fine-tuning
+QLORA_ONLY = ("method", ("qlora",))
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ class Settings:
                                      "attention and each block; Llama and Mistral none). Off: every dropout of the model set to 0, "
                                      "as many fine-tuning recipes do; no masks are kept.")
     qlora_recipe: str = _choice("peft", "QLoRA recipe", QLORA_RECIPES, pages=(WHOLE_MODEL,), flags=("--qlora-recipe",), widget="radio",
-                                horizontal=True, when=("method", ("qlora",)),
+                                horizontal=True, when=QLORA_ONLY,
                                 names={"peft": "PEFT's", "paper": "the QLoRA paper's"},
                                 help="PEFT's: as prepare_model_for_kbit_training leaves the model (fp32 adapters, norms, "
                                      "embeddings and head). The QLoRA paper's qlora.py then casts the adapters, the embeddings "
@@ -168,13 +169,14 @@ class Settings:
                          help="The batch padded to its longest sequence, with an attention mask. SDPA then keeps the mask as "
                               "a float bias (batch × seq × seq), and models with fewer key/value heads repeat k and v to "
                               "every head first (transformers' GQA path needs no mask).")
-    prepared: bool = _bool(True, "QLoRA as PEFT prepares it", pages=(WHOLE_MODEL,), when=("method", ("qlora",)),
+    prepared: bool = _bool(True, "QLoRA as PEFT prepares it", pages=(WHOLE_MODEL,), when=QLORA_ONLY,
                            help="prepare_model_for_kbit_training, which QLoRA recipes call: the weights that are not quantised "
                                 "(embeddings, norms, head) cast to fp32, and gradient checkpointing on. Off: the model as loaded.")
     adapters: int = _int(100, "Adapters served", 1, 100_000, pages=(WHOLE_MODEL,), step=1, when=ADAPTER_METHODS)
     save_dtype: str = _choice("fp32", "Adapter file dtype", FLOAT_DTYPES, pages=(WHOLE_MODEL,), flags=("--save-dtype",),
                               widget="radio", horizontal=True, when=ADAPTER_METHODS,
-                              help="The dtype the adapter is saved (and served) in. The LoRA paper's 35 MB checkpoint is fp16.")
+                              help="The dtype the adapter file is saved in (served, PEFT's loader keeps it in fp32). "
+                                   "The LoRA paper's 35 MB checkpoint is fp16.")
     gpus: int = _int(8, "GPUs (data parallel, for ZeRO)", 1, 4096, pages=(WHOLE_MODEL,), step=1)
     card: str = _choice("a100-80", "GPU", tuple(card.key for card in CARDS), pages=(WHOLE_MODEL,),
                         names={card.key: card.name for card in CARDS},

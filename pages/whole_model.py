@@ -22,7 +22,7 @@ from lora_viz.model.text import (
     zero_table,
     zero_verdict,
 )
-from lora_viz.model.view import QLORA_PAPER, model_view, qlora_paper_example
+from lora_viz.model.view import model_view, qlora_paper_example, shows_qlora_paper
 from lora_viz.render.markdown import bullet_list, caption, markdown_table
 
 with ui.page("Whole model") as settings:
@@ -34,7 +34,7 @@ with ui.page("Whole model") as settings:
         + caption("Every linear layer has its own shape here, so the sidebar's d and k are not used; r, dtype and notation "
                   f"are. Configuration: {view.spec.source}.")
     )
-    if settings.model != QLORA_PAPER["model"] or settings.qlora_recipe != QLORA_PAPER["qlora_recipe"]:
+    if not shows_qlora_paper(settings):
         ui.example_link("pages/whole_model.py", "Try the QLoRA paper's headline: LLaMA-65B fine-tuned on one 48 GB card →",
                         qlora_paper_example(settings))
     ui.whole_model_controls(settings)

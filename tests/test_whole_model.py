@@ -137,7 +137,7 @@ def test_eight_bit_adamw_is_about_two_bytes_per_parameter():
 
 
 def test_paper_serving_example_shape():
-    serving = serving_bytes(PRESETS["llama-2-7b"], 8, ("q_proj", "v_proj"), "fp16", 100, "fp32", "lora", "mixed")
+    serving = serving_bytes(PRESETS["llama-2-7b"], 8, ("q_proj", "v_proj"), "fp16", 100, "fp32", "lora")
     # Worked out by hand from PEFT's counts: 6,738,415,616 weights in fp16; 4,194,304 adapter weights in fp32.
     assert serving.merged == 13_476_831_232
     assert serving.adapter_file == 16_777_216
@@ -150,21 +150,20 @@ def test_qlora_is_served_on_its_4_bit_base_and_merging_it_dequantises():
 
     spec = PRESETS["llama-3-8b"]
     adapter = model_counts(spec, 16, ("q_proj", "v_proj")).trainable * 4  # saved in bf16, served in fp32
-    qlora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "qlora", "mixed")
+    qlora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "qlora")
     assert qlora.separate == base_weight_bytes(spec, "qlora", "bf16") + adapter < 6 * 2**30  # a 4-bit base
     assert qlora.merged == total_params(spec) * 2  # dequantised to bf16, then merged
-    lora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "lora", "mixed")
+    lora = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, "bf16", "lora")
     assert lora.merged == qlora.merged and lora.separate == total_params(spec) * 2 + adapter
 
 
 @pytest.mark.parametrize("save_dtype", ["fp32", "fp16", "bf16"])
-@pytest.mark.parametrize("precision", ["mixed", "pure"])
-def test_a_served_adapter_is_fp32_as_peft_loads_it_whatever_its_file(save_dtype, precision):
+def test_a_served_adapter_is_fp32_as_peft_loads_it_whatever_its_file(save_dtype):
     """PEFT's from_pretrained (autocast_adapter_dtype=True) loads a 16-bit adapter as fp32: the page served it in
     save_dtype. The file keeps save_dtype; N adapter files beside one base are stored files."""
     spec = PRESETS["llama-3-8b"]
     trainable = model_counts(spec, 16, ("q_proj", "v_proj")).trainable
-    served = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, save_dtype, "lora", precision)
+    served = serving_bytes(spec, 16, ("q_proj", "v_proj"), "bf16", 10, save_dtype, "lora")
     assert served.adapter_served == trainable * 4 and served.served_dtype == "fp32"
     assert served.separate == total_params(spec) * 2 + trainable * 4
     assert served.adapter_file == trainable * {"fp32": 4, "fp16": 2, "bf16": 2}[save_dtype]
@@ -179,9 +178,9 @@ def test_a_served_adapter_is_kept_as_peft_loads_it():
     for case in SERVED_CASES:
         assert case["adapter_params"] == trainable
         if case["autocast_adapter_dtype"]:  # PEFT's default, which the page prices
-            served = adapter_dtype("served", "lora", "bf16", "mixed", case["save_dtype"])
+            served = adapter_dtype("served", case["save_dtype"])
             assert case["loaded_dtypes"] == [served]
-            assert case["adapter_bytes"] == serving_bytes(spec, 8, ("q_proj", "v_proj"), "bf16", 1, case["save_dtype"], "lora", "mixed").adapter_served
+            assert case["adapter_bytes"] == serving_bytes(spec, 8, ("q_proj", "v_proj"), "bf16", 1, case["save_dtype"], "lora").adapter_served
         else:  # what the page says the loader keeps when told otherwise: the base's dtype
             assert case["loaded_dtypes"] == ["bf16"]
 

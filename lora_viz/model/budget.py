@@ -282,15 +282,15 @@ class ServingBytes:
 
 
 def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int, save_dtype: str,
-                  method: str, precision: str) -> ServingBytes:
+                  method: str) -> ServingBytes:
     """The base in dtype (QLoRA: its 4-bit base as loaded), the adapter served and saved as adapter_dtype says.
     Merging a QLoRA adapter means dequantising the NF4 base to 16 bits (bf16) and adding ΔW: a 16-bit model."""
     base = base_weight_bytes(spec, method, dtype)
     merged = total_params(spec) * ELEMENT_BYTES[QLORA_OTHER if method == "qlora" else dtype]
     trainable = model_counts(spec, r, targets).trainable
-    served_dtype = adapter_dtype("served", method, dtype, precision, save_dtype)
+    served_dtype = adapter_dtype("served", save_dtype)
     served = trainable * ELEMENT_BYTES[served_dtype]
-    adapter_file = trainable * ELEMENT_BYTES[adapter_dtype("saved", method, dtype, precision, save_dtype)]
+    adapter_file = trainable * ELEMENT_BYTES[adapter_dtype("saved", save_dtype)]
     return ServingBytes(
         merged=merged,
         separate=base + served,

@@ -46,6 +46,11 @@ def qlora_paper_example(s: Settings) -> Settings:
     return replace(s, **QLORA_PAPER)
 
 
+def shows_qlora_paper(s: Settings) -> bool:
+    """Whether the settings already show the QLoRA paper's headline."""
+    return all(getattr(s, key) == value for key, value in QLORA_PAPER.items())
+
+
 def qlora_prepared(s: Settings) -> bool:
     """Whether QLoRA's model went through prepare_model_for_kbit_training: as chosen, and always in the paper's recipe."""
     return s.prepared or s.qlora_recipe == "paper"
@@ -63,5 +68,5 @@ def model_view(s: Settings) -> ModelView:
                                padded=s.padded, qlora_recipe=s.qlora_recipe)
         for method in METHODS
     }
-    serving = serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.save_dtype, s.method, s.precision)
+    serving = serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.save_dtype, s.method)
     return ModelView(spec, dtype, model_counts(spec, s.r, s.targets), training, serving)

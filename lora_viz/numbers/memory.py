@@ -59,18 +59,15 @@ def trained_dtype(method: str, dtype: str, precision: str, qlora_recipe: str = "
     """The one rule for the dtype a trained tensor (every weight, or an adapter) is kept in, with its gradient and
     optimizer states: fp32 under mixed precision (PyTorch autocast; PEFT's fp32 adapters) and for plain adapters
     (PEFT's fp32 default, no autocast), else the compute dtype; the QLoRA paper's adapters in the compute dtype."""
-    if method == "qlora" and qlora_recipe == "paper":
-        return compute_dtype(method, dtype)
-    if precision == "mixed" or (precision == "plain" and method != "full"):
+    paper = method == "qlora" and qlora_recipe == "paper"
+    if not paper and (precision == "mixed" or (precision == "plain" and method != "full")):
         return "fp32"
     return compute_dtype(method, dtype)
 
 
-def adapter_dtype(stage: str, method: str, dtype: str, precision: str, save_dtype: str) -> str:
-    """The one rule for an adapter's dtype at each stage: trained as trained_dtype (with its gradients and states),
-    saved in save_dtype, served as PEFT's loader keeps it (fp32)."""
-    if stage == "trained":
-        return trained_dtype(method, dtype, precision)
+def adapter_dtype(stage: str, save_dtype: str) -> str:
+    """An adapter's dtype once trained (in training it is trained_dtype's): saved in save_dtype, served as PEFT's
+    loader keeps it (fp32)."""
     if stage == "saved":
         return save_dtype
     if stage == "served":  # PeftModel.from_pretrained loads a 16-bit adapter as fp32 (tests/golden/served_adapter.json)
@@ -148,7 +145,10 @@ CARDS = (  # smallest first
     Card("a100-80", "A100 80 GB", 81_920, NVIDIA_SMI + " (A100-SXM4-80GB: 81920MiB)"),
     Card("h200", "H200 141 GB", 143_771, NVIDIA_SMI + " (NVIDIA H200: 143771MiB)"),
 )
+
+
 def card_by_key(key: str) -> Card:
+    """A card by its key in links: 'rtx4090' → RTX 4090 24 GB."""
     return next(card for card in CARDS if card.key == key)
 
 

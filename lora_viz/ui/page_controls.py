@@ -58,16 +58,16 @@ def whole_model_controls(s: Settings) -> None:
     control(s, batch_recipe[2], "padded")
     switches = st.columns([1.3, 1.6, 1.05, 1.45])  # "QLoRA as PEFT prepares it" whole on a laptop
     prepared = s.method == "qlora" and qlora_prepared(s)
-    if prepared:
-        # prepare_model_for_kbit_training turns checkpointing on: the switch says so, and cannot be turned off here.
-        switches[0].toggle(schema("ckpt").label, value=True, disabled=True, key="_ckpt_prepared",
-                           help="On: PEFT's prepare_model_for_kbit_training, which QLoRA recipes call, turns it on. "
-                                "Turn “QLoRA as PEFT prepares it” off to choose.")
+    paper = prepared and s.qlora_recipe == "paper"
+    if prepared:  # prepare_model_for_kbit_training turns checkpointing on
+        _forced_on(switches[0], "ckpt", "_ckpt_prepared",
+                   "On: PEFT's prepare_model_for_kbit_training, which QLoRA recipes call, turns it on. "
+                   + ("The QLoRA paper's recipe always calls it." if paper else "Turn “QLoRA as PEFT prepares it” off to choose."))
     else:
         control(s, switches[0], "ckpt")
-    if prepared and s.qlora_recipe == "paper":  # the paper's recipe always prepares: say so, as for checkpointing
-        switches[1].toggle(schema("prepared").label, value=True, disabled=True, key="_prepared_paper",
-                           help="On: the QLoRA paper's qlora.py calls prepare_model_for_kbit_training before its casts.")
+    if paper:
+        _forced_on(switches[1], "prepared", "_prepared_paper",
+                   "On: the QLoRA paper's qlora.py calls prepare_model_for_kbit_training before its casts.")
     else:
         control(s, switches[1], "prepared")
     control(s, switches[2], "attention")
@@ -79,6 +79,11 @@ def whole_model_controls(s: Settings) -> None:
         with st.expander("Custom model sizes", expanded=True):
             for column, key in zip(st.columns(len(keys)), keys):
                 control(s, column, key)
+
+
+def _forced_on(container, key: str, widget_key: str, why: str) -> None:
+    """A switch the chosen recipe turns on: drawn on and disabled, saying why (the setting itself is not read)."""
+    container.toggle(schema(key).label, value=True, disabled=True, key=widget_key, help=why)
 
 
 def zero_controls(s: Settings) -> None:
