@@ -39,10 +39,14 @@ DROPOUT = {"llama": (False, False), "gpt2": (True, True), "opt": (True, False), 
 
 @dataclass(frozen=True)
 class Part:
-    """Some tensors kept for backward: what they are, and their bytes."""
+    """Some tensors: what they are, their bytes, whether backward frees them before it reaches the layers (the
+    loss's, the head's and the final norm's), and their kind: saved for backward, gradients, an optimizer update's
+    temporaries, or other temporaries (peak.py's moments use the last three)."""
 
     what: str
     bytes: int
+    above_layers: bool = False
+    kind: str = "saved"
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,10 @@ class Activations:
     checkpoint_input: int  # the hidden state each later checkpointed layer keeps
     first_checkpoint_input: int  # the first layer's: the embeddings' output, in their dtype
     checkpointing: bool
+    logits: int = 0  # tokens × vocabulary for a causal LM's loss; 0 without one (BERT)
+    logits_bytes: int = 0  # what the head returns per logit: the compute dtype, or 4 from an fp32 head without autocast
+    layer_work: int = 0  # the gradients and temporaries alive at once at a layer's widest backward step
+    forward_work: int = 0  # the outputs alive at once at a layer's widest forward step, where measured to matter
 
     @property
     def outside_bytes(self) -> int:
@@ -71,6 +79,18 @@ class Activations:
     def checkpoints(self) -> int:
         """What all checkpoints keep: each layer's input (the first one the embeddings' output)."""
         return self.first_checkpoint_input + (self.layers - 1) * self.checkpoint_input
+
+    @property
+    def above_layers(self) -> int:
+        """What backward frees before it reaches the layers: the loss's, the head's and the final norm's tensors."""
+        return sum(part.bytes for part in self.outside if part.above_layers)
+
+    @property
+    def forward(self) -> int:
+        """What the forward pass leaves for backward: everything, or with checkpointing all but the recomputed layer."""
+        if self.checkpointing:
+            return self.outside_bytes + self.checkpoints
+        return self.total
 
     @property
     def total(self) -> int:
@@ -103,6 +123,7 @@ class _Recipe:
     lora_dropout: bool  # PEFT's lora_dropout > 0: each target drops its own copy of its input before A
     model_dropout: bool  # the model's own dropout as its configuration releases it (else off)
     padded: bool  # an attention mask with padding is passed: SDPA gets it as a float bias
+    precision: str
 
     @property
     def tokens(self) -> int:
@@ -131,7 +152,7 @@ def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtyp
         out=FP32 if method == "qlora" and prepared else e, head_fp32=method == "qlora" and prepared and not paper,
         embed=e if paper else FP32 if fp32_stream else e,
         embeddings_grad=full or checkpointing, eager=attention == "eager", cuda=device == "cuda",
-        lora_dropout=lora_dropout > 0 and not full, model_dropout=model_dropout, padded=padded,
+        lora_dropout=lora_dropout > 0 and not full, model_dropout=model_dropout, padded=padded, precision=precision,
     )
 
 
@@ -146,11 +167,20 @@ def _dropouts(p: _Recipe, family: str) -> tuple[bool, bool]:
 
 
 class _Ledger:
-    """Adds up the tensors one layer keeps, in the order the forward runs."""
+    """Adds up the tensors one layer keeps, in the order the forward runs; `after_attention` marks what it kept
+    from attention's output on (backward frees that before it reaches the scores)."""
 
     def __init__(self, recipe: _Recipe):
         self.p = recipe
         self.bytes = 0
+        self.attention_end = 0
+
+    def mark_attention_end(self) -> None:
+        self.attention_end = self.bytes
+
+    @property
+    def after_attention(self) -> int:
+        return self.bytes - self.attention_end
 
     def add(self, n: int) -> None:
         self.bytes += n
@@ -220,7 +250,7 @@ class _Ledger:
             self.add(elements * (1 if self.p.cuda else element_bytes))
 
 
-def _llama_layer(p: _Recipe, grad: bool) -> int:
+def _llama_layer(p: _Recipe, grad: bool) -> _Ledger:
     """RMSNorm, q/k/v with rotary and GQA, attention, o_proj, RMSNorm, SwiGLU MLP."""
     s = p.spec
     t, h, i, q, kv = p.tokens, s.hidden, s.intermediate, s.heads * s.head_dim, s.kv_heads * s.head_dim
@@ -236,13 +266,14 @@ def _llama_layer(p: _Recipe, grad: bool) -> int:
     elif attn:  # q, k, v, the output (o_proj's input too), the log-sum-exp; padded, k and v repeated to every head
         keys = q if p.padded else kv
         ledger.add(t * (2 * q + 2 * keys) * a + _sdpa_extras(p, a))
+    ledger.mark_attention_end()
     grad = ledger.linears([("o_proj", q, h)], a, attn, x_kept=not p.eager)["o_proj"] or grad
     ledger.rms_norm(grad)
     mlp = ledger.linears([("gate_proj", h, i), ("up_proj", h, i)], p.x, grad)
     gate, up = mlp["gate_proj"], mlp["up_proj"]
     ledger.add(t * i * p.out * (2 * int(gate) + int(up)))  # silu's input, and the product's operands
     ledger.linears([("down_proj", i, h)], p.out, gate or up)
-    return ledger.bytes
+    return ledger
 
 
 def _eager_first_layer(p: _Recipe, ledger: _Ledger, grads: dict[str, bool], q: str, k: str, width: int) -> None:
@@ -287,7 +318,7 @@ def _round_up(n: int, multiple: int) -> int:
     return -(-n // multiple) * multiple
 
 
-def _gpt2_layer(p: _Recipe, grad: bool) -> int:
+def _gpt2_layer(p: _Recipe, grad: bool) -> _Ledger:
     """LayerNorm, fused c_attn, attention, c_proj, dropout, LayerNorm, c_fc, GELU (tanh form), c_proj, dropout."""
     s = p.spec
     t, h, i = p.tokens, s.hidden, s.intermediate
@@ -297,6 +328,7 @@ def _gpt2_layer(p: _Recipe, grad: bool) -> int:
     attn = ledger.linears([("c_attn", h, 3 * h)], p.x, grad)["c_attn"]
     if attn:
         _attention(p, ledger, *_gpt2_qkv(p), _softmax_bytes(p, p.x), attention_dropout)  # the causal mask: hidden dtype
+    ledger.mark_attention_end()
     out = ledger.linears([("c_proj", h, h)], p.e, attn, x_kept=not p.eager)["c_proj"]
     ledger.dropout(dropout, out, t * h, p.e)
     grad = grad or out
@@ -306,7 +338,7 @@ def _gpt2_layer(p: _Recipe, grad: bool) -> int:
         ledger.add(4 * t * i * p.out)
     out = ledger.linears([("c_proj", i, h)], p.out, fc)["c_proj"]
     ledger.dropout(dropout, out, t * h, p.e)
-    return ledger.bytes
+    return ledger
 
 
 def _gpt2_qkv(p: _Recipe) -> tuple[int, int]:
@@ -321,7 +353,7 @@ def _gpt2_qkv(p: _Recipe) -> tuple[int, int]:
     return qkv, 0 if p.cuda else 2
 
 
-def _opt_layer(p: _Recipe, grad: bool) -> int:
+def _opt_layer(p: _Recipe, grad: bool) -> _Ledger:
     """LayerNorm, q/k/v, attention, out_proj, dropout, LayerNorm, fc1, ReLU, fc2, dropout."""
     s = p.spec
     t, h, i = p.tokens, s.hidden, s.intermediate
@@ -333,6 +365,7 @@ def _opt_layer(p: _Recipe, grad: bool) -> int:
     _eager_first_layer(p, ledger, grads, "q_proj", "k_proj", h)
     if attn:  # eager: k and v copied to each head's layout; fp32 softmax
         _attention(p, ledger, 3 * t * h * p.out if not p.eager else t * h * p.out, 2 if p.eager else 0, FP32, attention_dropout)
+    ledger.mark_attention_end()
     out = ledger.linears([("out_proj", h, h)], p.e, attn, x_kept=not p.eager)["out_proj"]
     ledger.dropout(dropout, out, t * h, p.e)
     grad = grad or out
@@ -342,10 +375,10 @@ def _opt_layer(p: _Recipe, grad: bool) -> int:
         ledger.add(t * i * p.out)
     out = ledger.linears([("fc2", i, h)], p.out, fc, x_kept=fc)["fc2"]
     ledger.dropout(dropout, out, t * h, p.e)
-    return ledger.bytes
+    return ledger
 
 
-def _bert_layer(p: _Recipe, grad: bool) -> int:
+def _bert_layer(p: _Recipe, grad: bool) -> _Ledger:
     """q/k/v, attention, dense, dropout, LayerNorm(+ input), dense, GELU, dense, dropout, LayerNorm(+ input)."""
     s = p.spec
     t, h, i = p.tokens, s.hidden, s.intermediate
@@ -360,6 +393,7 @@ def _bert_layer(p: _Recipe, grad: bool) -> int:
         scores = max(p.e, p.x) if p.padded else p.e
         softmax = _softmax_bytes(p, scores)
         _attention(p, ledger, 3 * t * h * p.out, 0, softmax, attention_dropout, dropped=softmax)
+    ledger.mark_attention_end()
     out = ledger.linears([("dense", h, h)], p.e, attn, x_kept=not p.eager)["dense"]
     ledger.dropout(dropout, out, t * h, p.e)
     grad = grad or out
@@ -370,7 +404,7 @@ def _bert_layer(p: _Recipe, grad: bool) -> int:
     out = ledger.linears([("dense", i, h)], p.out, fc)["dense"]
     ledger.dropout(dropout, out, t * h, p.e)
     ledger.layer_norm(grad or out, p.x)
-    return ledger.bytes
+    return ledger
 
 
 def _softmax_bytes(p: _Recipe, scores: int) -> int:
@@ -386,13 +420,13 @@ def _lm_head(p: _Recipe) -> Part:
     ledger.linears([("lm_head", h, v)], p.x, True)
     if p.head_fp32 and p.autocast:
         ledger.add(v * h * p.e)
-    return Part("output head (its input, or its 16-bit weight copy)", ledger.bytes)
+    return Part("output head (its input, or its 16-bit weight copy)", ledger.bytes, above_layers=True)
 
 
 def _layer_norm_part(p: _Recipe, what: str, grad: bool) -> Part:
     ledger = _Ledger(p)
     ledger.layer_norm(grad, p.x)
-    return Part(what, ledger.bytes)
+    return Part(what, ledger.bytes, above_layers=True)
 
 
 def _llama_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
@@ -404,7 +438,7 @@ def _llama_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
     return (
         Part("token ids (for the embedding's gradient)", t * INDEX_BYTES if p.full else 0),
         Part("rotary cos and sin", 2 * p.seq * s.head_dim * p.embed if rope else 0),
-        Part("final RMSNorm", ledger.bytes),
+        Part("final RMSNorm", ledger.bytes, above_layers=True),
         _lm_head(p),
         *_loss_parts(p),
     )
@@ -445,15 +479,59 @@ def _bert_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
         Part("token, type and position ids (for the embeddings' gradients)",
              (t + p.seq + s.positions) * INDEX_BYTES if p.full else 0),  # types: one row, broadcast
         Part("embedding LayerNorm and dropout", embeddings.bytes),
-        Part("pooler (first token: dense, tanh); no logits or loss", pooler.bytes),
+        Part("pooler (first token: dense, tanh); no logits or loss", pooler.bytes, above_layers=True),
     )
 
 
 def _loss_parts(p: _Recipe) -> tuple[Part, ...]:
     """transformers' causal LM loss: fp32 log-softmax over the vocabulary, the shifted labels, and a scalar."""
     labels = p.batch * (p.seq + 1) if p.batch == 1 else p.tokens  # a contiguous copy of the shifted labels when b > 1
-    return (Part("log-softmax of the logits (fp32)", p.tokens * p.spec.vocab * FP32),
-            Part("labels", labels * INDEX_BYTES), Part("loss weight", FP32))
+    return (Part("log-softmax of the logits (fp32)", p.tokens * p.spec.vocab * FP32, above_layers=True),
+            Part("labels", labels * INDEX_BYTES, above_layers=True), Part("loss weight", FP32, above_layers=True))
+
+
+CAUSAL = ("llama", "gpt2", "opt")  # families with an LM head and a loss over the vocabulary
+
+# A layer's working sets, beyond what it saves: in backward the gradients and temporaries alive at once at its widest
+# step, in bytes per token and per hidden unit (Llama: the RMSNorm's fp32 backward) or per MLP unit (GPT-2, OPT,
+# BERT: the MLP's backward), by precision; in forward the outputs alive at once at its widest step, which only BERT,
+# without a loss over a vocabulary, was seen to peak at. These are measured rules, not derived op by op: read off the
+# CPU's allocations at the measured peaks (tools/measure_peak.py, tests/golden/peak.json). CUDA runs the same ops.
+PER_HIDDEN, PER_MLP = "hidden", "mlp"
+BACKWARD_WORK = {  # (family, full fine-tuning?): bytes per token per unit, by precision
+    ("llama", False): (PER_HIDDEN, {"mixed": 24, "pure": 24, "plain": 24}),
+    ("llama", True): (PER_HIDDEN, {"mixed": 24, "pure": 24, "plain": 24}),
+    ("gpt2", False): (PER_MLP, {"mixed": 4.64, "pure": 4.14, "plain": 4.81}),
+    ("gpt2", True): (PER_MLP, {"mixed": 4.64, "pure": 4.14, "plain": 4.14}),
+    ("opt", False): (PER_MLP, {"mixed": 4.64, "pure": 5.65, "plain": 4.81}),
+    ("opt", True): (PER_MLP, {"mixed": 4.64, "pure": 5.65, "plain": 5.65}),
+    ("bert", False): (PER_MLP, {"mixed": 4.14, "pure": 4.11, "plain": 4.31}),
+    ("bert", True): (PER_MLP, {"mixed": 7.0, "pure": 6.0, "plain": 6.0}),
+}
+FORWARD_WORK = {("bert", False): {"mixed": 8.1, "pure": 0.0, "plain": 8.48}}  # per token per MLP unit
+FORWARD_WORK_LORA_DROPOUT = {"bert": 3.5}  # more per token per MLP unit when PEFT's lora_dropout is on
+
+
+def _layer_work(p: _Recipe, last: _Ledger) -> int:
+    """The last layer's backward working set (bytes beyond its saved tensors): the family's rule above, or under eager
+    attention, when larger, the softmax's backward: two fp32 gradients of the scores, less the 16-bit copy of the
+    softmax and what the layer saved after attention, both freed by then."""
+    s = p.spec
+    unit, by_precision = BACKWARD_WORK[s.family, p.full]
+    work = round(by_precision[p.precision] * p.tokens * (s.hidden if unit == PER_HIDDEN else s.intermediate))
+    if p.eager:
+        scores = p.batch * s.heads * p.seq * p.seq
+        work = max(work, scores * (2 * FP32 - p.attention_bytes) - last.after_attention)
+    return work
+
+
+def _forward_work(p: _Recipe) -> int:
+    """The last layer's forward working set where it was measured to matter (BERT's LoRA targets: the base's output,
+    B's, its scaled copy and their sum alive together; more with LoRA dropout)."""
+    per_unit = FORWARD_WORK.get((p.spec.family, p.full), {}).get(p.precision, 0.0)
+    if per_unit and p.lora_dropout:
+        per_unit += FORWARD_WORK_LORA_DROPOUT[p.spec.family]
+    return round(per_unit * p.tokens * p.spec.intermediate)
 
 
 FAMILIES = {"llama": (_llama_layer, _llama_outside), "gpt2": (_gpt2_layer, _gpt2_outside),
@@ -474,12 +552,17 @@ def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method
     p = _recipe(spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing, prepared, device, lora_dropout,
                 model_dropout, padded, qlora_recipe)
     layer, outside = FAMILIES[spec.family]
+    last = layer(p, True)
     return Activations(
         outside=tuple(part for part in outside(p, spec.layers) if part.bytes),
-        first_layer=layer(p, p.embeddings_grad),
-        layer=layer(p, True),
+        first_layer=layer(p, p.embeddings_grad).bytes,
+        layer=last.bytes,
         layers=spec.layers,
         checkpoint_input=p.tokens * spec.hidden * p.x,
         first_checkpoint_input=p.tokens * spec.hidden * p.embed,
         checkpointing=checkpointing,
+        logits=p.tokens * spec.vocab if spec.family in CAUSAL else 0,
+        logits_bytes=FP32 if p.head_fp32 and not p.autocast else p.e,
+        layer_work=_layer_work(p, last),
+        forward_work=_forward_work(p),
     )

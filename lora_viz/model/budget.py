@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..names import FLOAT_DTYPES
 from ..numbers.counts import ParamCounts
-from ..numbers.memory import ELEMENT_BYTES, adamw_state_bytes, adapter_dtype, tensor_bytes, trained_dtype
+from ..numbers.memory import ELEMENT_BYTES, FP32_BYTES, adamw_state_bytes, adapter_dtype, tensor_bytes, trained_dtype
 from ..presets import (
     ALL_LINEAR,
     MATRIX,
@@ -23,7 +23,8 @@ from ..presets import (
     target_names,
     total_params,
 )
-from .activations import Activations, saved_for_backward
+from .activations import CAUSAL, Activations, saved_for_backward
+from .peak import StepCosts, StepPeak, step_peak, update_temporaries
 
 QLORA_DTYPE = "nf4-dq"  # NF4 with double quantisation (QLoRA's default)
 
@@ -34,7 +35,7 @@ BNB_MIN_8BIT = 4096  # bitsandbytes keeps 32-bit states for tensors smaller than
 
 BNB_BLOCK = 256  # one fp32 absmax per 256 values per 8-bit state
 BNB_QMAPS = 2 * 256 * 4  # 8-bit AdamW's two fp32 quantisation maps, shared by all tensors
-FP32_BYTES = 4  # a 32-bit optimizer state
+
 
 
 # bitsandbytes keeps per NF4 tensor: the 16-value NF4 code, an fp32 offset and the 256-value code of the
@@ -104,6 +105,12 @@ class TrainingBytes:
     gradients: int
     optimizer_states: int
     saved: Activations
+    costs: StepCosts  # what the step allocates besides
+
+    @property
+    def peak(self) -> StepPeak:
+        """The step's peak, what the fit verdicts follow (peak.step_peak)."""
+        return step_peak(self.weights, self.gradients, self.optimizer_states, self.saved, self.costs)
 
     @property
     def activations(self) -> int:
@@ -154,6 +161,13 @@ def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> list[
     return tensors
 
 
+def dequantised_weight(spec: ModelSpec) -> int:
+    """QLoRA's temporary: bitsandbytes' matmul_4bit dequantises the 4-bit weight to a 16-bit copy (bf16) for each
+    product in forward and in backward (bitsandbytes/autograd/_functions.py), so the widest weight's copy is alive
+    at a layer's peak."""
+    return max(layer.in_features * layer.out_features for layer in linear_layers(spec)) * ELEMENT_BYTES[QLORA_OTHER]
+
+
 def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool = False, qlora_recipe: str = "peft") -> int:
     """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 (with their tables) and the rest
     in bf16 as loaded, or in fp32 once prepare_model_for_kbit_training has cast them (`prepared`), or, in the QLoRA
@@ -175,6 +189,7 @@ def training_bytes(
     spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
     batch: int, seq: int, checkpointing: bool, precision: str = "mixed", prepared: bool = False, attention: str = "sdpa",
     rules: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True, padded: bool = False, qlora_recipe: str = "peft",
+    foreach: bool | None = None,
 ) -> TrainingBytes:
     """Weights, gradients and optimizer states as PyTorch allocates them, and the activations it saves for backward.
 
@@ -187,7 +202,8 @@ def training_bytes(
     each target keeps its own dropped copy of its input and the dropout's mask. model_dropout: the model's own
     dropout as its configuration releases it (GPT-2, OPT and BERT 0.1), or off. padded: the batch is padded to its
     longest sequence, with an attention mask. qlora_recipe: "peft", or "paper", the QLoRA paper's qlora.py, which
-    prepares the model (checkpointing on), then casts the adapters, the embeddings and the head to bf16.
+    prepares the model (checkpointing on), then casts the adapters, the embeddings and the head to bf16. foreach:
+    AdamW's implementation, by default the rules' own (CUDA: foreach; the CPU: a loop over tensors).
     """
     qlora_recipe = qlora_recipe if method == "qlora" else "peft"
     prepared = (prepared or qlora_recipe == "paper") and method == "qlora"
@@ -198,15 +214,19 @@ def training_bytes(
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]
         weights = total_params(spec) * size
-        return TrainingBytes(weights, weights, optimizer_bytes(trained, optimizer, size), activations)
-    adapters = _adapter_tensors(spec, r, targets)
-    adapter_params = sum(numel * copies for numel, copies in adapters)
-    return TrainingBytes(
-        weights=base_weight_bytes(spec, method, dtype, prepared, qlora_recipe) + adapter_params * size,
-        gradients=adapter_params * size,
-        optimizer_states=optimizer_bytes(adapters, optimizer, size),
-        saved=activations,
-    )
+        gradients = weights
+        head_gradient = spec.vocab * spec.hidden * size if spec.family in CAUSAL else 0  # BERT has no head
+        tied_gradient = 0 if any(t.kind == "head" for t in base_tensors(spec)) else head_gradient
+    else:
+        trained = _adapter_tensors(spec, r, targets)
+        gradients = sum(numel * copies for numel, copies in trained) * size
+        weights = base_weight_bytes(spec, method, dtype, prepared, qlora_recipe) + gradients  # adapters kept like their gradients
+        head_gradient = tied_gradient = 0
+    states = optimizer_bytes(trained, optimizer, size)
+    costs = StepCosts(batch * seq if spec.family != "matrix" else 0,
+                      update_temporaries(trained, optimizer, size, rules == "cuda" if foreach is None else foreach),
+                      head_gradient, tied_gradient, dequantised_weight(spec) if method == "qlora" else 0)
+    return TrainingBytes(weights, gradients, states, activations, costs)
 
 
 NOTHING_SAVED = Activations(outside=(), first_layer=0, layer=0, layers=1, checkpoint_input=0, first_checkpoint_input=0,

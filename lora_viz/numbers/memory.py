@@ -19,6 +19,7 @@ DTYPE_LABELS = {
 
 
 STEP_BYTES = 4  # PyTorch's AdamW keeps a 0-d fp32 `step` tensor for every parameter tensor it trains
+FP32_BYTES = 4  # fp32: a 32-bit optimizer state, a gradient of the loss
 COMPUTE_FALLBACK = "bf16"  # what int8 and NF4 weights are dequantised to for compute (bitsandbytes, QLoRA)
 
 
