@@ -21,8 +21,8 @@ from .presets import CUSTOM, PRESETS
 from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
 from .version import version
 from .model.activations import RULES
-from .model.budget import model_counts, training_bytes, zero_parts
-from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, adapter_dtype, zero_per_gpu
+from .model.budget import model_counts, training_bytes, zero_parts, zero_peak_per_gpu
+from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, adapter_dtype, fit_verdict, zero_per_gpu
 
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared, settings.attention,
                              args.rules, settings.lora_dropout, settings.model_dropout, settings.padded, settings.qlora_recipe)
-        activations = got.activations if "batch" in given else 0
+        batch = "batch" in given  # activations and the step's peak need a batch
+        activations = got.activations if batch else 0
         result = {
             "weights": got.weights,
             "gradients": got.gradients,
@@ -104,14 +105,18 @@ def main(argv: list[str] | None = None) -> int:
             "activations": activations,
             "total": got.exact + activations,
         }
-        if "gpus" in given:  # this recipe's bytes as each ZeRO stage splits them, per GPU, with its activations
+        if batch:  # the step's peak, and the smallest card that holds it with the CUDA allowance
+            fit = fit_verdict(got.peak.bytes)
+            result |= {"peak": got.peak.bytes, "fits": fit.card.name if fit.card else None}
+        if "gpus" in given:  # per GPU at each ZeRO stage: the step's peak with a batch, else the split tensors
             parts = zero_parts(got)
-            result |= {f"zero{stage}_per_gpu": zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen,
-                                                            settings.gpus, stage) + activations for stage in ZERO_STAGES}
+            result |= {f"zero{stage}_per_gpu": zero_peak_per_gpu(got, settings.gpus, stage) if batch else
+                       zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen, settings.gpus, stage)
+                       for stage in ZERO_STAGES}
     if args.json:
         print(json.dumps(result))
     else:
         width = max(map(len, result))
         for key, value in result.items():
-            print(f"{key + ':':<{width + 1}} {value:,}")
+            print(f"{key + ':':<{width + 1}} {value:,}" if isinstance(value, int) else f"{key + ':':<{width + 1}} {value}")
     return 0

@@ -80,10 +80,12 @@ def model_rows(s: Settings) -> list[ExportRow]:
                   "Σ 2 · numel · bytes + 4 per trained tensor" if s.optimizer == "adamw" else "see the page"),
         ExportRow(model, f"activations ({activations})", memory.activations, "bytes", "saved for backward, each storage once"),
         ExportRow(model, "training total", memory.total, "bytes", "weights + gradients + optimizer states + activations"),
-        ExportRow(model, "one GPU", fit_headline(s, view), "verdict", "the smallest card with total + CUDA allowance ≤ its memory"),
+        ExportRow(model, f"the step's peak, at {memory.peak.at.where}", memory.peak.bytes, "bytes",
+                  "weights + optimizer states + batch + the largest moment of forward, loss, backward and the update"),
+        ExportRow(model, "one GPU", fit_headline(s, view), "verdict", "the smallest card with the step's peak + CUDA allowance ≤ its memory"),
     ]
     rows += [ExportRow(model, f"ZeRO stage {stage}, per GPU (N = {s.gpus})", zero_gpu_bytes(s, view, stage), "bytes",
-                       f"{ZERO_FORMULAS[stage]} + F{'/N' if stage == 3 else ''} + activations") for stage in ZERO_STAGES]
+                       f"{ZERO_FORMULAS[stage]} + F{'/N' if stage == 3 else ''}, at the step's peak") for stage in ZERO_STAGES]
     rows.append(ExportRow(model, f"{s.gpus} × {card.name}, ZeRO stage {s.zero}", zero_verdict(s, view), "verdict",
                           "per GPU + CUDA allowance ≤ the card's memory"))
     serving = view.serving

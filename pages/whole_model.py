@@ -6,6 +6,7 @@ from lora_viz import ui
 from lora_viz.model import alt, figures
 from lora_viz.model.text import (
     METHOD_LABELS,
+    PEAK_ALIVE,
     activation_note,
     block_caption,
     card_table,
@@ -15,6 +16,9 @@ from lora_viz.model.text import (
     fit_note,
     memory_parts,
     module_table,
+    peak_line,
+    peak_note,
+    peak_rows,
     peft_printout,
     serving_lines,
     training_headline,
@@ -62,17 +66,19 @@ with ui.page("Whole model") as settings:
     )
     ui.figure(figures.block_figure, settings, alt=alt.block_alt(settings))
 
-    st.subheader("Training memory")
+    st.markdown("### Training memory\n\n" + caption(
+        "Each bar is what is alive at that method's peak in one training step (the table below lists every moment)."))
     chosen = view.training[settings.method]
     # The chart, then its table beneath at full width: side by side, the table's numbers wrapped or scrolled.
     ui.figure(figures.memory_figure, settings, alt=alt.memory_alt(settings))
     st.markdown(
-        training_headline(settings) + "\n\n" + markdown_table(memory_parts(chosen))
+        training_headline(settings) + "\n\n" + markdown_table(memory_parts(chosen)) + "\n\n" + peak_line(chosen)
+        + "\n\n" + markdown_table(peak_rows(chosen), text_columns=(PEAK_ALIVE,))
     )
     st.caption(
         dtype_note(settings, view) + "\n\n"
         "Weights, gradients and optimizer states are exact: the bytes PyTorch allocates (AdamW keeps two states like each "
-        "trained tensor plus a 4-byte step). " + activation_note(settings, view)
+        "trained tensor plus a 4-byte step). " + activation_note(settings, view) + " " + peak_note(settings)
     )
 
     st.markdown(

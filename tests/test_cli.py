@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from lora_viz.numbers.memory import fit_verdict
+
 from lora_viz.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +75,19 @@ def test_memory_with_batch_and_seq_estimates_activations(capsys):
     code, out, _ = run(capsys, "memory", "--model", "gpt2", "--method", "full", "--rank", "8", "--targets", "c_attn",
                        "--dtype", "fp32", "--optimizer", "sgd", "--batch", "2", "--seq", "512")
     assert code == 0 and "activations:" in out and "optimizer_states: 0" in out
+
+
+def test_memory_with_a_batch_gives_the_steps_peak_and_the_smallest_card_that_holds_it(capsys):
+    """Llama-3-8B, LoRA r = 16 on every linear layer, batch 1 of 1,024: the sum of the parts fits a 24 GB card, the
+    step's peak (the loss's two fp32 gradients over 128,256 words) does not."""
+    args = ["memory", "--model", "llama-3-8b", "--method", "lora", "--rank", "16", "--targets", "all-linear", "--dtype", "bf16",
+            "--optimizer", "adamw", "--json"]
+    result = json.loads(run(capsys, *args, "--batch", "1", "--seq", "1024")[1])
+    assert result["fits"] == "A100 40 GB" and result["peak"] > result["total"]
+    assert fit_verdict(result["total"]).card.name == "RTX 4090 24 GB"
+    assert "peak" not in json.loads(run(capsys, *args)[1])  # no batch, no step
+    full = json.loads(run(capsys, *args[:4], "full", *args[5:], "--batch", "1", "--seq", "512")[1])
+    assert full["fits"] is None  # no single card holds a full fine-tune's foreach AdamW update
 
 
 @pytest.mark.parametrize(

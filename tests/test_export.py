@@ -33,6 +33,8 @@ def test_the_whole_model_export_holds_the_pages_own_numbers():
     assert not any("matrix" in row.section for row in rows.values())  # it began with an unrelated one-matrix section
     view = model_view(s)
     assert rows["training total"].value == view.training["qlora"].total
+    peak = view.training["qlora"].peak
+    assert rows[f"the step's peak, at {peak.at.where}"].value == peak.bytes != rows["training total"].value
     assert rows["one GPU"].value == fit_headline(s, view) and rows["one GPU"].unit == "verdict"
     assert rows["4 × RTX 4090 24 GB, ZeRO stage 3"].value == zero_verdict(s, view)
     assert [rows[f"ZeRO stage {stage}, per GPU (N = 4)"].value for stage in range(4)] == [zero_gpu_bytes(s, view, stage) for stage in range(4)]

@@ -220,11 +220,13 @@ def test_whole_model_page_shows_peft_numbers_and_memory():
 def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
     at = open_page("pages/whole_model.py", {"model": "llama-2-7b", "method": "full"})
     text = " ".join(m.value for m in at.markdown)
-    assert "Fits an H200 141 GB: 127.9 of 140.40 GiB" in text  # 100 GiB of weights, gradients and AdamW states (mixed)
-    assert "(W + G + S)/N" in text and "Fits on 8 × A100 80 GB at ZeRO stage 2: 62.0 of 80.00 GiB per GPU" in text
-    before = next(t for t in tables(at) if "ZeRO stage" in t)["tensors per GPU, N = 8"]
+    # The step peaks at the optimizer step: 100 GiB of weights, gradients and AdamW states (mixed), and the foreach
+    # update's temporary, 4 bytes a parameter
+    assert "Fits an H200 141 GB: 126.5 of 140.40 GiB" in text and "The step peaks at the optimizer step" in text
+    assert "(W + G + S)/N" in text and "Fits on 8 × A100 80 GB at ZeRO stage 2: 59.4 of 80.00 GiB per GPU" in text
+    before = next(t for t in tables(at) if "ZeRO stage" in t)["peak per GPU, N = 8"]
     at.number_input(key="gpus").set_value(64).run()
-    after = next(t for t in tables(at) if "ZeRO stage" in t)["tensors per GPU, N = 64"]
+    after = next(t for t in tables(at) if "ZeRO stage" in t)["peak per GPU, N = 64"]
     assert after[0] == before[0] and after[3] != before[3]  # stage 0 replicates everything; stage 3 divides by N
     at.selectbox(key="card").set_value("rtx4090").run()
     at.radio(key="zero").set_value(1).run()
@@ -232,6 +234,23 @@ def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
     assert at.query_params["card"] == "rtx4090" and at.query_params["zero"] == "1"
     at.radio(key="method").set_value("qlora").run()
     assert "Fits a T4 16 GB" in " ".join(m.value for m in at.markdown)  # a 4-bit base, checkpointed as PEFT prepares it
+
+
+def test_whole_model_page_judges_the_fit_by_the_steps_peak_and_says_where_it_happens():
+    """Llama-3-8B LoRA r = 16 at 1,024 tokens: the parts add up to a 24 GB card's worth, the step's peak (the loss's
+    gradient over 128,256 words) needs an A100 40 GB, and the page says so, with the moments behind it."""
+    at = open_page("pages/whole_model.py", {"model": "llama-3-8b", "method": "lora", "r": "16", "targets": "all-linear",
+                                            "seq": "1024", "ckpt": "0"})
+    text = " ".join(m.value for m in at.markdown)
+    assert "Fits an A100 40 GB" in text and "The step peaks at the start of backward, the loss's gradient" in text
+    moments = next(t for t in tables(at) if "moment of the step" in t)
+    assert "**The start of backward, the loss's gradient**" in moments["moment of the step"]
+    assert len(moments["moment of the step"]) == 4  # loss, start of backward, last layer's backward, optimizer step
+    cards = next(t for t in tables(at) if "card" in t)
+    assert any(header.startswith("without (peak") for header in cards)
+    assert "no," in cards[next(h for h in cards if h.startswith("without"))][2]  # the RTX 4090 is short of the peak
+    at.selectbox(key="optimizer").set_value("sgd").run()
+    assert at.query_params["optimizer"] == "sgd" and "The step peaks at" in " ".join(m.value for m in at.markdown)
 
 
 def test_whole_model_page_prices_the_attention_kernel_and_labels_checkpointings_three_parts():

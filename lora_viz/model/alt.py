@@ -24,8 +24,8 @@ def block_alt(s: Settings) -> str:
 
 def memory_alt(s: Settings) -> str:
     view = model_view(s)
-    totals = ", ".join(f"{METHOD_LABELS[m]} {view.training[m].total / 2**30:.1f} GiB "
+    totals = ", ".join(f"{METHOD_LABELS[m]} {view.training[m].peak.bytes / 2**30:.1f} GiB at {view.training[m].peak.at.where} "
                        f"({'with' if view.training[m].saved.checkpointing else 'no'} checkpointing)" for m in METHODS)
     card = card_by_key(s.card)
-    return (f"Stacked training memory per method (weights, gradients, optimizer states, activations saved for backward): "
-            f"{totals}. A dotted line marks the {card.name} less the CUDA allowance.")
+    return (f"Stacked training memory per method at its step's peak (weights, gradients, optimizer states, activations "
+            f"saved for backward, temporaries): {totals}. A dotted line marks the {card.name} less the CUDA allowance.")

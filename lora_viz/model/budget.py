@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..names import FLOAT_DTYPES
 from ..numbers.counts import ParamCounts
-from ..numbers.memory import ELEMENT_BYTES, FP32_BYTES, adamw_state_bytes, adapter_dtype, tensor_bytes, trained_dtype
+from ..numbers.memory import ELEMENT_BYTES, FP32_BYTES, adamw_state_bytes, adapter_dtype, tensor_bytes, trained_dtype, zero_per_gpu
 from ..presets import (
     ALL_LINEAR,
     MATRIX,
@@ -24,7 +24,7 @@ from ..presets import (
     total_params,
 )
 from .activations import CAUSAL, Activations, saved_for_backward
-from .peak import StepCosts, StepPeak, step_peak, update_temporaries
+from .peak import GRADIENTS, SAVED, TEMPORARY, UPDATE, StepCosts, StepPeak, step_peak, transient_per_gpu, update_temporaries
 
 QLORA_DTYPE = "nf4-dq"  # NF4 with double quantisation (QLoRA's default)
 
@@ -123,6 +123,14 @@ class TrainingBytes:
     @property
     def total(self) -> int:
         return self.exact + self.activations
+
+
+def alive_at_peak(m: TrainingBytes) -> dict[str, int]:
+    """What is alive at a recipe's step peak, in five parts that add up to it: weights, optimizer states, the
+    gradients and the saved activations alive then, and the moment's temporaries with the batch."""
+    at = m.peak.at
+    return {"weights": m.weights, "gradients": at.of_kind(GRADIENTS), "optimizer states": m.optimizer_states,
+            "activations": at.of_kind(SAVED), "temporaries": at.of_kind(TEMPORARY) + at.of_kind(UPDATE) + m.peak.batch}
 
 
 def optimizer_bytes(trained: list[tuple[int, int]], optimizer: str, element_bytes: int) -> int:
@@ -285,6 +293,16 @@ def zero_parts(memory: TrainingBytes) -> ZeroParts:
     """W, G, S and F of a method's training memory: what is trained is kept like its gradients (same elements, same
     dtype), and the rest of the weights is the frozen base."""
     return ZeroParts(memory.gradients, memory.gradients, memory.optimizer_states, memory.weights - memory.gradients)
+
+
+def zero_peak_per_gpu(memory: TrainingBytes, gpus: int, stage: int) -> int:
+    """One GPU's step peak at a ZeRO stage: the recipe's trained weights W, states S and frozen base F as the stage
+    splits them over the GPUs, its own batch, and its step's largest moment, with the gradients alive then split from
+    stage 2 and the update's temporaries from stage 1 (peak.transient_per_gpu). Gradients are counted only at the
+    moments they are alive (zero_grad frees them), so stage 0 is one GPU's peak."""
+    parts = zero_parts(memory)
+    peak = memory.peak
+    return zero_per_gpu(parts.weights, 0, parts.states, parts.frozen, gpus, stage) + peak.batch + transient_per_gpu(peak, gpus, stage)
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ from ..render.plotly import (
     plot,
 )
 from ..settings import Settings, model_spec
-from .budget import resolve_targets
+from .budget import alive_at_peak, resolve_targets
 from ..presets import linear_layers
 from .text import METHOD_LABELS
 from .view import MODEL, RECIPE, model_view
 
-PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations": "#b0b0b0"}
+PART_COLORS = {"weights": "#4c78a8", "gradients": "#f58518", "optimizer states": "#e45756", "activations": "#b0b0b0",
+               "temporaries": "#72b7b2"}
 
 
 @depends_on(*MODEL)
@@ -67,16 +68,12 @@ def recipe_label(method: str, checkpointing: bool, chosen: bool) -> str:
 
 @depends_on(*MODEL, *RECIPE, "method", "card")
 def memory_figure(s: Settings) -> FigureSpec:
-    """Training memory per method, stacked: weights, gradients, optimizer states, and the activations saved for
-    backward; each bar named with its recipe, its total above it, and the chosen card's line."""
+    """What is alive at each method's step peak, stacked: weights, optimizer states, the gradients and the saved
+    activations alive then, and the moment's temporaries (with the batch); each bar named with its recipe, its peak
+    above it, and the chosen card's line."""
     view = model_view(s)
     labels = [recipe_label(m, view.training[m].saved.checkpointing, m == s.method) for m in METHODS]
-    parts = {
-        "weights": [view.training[m].weights for m in METHODS],
-        "gradients": [view.training[m].gradients for m in METHODS],
-        "optimizer states": [view.training[m].optimizer_states for m in METHODS],
-        "activations": [view.training[m].activations for m in METHODS],
-    }
+    parts = {name: [alive[name] for alive in (alive_at_peak(view.training[m]) for m in METHODS)] for name in PART_COLORS}
     traces = [
         dict(
             type="bar",
@@ -89,7 +86,7 @@ def memory_figure(s: Settings) -> FigureSpec:
         )
         for name, values in parts.items()
     ]
-    totals = [view.training[m].total for m in METHODS]
+    totals = [view.training[m].peak.bytes for m in METHODS]
     card = card_by_key(s.card)
     # The chosen card's line, at what it leaves for tensors once the CUDA allowance (an estimate) is set aside.
     line, note = hline(card_room(0, card) / GIB, dict(color="#888", width=1, dash="dot"), f"{card.name}, less the CUDA allowance")

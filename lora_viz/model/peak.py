@@ -124,9 +124,13 @@ def step_peak(weights: int, gradients: int, optimizer_states: int, saved: Activa
 
 
 def transient_per_gpu(peak: StepPeak, gpus: int, stage: int) -> int:
-    """The largest moment on one of N data-parallel GPUs, gradients left out (ZeRO's own split counts them): from
-    stage 1 each GPU updates only its shard, so the update's temporaries are split too."""
+    """The largest moment on one of N data-parallel GPUs, each running its own batch: from stage 1 each GPU updates
+    only its shard of the states, so the update's temporaries are split; from stage 2 it keeps only its shard of the
+    gradients (ZeRO, Rajbhandari et al. 2020, §5)."""
+    def shard(n: int, split: bool) -> int:
+        return -(-n // gpus) if split else n
+
     def on_one(moment: Moment) -> int:
-        update = moment.of_kind(UPDATE)
-        return moment.bytes - moment.of_kind(GRADIENTS) - update + (-(-update // gpus) if stage >= 1 else update)
+        update, gradients = moment.of_kind(UPDATE), moment.of_kind(GRADIENTS)
+        return moment.bytes - update - gradients + shard(update, stage >= 1) + shard(gradients, stage >= 2)
     return max(on_one(moment) for moment in peak.moments)

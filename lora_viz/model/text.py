@@ -23,7 +23,8 @@ from ..numbers.memory import (
 )
 from ..settings import SCHEMA, Settings, model_spec
 from .activations import MEASURED_WITH, Activations, releases_dropout
-from .budget import ModelCounts, TrainingBytes, zero_parts
+from .budget import ModelCounts, TrainingBytes, zero_parts, zero_peak_per_gpu
+from .peak import StepPeak
 from ..presets import ModelSpec
 from .view import ModelView
 
@@ -77,7 +78,8 @@ def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
     of their own (in one cell the two wrapped over three lines in the page's narrow column)."""
     rows = [("Weights", m.weights), ("Gradients", m.gradients), ("Optimizer states", m.optimizer_states),
             ("Weights, gradients and states", m.exact), ("Activations (saved for backward)", m.activations),
-            *activation_rows(m.saved), ("Total", m.total)]
+            *activation_rows(m.saved), ("Sum of the parts (not all alive at once)", m.total),
+            (f"**Peak of one step**, at {m.peak.at.where}", m.peak.bytes)]
     return {
         "": [name for name, _ in rows],
         "size": [format_bytes(v) for _, v in rows],
@@ -119,9 +121,9 @@ def activation_note(s: Settings, view: ModelView) -> str:
         f"{s.batch:,}, sequence {s.seq:,}), each storage once: derived operation by operation for this family, method "
         f"and precision, and equal to the byte to what one forward pass of small random-weight models saves "
         f"(tools/measure_activations.py). Outside the layers: {outside}.{checkpointing}{dropout} They describe CUDA's kernels: "
-        "a dropout keeps a 1-byte mask, LayerNorm its statistics in fp32, and SDPA's attention dropout only a random seed. Left out: the CUDA context "
-        "and allocator fragmentation (the allowance below), and the temporary buffers backward allocates (the gradients "
-        "flowing back through each layer). Under mixed precision CUDA's autocast also runs LayerNorm and pow in fp32; "
+        "a dropout keeps a 1-byte mask, LayerNorm its statistics in fp32, and SDPA's attention dropout only a random seed. Left out here: "
+        "what is alive only for a moment (the loss's gradients, backward's temporaries, the optimizer's update), which "
+        "the step's peak adds, and the CUDA context and allocator fragmentation (the allowance below). Under mixed precision CUDA's autocast also runs LayerNorm and pow in fp32; "
         "the GPT-2, OPT and BERT numbers follow the measured kernels there."
     )
 
@@ -164,17 +166,61 @@ def serving_lines(s: Settings, view: ModelView) -> list[str]:
     ]
 
 
+PEAK_ALIVE = "alive besides weights, states and batch"
+
+
+def peak_rows(m: TrainingBytes) -> dict[str, list[str]]:
+    """The step's moments as a table: where, what is alive then besides the weights, states and batch, and the total;
+    the peak's row in bold."""
+    peak = m.peak
+    rows = {"moment of the step": [], "total": [], PEAK_ALIVE: []}
+    for moment in peak.moments:
+        bold = "**" if moment is peak.at else ""
+        rows["moment of the step"].append(f"{bold}{moment.where[:1].upper() + moment.where[1:]}{bold}")
+        rows[PEAK_ALIVE].append(
+            "; ".join(f"{part.what} {format_bytes(part.bytes)}" for part in moment.parts if part.bytes) or "nothing")
+        rows["total"].append(f"{bold}{format_bytes(peak.persistent + moment.bytes)}{bold}")
+    return rows
+
+
+def peak_note(s: Settings) -> str:
+    """What the step's peak assumes and how it was checked."""
+    update = {"adamw": "AdamW's foreach update (CUDA's default) holds one temporary the size of everything trained",
+              "sgd": "SGD without momentum updates in place", "adamw8bit": "8-bit AdamW updates in place, one kernel per tensor",
+              "paged_adamw": "paged AdamW updates in place, one kernel per tensor"}[s.optimizer]
+    return (
+        "The step's peak follows one training step as trainers run it after the first (forward, loss, backward, "
+        "optimizer step, gradients set to None): weights, optimizer states and the batch live throughout, and the peak "
+        "is the largest of the moments in the table. The loss adds two fp32 gradients the size of the logits "
+        f"(8 bytes per token per vocabulary word); {update}; each layer's backward adds its working set of gradients. "
+        "Derived like the activations, and within 2% of the peak torch.profiler saw in 124 real training steps on a "
+        "CPU (tools/measure_peak.py; 44 of them at a size no rule was read from); the layers' working sets are "
+        "measured rules. Not measured: QLoRA's one bf16 copy of the widest 4-bit weight while it multiplies (bitsandbytes' "
+        "CUDA kernel, from its source), and CUDA's caching allocator, which rounds each block up to 512 bytes and keeps "
+        "freed blocks reserved (part of the allowance below)."
+    )
+
+
+def peak_line(m: TrainingBytes) -> str:
+    """'The step peaks at the start of backward, the loss's gradient: 14.3 GiB = weights … + …'."""
+    peak = m.peak
+    parts = [("weights", m.weights), ("optimizer states", m.optimizer_states), ("the batch's ids and labels", peak.batch),
+             *((part.what, part.bytes) for part in peak.at.parts if part.bytes)]
+    return (f"The step peaks at {peak.at.where}: **{format_bytes(peak.bytes)}** = "
+            + " + ".join(f"{what} {format_bytes(size)}" for what, size in parts) + ".")
+
+
 def fit_headline(s: Settings, view: ModelView) -> str:
-    """Whether the chosen method fits a card: 'Fits a 24 GB card: 9.1 of 22.35 GiB'."""
-    return fit_text(fit_verdict(view.training[s.method].total))
+    """Whether the chosen method's step peak fits a card: 'Fits an RTX 4090 24 GB: 9.1 of 23.99 GiB'."""
+    return fit_text(fit_verdict(view.training[s.method].peak.bytes))
 
 
 def fit_note(s: Settings, view: ModelView) -> str:
     """What the fit verdict adds up, and which parts are estimates."""
     chosen = view.training[s.method]
     return (
-        f"{METHOD_LABELS[s.method]}: {format_bytes(chosen.exact)} of weights, gradients and optimizer states (exact for "
-        f"this recipe), {format_bytes(chosen.activations)} of activations (saved for backward, as above) and {format_bytes(CUDA_ALLOWANCE)} "
+        f"The verdicts follow the step's peak ({format_bytes(chosen.peak.bytes)} for {METHOD_LABELS[s.method]}, at "
+        f"{chosen.peak.at.where}), not the sum of the parts, plus {format_bytes(CUDA_ALLOWANCE)} "
         f"set aside for the CUDA context and allocator ({ALLOWANCE_SOURCE}). Each card's memory is {NVIDIA_SMI}: binary, "
         "so a \u201c24 GB\u201d RTX 4090 has 24,564 MiB (23.99 GiB); the dotted line on the chart is the chosen card less "
         "that allowance."
@@ -184,28 +230,32 @@ def fit_note(s: Settings, view: ModelView) -> str:
     )
 
 
+def with_checkpointing(chosen: TrainingBytes, on: bool) -> StepPeak:
+    """The chosen recipe's step peak with gradient checkpointing on or off."""
+    return replace(chosen, saved=replace(chosen.saved, checkpointing=on)).peak
+
+
 def card_table(chosen: TrainingBytes) -> dict[str, list[str]]:
-    """Every card, with gradient checkpointing on and off: room to spare or how much is missing (tensors plus the
-    CUDA allowance against the card's memory)."""
-    def verdict(activations: int, card: Card) -> str:
-        room = card_room(chosen.exact + activations, card)
+    """Every card, with gradient checkpointing on and off: room to spare or how much is missing (the step's peak plus
+    the CUDA allowance against the card's memory)."""
+    def verdict(peak: int, card: Card) -> str:
+        room = card_room(peak, card)
         return f"fits, {room / GIB:.1f} GiB to spare" if room >= 0 else f"no, {-room / GIB:.1f} GiB short"
 
-    a = chosen.saved
-    on, off = (replace(a, checkpointing=True).total, replace(a, checkpointing=False).total)
+    on, off = (with_checkpointing(chosen, True).bytes, with_checkpointing(chosen, False).bytes)
     return {
         "card": [f"{card.name} ({card.bytes / GIB:.2f} GiB)" for card in CARDS],
-        f"with checkpointing ({format_bytes(on)} of activations)": [verdict(on, card) for card in CARDS],
-        f"without ({format_bytes(off)})": [verdict(off, card) for card in CARDS],
+        f"with checkpointing (peak {format_bytes(on)})": [verdict(on, card) for card in CARDS],
+        f"without (peak {format_bytes(off)})": [verdict(off, card) for card in CARDS],
     }
 
 
 def checkpointing_alternative(chosen: TrainingBytes) -> str:
-    """The same training with gradient checkpointing the other way, and whether that fits."""
-    flipped = replace(chosen.saved, checkpointing=not chosen.saved.checkpointing)
+    """The same training with gradient checkpointing the other way, and whether its peak fits."""
+    flipped = with_checkpointing(chosen, not chosen.saved.checkpointing)
     way = "off" if chosen.saved.checkpointing else "on"
-    return (f"With gradient checkpointing {way}: {_lower_first(fit_text(fit_verdict(chosen.exact + flipped.total)))} "
-            f"({format_bytes(flipped.total)} of activations instead of {format_bytes(chosen.activations)}).")
+    return (f"With gradient checkpointing {way}: {_lower_first(fit_text(fit_verdict(flipped.bytes)))} "
+            f"(a peak of {format_bytes(flipped.bytes)} at {flipped.at.where}, instead of {format_bytes(chosen.peak.bytes)}).")
 
 
 def zero_table(s: Settings, view: ModelView) -> dict[str, list[str]]:
@@ -216,18 +266,15 @@ def zero_table(s: Settings, view: ModelView) -> dict[str, list[str]]:
     fits = [card_room(tensors, card) for tensors in per_gpu]
     return {
         "ZeRO stage": [f"**{stage}**" if stage == s.zero else str(stage) for stage in ZERO_STAGES],
-        "per GPU": [f"{ZERO_FORMULAS[stage]} + F{'/N' if stage == 3 else ''} + activations" for stage in ZERO_STAGES],
-        f"tensors per GPU, N = {s.gpus:,}": [format_bytes(b) for b in per_gpu],
+        "per GPU": [f"{ZERO_FORMULAS[stage]} + F{'/N' if stage == 3 else ''}, at the step's peak" for stage in ZERO_STAGES],
+        f"peak per GPU, N = {s.gpus:,}": [format_bytes(b) for b in per_gpu],
         card.name: [f"fits, {room / GIB:.1f} GiB to spare" if room >= 0 else f"no, {-room / GIB:.1f} GiB short" for room in fits],
     }
 
 
 def zero_gpu_bytes(s: Settings, view: ModelView, stage: int) -> int:
-    """One GPU's tensors at a ZeRO stage: the chosen recipe's W, G, S and frozen base as the stage splits them over
-    the GPUs, and the activations of its own batch (every GPU runs a whole batch)."""
-    chosen = view.training[s.method]
-    parts = zero_parts(chosen)
-    return zero_per_gpu(parts.weights, parts.gradients, parts.states, parts.frozen, s.gpus, stage) + chosen.activations
+    """One GPU's step peak at a ZeRO stage, for the chosen method (budget.zero_peak_per_gpu)."""
+    return zero_peak_per_gpu(view.training[s.method], s.gpus, stage)
 
 
 def zero_verdict(s: Settings, view: ModelView) -> str:
@@ -247,9 +294,11 @@ def zero_note(s: Settings, view: ModelView) -> str:
     return (
         "ZeRO (Rajbhandari et al. 2020, §5) splits the chosen recipe's bytes across N data-parallel GPUs: stage 1 the "
         f"optimizer states S ({format_bytes(parts.states)}), stage 2 the gradients G ({format_bytes(parts.gradients)}) too, "
-        f"stage 3 the trained weights W ({format_bytes(parts.weights)}) as well{frozen}. Each GPU also keeps the "
-        f"activations of its own batch of {s.batch:,} ({format_bytes(view.training[s.method].activations)}) and the CUDA "
-        "allowance. The paper's own recipe, mixed precision with Adam (W = 2Ψ, G = 2Ψ, S = 12Ψ), gives its formulas "
+        f"stage 3 the trained weights W ({format_bytes(parts.weights)}) as well{frozen}. Each GPU also runs its own "
+        f"batch of {s.batch:,}, so each GPU's step peaks as one GPU's does (at {view.training[s.method].peak.at.where}: "
+        "activations, the loss's and the layers' temporaries), with the gradients G counted only at the moments they are "
+        "alive, split from stage 2, and the update's temporaries split from stage 1 (each GPU updates its shard); "
+        "the CUDA allowance is added. The paper's own recipe, mixed precision with Adam (W = 2Ψ, G = 2Ψ, S = 12Ψ), gives its formulas "
         "(2 + 2 + 12)Ψ, (2 + 2 + 12/N)Ψ, (2 + 14/N)Ψ and 16Ψ/N. Communication buffers are not counted."
     )
 

@@ -28,13 +28,15 @@ def bullet_list(lines: list[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def markdown_table(columns: dict[str, list]) -> str:
-    """Columns of values as a Markdown table: first column left-aligned, the rest (numbers) right-aligned."""
+def markdown_table(columns: dict[str, list], text_columns: tuple[str, ...] = ()) -> str:
+    """Columns of values as a Markdown table: the first column and any named in text_columns left-aligned, the rest
+    (numbers) right-aligned."""
     def cell(value: object) -> str:
         return str(value).replace("|", "\\|") or " "
 
     names = list(columns)
-    lines = ["| " + " | ".join(cell(name) for name in names) + " |", "|" + "|".join([":---"] + ["---:"] * (len(names) - 1)) + "|"]
+    aligns = [":---" if i == 0 or name in text_columns else "---:" for i, name in enumerate(names)]
+    lines = ["| " + " | ".join(cell(name) for name in names) + " |", "|" + "|".join(aligns) + "|"]
     for row in zip(*columns.values()):
         lines.append("| " + " | ".join(cell(value) for value in row) + " |")
     return "\n".join(lines)
