@@ -78,8 +78,7 @@ def memory_parts(m: TrainingBytes) -> dict[str, list[str]]:
     of their own (in one cell the two wrapped over three lines in the page's narrow column)."""
     rows = [("Weights", m.weights), ("Gradients", m.gradients), ("Optimizer states", m.optimizer_states),
             ("Weights, gradients and states", m.exact), ("Activations (saved for backward)", m.activations),
-            *activation_rows(m.saved), ("Sum of the parts (not all alive at once)", m.total),
-            (f"**Peak of one step**, at {m.peak.at.where}", m.peak.bytes)]
+            *activation_rows(m.saved), ("Sum (not all alive at once)", m.total), ("**Peak of one step**", m.peak.bytes)]
     return {
         "": [name for name, _ in rows],
         "size": [format_bytes(v) for _, v in rows],
