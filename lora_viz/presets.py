@@ -27,10 +27,15 @@ class ModelSpec:
     positions: int = 0  # learned position embeddings (GPT-2, OPT, BERT); 0 for rotary
     published_total: int | None = None  # parameter count the model card or config gives
     source: str = ""
+    # Where a Llama-layout model departs from Llama-2 (config.json's fields):
+    head_size: int = 0  # head_dim when the config sets it apart from hidden ÷ heads (Qwen3, Mistral-Nemo); 0: hidden ÷ heads
+    tied: bool = False  # tie_word_embeddings: the output head is the token embedding (Llama-3.2, small Qwens)
+    qkv_bias: bool = False  # q, k and v projections with biases (Qwen2, Qwen2.5)
+    qk_norm: bool = False  # an RMSNorm over each head of q and of k (Qwen3)
 
     @property
     def head_dim(self) -> int:
-        return self.hidden // self.heads
+        return self.head_size or self.hidden // self.heads
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,25 @@ PRESETS: dict[str, ModelSpec] = {
                   source="meta-llama/Meta-Llama-3-8B config.json"),
         ModelSpec("mistral-7b", "Mistral-7B-v0.1", "llama", 4096, 14336, 32, 32, 8, 32000, published_total=7_241_732_096,
                   source="mistralai/Mistral-7B-v0.1 config.json"),
+        # The models people fine-tune in 2025–2026, each as transformers builds it from its config.json on the meta
+        # device (tests/golden/peft_counts.json).
+        ModelSpec("llama-3.1-8b", "Llama-3.1-8B", "llama", 4096, 14336, 32, 32, 8, 128256, published_total=8_030_261_248,
+                  source="meta-llama/Llama-3.1-8B config.json"),
+        ModelSpec("llama-3.1-70b", "Llama-3.1-70B", "llama", 8192, 28672, 80, 64, 8, 128256, published_total=70_553_706_496,
+                  source="meta-llama/Llama-3.1-70B config.json"),
+        ModelSpec("llama-3.2-3b", "Llama-3.2-3B", "llama", 3072, 8192, 28, 24, 8, 128256, published_total=3_212_749_824,
+                  tied=True, source="meta-llama/Llama-3.2-3B config.json (output head tied to the token embedding)"),
+        ModelSpec("qwen2.5-7b", "Qwen2.5-7B", "llama", 3584, 18944, 28, 28, 4, 152064, published_total=7_615_616_512,
+                  qkv_bias=True, source="Qwen/Qwen2.5-7B config.json (q, k and v with biases)"),
+        ModelSpec("qwen3-4b", "Qwen3-4B", "llama", 2560, 9728, 36, 32, 8, 151936, published_total=4_022_468_096,
+                  head_size=128, tied=True, qk_norm=True,
+                  source="Qwen/Qwen3-4B config.json (head_dim 128, not 2,560 ÷ 32; q/k norms; head tied)"),
+        ModelSpec("qwen3-8b", "Qwen3-8B", "llama", 4096, 12288, 36, 32, 8, 151936, published_total=8_190_735_360,
+                  head_size=128, qk_norm=True, source="Qwen/Qwen3-8B config.json (q/k norms)"),
+        ModelSpec("qwen3-32b", "Qwen3-32B", "llama", 5120, 25600, 64, 64, 8, 151936, published_total=32_762_123_264,
+                  head_size=128, qk_norm=True, source="Qwen/Qwen3-32B config.json (head_dim 128, not 5,120 ÷ 64; q/k norms)"),
+        ModelSpec("mistral-nemo-12b", "Mistral-Nemo-12B", "llama", 5120, 14336, 40, 32, 8, 131072, published_total=12_247_782_400,
+                  head_size=128, source="mistralai/Mistral-Nemo-Base-2407 config.json (head_dim 128, not 5,120 ÷ 32)"),
         ModelSpec("gpt2", "GPT-2 (124M)", "gpt2", 768, 3072, 12, 12, 12, 50257, positions=1024, published_total=124_439_808,
                   source="openai-community/gpt2 config.json (output head tied to the token embedding)"),
         ModelSpec("bert-base", "BERT-base (BertModel)", "bert", 768, 3072, 12, 12, 12, 30522, positions=512,
@@ -128,9 +152,9 @@ def linear_layers(spec: ModelSpec) -> tuple[Linear, ...]:
     if spec.family == "llama":
         kv = spec.kv_heads * spec.head_dim
         return (
-            Linear("self_attn.q_proj", h, spec.heads * spec.head_dim, False, n),
-            Linear("self_attn.k_proj", h, kv, False, n),
-            Linear("self_attn.v_proj", h, kv, False, n),
+            Linear("self_attn.q_proj", h, spec.heads * spec.head_dim, spec.qkv_bias, n),
+            Linear("self_attn.k_proj", h, kv, spec.qkv_bias, n),
+            Linear("self_attn.v_proj", h, kv, spec.qkv_bias, n),
             Linear("self_attn.o_proj", spec.heads * spec.head_dim, h, False, n),
             Linear("mlp.gate_proj", h, i, False, n),
             Linear("mlp.up_proj", h, i, False, n),
@@ -171,9 +195,13 @@ def base_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
         tensors.append(Tensor(layer.path + ".weight", (layer.out_features, layer.in_features), layer.copies, "linear"))
         if layer.bias:
             tensors.append(Tensor(layer.path + ".bias", (layer.out_features,), layer.copies, "bias"))
-    if spec.family == "llama":  # RMSNorm: weight only; untied output head
+    if spec.family == "llama":  # RMSNorm: weight only; the output head untied unless the config ties it
         tensors += [Tensor("input_layernorm", (h,), n, "norm"), Tensor("post_attention_layernorm", (h,), n, "norm"),
-                    Tensor("norm", (h,), 1, "norm"), Tensor("lm_head", (spec.vocab, h), 1, "head")]
+                    Tensor("norm", (h,), 1, "norm")]
+        if spec.qk_norm:  # one weight per head dimension, shared by every head
+            tensors += [Tensor("self_attn.q_norm", (spec.head_dim,), n, "norm"), Tensor("self_attn.k_norm", (spec.head_dim,), n, "norm")]
+        if not spec.tied:
+            tensors.append(Tensor("lm_head", (spec.vocab, h), 1, "head"))
     elif spec.family == "gpt2":  # LayerNorm weight and bias; the head is the token embedding, tied
         for name, copies in (("ln_1", n), ("ln_2", n), ("ln_f", 1)):
             tensors += [Tensor(name + ".weight", (h,), copies, "norm"), Tensor(name + ".bias", (h,), copies, "norm")]

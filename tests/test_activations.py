@@ -28,8 +28,16 @@ SMALL = {
 }
 
 
+# Llama's layout as the newer families change it (tools/measure_activations.py: _released): Qwen2's q, k and v biases;
+# Qwen3's q/k norms, a head_dim apart from hidden ÷ heads, and a tied head.
+LAYOUTS = {
+    "qwen2": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, qkv_bias=True),
+    "qwen3": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, head_size=96, tied=True, qk_norm=True),
+}
+
+
 def _derived(case: dict, layers: int):
-    spec = dataclasses.replace(SMALL[case["family"]], layers=layers)
+    spec = dataclasses.replace((SMALL | LAYOUTS)[case["family"]], layers=layers)
     targets = target_names(spec) if case["targets"] == "all-linear" else tuple(case["targets"].split(","))
     return saved_for_backward(spec, 8, targets, case["method"], "bf16", case["precision"], case["attention"], case["batch"],
                               case["seq"], case["checkpointing"], case["prepared"], device="cpu",
@@ -124,6 +132,23 @@ def test_measurements_cover_every_family_kernel_method_and_precision():
         (a, p, prepared) for a in ("sdpa", "eager") for p in PRECISIONS for prepared in (True, False)}
     assert {(c["family"], c["method"]) for c in CASES if c["checkpointing"]} >= {(f, m) for f in SMALL for m in ("full", "lora")}
     assert {c["targets"] for c in CASES} > {"all-linear"}  # PEFT's default targets too: the first layer differs
+
+
+def test_measurements_cover_the_newer_layouts_in_every_kernel_method_and_precision():
+    grid = {(c["family"], c["attention"], c["method"], c["precision"]) for c in CASES if not c["checkpointing"]}
+    for family in LAYOUTS:
+        assert grid >= {(family, a, m, p) for a in ("sdpa", "eager") for m in ("full", "lora") for p in ("mixed", "pure")}
+        assert (family, "sdpa", "qlora", "mixed") in grid and (family, "sdpa", "lora", "plain") in grid
+        assert {c["method"] for c in CASES if c["family"] == family and c["checkpointing"]} == {"full", "lora"}
+
+
+def test_qwen3s_q_and_k_norms_keep_their_fp32_inputs_where_a_gradient_needs_them():
+    """Per layer, LoRA on every linear layer: q's and k's fp32 copies and one 1/rms per head and token."""
+    spec = dataclasses.replace(LAYOUTS["qwen3"], layers=2)
+    plain = dataclasses.replace(spec, qk_norm=False)
+    args = (8, target_names(spec), "lora", "bf16", "mixed", "sdpa", 1, 64, False)
+    t, q, kv = 64, 4 * 96, 2 * 96
+    assert saved_for_backward(spec, *args).layer - saved_for_backward(plain, *args).layer == t * (q + kv) * 4 + t * (4 + 2) * 4
 
 
 def test_the_app_names_the_versions_it_was_measured_with():

@@ -236,6 +236,14 @@ def test_whole_model_page_says_whether_it_fits_a_card_and_what_zero_does():
     assert "Fits a T4 16 GB" in " ".join(m.value for m in at.markdown)  # a 4-bit base, checkpointed as PEFT prepares it
 
 
+def test_whole_model_page_opens_a_newer_family_and_says_how_its_layout_departs_from_llamas():
+    at = open_page("pages/whole_model.py", {"model": "qwen3-4b", "method": "lora", "r": "8", "targets": "all-linear"})
+    text = " ".join(m.value for m in at.markdown)
+    assert not at.exception and "Whole model: Qwen3-4B" in text
+    assert "head_dim to 128 (not 2,560 ÷ 32 = 80)" in text and "tied" in text and "q_norm, k_norm" in text
+    assert "all params: 4,038,983,168" in text  # PEFT's count at r = 8 on every linear layer (tests/golden/peft_counts.json)
+
+
 def test_whole_model_page_judges_the_fit_by_the_steps_peak_and_says_where_it_happens():
     """Llama-3-8B LoRA r = 16 at 1,024 tokens: the parts add up to a 24 GB card's worth, the step's peak (the loss's
     gradient over 128,256 words) needs an A100 40 GB, and the page says so, with the moments behind it."""

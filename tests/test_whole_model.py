@@ -32,6 +32,19 @@ def targets_of(case):
     return (ALL_LINEAR,) if case["targets"] == ALL_LINEAR else tuple(case["targets"])
 
 
+def test_the_newer_families_are_in_peft_golden_counts_with_their_own_layouts():
+    """Each preset whose config sets something apart from Llama-2's layout is counted by PEFT, and the whole model's
+    total is transformers' (all − trainable)."""
+    layouts = {"head_dim": "qwen3-4b", "tied": "llama-3.2-3b", "qkv_bias": "qwen2.5-7b", "qk_norm": "qwen3-32b",
+               "head_dim without q/k norms": "mistral-nemo-12b"}
+    counted = {case["model"] for case in PEFT_CASES}
+    assert set(layouts.values()) <= counted and {"llama-3.1-8b", "llama-3.1-70b", "qwen3-8b"} <= counted
+    for case in PEFT_CASES:
+        if case["model"] in layouts.values():
+            assert case["all"] - case["trainable"] == total_params(PRESETS[case["model"]])
+    assert PRESETS["qwen3-4b"].head_dim == 128 != PRESETS["qwen3-4b"].hidden // PRESETS["qwen3-4b"].heads
+
+
 def test_memory_golden_covers_every_method_and_optimizer():
     assert {(c["method"], c["optimizer"]) for c in TORCH_CASES} == {
         ("full", "adamw"), ("full", "sgd"), ("full", "adamw8bit"), ("full", "paged_adamw"), ("lora", "adamw"), ("qlora", "adamw"),

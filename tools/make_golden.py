@@ -29,6 +29,12 @@ import transformers
 from accelerate import init_empty_weights
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from transformers import (
+    MistralConfig,
+    MistralForCausalLM,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+    Qwen3Config,
+    Qwen3ForCausalLM,
     BertConfig,
     BertModel,
     GPT2Config,
@@ -59,13 +65,13 @@ CUSTOM_GPT2 = custom_model(hidden=1024, intermediate=4096, layers=24, heads=16, 
 
 def build(spec, device_meta: bool = True):
     """The transformers model for a spec, on the meta device (or real, randomly initialised, on the CPU)."""
-    if spec.family == "llama":
-        config = LlamaConfig(
-            hidden_size=spec.hidden, intermediate_size=spec.intermediate, num_hidden_layers=spec.layers,
-            num_attention_heads=spec.heads, num_key_value_heads=spec.kv_heads, vocab_size=spec.vocab,
-            tie_word_embeddings=False,
-        )
-        cls = LlamaForCausalLM
+    if spec.family == "llama":  # the class its config.json names: Qwen3 (q/k norms), Qwen2 (q, k, v biases), Mistral, Llama
+        sizes = dict(hidden_size=spec.hidden, intermediate_size=spec.intermediate, num_hidden_layers=spec.layers,
+                     num_attention_heads=spec.heads, num_key_value_heads=spec.kv_heads, vocab_size=spec.vocab,
+                     head_dim=spec.head_dim, tie_word_embeddings=spec.tied)
+        config_cls, cls = ((Qwen3Config, Qwen3ForCausalLM) if spec.qk_norm else (Qwen2Config, Qwen2ForCausalLM) if spec.qkv_bias
+                           else (MistralConfig, MistralForCausalLM) if spec.key.startswith("mistral") else (LlamaConfig, LlamaForCausalLM))
+        config = config_cls(**sizes)
     elif spec.family == "gpt2":
         config = GPT2Config(n_embd=spec.hidden, n_inner=spec.intermediate, n_layer=spec.layers, n_head=spec.heads,
                             vocab_size=spec.vocab, n_positions=spec.positions)
@@ -83,6 +89,8 @@ def build(spec, device_meta: bool = True):
         return cls(config)
     with init_empty_weights():
         model = cls(config)
+    if spec.family == "llama" and spec.tied:
+        model.lm_head.weight = model.model.embed_tokens.weight  # tie_word_embeddings: one tensor, counted once
     if spec.family == "gpt2":
         model.lm_head.weight = model.transformer.wte.weight  # a real GPT-2 ties its head; count it once
     if spec.family == "opt":

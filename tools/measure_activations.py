@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import weakref
 from pathlib import Path
 
 import bitsandbytes
@@ -33,14 +34,15 @@ import transformers
 from peft import LoraConfig, get_peft_model
 from peft import prepare_model_for_kbit_training
 from transformers import (BertConfig, BertModel, BitsAndBytesConfig, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
-                          OPTConfig, OPTForCausalLM)
+                          OPTConfig, OPTForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "golden" / "activations.json"
 SIZES = ((1, 64), (2, 64), (1, 128))  # (batch, sequence)
 VOCAB = 1000
 PRECISIONS = ("pure", "mixed", "plain")  # as lora_viz.names has them
-DEFAULT_TARGETS = {"llama": ["q_proj", "v_proj"], "gpt2": ["c_attn"], "opt": ["q_proj", "v_proj"], "bert": ["query", "value"]}
+DEFAULT_TARGETS = {"llama": ["q_proj", "v_proj"], "gpt2": ["c_attn"], "opt": ["q_proj", "v_proj"], "bert": ["query", "value"],
+                   "qwen2": ["q_proj", "v_proj"], "qwen3": ["q_proj", "v_proj"]}
 
 
 def config(family: str, layers: int, attention: str, model_dropout: bool = True):
@@ -56,6 +58,13 @@ def config(family: str, layers: int, attention: str, model_dropout: bool = True)
 
 
 def _released(family: str, layers: int, attention: str):
+    if family == "qwen2":  # Llama's layout with q, k and v biases
+        return Qwen2ForCausalLM, Qwen2Config(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
+                                             num_key_value_heads=2, vocab_size=VOCAB, tie_word_embeddings=False, attn_implementation=attention)
+    if family == "qwen3":  # q/k norms, a head_dim apart from hidden ÷ heads (96, not 64), and a tied head
+        return Qwen3ForCausalLM, Qwen3Config(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
+                                             num_key_value_heads=2, head_dim=96, vocab_size=VOCAB, tie_word_embeddings=True,
+                                             attn_implementation=attention)
     if family == "llama":
         return LlamaForCausalLM, LlamaConfig(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
                                              num_key_value_heads=2, vocab_size=VOCAB, tie_word_embeddings=False, attn_implementation=attention)
@@ -72,15 +81,15 @@ def _released(family: str, layers: int, attention: str):
 
 
 def saved_bytes(model, batch: int, seq: int, autocast: bool, padded: bool = False) -> int:
-    """Bytes of every storage saved for backward in one forward pass, each once, parameters left out. Padded: the
-    last sequence of the batch is half padding (on the right), with its attention mask and its labels ignored."""
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    seen: dict[int, int] = {}
+    """Bytes of every storage saved for backward in one forward pass and still held when the forward ends (a branch
+    of the graph the forward discards frees what it saved, and its memory may be reused), each once, parameters left
+    out (as they are when the forward ends: bitsandbytes casts a 4-bit layer's bias to the input's dtype in its
+    forward, and the freed storage's address may be reused). Padded: the last sequence of the batch is half padding
+    (on the right), with its attention mask and its labels ignored."""
+    packed: list[weakref.ref] = []
 
     def pack(tensor):
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in params:
-            seen[storage.data_ptr()] = max(seen.get(storage.data_ptr(), 0), storage.nbytes())
+        packed.append(weakref.ref(tensor))  # the graph holds what pack returns, as long as it needs it
         return tensor
 
     ids = torch.randint(0, VOCAB, (batch, seq))
@@ -94,6 +103,14 @@ def saved_bytes(model, batch: int, seq: int, autocast: bool, padded: bool = Fals
                 output = model(**inputs).last_hidden_state.float().sum()
             else:
                 output = model(**inputs, labels=ids.masked_fill(mask == 0, -100)).loss
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen = {}
+    for ref in packed:
+        tensor = ref()
+        if tensor is not None and tensor.untyped_storage().data_ptr() not in params:
+            storage = tensor.untyped_storage()
+            seen[storage.data_ptr()] = max(seen.get(storage.data_ptr(), 0), storage.nbytes())
+    del tensor
     output.backward()
     return sum(seen.values())
 
@@ -187,6 +204,18 @@ def main() -> None:
                 for method in ("full", "lora") + (("qlora",) if family == "llama" else ()):
                     cases.append(case(family, attention, method, precision, 2, 64, padded=True))
             cases.append(case(family, "sdpa", "lora", precision, 2, 50, DEFAULT_TARGETS[family], padded=True))
+    # Llama's layout as Qwen2 (q, k, v biases) and Qwen3 (q/k norms, head_dim set apart, tied head) change it
+    for family in ("qwen2", "qwen3"):
+        for attention in ("sdpa", "eager"):
+            for precision in PRECISIONS:
+                if precision != "plain":
+                    cases.append(case(family, attention, "full", precision, 2, 64))
+                cases.append(case(family, attention, "lora", precision, 2, 64))
+                cases.append(case(family, attention, "lora", precision, 1, 64, DEFAULT_TARGETS[family]))
+        for prepared in (True, False):
+            cases.append(case(family, "sdpa", "qlora", "mixed", 1, 64, prepared=prepared))
+        cases.append(case(family, "sdpa", "lora", "mixed", 1, 64, checkpointing=True))
+        cases.append(case(family, "sdpa", "full", "mixed", 1, 64, checkpointing=True))
     # The QLoRA paper's recipe (qlora.py): prepared, then adapters, embeddings and head cast to bf16; it trains under
     # bf16 autocast (without it, the bf16 head cannot read the fp32 norm's output)
     for attention in ("sdpa", "eager"):

@@ -143,6 +143,17 @@ def main() -> None:
             cases.append(measure(family, method, "mixed", 2, 96, 16000, checkpointing=True, size=HELD_OUT))
             cases.append(measure(family, method, "pure", 1, 256, 2000, attention="eager", size=HELD_OUT))
         cases.append(measure(family, "lora", "mixed", 1, 192, 4000, lora_dropout=0.05, size=HELD_OUT))
+    # Llama's layout as Qwen2 (q, k, v biases) and Qwen3 (q/k norms, head_dim apart, tied head) change it
+    for family in ("qwen2", "qwen3"):
+        for method in ("full", "lora"):
+            for precision in ("mixed", "pure", "plain"):
+                if method == "full" and precision == "plain":
+                    continue
+                cases.append(measure(family, method, precision, 1, 256, 32000))
+                cases.append(measure(family, method, precision, 2, 128, 1000))
+            cases.append(measure(family, method, "mixed", 1, 256, 8000, checkpointing=True))
+            cases.append(measure(family, method, "pure", 1, 512, 1000, attention="eager"))
+            cases.append(measure(family, method, "mixed", 1, 64, 8000, optimizer="sgd"))
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
                 "bitsandbytes": bitsandbytes.__version__}
     note = " ".join(__doc__.split("\n\n")[1].split())

@@ -244,6 +244,14 @@ class _Ledger:
         if self.p.full:
             self.add(t * h * self.p.x)
 
+    def head_norm(self, grad: bool, elements: int, rows: int) -> None:
+        """Qwen3's RMSNorm over each head of q or k (`rows` = tokens × heads), computed in fp32: its input and 1/rms
+        when the projection's output needs a gradient; its normalised input too when its weight is trained."""
+        if grad:
+            self.add(elements * FP32 + rows * FP32)
+        if self.p.full:
+            self.add(elements * self.p.out)
+
     def dropout(self, on: bool, grad: bool, elements: int, element_bytes: int) -> None:
         """A dropout mask (CUDA: 1 byte per element; CPU: the scaled noise in the input's dtype)."""
         if on and grad:
@@ -251,7 +259,8 @@ class _Ledger:
 
 
 def _llama_layer(p: _Recipe, grad: bool) -> _Ledger:
-    """RMSNorm, q/k/v with rotary and GQA, attention, o_proj, RMSNorm, SwiGLU MLP."""
+    """RMSNorm, q/k/v (Qwen2: with biases, which keep nothing more; Qwen3: each head of q and k normed) with rotary
+    and GQA, attention, o_proj, RMSNorm, SwiGLU MLP."""
     s = p.spec
     t, h, i, q, kv = p.tokens, s.hidden, s.intermediate, s.heads * s.head_dim, s.kv_heads * s.head_dim
     scores = p.batch * s.heads * p.seq * p.seq
@@ -259,6 +268,9 @@ def _llama_layer(p: _Recipe, grad: bool) -> _Ledger:
     ledger.rms_norm(grad)
     grads = ledger.linears([("q_proj", h, q), ("k_proj", h, kv), ("v_proj", h, kv)], p.x, grad)
     attn = any(grads.values())
+    if s.qk_norm:
+        ledger.head_norm(grads["q_proj"], t * q, t * s.heads)
+        ledger.head_norm(grads["k_proj"], t * kv, t * s.kv_heads)
     _eager_first_layer(p, ledger, grads, "q_proj", "k_proj", q)
     a = p.attention_bytes
     if attn and p.eager:  # q, k and v repeated to every head, the fp32 softmax and its copy in q's dtype (if not fp32)

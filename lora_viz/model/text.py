@@ -47,7 +47,22 @@ def block_caption(spec: ModelSpec) -> str:
     }[spec.family]
     return (f"Each rectangle is a weight matrix, out rows × in columns, all at the same scale: {shapes}. Targeted layers are "
             f"red, with their thin adapter strips (r wide) drawn to the same scale on the right and below. The block repeats "
-            f"{spec.layers} times.")
+            f"{spec.layers} times." + "".join(" " + note for note in layout_notes(spec)))
+
+
+def layout_notes(spec: ModelSpec) -> list[str]:
+    """Where a Llama-layout model departs from Llama-2's, and what each departure does to the counts."""
+    notes = []
+    if spec.head_size and spec.head_size != spec.hidden // spec.heads:
+        notes.append(f"Its config sets head_dim to {spec.head_dim} (not {spec.hidden:,} ÷ {spec.heads} = {spec.hidden // spec.heads}), "
+                     f"so q_proj is {spec.heads * spec.head_dim:,} wide and o_proj takes {spec.heads * spec.head_dim:,} in.")
+    if spec.qkv_bias:
+        notes.append("q, k and v have biases: base parameters, not LoRA's (LoRA adds none).")
+    if spec.qk_norm:
+        notes.append(f"Each head of q and of k is normed (q_norm, k_norm: {spec.head_dim} weights each per layer).")
+    if spec.tied:
+        notes.append("The output head is the token embedding (tied): one tensor, counted once, as PEFT counts it.")
+    return notes
 
 
 def module_table(counts: ModelCounts) -> dict[str, list]:
@@ -192,7 +207,7 @@ def peak_note(s: Settings) -> str:
         "optimizer step, gradients set to None): weights, optimizer states and the batch live throughout, and the peak "
         "is the largest of the moments in the table. The loss adds two fp32 gradients the size of the logits "
         f"(8 bytes per token per vocabulary word); {update}; each layer's backward adds its working set of gradients. "
-        "Derived like the activations, and within 2% of the peak torch.profiler saw in 124 real training steps on a "
+        "Derived like the activations, and within 2% of the peak torch.profiler saw in 156 real training steps on a "
         "CPU (tools/measure_peak.py; 44 of them at a size no rule was read from); the layers' working sets are "
         "measured rules. Not measured: QLoRA's one bf16 copy of the widest 4-bit weight while it multiplies (bitsandbytes' "
         "CUDA kernel, from its source), and CUDA's caching allocator, which rounds each block up to 512 bytes and keeps "
