@@ -80,6 +80,14 @@ def _released(family: str, layers: int, attention: str):
                                  attn_implementation=attention)
 
 
+def write_golden(out: Path, doc: str, cases: list[dict]) -> None:
+    """A golden file: the libraries' versions, how it was measured (the doc's second paragraph) and the cases."""
+    versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
+                "bitsandbytes": bitsandbytes.__version__}
+    note = " ".join(doc.split("\n\n")[1].split())
+    out.write_text(json.dumps({"versions": versions, "note": note, "cases": cases}, indent=1) + "\n")
+
+
 def saved_bytes(model, batch: int, seq: int, autocast: bool, padded: bool = False) -> int:
     """Bytes of every storage saved for backward in one forward pass and still held when the forward ends (a branch
     of the graph the forward discards frees what it saved, and its memory may be reused), each once, parameters left
@@ -225,10 +233,7 @@ def main() -> None:
     cases.append(case("llama", "sdpa", "qlora", "mixed", 1, 64, checkpointing=True, qlora_recipe="paper"))
     cases.append(case("llama", "sdpa", "qlora", "mixed", 2, 64, lora_dropout=0.05, qlora_recipe="paper"))
     cases.append(case("llama", "sdpa", "qlora", "mixed", 2, 64, padded=True, qlora_recipe="paper"))
-    versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
-                "bitsandbytes": bitsandbytes.__version__}
-    note = " ".join(__doc__.split("\n\n")[1].split())
-    OUT.write_text(json.dumps({"versions": versions, "note": note, "cases": cases}, indent=1) + "\n")
+    write_golden(OUT, __doc__, cases)
 
 
 if __name__ == "__main__":

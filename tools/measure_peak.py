@@ -16,13 +16,9 @@ values for every weight) that CUDA's kernel, which writes the 16-bit weight dire
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import bitsandbytes
-import peft
 import torch
-import transformers
 from torch.profiler import ProfilerActivity, profile, record_function
 
 import measure_activations as built
@@ -154,10 +150,7 @@ def main() -> None:
             cases.append(measure(family, method, "mixed", 1, 256, 8000, checkpointing=True))
             cases.append(measure(family, method, "pure", 1, 512, 1000, attention="eager"))
             cases.append(measure(family, method, "mixed", 1, 64, 8000, optimizer="sgd"))
-    versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
-                "bitsandbytes": bitsandbytes.__version__}
-    note = " ".join(__doc__.split("\n\n")[1].split())
-    OUT.write_text(json.dumps({"versions": versions, "note": note, "cases": cases}, indent=1) + "\n")
+    built.write_golden(OUT, __doc__, cases)
 
 
 if __name__ == "__main__":
