@@ -5,6 +5,7 @@
                              --vocab 50257 --positions 1024 --rank 8 --targets c_attn --json
     python -m lora_viz memory --model gpt2 --method lora --rank 8 --targets c_attn --dtype bf16 --optimizer adamw
                               [--precision mixed|pure] [--prepared 1|0] [--batch 1 --seq 1024] [--gpus 8] [--rules cuda|cpu] [--json]
+    python -m lora_viz count --config config.json --rank 16 --targets all-linear --json
 
 Every flag is a setting of the app, named by its URL key (`--r`) or its other name in the schema (`--rank`),
 with its help and choices from the schema, and read like a link's value.
@@ -16,6 +17,7 @@ import argparse
 import json
 import sys
 
+from .config_json import MAX_CONFIG_CHARS, read_config, reading_text
 from .names import FLOAT_DTYPES
 from .presets import CUSTOM, PRESETS
 from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
@@ -44,7 +46,9 @@ def _fail(message: str) -> int:
 
 
 def _add_setting(command: argparse.ArgumentParser, key: str, required: bool) -> None:
-    """A flag for one setting: --<key> and its other names, its label and choices as help."""
+    """A flag for one setting: --<key> and its other names, its label and choices as help. The model is required
+    unless --config gives one (checked in main)."""
+    required = required and key != "model"
     spec = SCHEMA[key]
     names = [*spec.flags, f"--{key}"] if f"--{key}" not in spec.flags else list(spec.flags)
     choices = f" ({'|'.join(spec.choices)})" if spec.choices else ""
@@ -66,14 +70,37 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument("--rules", choices=RULES, default="cuda",
                                  help="whose kernels save the activations: cuda (the page's) or cpu (to check against a "
                                       "measurement on a machine without a GPU)")
+        command.add_argument("--config", metavar="FILE",
+                             help="a model's config.json (Llama, Mistral, Qwen2/2.5, Qwen3, GPT-2) read as a custom model; "
+                                  "flags given beside it win")
         command.add_argument("--json", action="store_true")
     return parser
+
+
+def _read_config_file(path: str) -> tuple[dict[str, str], list[str]]:
+    """The custom settings a config.json file gives, and what to say about it; an unreadable file gives none."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            text = file.read(MAX_CONFIG_CHARS + 1)  # a longer file is refused unread, like the page's box
+    except OSError as error:
+        return {}, [f"--config: cannot read {path}: {error.strerror or error}"]
+    reading = read_config(text)
+    return reading.values, reading_text(reading)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; 0 on success, 2 with a one-line error for bad arguments."""
     args = _parser().parse_args(argv)
     given = {key: value for key, value in vars(args).items() if key in SCHEMA and value is not None}
+    if args.config is not None:
+        values, lines = _read_config_file(args.config)
+        if not values:
+            return _fail(lines[-1] if lines else "--config: nothing could be read")
+        for line in lines:
+            print(f"lora_viz: config: {line}", file=sys.stderr)
+        given = {**values, **given}
+    if "model" not in given:
+        return _fail("the following arguments are required: --model (or --config)")
     if given["model"] not in (*PRESETS, CUSTOM):
         return _fail(f"unknown model {given['model']!r}; choose one of {', '.join(PRESETS)} or {CUSTOM}")
     if given["model"] != CUSTOM and (sizes := [key for key in CUSTOM_KEYS if key in given]):

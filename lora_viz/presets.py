@@ -127,13 +127,16 @@ OPT_POSITION_OFFSET = 2  # OPT's learned position table has two rows more than i
 
 
 def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int, vocab: int,
-                 arch: str = "llama", positions: int = 1024) -> ModelSpec:
-    """A model from typed dimensions: Llama-style (SwiGLU, RMSNorm, rotary, GQA, untied head) or GPT-2-style (GELU,
-    biases, LayerNorm, learned positions, tied head; every head is its own key/value head)."""
+                 arch: str = "llama", positions: int = 1024, head_dim: int = 0, tied: bool = False, qkv_bias: bool = False,
+                 qk_norm: bool = False) -> ModelSpec:
+    """A model from typed dimensions: Llama-style (SwiGLU, RMSNorm, rotary, GQA; untied head unless `tied`, and
+    head_dim, q/k/v biases and q/k norms as the newer families set them) or GPT-2-style (GELU, biases, LayerNorm,
+    learned positions, tied head; every head is its own key/value head)."""
     if arch == "gpt2":
         return ModelSpec(CUSTOM, "Custom (GPT-2-style)", "gpt2", hidden, intermediate, layers, heads, heads, vocab,
                          positions=positions, source="typed in")
-    return ModelSpec(CUSTOM, "Custom (Llama-style)", "llama", hidden, intermediate, layers, heads, kv_heads, vocab, source="typed in")
+    return ModelSpec(CUSTOM, "Custom (Llama-style)", "llama", hidden, intermediate, layers, heads, kv_heads, vocab, source="typed in",
+                     head_size=head_dim, tied=tied, qkv_bias=qkv_bias, qk_norm=qk_norm)
 
 
 MATRIX = "w"  # the one layer of a lone matrix, and its PEFT target name

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .numbers.example import frame_count
 from .outline import OUTLINE
 from .presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
+from .quoting import quote_input
 from .names import (ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, QLORA_RECIPES,
                     SPECTRA, TRAINERS)
 from .numbers.memory import CARDS, DTYPE_LABELS
@@ -103,6 +104,7 @@ def last_frame(values: Mapping[str, Any]) -> int:
 
 MATRIX_PAGES = (HOME, LESSON, MATRICES, MERGE, LOW_RANK)
 CUSTOM_SIZE = dict(pages=(WHOLE_MODEL,), custom_only=True, step=1)
+LLAMA_LAYOUT = dict(pages=(WHOLE_MODEL,), custom_only=True, when=("arch", ("llama",)))  # the custom Llama layout's switches
 ADAPTER_METHODS = ("method", ("lora", "qlora"))  # shown for an adapter's methods, not for full fine-tuning
 QLORA_ONLY = ("method", ("qlora",))
 
@@ -194,6 +196,14 @@ class Settings:
                         help="llama: SwiGLU, RMSNorm, rotary positions, grouped KV heads, untied head. gpt2: GELU, biases, "
                              "LayerNorm, learned positions, tied head (KV heads unused).")
     positions: int = _int(1024, "positions", 1, 1_048_576, when=("arch", ("gpt2",)), **CUSTOM_SIZE)
+    head_dim: int = _int(0, "head_dim", 0, 4096, flags=("--head-dim",), when=("arch", ("llama",)), **CUSTOM_SIZE,
+                         help="Each attention head's width, when the config sets it apart from hidden ÷ heads (Qwen3, "
+                              "Mistral-Nemo: 128); 0: hidden ÷ heads.")
+    tied: bool = _bool(False, "tied head", help="tie_word_embeddings: the output head is the token embedding.", **LLAMA_LAYOUT)
+    qkv_bias: bool = _bool(False, "q, k, v biases", flags=("--qkv-bias",), help="Biases on q, k and v (Qwen2, Qwen2.5).",
+                           **LLAMA_LAYOUT)
+    qk_norm: bool = _bool(False, "q/k norms", flags=("--qk-norm",), help="An RMSNorm over each head of q and of k (Qwen3).",
+                          **LLAMA_LAYOUT)
     spectrum: str = _choice("power", "Needed change ΔW*", SPECTRA, pages=(LOW_RANK,), widget="radio",
                             names={"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"})
     spectrum_rank: int = _int(4, "its rank s", 1, 48, pages=(LOW_RANK,), widget="slider", when=("spectrum", ("rank",)))
@@ -241,14 +251,6 @@ def defaults_for(version: int) -> dict[str, Any]:
     for past in sorted((v for v in PAST_DEFAULTS if v >= version), reverse=True):
         changes |= PAST_DEFAULTS[past]
     return vars(DEFAULTS) | changes
-
-
-def quote_input(raw: str, limit: int = 40) -> str:
-    """User text for a notice, which pages show as plain text: printable characters only, truncated, in quotes."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(raw)[: limit + 1])
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return f"“{text}”"
 
 
 def capped(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
@@ -361,9 +363,11 @@ Rule = Callable[[dict[str, Any], Mapping[str, str], list[str]], None]
 
 
 def heads_divide_evenly(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
-    """A custom model's heads divide its hidden size, and (Llama layout) its key/value heads divide its heads."""
+    """A custom model's heads divide its hidden size (unless the Llama layout sets head_dim apart), and (Llama layout)
+    its key/value heads divide its heads."""
     if values["model"] == CUSTOM:
-        values["heads"] = _divisor("heads", values["heads"], values["hidden"], "hidden", notices)
+        if not (values["arch"] == "llama" and values["head_dim"]):
+            values["heads"] = _divisor("heads", values["heads"], values["hidden"], "hidden", notices)
         if values["arch"] == "llama":  # a GPT-2 layout has no separate key/value heads
             values["kv_heads"] = _divisor("kv_heads", values["kv_heads"], values["heads"], "heads", notices)
 

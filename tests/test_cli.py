@@ -77,6 +77,21 @@ def test_memory_with_batch_and_seq_estimates_activations(capsys):
     assert code == 0 and "activations:" in out and "optimizer_states: 0" in out
 
 
+def test_a_config_json_file_gives_the_presets_numbers_and_a_bad_one_a_one_line_error(capsys, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"hidden_size": 3584, "intermediate_size": 18944, "model_type": "qwen2", "num_attention_heads": 28,
+                                  "num_hidden_layers": 28, "num_key_value_heads": 4, "vocab_size": 152064, "rope_theta": 1e6}))
+    args = ["--rank", "8", "--targets", "all-linear", "--json"]
+    code, out, err = run(capsys, "count", "--config", str(config), *args)
+    assert code == 0 and json.loads(out) == json.loads(run(capsys, "count", "--model", "qwen2.5-7b", *args)[1])
+    assert "Read as “qwen2”" in err and "rope_theta" in err
+    config.write_text("{not json")
+    code, _, err = run(capsys, "count", "--config", str(config), *args)
+    assert code == 2 and err.count("\n") == 1 and "Not JSON" in err
+    code, _, err = run(capsys, "count", "--config", str(tmp_path / "missing.json"), *args)
+    assert code == 2 and "cannot read" in err
+
+
 def test_memory_with_a_batch_gives_the_steps_peak_and_the_smallest_card_that_holds_it(capsys):
     """Llama-3-8B, LoRA r = 16 on every linear layer, batch 1 of 1,024: the sum of the parts fits a 24 GB card, the
     step's peak (the loss's two fp32 gradients over 128,256 words) does not."""

@@ -243,3 +243,18 @@ def test_the_qlora_papers_headline_llama_65b_on_one_48_gb_card_with_its_recipe_a
     text = " ".join(m.value for m in at.markdown)
     assert not at.exception and "Fits an L40S 48 GB" in text and "the QLoRA paper's qlora.py" in " ".join(c.value for c in at.caption)
     assert at.radio(key="qlora_recipe").value == "paper"
+
+
+def test_the_whole_model_views_cache_key_holds_every_custom_size_and_switch():
+    """A custom model's head_dim, tied head, biases and q/k norms each change its numbers: none is left out of the
+    key the view is cached by (it once was, and a pasted Qwen3 config showed a cached Llama-style model's counts)."""
+    from dataclasses import replace
+
+    from lora_viz.model.view import model_view
+    from lora_viz.settings import DEFAULTS
+
+    base = replace(DEFAULTS, model="custom", hidden=2560, heads=32, kv_heads=8, targets=("all-linear",))
+    seen = {model_view(base).counts.all}
+    for change in ({"head_dim": 128}, {"tied": True}, {"qkv_bias": True}, {"qk_norm": True}):
+        seen.add(model_view(replace(base, **change)).counts.all)
+    assert len(seen) == 5

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from ..keys import depends_on
 from ..names import METHODS, float_dtype
-from ..settings import Settings, model_spec
+from ..settings import CUSTOM_KEYS, Settings, model_spec
 from .budget import (
     ModelCounts,
     ServingBytes,
@@ -29,7 +29,7 @@ class ModelView:
     serving: ServingBytes
 
 
-MODEL = ("model", "hidden", "intermediate", "layers", "heads", "kv_heads", "vocab", "arch", "positions", "r", "targets")  # model and adapter
+MODEL = ("model", *CUSTOM_KEYS, "r", "targets")  # the model (a preset, or every custom size and switch) and the adapter
 RECIPE = ("dtype", "precision", "prepared", "optimizer", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout",
           "padded", "qlora_recipe", "adapters", "save_dtype", "gpus")  # how it is trained and served
 

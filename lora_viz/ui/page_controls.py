@@ -8,11 +8,13 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 from ..builds import BuildFailed
 from ..presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, target_names
 from ..numbers.memory import ZERO_STAGES
-from ..settings import CUSTOM_KEYS, Settings, model_spec, parse_settings, schema
+from ..config_json import MAX_CONFIG_CHARS, read_config, reading_text
+from ..settings import CUSTOM_KEYS, Settings, capped, model_spec, parse_settings, schema, to_query
 from ..model.view import qlora_prepared
 from ..training.train import TrainingResult, at_rank
 from ..training.view import TRAININGS, ask_training
 from .control import control, shown
+from .display import example_link
 
 
 def step_control(s: Settings, phases: list[str]) -> None:
@@ -74,11 +76,35 @@ def whole_model_controls(s: Settings) -> None:
     control(s, switches[3], "save_dtype")
     control(s, st, "qlora_recipe")
     if s.model == CUSTOM:
-        # Each layout's own sizes (the schema's `when`): KV heads are Llama's, learned positions GPT-2's.
+        # Each layout's own sizes (the schema's `when`): KV heads and the layout's switches are Llama's, learned
+        # positions GPT-2's. Sizes in one row, switches in the next.
         keys = [key for key in CUSTOM_KEYS if schema(key).applies(s)]
         with st.expander("Custom model sizes", expanded=True):
-            for column, key in zip(st.columns(len(keys)), keys):
-                control(s, column, key)
+            for row in ([key for key in keys if schema(key).kind != "bool"], [key for key in keys if schema(key).kind == "bool"]):
+                for column, key in zip(st.columns(len(row)) if row else (), row):
+                    control(s, column, key)
+    config_box(s)
+
+
+CONFIG_BOX = "_config_json"  # the pasted text: an input, not a view (the link carries the sizes it gives)
+
+
+def config_box(s: Settings) -> None:
+    """A pasted config.json, read when asked: what it gave in plain text, and a link that opens it as a custom model."""
+    with st.expander("Paste a model's config.json"):
+        with st.form("config_form", border=False):
+            text = st.text_area("config.json", key=CONFIG_BOX, max_chars=MAX_CONFIG_CHARS, height=160,
+                                placeholder='{"model_type": "qwen2", "hidden_size": 3584, …}',
+                                help="Read here, never fetched: Llama, Mistral, Qwen2/2.5, Qwen3 and GPT-2 configs. The "
+                                     "sizes it gives become a custom model, so the link carries them.")
+            asked = st.form_submit_button("Read it")
+        if not asked:
+            return
+        reading = read_config(str(text))
+        opened, clamped = parse_settings({**to_query(s), **reading.values}) if reading.values else (s, [])
+        st.text("\n".join(f"- {line}" for line in capped([*reading_text(reading), *clamped])))
+        if reading.values:
+            example_link("pages/whole_model.py", f"Open these sizes as a custom model ({reading.model_type} layout) →", opened)
 
 
 def _forced_on(container, key: str, widget_key: str, why: str) -> None:
