@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                                  help="whose kernels save the activations: cuda (the page's) or cpu (to check against a "
                                       "measurement on a machine without a GPU)")
         command.add_argument("--config", metavar="FILE",
-                             help="a model's config.json (Llama, Mistral, Qwen2/2.5, Qwen3, GPT-2) read as a custom model; "
+                             help="a model's config.json (Llama, Mistral, Qwen2/2.5, Qwen3, Phi-3/Phi-4, GPT-2) read as a custom model; "
                                   "flags given beside it win")
         command.add_argument("--json", action="store_true")
     return parser

@@ -21,6 +21,7 @@ LAYOUTS = {
     "mistral": ("llama", {}),
     "qwen2": ("llama", {"qkv_bias": True}),  # Qwen2Attention: q, k and v with biases, o without
     "qwen3": ("llama", {"qk_norm": True}),  # Qwen3Attention: q_norm and k_norm over each head
+    "phi3": ("llama", {"fused": True}),  # Phi3: qkv_proj and gate_up_proj (Phi-3, Phi-4)
     "gpt2": ("gpt2", {}),
 }
 # config.json field → custom setting, per layout.
@@ -32,7 +33,7 @@ FIELDS = {
              "n_positions": "positions"},
 }
 REQUIRED = {"llama": ("hidden", "intermediate", "layers", "heads", "vocab"), "gpt2": ("hidden", "layers", "heads", "vocab")}
-SWITCHES = ("tied", "qkv_bias", "qk_norm")
+SWITCHES = ("tied", "qkv_bias", "qk_norm", "fused")
 # Fields that would change the counts but that the Llama layout here does not have: a config that sets them is read
 # with a notice that its numbers leave them out.
 NOT_MODELLED = {"attention_bias": "biases on q, k, v and o", "mlp_bias": "biases in the MLP"}

@@ -32,6 +32,7 @@ class ModelSpec:
     tied: bool = False  # tie_word_embeddings: the output head is the token embedding (Llama-3.2, small Qwens)
     qkv_bias: bool = False  # q, k and v projections with biases (Qwen2, Qwen2.5)
     qk_norm: bool = False  # an RMSNorm over each head of q and of k (Qwen3)
+    fused: bool = False  # q, k and v in one qkv_proj, gate and up in one gate_up_proj (Phi-3, Phi-4)
 
     @property
     def head_dim(self) -> int:
@@ -105,6 +106,11 @@ PRESETS: dict[str, ModelSpec] = {
                   head_size=128, qk_norm=True, source="Qwen/Qwen3-8B config.json (q/k norms)"),
         ModelSpec("qwen3-32b", "Qwen3-32B", "llama", 5120, 25600, 64, 64, 8, 151936, published_total=32_762_123_264,
                   head_size=128, qk_norm=True, source="Qwen/Qwen3-32B config.json (head_dim 128, not 5,120 ÷ 64; q/k norms)"),
+        ModelSpec("phi-4-mini", "Phi-4-mini", "llama", 3072, 8192, 32, 24, 8, 200064, published_total=3_836_021_760,
+                  head_size=128, tied=True, fused=True,
+                  source="microsoft/Phi-4-mini-instruct config.json (Phi3ForCausalLM: qkv_proj and gate_up_proj fused; head tied)"),
+        ModelSpec("phi-4", "Phi-4 (14B)", "llama", 5120, 17920, 40, 40, 10, 100352, published_total=14_659_507_200, fused=True,
+                  source="microsoft/phi-4 config.json (Phi3ForCausalLM: qkv_proj and gate_up_proj fused)"),
         ModelSpec("mistral-nemo-12b", "Mistral-Nemo-12B", "llama", 5120, 14336, 40, 32, 8, 131072, published_total=12_247_782_400,
                   head_size=128, source="mistralai/Mistral-Nemo-Base-2407 config.json (head_dim 128, not 5,120 ÷ 32)"),
         ModelSpec("gpt2", "GPT-2 (124M)", "gpt2", 768, 3072, 12, 12, 12, 50257, positions=1024, published_total=124_439_808,
@@ -122,21 +128,27 @@ PRESETS: dict[str, ModelSpec] = {
 
 CUSTOM = "custom"
 DEFAULT_TARGETS = {"llama": ("q_proj", "v_proj"), "gpt2": ("c_attn",), "opt": ("q_proj", "v_proj"), "bert": ("query", "value")}  # PEFT's
+FUSED_DEFAULT_TARGETS = ("qkv_proj",)  # PEFT names none for Phi-3 (target_modules must be given): the fused attention
+
+
+def default_targets(spec: ModelSpec) -> tuple[str, ...]:
+    """PEFT's default target modules for the model (for a fused layout, which PEFT has none for: qkv_proj)."""
+    return FUSED_DEFAULT_TARGETS if spec.fused else DEFAULT_TARGETS[spec.family]
 ARCHS = ("llama", "gpt2")  # the layouts a custom model can take
 OPT_POSITION_OFFSET = 2  # OPT's learned position table has two rows more than its maximum length
 
 
 def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int, vocab: int,
                  arch: str = "llama", positions: int = 1024, head_dim: int = 0, tied: bool = False, qkv_bias: bool = False,
-                 qk_norm: bool = False) -> ModelSpec:
+                 qk_norm: bool = False, fused: bool = False) -> ModelSpec:
     """A model from typed dimensions: Llama-style (SwiGLU, RMSNorm, rotary, GQA; untied head unless `tied`, and
-    head_dim, q/k/v biases and q/k norms as the newer families set them) or GPT-2-style (GELU, biases, LayerNorm,
+    head_dim, q/k/v biases, q/k norms and fused projections as the newer families set them) or GPT-2-style (GELU, biases, LayerNorm,
     learned positions, tied head; every head is its own key/value head)."""
     if arch == "gpt2":
         return ModelSpec(CUSTOM, "Custom (GPT-2-style)", "gpt2", hidden, intermediate, layers, heads, heads, vocab,
                          positions=positions, source="typed in")
     return ModelSpec(CUSTOM, "Custom (Llama-style)", "llama", hidden, intermediate, layers, heads, kv_heads, vocab, source="typed in",
-                     head_size=head_dim, tied=tied, qkv_bias=qkv_bias, qk_norm=qk_norm)
+                     head_size=head_dim, tied=tied, qkv_bias=qkv_bias, qk_norm=qk_norm, fused=fused)
 
 
 MATRIX = "w"  # the one layer of a lone matrix, and its PEFT target name
@@ -152,6 +164,14 @@ def linear_layers(spec: ModelSpec) -> tuple[Linear, ...]:
     h, i, n = spec.hidden, spec.intermediate, spec.layers
     if spec.family == "matrix":
         return (Linear(MATRIX, h, i, False, 1),)
+    if spec.family == "llama" and spec.fused:  # Phi-3's layout: one projection for q, k and v, one for gate and up
+        q, kv = spec.heads * spec.head_dim, spec.kv_heads * spec.head_dim
+        return (
+            Linear("self_attn.qkv_proj", h, q + 2 * kv, False, n),
+            Linear("self_attn.o_proj", q, h, False, n),
+            Linear("mlp.gate_up_proj", h, 2 * i, False, n),
+            Linear("mlp.down_proj", i, h, False, n),
+        )
     if spec.family == "llama":
         kv = spec.kv_heads * spec.head_dim
         return (

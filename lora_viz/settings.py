@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .numbers.example import frame_count
 from .outline import OUTLINE
-from .presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, custom_model, ModelSpec, target_names
+from .presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, default_targets, custom_model, ModelSpec, target_names
 from .quoting import quote_input
 from .names import (ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, QLORA_RECIPES,
                     SPECTRA, TRAINERS)
@@ -204,6 +204,8 @@ class Settings:
                            **LLAMA_LAYOUT)
     qk_norm: bool = _bool(False, "q/k norms", flags=("--qk-norm",), help="An RMSNorm over each head of q and of k (Qwen3).",
                           **LLAMA_LAYOUT)
+    fused: bool = _bool(False, "fused projections", help="q, k and v in one qkv_proj, gate and up in one gate_up_proj "
+                        "(Phi-3, Phi-4): LoRA targets them by those names.", **LLAMA_LAYOUT)
     spectrum: str = _choice("power", "Needed change ΔW*", SPECTRA, pages=(LOW_RANK,), widget="radio",
                             names={"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"})
     spectrum_rank: int = _int(4, "its rank s", 1, 48, pages=(LOW_RANK,), widget="slider", when=("spectrum", ("rank",)))
@@ -402,7 +404,7 @@ def _first_items(raw: str, count: int) -> tuple[str, int]:
 
 def _parse_targets(raw: str | None, spec: ModelSpec, notices: list[str]) -> tuple[str, ...]:
     """Comma-separated module names of this model, or 'all-linear'; unknown names are dropped with a notice."""
-    default = DEFAULT_TARGETS[spec.family]
+    default = default_targets(spec)
     if raw is None or (len(raw) <= len(" default ") and raw.strip().lower() in ("", "default")):
         return default
     known = target_names(spec)
@@ -485,7 +487,7 @@ def _as_text(key: str, value: Any) -> str:
 
 def _default_of(settings: Settings, key: str) -> Any:
     """A setting's default in these settings: the targets' default is PEFT's for the chosen model."""
-    return DEFAULT_TARGETS[model_spec(settings).family] if key == "targets" else getattr(DEFAULTS, key)
+    return default_targets(model_spec(settings)) if key == "targets" else getattr(DEFAULTS, key)
 
 
 def to_query(settings: Settings, write_defaults: bool | None = None) -> dict[str, str]:

@@ -33,6 +33,7 @@ SMALL = {
 LAYOUTS = {
     "qwen2": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, qkv_bias=True),
     "qwen3": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, head_size=96, tied=True, qk_norm=True),
+    "phi3": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, fused=True),
 }
 
 

@@ -31,6 +31,12 @@ CONFIGS = {
                    "num_hidden_layers": 32, "num_key_value_heads": 8, "sliding_window": 4096, "vocab_size": 32000},
     "llama-2-7b": {"hidden_size": 4096, "intermediate_size": 11008, "model_type": "llama", "num_attention_heads": 32,
                    "num_hidden_layers": 32, "num_key_value_heads": 32, "vocab_size": 32000},
+    "phi-4": {"architectures": ["Phi3ForCausalLM"], "hidden_size": 5120, "intermediate_size": 17920, "model_type": "phi3",
+              "num_attention_heads": 40, "num_hidden_layers": 40, "num_key_value_heads": 10, "tie_word_embeddings": False,
+              "vocab_size": 100352, "resid_pdrop": 0.0},
+    "phi-4-mini": {"hidden_size": 3072, "intermediate_size": 8192, "model_type": "phi3", "num_attention_heads": 24,
+                   "num_hidden_layers": 32, "num_key_value_heads": 8, "partial_rotary_factor": 0.75, "tie_word_embeddings": True,
+                   "vocab_size": 200064},
     "gpt2": {"model_type": "gpt2", "n_embd": 768, "n_head": 12, "n_inner": None, "n_layer": 12, "n_positions": 1024,
              "vocab_size": 50257, "resid_pdrop": 0.1},
 }

@@ -36,7 +36,7 @@ def test_the_newer_families_are_in_peft_golden_counts_with_their_own_layouts():
     """Each preset whose config sets something apart from Llama-2's layout is counted by PEFT, and the whole model's
     total is transformers' (all − trainable)."""
     layouts = {"head_dim": "qwen3-4b", "tied": "llama-3.2-3b", "qkv_bias": "qwen2.5-7b", "qk_norm": "qwen3-32b",
-               "head_dim without q/k norms": "mistral-nemo-12b"}
+               "head_dim without q/k norms": "mistral-nemo-12b", "fused": "phi-4", "fused and tied": "phi-4-mini"}
     counted = {case["model"] for case in PEFT_CASES}
     assert set(layouts.values()) <= counted and {"llama-3.1-8b", "llama-3.1-70b", "qwen3-8b"} <= counted
     for case in PEFT_CASES:
@@ -246,7 +246,7 @@ def test_the_qlora_papers_headline_llama_65b_on_one_48_gb_card_with_its_recipe_a
 
 
 def test_the_whole_model_views_cache_key_holds_every_custom_size_and_switch():
-    """A custom model's head_dim, tied head, biases and q/k norms each change its numbers: none is left out of the
+    """A custom model's head_dim, tied head, biases, q/k norms and fused projections each change its numbers: none is left out of the
     key the view is cached by (it once was, and a pasted Qwen3 config showed a cached Llama-style model's counts)."""
     from dataclasses import replace
 
@@ -255,6 +255,6 @@ def test_the_whole_model_views_cache_key_holds_every_custom_size_and_switch():
 
     base = replace(DEFAULTS, model="custom", hidden=2560, heads=32, kv_heads=8, targets=("all-linear",))
     seen = {model_view(base).counts.all}
-    for change in ({"head_dim": 128}, {"tied": True}, {"qkv_bias": True}, {"qk_norm": True}):
-        seen.add(model_view(replace(base, **change)).counts.all)
-    assert len(seen) == 5
+    for change in ({"head_dim": 128}, {"tied": True}, {"qkv_bias": True}, {"qk_norm": True}, {"fused": True}):
+        seen.add(model_view(replace(base, **change)).counts.all)  # fused: one adapter where there were three and two
+    assert len(seen) == 6

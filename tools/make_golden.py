@@ -31,6 +31,8 @@ from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_t
 from transformers import (
     MistralConfig,
     MistralForCausalLM,
+    Phi3Config,
+    Phi3ForCausalLM,
     Qwen2Config,
     Qwen2ForCausalLM,
     Qwen3Config,
@@ -58,6 +60,7 @@ TARGET_SETS = {
     "opt": (["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "out_proj"], ["fc1", "fc2"], ALL_LINEAR),
     "bert": (["query", "value"], ["dense"], ["key"], ALL_LINEAR),
 }
+FUSED_TARGET_SETS = (["qkv_proj"], ["qkv_proj", "o_proj"], ["gate_up_proj", "down_proj"], ALL_LINEAR)  # Phi-3's names
 CUSTOM = custom_model(hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000)
 # GPT-2 medium's sizes in the GPT-2 layout: 354,823,168 parameters.
 CUSTOM_GPT2 = custom_model(hidden=1024, intermediate=4096, layers=24, heads=16, kv_heads=16, vocab=50257, arch="gpt2", positions=1024)
@@ -69,7 +72,7 @@ def build(spec, device_meta: bool = True):
         sizes = dict(hidden_size=spec.hidden, intermediate_size=spec.intermediate, num_hidden_layers=spec.layers,
                      num_attention_heads=spec.heads, num_key_value_heads=spec.kv_heads, vocab_size=spec.vocab,
                      head_dim=spec.head_dim, tie_word_embeddings=spec.tied)
-        config_cls, cls = ((Qwen3Config, Qwen3ForCausalLM) if spec.qk_norm else (Qwen2Config, Qwen2ForCausalLM) if spec.qkv_bias
+        config_cls, cls = ((Phi3Config, Phi3ForCausalLM) if spec.fused else (Qwen3Config, Qwen3ForCausalLM) if spec.qk_norm else (Qwen2Config, Qwen2ForCausalLM) if spec.qkv_bias
                            else (MistralConfig, MistralForCausalLM) if spec.key.startswith("mistral") else (LlamaConfig, LlamaForCausalLM))
         config = config_cls(**sizes)
     elif spec.family == "gpt2":
@@ -101,7 +104,7 @@ def build(spec, device_meta: bool = True):
 def peft_counts() -> list[dict]:
     cases = []
     for spec in [*PRESETS.values(), CUSTOM, CUSTOM_GPT2]:
-        for targets in TARGET_SETS[spec.family]:
+        for targets in FUSED_TARGET_SETS if spec.fused else TARGET_SETS[spec.family]:
             for r in RANKS:
                 model = get_peft_model(build(spec), LoraConfig(r=r, lora_alpha=8, target_modules=targets))
                 trainable, all_params = model.get_nb_trainable_parameters()

@@ -34,7 +34,8 @@ import transformers
 from peft import LoraConfig, get_peft_model
 from peft import prepare_model_for_kbit_training
 from transformers import (BertConfig, BertModel, BitsAndBytesConfig, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
-                          OPTConfig, OPTForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
+                          OPTConfig, OPTForCausalLM, Phi3Config, Phi3ForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config,
+                          Qwen3ForCausalLM)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "golden" / "activations.json"
@@ -42,7 +43,7 @@ SIZES = ((1, 64), (2, 64), (1, 128))  # (batch, sequence)
 VOCAB = 1000
 PRECISIONS = ("pure", "mixed", "plain")  # as lora_viz.names has them
 DEFAULT_TARGETS = {"llama": ["q_proj", "v_proj"], "gpt2": ["c_attn"], "opt": ["q_proj", "v_proj"], "bert": ["query", "value"],
-                   "qwen2": ["q_proj", "v_proj"], "qwen3": ["q_proj", "v_proj"]}
+                   "qwen2": ["q_proj", "v_proj"], "qwen3": ["q_proj", "v_proj"], "phi3": ["qkv_proj"]}
 
 
 def config(family: str, layers: int, attention: str, model_dropout: bool = True):
@@ -65,6 +66,11 @@ def _released(family: str, layers: int, attention: str):
         return Qwen3ForCausalLM, Qwen3Config(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
                                              num_key_value_heads=2, head_dim=96, vocab_size=VOCAB, tie_word_embeddings=True,
                                              attn_implementation=attention)
+    if family == "phi3":  # q, k and v in one qkv_proj, gate and up in one gate_up_proj; no dropout
+        return Phi3ForCausalLM, Phi3Config(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
+                                           num_key_value_heads=2, vocab_size=VOCAB, tie_word_embeddings=False, resid_pdrop=0.0,
+                                           embd_pdrop=0.0, attention_dropout=0.0, attn_implementation=attention,
+                                           pad_token_id=0, bos_token_id=0, eos_token_id=0)
     if family == "llama":
         return LlamaForCausalLM, LlamaConfig(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
                                              num_key_value_heads=2, vocab_size=VOCAB, tie_word_embeddings=False, attn_implementation=attention)
@@ -212,8 +218,9 @@ def main() -> None:
                 for method in ("full", "lora") + (("qlora",) if family == "llama" else ()):
                     cases.append(case(family, attention, method, precision, 2, 64, padded=True))
             cases.append(case(family, "sdpa", "lora", precision, 2, 50, DEFAULT_TARGETS[family], padded=True))
-    # Llama's layout as Qwen2 (q, k, v biases) and Qwen3 (q/k norms, head_dim set apart, tied head) change it
-    for family in ("qwen2", "qwen3"):
+    # Llama's layout as Qwen2 (q, k, v biases), Qwen3 (q/k norms, head_dim set apart, tied head) and Phi-3 (fused
+    # qkv_proj and gate_up_proj) change it
+    for family in ("qwen2", "qwen3", "phi3"):
         for attention in ("sdpa", "eager"):
             for precision in PRECISIONS:
                 if precision != "plain":

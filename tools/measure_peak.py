@@ -139,8 +139,9 @@ def main() -> None:
             cases.append(measure(family, method, "mixed", 2, 96, 16000, checkpointing=True, size=HELD_OUT))
             cases.append(measure(family, method, "pure", 1, 256, 2000, attention="eager", size=HELD_OUT))
         cases.append(measure(family, "lora", "mixed", 1, 192, 4000, lora_dropout=0.05, size=HELD_OUT))
-    # Llama's layout as Qwen2 (q, k, v biases) and Qwen3 (q/k norms, head_dim apart, tied head) change it
-    for family in ("qwen2", "qwen3"):
+    # Llama's layout as Qwen2 (q, k, v biases), Qwen3 (q/k norms, head_dim apart, tied head) and Phi-3 (fused
+    # projections) change it
+    for family in ("qwen2", "qwen3", "phi3"):
         for method in ("full", "lora"):
             for precision in ("mixed", "pure", "plain"):
                 if method == "full" and precision == "plain":

@@ -62,6 +62,9 @@ def layout_notes(spec: ModelSpec) -> list[str]:
         notes.append(f"Each head of q and of k is normed (q_norm, k_norm: {spec.head_dim} weights each per layer).")
     if spec.tied:
         notes.append("The output head is the token embedding (tied): one tensor, counted once, as PEFT counts it.")
+    if spec.fused:
+        notes.append("q, k and v are one matrix (qkv_proj) and so are gate and up (gate_up_proj): LoRA targets the fused "
+                     "matrices, one adapter each, and PEFT has no default targets for this layout (qkv_proj here).")
     return notes
 
 
@@ -207,7 +210,7 @@ def peak_note(s: Settings) -> str:
         "optimizer step, gradients set to None): weights, optimizer states and the batch live throughout, and the peak "
         "is the largest of the moments in the table. The loss adds two fp32 gradients the size of the logits "
         f"(8 bytes per token per vocabulary word); {update}; each layer's backward adds its working set of gradients. "
-        "Derived like the activations, and within 2% of the peak torch.profiler saw in 156 real training steps on a "
+        "Derived like the activations, and within 2% of the peak torch.profiler saw in 171 of 172 real training steps on a "
         "CPU (tools/measure_peak.py; 44 of them at a size no rule was read from); the layers' working sets are "
         "measured rules. Not measured: QLoRA's one bf16 copy of the widest 4-bit weight while it multiplies (bitsandbytes' "
         "CUDA kernel, from its source), and CUDA's caching allocator, which rounds each block up to 512 bytes and keeps "

@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from ..builds import BuildFailed
-from ..presets import ALL_LINEAR, CUSTOM, DEFAULT_TARGETS, target_names
+from ..presets import ALL_LINEAR, CUSTOM, default_targets, target_names
 from ..numbers.memory import ZERO_STAGES
 from ..config_json import MAX_CONFIG_CHARS, read_config, reading_text
 from ..settings import CUSTOM_KEYS, Settings, capped, model_spec, parse_settings, schema, to_query
@@ -39,7 +39,7 @@ def _keep_targets() -> None:
     spec = model_spec(chosen)
     names = set(target_names(spec)) | {ALL_LINEAR}
     kept = [name for name in st.session_state.get("targets", []) if name in names]
-    st.session_state["targets"] = kept or list(DEFAULT_TARGETS[spec.family])
+    st.session_state["targets"] = kept or list(default_targets(spec))
 
 
 def whole_model_controls(s: Settings) -> None:
@@ -95,7 +95,7 @@ def config_box(s: Settings) -> None:
         with st.form("config_form", border=False):
             text = st.text_area("config.json", key=CONFIG_BOX, max_chars=MAX_CONFIG_CHARS, height=160,
                                 placeholder='{"model_type": "qwen2", "hidden_size": 3584, …}',
-                                help="Read here, never fetched: Llama, Mistral, Qwen2/2.5, Qwen3 and GPT-2 configs. The "
+                                help="Read here, never fetched: Llama, Mistral, Qwen2/2.5, Qwen3, Phi-3/Phi-4 and GPT-2 configs. The "
                                      "sizes it gives become a custom model, so the link carries them.")
             asked = st.form_submit_button("Read it")
         if not asked:
