@@ -40,7 +40,9 @@ def peft_printout(counts: ModelCounts) -> str:
 def block_caption(spec: ModelSpec) -> str:
     """What the drawing of one block shows, for this model's layout."""
     shapes = {
-        "llama": "grouped-query attention narrows k and v when there are fewer key/value heads; the SwiGLU MLP has three matrices",
+        "llama": ("q, k and v are one fused matrix (qkv_proj), narrower for k and v when there are fewer key/value heads; "
+                  "the SwiGLU MLP has two (gate_up_proj, twice as wide, and down_proj)") if spec.fused else
+                 "grouped-query attention narrows k and v when there are fewer key/value heads; the SwiGLU MLP has three matrices",
         "gpt2": "q, k and v are one fused matrix (c_attn, three times as wide); the MLP has two",
         "opt": "q, k, v and out are four square matrices; the ReLU MLP has two (fc1, fc2)",
         "bert": "q, k, v and the output are four square matrices; the MLP has two",
@@ -63,8 +65,8 @@ def layout_notes(spec: ModelSpec) -> list[str]:
     if spec.tied:
         notes.append("The output head is the token embedding (tied): one tensor, counted once, as PEFT counts it.")
     if spec.fused:
-        notes.append("q, k and v are one matrix (qkv_proj) and so are gate and up (gate_up_proj): LoRA targets the fused "
-                     "matrices, one adapter each, and PEFT has no default targets for this layout (qkv_proj here).")
+        notes.append("LoRA targets the fused matrices, one adapter each, and PEFT has no default targets for this layout "
+                     "(qkv_proj here).")
     return notes
 
 
