@@ -39,8 +39,8 @@ with ui.page("Whole model") as settings:
                   f"are. Configuration: {view.spec.source}.")
     )
     if not shows_qlora_paper(settings):
-        ui.example_link("pages/whole_model.py", "Try the QLoRA paper's headline: LLaMA-65B fine-tuned on one 48 GB card →",
-                        qlora_paper_example(settings))
+        ui.open_view("Try the QLoRA paper's headline: LLaMA-65B fine-tuned on one 48 GB card →", qlora_paper_example(settings),
+                     key="_open_qlora_paper")
     ui.whole_model_controls(settings)
 
     if settings.method == "full":

@@ -192,3 +192,37 @@ def test_presentation_mode_shows_a_pages_main_figure_whole_on_a_projector(app_ur
     overlap = lambda a, b: a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
     assert not any(overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), boxes
     page.close()
+
+
+def test_a_pasted_config_json_opens_its_model_as_a_custom_model(app_url, browser):
+    """Paste Qwen3-4B's config.json, read it, open it: the custom model's counts are the preset's, and the address
+    carries its sizes."""
+    config = ('{"model_type": "qwen3", "hidden_size": 2560, "intermediate_size": 9728, "num_hidden_layers": 36, '
+              '"num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "tie_word_embeddings": true, '
+              '"vocab_size": 151936, "rope_theta": 1000000}')
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{app_url}/whole_model?targets=all-linear&r=8")
+    wait_for_idle(page)
+    page.get_by_text("Paste a model's config.json").click()
+    page.get_by_role("textbox", name="config.json", exact=True).fill(config)
+    page.get_by_role("button", name="Read it").click()
+    wait_for_idle(page)
+    expect(page.get_by_text("Read as “qwen3”", exact=False)).to_be_visible()
+    page.get_by_role("button", name=re.compile("Open these sizes as a custom model")).click()
+    wait_for_idle(page)
+    expect(page.get_by_text("all params: 4,038,983,168", exact=False)).to_be_visible()
+    assert "model=custom" in page.url and "head_dim=128" in page.url and "qk_norm=1" in page.url
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def test_the_qlora_papers_one_click_example_puts_its_view_in_the_address(app_url, browser):
+    """A link to the page it is on once reran the page with the example but left the address as it was."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{app_url}/whole_model")
+    wait_for_idle(page)
+    page.get_by_role("button", name=re.compile("QLoRA paper's headline")).click()
+    wait_for_idle(page)
+    assert "model=llama-65b" in page.url and "qlora_recipe=paper" in page.url
+    expect(page.get_by_text("Fits an L40S 48 GB", exact=False)).to_be_visible()
+    page.close()

@@ -244,11 +244,17 @@ def test_whole_model_page_opens_a_newer_family_and_says_how_its_layout_departs_f
     assert "all params: 4,038,983,168" in text  # PEFT's count at r = 8 on every linear layer (tests/golden/peft_counts.json)
 
 
-def test_a_pasted_config_json_opens_as_a_custom_model_with_the_presets_numbers():
-    """Qwen3-4B's config.json pasted and read: the page names what it used, and its link opens a custom model whose
-    counts are PEFT's for the preset; bad text gets a plain notice and no link."""
-    from urllib.parse import parse_qsl
+def test_the_qlora_papers_example_opens_on_a_click_and_writes_its_view_into_the_address():
+    at = open_page("pages/whole_model.py", {})
+    next(b for b in at.button if "QLoRA paper's headline" in b.label).click().run()
+    assert not at.exception and at.query_params["model"] == "llama-65b" and at.query_params["qlora_recipe"] == "paper"
+    assert "Fits an L40S 48 GB" in " ".join(m.value for m in at.markdown)
+    assert not [b for b in at.button if "QLoRA paper's headline" in b.label]  # shown only where it would change the view
 
+
+def test_a_pasted_config_json_opens_as_a_custom_model_with_the_presets_numbers():
+    """Qwen3-4B's config.json pasted and read: the page names what it used, and its button opens a custom model
+    whose counts are PEFT's for the preset, with the address holding it; bad text gets a plain notice and no button."""
     config = {"head_dim": 128, "hidden_size": 2560, "intermediate_size": 9728, "model_type": "qwen3", "num_attention_heads": 32,
               "num_hidden_layers": 36, "num_key_value_heads": 8, "tie_word_embeddings": True, "vocab_size": 151936, "rope_theta": 1e6}
     at = open_page("pages/whole_model.py", {"targets": "all-linear", "r": "8"})
@@ -256,14 +262,13 @@ def test_a_pasted_config_json_opens_as_a_custom_model_with_the_presets_numbers()
     next(b for b in at.button if b.label == "Read it").click().run()
     said = " ".join(t.value for t in at.text)
     assert not at.exception and "Read as “qwen3”" in said and "“rope_theta”" in said
-    link = next(link for link in at.get("page_link") if "as a custom model" in link.proto.label)
-    custom = open_page("pages/whole_model.py", dict(parse_qsl(link.proto.query_string)))
-    assert custom.query_params["model"] == "custom" and custom.query_params["head_dim"] == "128"
-    assert "all params: 4,038,983,168" in " ".join(m.value for m in custom.markdown)  # the Qwen3-4B preset's, from PEFT
+    next(b for b in at.button if "as a custom model" in b.label).click().run()
+    assert at.query_params["model"] == "custom" and at.query_params["head_dim"] == "128"  # the address holds the view
+    assert "all params: 4,038,983,168" in " ".join(m.value for m in at.markdown)  # the Qwen3-4B preset's, from PEFT
     at.text_area(key="_config_json").input('{"model_type": "gemma3"')
     next(b for b in at.button if b.label == "Read it").click().run()
     assert not at.exception and "Not JSON" in " ".join(t.value for t in at.text)
-    assert not [link for link in at.get("page_link") if "as a custom model" in link.proto.label]
+    assert not [b for b in at.button if "as a custom model" in b.label]
 
 
 def test_whole_model_page_judges_the_fit_by_the_steps_peak_and_says_where_it_happens():

@@ -124,9 +124,11 @@ def figure(builder: Builder, s: Settings, alt: str, later: str = "", stand_in: B
     _chart(cache_key, lambda: builder(key), s, key, alt, chart_name, main=main)
 
 
-def example_link(script: str, label: str, s: Settings) -> None:
-    """A link to one view: a page of the app with these settings."""
-    st.page_link(script, label=label, query_params=to_query(s))
+def open_view(label: str, s: Settings, key: str) -> None:
+    """A button that opens one view on this page: it writes the view's link into the address, and the next run reads
+    it as a new link. (A page link to the page it is on reran with the link's query but left the address bar as it
+    was, so the address no longer matched the view.)"""
+    st.button(label, key=key, on_click=st.query_params.from_dict, args=(to_query(s),), type="tertiary")
 
 
 def page_link(script: str, s: Settings) -> None:

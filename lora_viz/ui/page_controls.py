@@ -14,7 +14,7 @@ from ..model.view import qlora_prepared
 from ..training.train import TrainingResult, at_rank
 from ..training.view import TRAININGS, ask_training
 from .control import control, shown
-from .display import example_link
+from .display import open_view
 
 
 def step_control(s: Settings, phases: list[str]) -> None:
@@ -104,7 +104,7 @@ def config_box(s: Settings) -> None:
         opened, clamped = parse_settings({**to_query(s), **reading.values}) if reading.values else (s, [])
         st.text("\n".join(f"- {line}" for line in capped([*reading_text(reading), *clamped])))
         if reading.values:
-            example_link("pages/whole_model.py", f"Open these sizes as a custom model ({reading.model_type} layout) →", opened)
+            open_view(f"Open these sizes as a custom model ({reading.model_type} layout) →", opened, key="_open_config")
 
 
 def _forced_on(container, key: str, widget_key: str, why: str) -> None:
