@@ -95,6 +95,8 @@ PRESETS: dict[str, ModelSpec] = {
                   source="meta-llama/Llama-3.1-8B config.json"),
         ModelSpec("llama-3.1-70b", "Llama-3.1-70B", "llama", 8192, 28672, 80, 64, 8, 128256, published_total=70_553_706_496,
                   source="meta-llama/Llama-3.1-70B config.json"),
+        ModelSpec("llama-3.2-1b", "Llama-3.2-1B", "llama", 2048, 8192, 16, 32, 8, 128256, published_total=1_235_814_400,
+                  head_size=64, tied=True, source="meta-llama/Llama-3.2-1B config.json (output head tied to the token embedding)"),
         ModelSpec("llama-3.2-3b", "Llama-3.2-3B", "llama", 3072, 8192, 28, 24, 8, 128256, published_total=3_212_749_824,
                   tied=True, source="meta-llama/Llama-3.2-3B config.json (output head tied to the token embedding)"),
         ModelSpec("qwen2.5-7b", "Qwen2.5-7B", "llama", 3584, 18944, 28, 28, 4, 152064, published_total=7_615_616_512,

@@ -16,6 +16,8 @@ CONFIGS = {
     "llama-3.1-8b": {"architectures": ["LlamaForCausalLM"], "attention_bias": False, "hidden_size": 4096, "intermediate_size": 14336,
                      "mlp_bias": False, "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32,
                      "num_key_value_heads": 8, "rope_theta": 500000.0, "tie_word_embeddings": False, "vocab_size": 128256},
+    "llama-3.2-1b": {"head_dim": 64, "hidden_size": 2048, "intermediate_size": 8192, "model_type": "llama", "num_attention_heads": 32,
+                     "num_hidden_layers": 16, "num_key_value_heads": 8, "tie_word_embeddings": True, "vocab_size": 128256},
     "llama-3.2-3b": {"head_dim": 128, "hidden_size": 3072, "intermediate_size": 8192, "model_type": "llama", "num_attention_heads": 24,
                      "num_hidden_layers": 28, "num_key_value_heads": 8, "tie_word_embeddings": True, "vocab_size": 128256},
     "qwen2.5-7b": {"hidden_size": 3584, "intermediate_size": 18944, "model_type": "qwen2", "num_attention_heads": 28,
