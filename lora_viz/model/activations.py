@@ -174,6 +174,7 @@ class _Ledger:
         self.p = recipe
         self.bytes = 0
         self.attention_end = 0
+        self.mlp_outputs = 0
 
     def mark_attention_end(self) -> None:
         self.attention_end = self.bytes
@@ -184,7 +185,7 @@ class _Ledger:
 
     @property
     def after_mlp_outputs(self) -> int:
-        return self.bytes - getattr(self, "mlp_outputs", self.bytes)
+        return self.bytes - self.mlp_outputs
 
     @property
     def after_attention(self) -> int:

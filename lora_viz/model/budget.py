@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..names import FLOAT_DTYPES
 from ..numbers.counts import ParamCounts
@@ -107,7 +108,7 @@ class TrainingBytes:
     saved: Activations
     costs: StepCosts  # what the step allocates besides
 
-    @property
+    @cached_property  # a page asks for it a dozen times a run; a frozen dataclass keeps it in its __dict__
     def peak(self) -> StepPeak:
         """The step's peak, what the fit verdicts follow (peak.step_peak)."""
         return step_peak(self.weights, self.gradients, self.optimizer_states, self.saved, self.costs)

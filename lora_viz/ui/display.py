@@ -128,7 +128,7 @@ def open_view(label: str, s: Settings, key: str) -> None:
     """A button that opens one view on this page: it writes the view's link into the address, and the next run reads
     it as a new link. (A page link to the page it is on reran with the link's query but left the address bar as it
     was, so the address no longer matched the view.)"""
-    st.button(label, key=key, on_click=st.query_params.from_dict, args=(to_query(s),), type="tertiary")
+    st.button(label, key=key, on_click=st.query_params.from_dict, args=(to_query(s),))
 
 
 def page_link(script: str, s: Settings) -> None:
