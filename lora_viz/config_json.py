@@ -22,9 +22,12 @@ LAYOUTS = {
     "qwen2": ("llama", {"qkv_bias": True}),  # Qwen2Attention: q, k and v with biases, o without
     "qwen3": ("llama", {"qk_norm": True}),  # Qwen3Attention: q_norm and k_norm over each head
     "phi3": ("llama", {"fused": True}),  # Phi3: qkv_proj and gate_up_proj (Phi-3, Phi-4)
+    "gemma3_text": ("llama", {"qk_norm": True, "sandwich": True}),  # Gemma 3's text model (a gemma3 config's text_config)
+    "mixtral": ("llama", {}),  # a router and 8 stacked experts per block
+    "qwen3_moe": ("llama", {"qk_norm": True}),  # Qwen3's attention, a router and 128 stacked experts per block
     "gpt2": ("gpt2", {}),
 }
-# config.json field → custom setting, per layout.
+# config.json field → custom setting, per layout, and where a family names a field its own way (None: not used).
 FIELDS = {
     "llama": {"hidden_size": "hidden", "intermediate_size": "intermediate", "num_hidden_layers": "layers",
               "num_attention_heads": "heads", "num_key_value_heads": "kv_heads", "vocab_size": "vocab", "head_dim": "head_dim",
@@ -32,8 +35,21 @@ FIELDS = {
     "gpt2": {"n_embd": "hidden", "n_inner": "intermediate", "n_layer": "layers", "n_head": "heads", "vocab_size": "vocab",
              "n_positions": "positions"},
 }
+FAMILY_FIELDS = {
+    "mixtral": {"num_local_experts": "experts", "num_experts_per_tok": "experts_per_token"},
+    # Qwen3-MoE's experts are moe_intermediate_size wide; its intermediate_size is for dense layers, which it has none of
+    "qwen3_moe": {"intermediate_size": None, "moe_intermediate_size": "intermediate", "num_experts": "experts",
+                  "num_experts_per_tok": "experts_per_token"},
+}
+# What transformers' configuration class fills in for a field a config.json leaves out (Gemma 3's text_config
+# gives little more than its sizes), as text a link carries.
+FAMILY_DEFAULTS = {
+    "gemma3_text": {"heads": "8", "kv_heads": "4", "head_dim": "256", "vocab": "262208", "tied": "1"},
+    "mixtral": {"experts": "8", "experts_per_token": "2"},
+    "qwen3_moe": {"intermediate": "768", "experts": "128", "experts_per_token": "8"},
+}
 REQUIRED = {"llama": ("hidden", "intermediate", "layers", "heads", "vocab"), "gpt2": ("hidden", "layers", "heads", "vocab")}
-SWITCHES = ("tied", "qkv_bias", "qk_norm", "fused")
+SWITCHES = ("tied", "qkv_bias", "qk_norm", "fused", "sandwich")
 # Fields that would change the counts but that the Llama layout here does not have: a config that sets them is read
 # with a notice that its numbers leave them out.
 NOT_MODELLED = {"attention_bias": "biases on q, k, v and o", "mlp_bias": "biases in the MLP"}
@@ -76,8 +92,9 @@ def read_config(text: str) -> ConfigReading:
     arch, fixed = LAYOUTS[model_type]
     values: dict[str, str] = {"model": CUSTOM, "arch": arch}
     used = []
-    for field, key in FIELDS[arch].items():
-        if field not in config or config[field] is None:
+    fields = {**FIELDS[arch], **FAMILY_FIELDS.get(model_type, {})}
+    for field, key in fields.items():
+        if key is None or field not in config or config[field] is None:
             continue
         value = config[field]
         if key in SWITCHES:
@@ -91,9 +108,14 @@ def read_config(text: str) -> ConfigReading:
             used.append(field)
         else:
             notices.append(f"{field}: {_shown(value)} is not a whole number; left out.")
+    defaults = {key: value for key, value in FAMILY_DEFAULTS.get(model_type, {}).items() if key not in values}
+    if defaults:
+        values.update(defaults)
+        notices.append(f"Not in the config, so transformers' defaults for {model_type}: "
+                       + ", ".join(f"{_field(fields, key)} {_default_shown(key, value)}" for key, value in defaults.items()) + ".")
     missing = [key for key in REQUIRED[arch] if key not in values]
     if missing:
-        names = [field for field, key in FIELDS[arch].items() if key in missing]
+        names = [field for field, key in fields.items() if key in missing]
         return _nothing(f"{', '.join(names)} missing or unreadable: the model cannot be built without "
                         f"{'it' if len(names) == 1 else 'them'}; nothing was filled.", model_type, notices)
     for key, on in fixed.items():
@@ -104,14 +126,44 @@ def read_config(text: str) -> ConfigReading:
         values.setdefault("tied", "0")  # transformers' Llama, Mistral and Qwen configs default to an untied head
         for key in SWITCHES:
             values.setdefault(key, "0")
+        values.setdefault("experts", "0")  # a dense MLP
     if arch == "gpt2" and "intermediate" not in values:
         values["intermediate"] = str(4 * int(values["hidden"]))  # n_inner null: GPT-2's MLP is 4 × n_embd
     for field, what in NOT_MODELLED.items():
         if config.get(field) is True:
             notices.append(f"{field} is true: {what}, which the layout here does not have; the counts leave them out.")
             used.append(field)
+    if model_type == "qwen3_moe":
+        notices += _qwen3_moe_notices(config, used)
+    if "experts" in values and values["experts"] == "0":
+        notices.append("No experts: read as a dense model.")
     ignored = tuple(sorted(field for field in config if field not in used and field != "model_type"))
     return ConfigReading(values, model_type, tuple(used), ignored, tuple(notices))
+
+
+def _qwen3_moe_notices(config: dict, used: list[str]) -> list[str]:
+    """Where a Qwen3-MoE config departs from Qwen3-30B-A3B's, which the app models: dense layers among the sparse ones,
+    and the top k's weights not renormalised (which keeps a few bytes per token less)."""
+    notices = []
+    if config.get("decoder_sparse_step", 1) != 1 or config.get("mlp_only_layers"):
+        notices.append("decoder_sparse_step or mlp_only_layers make some layers dense: every layer is read as a mixture "
+                       "of experts here, so the counts are not exact for this model.")
+        used += [field for field in ("decoder_sparse_step", "mlp_only_layers") if field in config]
+    if config.get("norm_topk_prob") is False:
+        notices.append("norm_topk_prob is false: the top k's weights are not renormalised, which keeps 4·(k + 1) bytes "
+                       "per token and layer less than the activations here count (as Qwen3-30B-A3B does).")
+        used.append("norm_topk_prob")
+    return notices
+
+
+def _default_shown(key: str, value: str) -> str:
+    """A default as config.json would write it: a switch as true or false, a size as a number."""
+    return ("true" if value == "1" else "false") if key in SWITCHES else value
+
+
+def _field(fields: dict[str, str | None], key: str) -> str:
+    """The config.json field that fills a setting (the last one naming it)."""
+    return [field for field, named in fields.items() if named == key][-1]
 
 
 def _shown(value: object) -> str:

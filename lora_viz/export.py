@@ -11,7 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .presets import ALL_LINEAR
+from .presets import ALL_LINEAR, peft_targets
 from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, batch_recipe_text, fit_headline, zero_gpu_bytes, zero_verdict
 from .model.view import model_view, qlora_prepared
 from .numbers.counts import FORMULAS, count_params
@@ -126,7 +126,10 @@ def lora_config_snippet(s: Settings) -> str:
     bitsandbytes configuration its base is loaded with; '' for full fine-tuning, which has no adapter to configure."""
     if s.method == "full":
         return ""
-    targets = f'"{ALL_LINEAR}"' if ALL_LINEAR in s.targets else "[" + ", ".join(f'"{t}"' for t in s.targets) + "]"
+    modules, parameters = peft_targets(model_spec(s), s.targets)
+    targets = f'"{ALL_LINEAR}"' if modules == ALL_LINEAR else "[" + ", ".join(f'"{t}"' for t in modules) + "]"
+    stacked = ("    # stacked experts are parameters, not modules: PEFT wraps each one (rank r per expert)\n"
+               "    target_parameters=[" + ", ".join(f'"{p}"' for p in parameters) + "],\n") if parameters else ""
     task = "" if model_spec(s).family == "bert" else '\n    task_type="CAUSAL_LM",'
     alpha = int(s.alpha) if float(s.alpha).is_integer() else s.alpha
     lora = (
@@ -134,6 +137,7 @@ def lora_config_snippet(s: Settings) -> str:
         f"    r={s.r},\n"
         f"    lora_alpha={alpha},\n"
         f"    target_modules={targets},\n"
+        f"{stacked}"
         f"    lora_dropout={s.lora_dropout:g},{task}\n"
         ")\n"
     )

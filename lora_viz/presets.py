@@ -33,10 +33,18 @@ class ModelSpec:
     qkv_bias: bool = False  # q, k and v projections with biases (Qwen2, Qwen2.5)
     qk_norm: bool = False  # an RMSNorm over each head of q and of k (Qwen3)
     fused: bool = False  # q, k and v in one qkv_proj, gate and up in one gate_up_proj (Phi-3, Phi-4)
+    sandwich: bool = False  # Gemma's block: RMSNorms before and after both attention and the MLP, a GELU-tanh MLP, and
+    # the token embedding scaled by √hidden (a buffer, no parameter)
+    experts: int = 0  # a mixture of experts: this many MLPs per block, each `intermediate` wide, and a router; 0: dense
+    experts_per_token: int = 0  # how many experts the router sends each token to (top-k)
 
     @property
     def head_dim(self) -> int:
         return self.head_size or self.hidden // self.heads
+
+    @property
+    def moe(self) -> bool:
+        return self.experts > 0
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class Tensor:
     path: str  # module path, with "layers.N." left out for block tensors
     shape: tuple[int, ...]
     copies: int
-    kind: str  # "linear", "bias", "embedding", "norm" or "head"
+    kind: str  # "linear" (an nn.Linear's weight), "experts" (stacked), "router", "bias", "embedding", "norm" or "head"
 
     @property
     def numel(self) -> int:
@@ -62,18 +70,34 @@ class Tensor:
 
 @dataclass(frozen=True)
 class Linear:
-    """A linear (or GPT-2 Conv1D) layer that LoRA can target: out × in weight, optional bias."""
+    """A linear (or GPT-2 Conv1D) layer that LoRA can target: out × in weight, optional bias; or a mixture of experts'
+    `experts` out × in weights stacked in one parameter, which PEFT targets as one (lora_A r·experts × in, lora_B
+    out × r·experts)."""
 
     path: str
     in_features: int
     out_features: int
     bias: bool
     copies: int  # how many of them the model has (layers, or 1)
+    experts: int = 1  # weights stacked in this one parameter (transformers 5 keeps a block's experts so)
 
     @property
     def name(self) -> str:
         """The last part of the path: what a PEFT target name matches."""
         return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def stacked(self) -> bool:
+        return self.experts > 1
+
+    @property
+    def weight_numel(self) -> int:
+        """experts · out · in."""
+        return self.experts * self.out_features * self.in_features
+
+    def lora_numel(self, rank: int) -> int:
+        """LoRA's parameters on one copy: rank · experts · (in + out)."""
+        return rank * self.experts * (self.in_features + self.out_features)
 
 
 PRESETS: dict[str, ModelSpec] = {
@@ -115,6 +139,28 @@ PRESETS: dict[str, ModelSpec] = {
                   source="microsoft/phi-4 config.json (Phi3ForCausalLM: qkv_proj and gate_up_proj fused)"),
         ModelSpec("mistral-nemo-12b", "Mistral-Nemo-12B", "llama", 5120, 14336, 40, 32, 8, 131072, published_total=12_247_782_400,
                   head_size=128, source="mistralai/Mistral-Nemo-Base-2407 config.json (head_dim 128, not 5,120 ÷ 32)"),
+        # Gemma 3's text model, as Gemma3ForCausalLM builds it from the checkpoints' text_config (the released
+        # Gemma3ForConditionalGeneration adds a SigLIP vision tower, which LoRA recipes for text leave alone).
+        ModelSpec("gemma-3-4b", "Gemma-3-4B (text)", "llama", 2560, 10240, 34, 8, 4, 262208, published_total=3_880_263_168,
+                  head_size=256, tied=True, qk_norm=True, sandwich=True,
+                  source="google/gemma-3-4b-pt config.json, text_config (head_dim 256; q/k norms; norms before and after "
+                  "attention and the MLP; head tied)"),
+        ModelSpec("gemma-3-12b", "Gemma-3-12B (text)", "llama", 3840, 15360, 48, 16, 8, 262208, published_total=11_766_034_176,
+                  head_size=256, tied=True, qk_norm=True, sandwich=True,
+                  source="google/gemma-3-12b-pt config.json, text_config (head_dim 256, not 3,840 ÷ 16; q/k norms; "
+                  "sandwich norms; head tied)"),
+        ModelSpec("gemma-3-27b", "Gemma-3-27B (text)", "llama", 5376, 21504, 62, 32, 16, 262208, published_total=27_009_346_304,
+                  head_size=128, tied=True, qk_norm=True, sandwich=True,
+                  source="google/gemma-3-27b-pt config.json, text_config (head_dim 128, not 5,376 ÷ 32; q/k norms; "
+                  "sandwich norms; head tied)"),
+        # Mixtures of experts, as transformers 5 builds them: each block's experts stacked in two 3-D parameters.
+        ModelSpec("mixtral-8x7b", "Mixtral-8x7B (MoE)", "llama", 4096, 14336, 32, 32, 8, 32000, published_total=46_702_792_704,
+                  experts=8, experts_per_token=2,
+                  source="mistralai/Mixtral-8x7B-v0.1 config.json (8 experts, 2 per token; router 4,096 → 8)"),
+        ModelSpec("qwen3-30b-a3b", "Qwen3-30B-A3B (MoE)", "llama", 2048, 768, 48, 32, 4, 151936, published_total=30_532_122_624,
+                  head_size=128, qk_norm=True, experts=128, experts_per_token=8,
+                  source="Qwen/Qwen3-30B-A3B config.json (128 experts, 8 per token, each moe_intermediate_size 768 "
+                  "wide; head_dim 128; q/k norms)"),
         ModelSpec("gpt2", "GPT-2 (124M)", "gpt2", 768, 3072, 12, 12, 12, 50257, positions=1024, published_total=124_439_808,
                   source="openai-community/gpt2 config.json (output head tied to the token embedding)"),
         ModelSpec("bert-base", "BERT-base (BertModel)", "bert", 768, 3072, 12, 12, 12, 30522, positions=512,
@@ -142,17 +188,21 @@ OPT_POSITION_OFFSET = 2  # OPT's learned position table has two rows more than i
 
 def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int, vocab: int,
                  arch: str = "llama", positions: int = 1024, head_dim: int = 0, tied: bool = False, qkv_bias: bool = False,
-                 qk_norm: bool = False, fused: bool = False) -> ModelSpec:
+                 qk_norm: bool = False, fused: bool = False, sandwich: bool = False, experts: int = 0,
+                 experts_per_token: int = 0) -> ModelSpec:
     """A model from typed dimensions: Llama-style (SwiGLU, RMSNorm, rotary, GQA; untied head unless `tied`, and
-    head_dim, q/k/v biases, q/k norms and fused projections as the newer families set them) or GPT-2-style (GELU, biases, LayerNorm,
-    learned positions, tied head; every head is its own key/value head)."""
+    head_dim, q/k/v biases, q/k norms, fused projections, Gemma's block and a mixture of experts as the newer families
+    set them) or GPT-2-style (GELU, biases, LayerNorm, learned positions, tied head; every head is its own key/value head)."""
     if arch == "gpt2":
         return ModelSpec(CUSTOM, "Custom (GPT-2-style)", "gpt2", hidden, intermediate, layers, heads, heads, vocab,
                          positions=positions, source="typed in")
     return ModelSpec(CUSTOM, "Custom (Llama-style)", "llama", hidden, intermediate, layers, heads, kv_heads, vocab, source="typed in",
-                     head_size=head_dim, tied=tied, qkv_bias=qkv_bias, qk_norm=qk_norm, fused=fused)
+                     head_size=head_dim, tied=tied, qkv_bias=qkv_bias, qk_norm=qk_norm, fused=fused, sandwich=sandwich,
+                     experts=experts, experts_per_token=experts_per_token if experts else 0)
 
 
+ROUTER = "gate"  # a mixture of experts' router, as transformers and PEFT name it
+EXPERT_GATE_UP = "gate_up_proj"  # the experts' gate and up projections, stacked (E × 2i × h)
 MATRIX = "w"  # the one layer of a lone matrix, and its PEFT target name
 
 
@@ -176,15 +226,21 @@ def linear_layers(spec: ModelSpec) -> tuple[Linear, ...]:
         )
     if spec.family == "llama":
         kv = spec.kv_heads * spec.head_dim
-        return (
+        attention = (
             Linear("self_attn.q_proj", h, spec.heads * spec.head_dim, spec.qkv_bias, n),
             Linear("self_attn.k_proj", h, kv, spec.qkv_bias, n),
             Linear("self_attn.v_proj", h, kv, spec.qkv_bias, n),
             Linear("self_attn.o_proj", spec.heads * spec.head_dim, h, False, n),
-            Linear("mlp.gate_proj", h, i, False, n),
-            Linear("mlp.up_proj", h, i, False, n),
-            Linear("mlp.down_proj", i, h, False, n),
         )
+        if spec.moe:  # transformers 5: the router's E × h weight, and each block's experts stacked in two parameters
+            return (*attention,
+                    Linear(f"mlp.{ROUTER}", h, spec.experts, False, n),
+                    Linear(f"mlp.experts.{EXPERT_GATE_UP}", h, 2 * i, False, n, spec.experts),
+                    Linear("mlp.experts.down_proj", i, h, False, n, spec.experts))
+        return (*attention,
+                Linear("mlp.gate_proj", h, i, False, n),
+                Linear("mlp.up_proj", h, i, False, n),
+                Linear("mlp.down_proj", i, h, False, n))
     if spec.family == "gpt2":
         return (
             Linear("attn.c_attn", h, 3 * h, True, n),  # q, k and v fused in one Conv1D
@@ -217,12 +273,18 @@ def base_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
         rows = spec.positions + (OPT_POSITION_OFFSET if spec.family == "opt" else 0)
         tensors.append(Tensor("embed_positions", (rows, h), 1, "embedding"))
     for layer in linear_layers(spec):
-        tensors.append(Tensor(layer.path + ".weight", (layer.out_features, layer.in_features), layer.copies, "linear"))
+        if layer.stacked:  # a parameter of its own, not a module's weight
+            tensors.append(Tensor(layer.path, (layer.experts, layer.out_features, layer.in_features), layer.copies, "experts"))
+            continue
+        kind = "router" if spec.moe and layer.name == ROUTER else "linear"  # the router is a module of its own, not nn.Linear
+        tensors.append(Tensor(layer.path + ".weight", (layer.out_features, layer.in_features), layer.copies, kind))
         if layer.bias:
             tensors.append(Tensor(layer.path + ".bias", (layer.out_features,), layer.copies, "bias"))
     if spec.family == "llama":  # RMSNorm: weight only; the output head untied unless the config ties it
         tensors += [Tensor("input_layernorm", (h,), n, "norm"), Tensor("post_attention_layernorm", (h,), n, "norm"),
                     Tensor("norm", (h,), 1, "norm")]
+        if spec.sandwich:  # Gemma normalises the MLP's input and output too
+            tensors += [Tensor("pre_feedforward_layernorm", (h,), n, "norm"), Tensor("post_feedforward_layernorm", (h,), n, "norm")]
         if spec.qk_norm:  # one weight per head dimension, shared by every head
             tensors += [Tensor("self_attn.q_norm", (spec.head_dim,), n, "norm"), Tensor("self_attn.k_norm", (spec.head_dim,), n, "norm")]
         if not spec.tied:
@@ -245,6 +307,39 @@ def total_params(spec: ModelSpec) -> int:
     return sum(t.total for t in base_tensors(spec))
 
 
+def active_params(spec: ModelSpec) -> int:
+    """The parameters one token runs through: all of them, less, in a mixture of experts, the experts it is not routed
+    to: total − layers · (E − k) · (the stacked experts' parameters ÷ E)."""
+    idle = spec.experts - spec.experts_per_token
+    stacked = sum(layer.weight_numel // layer.experts * layer.copies for layer in linear_layers(spec) if layer.stacked)
+    return total_params(spec) - idle * stacked
+
+
+def peft_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str | list[str], list[str]]:
+    """LoraConfig's target_modules and target_parameters for chosen targets: a mixture of experts' stacked experts are
+    parameters, named by their path in the block (PEFT's ParamWrapper); every other target is a module name."""
+    if ALL_LINEAR in targets:
+        return ALL_LINEAR, []
+    stacked = {layer.name: layer.path for layer in linear_layers(spec) if layer.stacked}
+    return [t for t in targets if t not in stacked], [stacked[t] for t in targets if t in stacked]
+
+
 def target_names(spec: ModelSpec) -> tuple[str, ...]:
     """The distinct names a PEFT target list can use for this model, in model order."""
     return tuple(dict.fromkeys(layer.name for layer in linear_layers(spec)))
+
+
+def resolve_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str, ...]:
+    """Target names in model order; 'all-linear' means every linear layer but the output head (PEFT's rule), and in a
+    mixture of experts the router and the stacked experts too (PEFT maps transformers 4's linear experts onto them)."""
+    names = target_names(spec)
+    return names if ALL_LINEAR in targets else tuple(n for n in names if n in targets)
+
+
+def adapter_ranks(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> dict[str, int]:
+    """Each targeted layer's rank, by name: r, but 2r on a mixture of experts' stacked gate_up_proj under all-linear.
+
+    PEFT reads all-linear as transformers 4's modules, where gate and up were separate linear experts of rank r each,
+    and joins their two adapters on the stacked gate_up_proj as one of rank 2r (and α 2α, so α/r is unchanged)."""
+    joined = ALL_LINEAR in targets and spec.moe
+    return {name: 2 * r if joined and name == EXPERT_GATE_UP else r for name in resolve_targets(spec, targets)}

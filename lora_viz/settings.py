@@ -15,7 +15,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .numbers.example import frame_count
 from .outline import OUTLINE
-from .presets import ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, default_targets, custom_model, ModelSpec, target_names
+from .presets import (ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, ROUTER, default_targets, custom_model, linear_layers,
+                      ModelSpec, target_names)
 from .quoting import quote_input
 from .names import (ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, QLORA_RECIPES,
                     SPECTRA, TRAINERS)
@@ -206,6 +207,14 @@ class Settings:
                           **LLAMA_LAYOUT)
     fused: bool = _bool(False, "fused projections", help="q, k and v in one qkv_proj, gate and up in one gate_up_proj "
                         "(Phi-3, Phi-4): LoRA targets them by those names.", **LLAMA_LAYOUT)
+    sandwich: bool = _bool(False, "Gemma's block", help="RMSNorms before and after both attention and the MLP, a GELU-tanh "
+                           "MLP, and the embedding scaled by √hidden (Gemma 2 and 3).", **LLAMA_LAYOUT)
+    experts: int = _int(0, "experts", 0, 1024, when=("arch", ("llama",)), **CUSTOM_SIZE,
+                        help="A mixture of experts: this many MLPs per block, each `intermediate` wide, and a router "
+                             "(Mixtral: 8; Qwen3-30B-A3B: 128); 0: one dense MLP.")
+    experts_per_token: int = _int(2, "experts per token", 1, 1024, flags=("--experts-per-token",),
+                                  when=("arch", ("llama",)), **CUSTOM_SIZE, help="How many experts the router sends each token "
+                                  "to (top-k; Mixtral 2, Qwen3-30B-A3B 8).")
     spectrum: str = _choice("power", "Needed change ΔW*", SPECTRA, pages=(LOW_RANK,), widget="radio",
                             names={"rank": "exactly rank s", "power": "power-law decay", "noise": "full-rank noise"})
     spectrum_rank: int = _int(4, "its rank s", 1, 48, pages=(LOW_RANK,), widget="slider", when=("spectrum", ("rank",)))
@@ -379,7 +388,27 @@ def targets_of_the_model(values: dict[str, Any], raw: Mapping[str, str], notices
     values["targets"] = _parse_targets(raw.get("targets"), _spec_of(values), notices)
 
 
-RULES: tuple[Rule, ...] = (heads_divide_evenly, targets_of_the_model)
+def experts_per_token_within_experts(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
+    """A custom mixture of experts routes each token to at most all of its experts."""
+    if values["model"] == CUSTOM and 0 < values["experts"] < values["experts_per_token"]:
+        notices.append(f"experts_per_token: {values['experts_per_token']:,} is more than the {values['experts']:,} experts; "
+                       f"using {values['experts']:,}.")
+        values["experts_per_token"] = values["experts"]
+
+
+def experts_take_no_dropout(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
+    """PEFT wraps a mixture of experts' router and stacked experts as parameters (ParamWrapper), which refuses
+    lora_dropout: with any of them targeted, the dropout is 0."""
+    spec = _spec_of(values)
+    wrapped = {layer.name for layer in linear_layers(spec) if layer.stacked or layer.name == ROUTER} if spec.moe else set()
+    targeted = wrapped if ALL_LINEAR in values["targets"] else wrapped & set(values["targets"])
+    if targeted and values["lora_dropout"]:
+        notices.append(f"LoRA dropout: PEFT's adapters on {', '.join(sorted(targeted))} (parameters, not modules) take no "
+                       f"dropout; using 0, not {values['lora_dropout']:g}.")
+        values["lora_dropout"] = 0.0
+
+
+RULES: tuple[Rule, ...] = (heads_divide_evenly, experts_per_token_within_experts, targets_of_the_model, experts_take_no_dropout)
 
 
 def _divisor(key: str, value: int, whole: int, whole_key: str, notices: list[str]) -> int:

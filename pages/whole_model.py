@@ -12,6 +12,7 @@ from lora_viz.model.text import (
     card_table,
     checkpointing_alternative,
     dtype_note,
+    experts_lines,
     fit_headline,
     fit_note,
     memory_parts,
@@ -59,6 +60,8 @@ with ui.page("Whole model") as settings:
         )
         # Inline code, not a code block: a code block makes the page load Streamlit's 1.5 MB syntax highlighter.
         st.markdown(f"`{peft_printout(view.counts)}`")
+    if lines := experts_lines(settings, view):
+        st.markdown("#### A mixture of experts: total and active parameters\n\n" + "\n\n".join(lines))
 
     st.markdown(
         "### One block's matrices, to scale\n\n"

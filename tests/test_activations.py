@@ -12,7 +12,7 @@ import pytest
 from lora_viz.model.activations import MEASURED_WITH, saved_for_backward
 from lora_viz.names import PRECISIONS
 from lora_viz.model.budget import training_bytes
-from lora_viz.presets import PRESETS, ModelSpec, target_names
+from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, target_names
 from lora_viz.model.text import activation_rows, card_table, checkpointing_alternative
 from lora_viz.numbers.memory import card_by_key, fit_verdict
 
@@ -34,12 +34,16 @@ LAYOUTS = {
     "qwen2": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, qkv_bias=True),
     "qwen3": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, head_size=96, tied=True, qk_norm=True),
     "phi3": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, fused=True),
+    "gemma3": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, head_size=96, tied=True, qk_norm=True, sandwich=True),
+    "mixtral": ModelSpec("small", "small", "llama", 256, 688, 1, 4, 2, 1000, experts=4, experts_per_token=2),
+    "qwen3_moe": ModelSpec("small", "small", "llama", 256, 176, 1, 4, 2, 1000, head_size=96, qk_norm=True, experts=8,
+                           experts_per_token=2),
 }
 
 
 def _derived(case: dict, layers: int):
     spec = dataclasses.replace((SMALL | LAYOUTS)[case["family"]], layers=layers)
-    targets = target_names(spec) if case["targets"] == "all-linear" else tuple(case["targets"].split(","))
+    targets = (ALL_LINEAR,) if case["targets"] == ALL_LINEAR else tuple(case["targets"].split(","))
     return saved_for_backward(spec, 8, targets, case["method"], "bf16", case["precision"], case["attention"], case["batch"],
                               case["seq"], case["checkpointing"], case["prepared"], device="cpu",
                               lora_dropout=case.get("lora_dropout", 0.0), model_dropout=case.get("model_dropout", True),

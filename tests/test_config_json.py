@@ -39,6 +39,25 @@ CONFIGS = {
     "phi-4-mini": {"hidden_size": 3072, "intermediate_size": 8192, "model_type": "phi3", "num_attention_heads": 24,
                    "num_hidden_layers": 32, "num_key_value_heads": 8, "partial_rotary_factor": 0.75, "tie_word_embeddings": True,
                    "vocab_size": 200064},
+    # Gemma 3's released configs are multimodal; their text_config gives little more than the sizes, and transformers
+    # fills the rest (heads, head_dim 256, the vocabulary, a tied head) from Gemma3TextConfig's defaults.
+    "gemma-3-4b": {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "mm_tokens_per_image": 256,
+                   "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text",
+                                   "num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+                                   "sliding_window": 1024}, "vision_config": {"hidden_size": 1152, "model_type": "siglip_vision_model"}},
+    "gemma-3-12b": {"model_type": "gemma3", "text_config": {"hidden_size": 3840, "intermediate_size": 15360, "model_type": "gemma3_text",
+                                                            "num_attention_heads": 16, "num_hidden_layers": 48, "num_key_value_heads": 8,
+                                                            "sliding_window": 1024}},
+    "gemma-3-27b": {"model_type": "gemma3", "text_config": {"head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504,
+                                                            "model_type": "gemma3_text", "num_attention_heads": 32, "num_hidden_layers": 62,
+                                                            "num_key_value_heads": 16, "query_pre_attn_scalar": 168}},
+    "mixtral-8x7b": {"architectures": ["MixtralForCausalLM"], "hidden_size": 4096, "intermediate_size": 14336, "model_type": "mixtral",
+                     "num_attention_heads": 32, "num_experts_per_tok": 2, "num_hidden_layers": 32, "num_key_value_heads": 8,
+                     "num_local_experts": 8, "router_aux_loss_coef": 0.02, "tie_word_embeddings": False, "vocab_size": 32000},
+    "qwen3-30b-a3b": {"architectures": ["Qwen3MoeForCausalLM"], "decoder_sparse_step": 1, "head_dim": 128, "hidden_size": 2048,
+                      "intermediate_size": 6144, "mlp_only_layers": [], "model_type": "qwen3_moe", "moe_intermediate_size": 768,
+                      "norm_topk_prob": True, "num_attention_heads": 32, "num_experts": 128, "num_experts_per_tok": 8,
+                      "num_hidden_layers": 48, "num_key_value_heads": 4, "tie_word_embeddings": False, "vocab_size": 151936},
     "gpt2": {"model_type": "gpt2", "n_embd": 768, "n_head": 12, "n_inner": None, "n_layer": 12, "n_positions": 1024,
              "vocab_size": 50257, "resid_pdrop": 0.1},
 }
@@ -125,7 +144,9 @@ def test_any_json_gives_a_reading_and_never_raises(value):
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(sorted(CONFIGS)), st.dictionaries(st.sampled_from(
     ["hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size",
-     "head_dim", "tie_word_embeddings", "n_embd", "n_head", "n_layer", "n_inner", "n_positions", "model_type"]), FIELD_VALUES, max_size=5))
+     "head_dim", "tie_word_embeddings", "n_embd", "n_head", "n_layer", "n_inner", "n_positions", "model_type", "num_local_experts",
+     "num_experts", "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "norm_topk_prob"]),
+    FIELD_VALUES, max_size=5))
 def test_a_config_with_hostile_values_opens_a_model_or_says_why_not(key, changes):
     reading = read_config(json.dumps({**CONFIGS[key], **changes}, default=str))
     if reading.values:  # whatever got through is read like a link: clamped, with notices, and the model builds
@@ -134,3 +155,25 @@ def test_a_config_with_hostile_values_opens_a_model_or_says_why_not(key, changes
         assert total_params(spec) > 0 and spec.hidden >= 1
     else:
         assert reading.notices
+
+
+def test_gemmas_short_text_config_is_filled_with_transformers_defaults_and_says_so():
+    reading = read_config(json.dumps(CONFIGS["gemma-3-4b"]))
+    assert (reading.values["heads"], reading.values["head_dim"], reading.values["vocab"], reading.values["tied"]) == ("8", "256", "262208", "1")
+    assert any("transformers' defaults for gemma3_text: num_attention_heads 8" in n and "tie_word_embeddings true" in n
+               for n in reading.notices)
+    assert reading.values["sandwich"] == "1" and reading.values["experts"] == "0"
+
+
+def test_a_mixture_of_experts_reads_its_experts_and_qwen3_moes_expert_width():
+    mixtral = read_config(json.dumps(CONFIGS["mixtral-8x7b"])).values
+    assert (mixtral["experts"], mixtral["experts_per_token"], mixtral["intermediate"]) == ("8", "2", "14336")
+    qwen = read_config(json.dumps(CONFIGS["qwen3-30b-a3b"]))
+    assert (qwen.values["experts"], qwen.values["experts_per_token"], qwen.values["intermediate"]) == ("128", "8", "768")
+    assert "intermediate_size" in qwen.ignored  # the width of dense layers, which Qwen3-30B-A3B has none of
+
+
+def test_a_qwen3_moe_config_unlike_qwen3_30b_a3b_says_where_the_numbers_stop_being_exact():
+    reading = read_config(json.dumps({**CONFIGS["qwen3-30b-a3b"], "mlp_only_layers": [0, 1], "norm_topk_prob": False}))
+    assert reading.values and any("mlp_only_layers" in n for n in reading.notices) and any("norm_topk_prob" in n for n in reading.notices)
+

@@ -34,7 +34,7 @@ BUSY = Settings(d=12, k=10, r=3, alpha=4.0, dtype="fp16", notation="paper", seed
 # own choice would not do, otherwise derived from the schema (so a new setting needs nothing here).
 OTHER_GIVEN = dict(d=11, k=9, r=2, alpha=2.0, step=1, model="bert-base", targets=("c_proj",), batch=3, seq=65, adapters=4,
                    hidden=96, intermediate=160, layers=3, heads=8, kv_heads=4, vocab=101, spectrum_rank=1, decay=0.75,
-                   noise=0.2, steps=21, lr=0.02, lesson=3, hide=("k",))
+                   noise=0.2, steps=21, lr=0.02, lesson=3, hide=("k",), experts=4, experts_per_token=1)
 
 
 def _another(name: str):

@@ -29,6 +29,12 @@ import transformers
 from accelerate import init_empty_weights
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from transformers import (
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
+    MixtralConfig,
+    MixtralForCausalLM,
+    Qwen3MoeConfig,
+    Qwen3MoeForCausalLM,
     MistralConfig,
     MistralForCausalLM,
     Phi3Config,
@@ -49,7 +55,7 @@ from transformers import (
 
 ROOT = Path(__file__).resolve().parents[1]
 from tools.measure_activations import paper_casts
-from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model
+from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, custom_model, peft_targets
 
 GOLDEN = ROOT / "tests" / "golden"
 PRECISIONS = ("mixed", "pure", "plain")  # as lora_viz.names has them
@@ -61,6 +67,10 @@ TARGET_SETS = {
     "bert": (["query", "value"], ["dense"], ["key"], ALL_LINEAR),
 }
 FUSED_TARGET_SETS = (["qkv_proj"], ["qkv_proj", "o_proj"], ["gate_up_proj", "down_proj"], ALL_LINEAR)  # Phi-3's names
+# A mixture of experts: attention, the stacked experts (target_parameters), the router, and all-linear (which PEFT
+# maps from transformers 4's names: the router, gate_up_proj at rank 2r, down_proj at r).
+MOE_TARGET_SETS = (["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"], ["gate_up_proj", "down_proj"],
+                   ["q_proj", "v_proj", "gate"], ["down_proj"], ALL_LINEAR)
 CUSTOM = custom_model(hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000)
 # GPT-2 medium's sizes in the GPT-2 layout: 354,823,168 parameters.
 CUSTOM_GPT2 = custom_model(hidden=1024, intermediate=4096, layers=24, heads=16, kv_heads=16, vocab=50257, arch="gpt2", positions=1024)
@@ -72,7 +82,13 @@ def build(spec, device_meta: bool = True):
         sizes = dict(hidden_size=spec.hidden, intermediate_size=spec.intermediate, num_hidden_layers=spec.layers,
                      num_attention_heads=spec.heads, num_key_value_heads=spec.kv_heads, vocab_size=spec.vocab,
                      head_dim=spec.head_dim, tie_word_embeddings=spec.tied)
-        config_cls, cls = ((Phi3Config, Phi3ForCausalLM) if spec.fused else (Qwen3Config, Qwen3ForCausalLM) if spec.qk_norm else (Qwen2Config, Qwen2ForCausalLM) if spec.qkv_bias
+        if spec.moe:  # experts each `intermediate` wide: Qwen3-MoE's moe_intermediate_size, Mixtral's intermediate_size
+            sizes |= dict(num_experts_per_tok=spec.experts_per_token)
+            sizes |= (dict(num_experts=spec.experts, moe_intermediate_size=spec.intermediate) if spec.qk_norm
+                      else dict(num_local_experts=spec.experts))
+        config_cls, cls = ((Qwen3MoeConfig, Qwen3MoeForCausalLM) if spec.moe and spec.qk_norm else (MixtralConfig, MixtralForCausalLM) if spec.moe
+                           else (Gemma3TextConfig, Gemma3ForCausalLM) if spec.sandwich
+                           else (Phi3Config, Phi3ForCausalLM) if spec.fused else (Qwen3Config, Qwen3ForCausalLM) if spec.qk_norm else (Qwen2Config, Qwen2ForCausalLM) if spec.qkv_bias
                            else (MistralConfig, MistralForCausalLM) if spec.key.startswith("mistral") else (LlamaConfig, LlamaForCausalLM))
         config = config_cls(**sizes)
     elif spec.family == "gpt2":
@@ -104,9 +120,11 @@ def build(spec, device_meta: bool = True):
 def peft_counts() -> list[dict]:
     cases = []
     for spec in [*PRESETS.values(), CUSTOM, CUSTOM_GPT2]:
-        for targets in FUSED_TARGET_SETS if spec.fused else TARGET_SETS[spec.family]:
+        for targets in MOE_TARGET_SETS if spec.moe else FUSED_TARGET_SETS if spec.fused else TARGET_SETS[spec.family]:
+            modules, parameters = peft_targets(spec, (targets,) if targets == ALL_LINEAR else tuple(targets))
             for r in RANKS:
-                model = get_peft_model(build(spec), LoraConfig(r=r, lora_alpha=8, target_modules=targets))
+                config = LoraConfig(r=r, lora_alpha=8, target_modules=modules, target_parameters=parameters or None)
+                model = get_peft_model(build(spec), config)
                 trainable, all_params = model.get_nb_trainable_parameters()
                 cases.append({
                     "model": spec.key,

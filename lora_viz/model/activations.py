@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..numbers.memory import ELEMENT_BYTES, compute_dtype, trained_dtype
-from ..presets import ModelSpec
+from ..presets import ALL_LINEAR, ModelSpec, resolve_targets
 
 RULES = ("cuda", "cpu")  # whose kernels: the page's (CUDA), or the CPU's that the golden measurements saw
 MEASURED_WITH = "PyTorch 2.13, transformers 5.24"  # the versions tests/golden/activations.json was measured with
@@ -124,6 +124,7 @@ class _Recipe:
     model_dropout: bool  # the model's own dropout as its configuration releases it (else off)
     padded: bool  # an attention mask with padding is passed: SDPA gets it as a float bias
     precision: str
+    joined: bool = False  # all-linear on a mixture of experts: gate_up_proj's rank is 2r (budget.adapter_ranks)
 
     @property
     def tokens(self) -> int:
@@ -146,13 +147,14 @@ def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtyp
     prepared = prepared or paper
     fp32_stream = (full and autocast) or (method == "qlora" and prepared)
     return _Recipe(
-        spec=spec, batch=batch, seq=seq, r=r, targets=frozenset() if full else frozenset(targets), full=full,
+        spec=spec, batch=batch, seq=seq, r=r, targets=frozenset() if full else frozenset(resolve_targets(spec, targets)), full=full,
         autocast=autocast, e=e, x=FP32 if fp32_stream else e,
         adapter=ELEMENT_BYTES[trained_dtype(method, dtype, precision, qlora_recipe)],
         out=FP32 if method == "qlora" and prepared else e, head_fp32=method == "qlora" and prepared and not paper,
         embed=e if paper else FP32 if fp32_stream else e,
         embeddings_grad=full or checkpointing, eager=attention == "eager", cuda=device == "cuda",
         lora_dropout=lora_dropout > 0 and not full, model_dropout=model_dropout, padded=padded, precision=precision,
+        joined=ALL_LINEAR in targets and spec.moe,
     )
 
 
@@ -246,20 +248,24 @@ class _Ledger:
             self.add(self.p.tokens * (self.p.spec.hidden * x_bytes + 2 * stats))
 
     def rms_norm(self, grad: bool) -> None:
-        """Llama's RMSNorm, computed in fp32: its input and 1/rms; the normalised input too when its weight is trained."""
+        """Llama's RMSNorm, computed in fp32: its input and 1/rms; the normalised input too when its weight is trained.
+        Gemma's scales by (1 + w) in fp32: it keeps that sum too, and the normalised input in fp32."""
         t, h = self.p.tokens, self.p.spec.hidden
+        gemma = self.p.spec.sandwich
         if grad:
-            self.add(t * h * FP32 + t * FP32)
+            self.add(t * h * FP32 + t * FP32 + (h * FP32 if gemma else 0))
         if self.p.full:
-            self.add(t * h * self.p.x)
+            self.add(t * h * (FP32 if gemma else self.p.x))
 
     def head_norm(self, grad: bool, elements: int, rows: int) -> None:
         """Qwen3's RMSNorm over each head of q or k (`rows` = tokens × heads), computed in fp32: its input and 1/rms
-        when the projection's output needs a gradient; its normalised input too when its weight is trained."""
+        when the projection's output needs a gradient; its normalised input too when its weight is trained (Gemma's:
+        with its fp32 (1 + w), and the normalised input in fp32)."""
+        gemma = self.p.spec.sandwich
         if grad:
-            self.add(elements * FP32 + rows * FP32)
+            self.add(elements * FP32 + rows * FP32 + (self.p.spec.head_dim * FP32 if gemma else 0))
         if self.p.full:
-            self.add(elements * self.p.out)
+            self.add(elements * (FP32 if gemma else self.p.out))
 
     def dropout(self, on: bool, grad: bool, elements: int, element_bytes: int) -> None:
         """A dropout mask (CUDA: 1 byte per element; CPU: the scaled noise in the input's dtype)."""
@@ -294,17 +300,79 @@ def _llama_layer(p: _Recipe, grad: bool) -> _Ledger:
     ledger.mark_attention_end()
     # With a fused qkv_proj, SDPA's output comes out laid out (heads before positions) so that the reshape before
     # o_proj copies it (measured): whoever keeps o_proj's input as it is keeps that copy, not SDPA's output.
-    grad = ledger.linears([("o_proj", q, h)], a, attn, x_kept=not p.eager and not s.fused)["o_proj"] or grad
+    out = ledger.linears([("o_proj", q, h)], a, attn, x_kept=not p.eager and not s.fused)["o_proj"]
+    if s.sandwich:  # Gemma normalises attention's output before adding it to the stream
+        ledger.rms_norm(out)
+    grad = out or grad
     ledger.rms_norm(grad)
+    if s.moe:
+        _experts(p, ledger, grad)
+        return ledger
     if s.fused:  # gate and up are the two halves of one projection's output, kept whole for both
         gate = up = ledger.linears([("gate_up_proj", h, 2 * i)], p.x, grad)["gate_up_proj"]
     else:
         mlp = ledger.linears([("gate_proj", h, i), ("up_proj", h, i)], p.x, grad)
         gate, up = mlp["gate_proj"], mlp["up_proj"]
     ledger.mark_mlp_outputs()
-    ledger.add(t * i * p.out * (2 * int(gate) + int(up)))  # silu's input, and the product's operands
-    ledger.linears([("down_proj", i, h)], p.out, gate or up)
+    ledger.add(t * i * p.out * (2 * int(gate) + int(up)))  # the activation's input (SiLU, Gemma's GELU-tanh), the product's operands
+    down = ledger.linears([("down_proj", i, h)], p.out, gate or up)["down_proj"]
+    if s.sandwich:  # and the MLP's output
+        ledger.rms_norm(down)
     return ledger
+
+
+def _experts(p: _Recipe, ledger: _Ledger, grad: bool) -> None:
+    """A mixture of experts' block as transformers 5 runs it (grouped_mm): the router's fp32 softmax picks k experts per
+    token; the S = tokens·k (token, expert) pairs are sorted by expert, run through each expert's gate_up and down
+    projections, weighted by the router and summed back per token. What it keeps depends on S alone, not on how the
+    tokens split between experts.
+
+    Kept: the router's softmax, its top-k indices and (normalising the top k) their sum and values; the index of each
+    pair's token, the sort and its inverse (int64), the groups' offsets (int32); gate_up's output (S × 2i, both halves)
+    and the activation's, down's output and the pairs' weights (fp32 in Mixtral; Qwen3-MoE, told apart by its q/k norms,
+    casts them to the compute dtype). An adapted expert stack (PEFT's ParamWrapper) is merged on every forward, W + B·A
+    into a new E × out × in tensor that the grouped product keeps with its input; the adapters, when their dtype is not
+    the base's, are kept as copies in it. An adapted router likewise keeps its merged weight and its input."""
+    s = p.spec
+    t, h, i, experts, k = p.tokens, s.hidden, s.intermediate, s.experts, s.experts_per_token
+    pairs = t * k
+    m = p.x  # the experts' dtype: grouped_mm runs outside autocast, in the stream's dtype (fp32 in mixed full fine-tuning)
+    a = p.e if p.autocast else p.x  # the router's output (its logits)
+    ranks = {name: p.r * (2 if name == "gate_up_proj" and p.joined else 1) for name in ("gate", "gate_up_proj", "down_proj")}
+    router, up, down = (p.full or name in p.targets for name in ("gate", "gate_up_proj", "down_proj"))
+    weights = router or grad  # the router's output needs a gradient
+    outputs = up or grad  # gate_up's output needs one
+    experts_out = outputs or down  # down's output needs one
+    if router:  # its input, for the weight's gradient
+        ledger.add(t * h * a)
+    if router and p.full and p.autocast:  # autocast's 16-bit copy of the fp32 weight
+        ledger.add(experts * h * p.e)
+    elif router and not p.full:  # the merged W + B·A, for the input's gradient; B·A from autocast's or the CPU's copies
+        ledger.add(experts * h * a if grad else 0)  # (autocast's 16-bit copy of it)
+        if p.autocast and p.adapter != p.e:
+            ledger.add(ranks["gate"] * (h + experts) * p.e)
+        elif not p.cuda and p.adapter == p.e and p.e < FP32:  # PEFT multiplies 16-bit adapters in fp32 on the CPU
+            ledger.add(ranks["gate"] * (h + experts) * FP32)
+    if weights:
+        ledger.add(t * experts * FP32 + t * k * INDEX_BYTES + t * FP32 + t * k * FP32)  # softmax, top-k, their sum
+    if grad:
+        ledger.add(pairs * INDEX_BYTES)  # each pair's token
+    if weights:
+        ledger.add(pairs * INDEX_BYTES)  # the sort, to gather the pairs' weights
+    ledger.add(pairs * INDEX_BYTES + (experts * 4 if experts_out else 0))  # the inverse sort; the groups' offsets
+    for trained, needs, rank, n_in, n_out in ((up, grad, ranks["gate_up_proj"], h, 2 * i), (down, outputs, ranks["down_proj"], i, h)):
+        if trained:
+            ledger.add(pairs * n_in * m)  # the grouped product's input, for the weights' gradient
+        if trained and not p.full:
+            ledger.add(experts * n_out * n_in * m if needs else 0)  # the merged stack, for the input's gradient
+            if p.adapter != m:  # the adapters cast to the stack's dtype
+                ledger.add(experts * rank * (n_in + n_out) * m)
+    if outputs:
+        ledger.add(pairs * 3 * i * m)  # gate_up's output, the activation's
+    if weights:
+        ledger.add(pairs * h * m)  # down's output
+    if experts_out:
+        ledger.add(pairs * (a if s.qk_norm else FP32))  # the pairs' weights
 
 
 def _eager_first_layer(p: _Recipe, ledger: _Ledger, grads: dict[str, bool], q: str, k: str, width: int) -> None:
@@ -468,6 +536,7 @@ def _llama_outside(p: _Recipe, layers: int) -> tuple[Part, ...]:
     ledger.rms_norm(True)
     return (
         Part("token ids (for the embedding's gradient)", t * INDEX_BYTES if p.full else 0),
+        Part("Gemma's embedding scale √hidden, a scalar (for the embedding's gradient)", p.embed if p.full and s.sandwich else 0),
         Part("rotary cos and sin", 2 * p.seq * s.head_dim * p.embed if rope else 0),
         Part("final RMSNorm", ledger.bytes, above_layers=True),
         _lm_head(p),
@@ -596,7 +665,7 @@ def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method
                        padded: bool = False, qlora_recipe: str = "peft") -> Activations:
     """What one training step keeps for backward, in parts (see the module's note for the rules).
 
-    targets: the targeted module names, resolved (budget.resolve_targets); dtype: a float dtype (QLoRA computes
+    targets: the chosen target names, or all-linear (presets.resolve_targets); dtype: a float dtype (QLoRA computes
     in bf16); device: "cuda" for the app, "cpu" for the tests against CPU measurements; lora_dropout: PEFT's, whose
     size does not matter here, only whether it is on; model_dropout: the model's own dropout as released, or off;
     padded: the batch is padded to its longest sequence, with an attention mask; qlora_recipe: "peft", or "paper"

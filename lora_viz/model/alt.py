@@ -5,8 +5,7 @@ from __future__ import annotations
 from ..names import METHODS
 from ..numbers.memory import card_by_key
 from ..settings import Settings, model_spec
-from .budget import resolve_targets
-from ..presets import linear_layers
+from ..presets import linear_layers, resolve_targets
 from .text import METHOD_LABELS
 from .view import model_view
 

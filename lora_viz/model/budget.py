@@ -20,8 +20,9 @@ from ..presets import (
     ModelSpec,
     base_tensors,
     linear_layers,
+    adapter_ranks,
     one_matrix,
-    target_names,
+    resolve_targets,
     total_params,
 )
 from .activations import CAUSAL, Activations, saved_for_backward
@@ -44,12 +45,6 @@ BNB_QMAPS = 2 * 256 * 4  # 8-bit AdamW's two fp32 quantisation maps, shared by a
 NF4_TENSOR_TABLES = (16 + 1 + 256) * 4
 
 
-def resolve_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str, ...]:
-    """Target names in model order; 'all-linear' means every linear layer but the output head (PEFT's rule)."""
-    names = target_names(spec)
-    return names if ALL_LINEAR in targets else tuple(n for n in names if n in targets)
-
-
 @dataclass(frozen=True)
 class ModuleRow:
     """One targetable layer: its shape, how many the model has, and what LoRA adds to them."""
@@ -60,7 +55,9 @@ class ModuleRow:
     copies: int
     targeted: bool
     base_params: int  # weight and bias, all copies
-    lora_params: int  # r·(in + out), all copies, 0 when not targeted
+    lora_params: int  # rank·experts·(in + out), all copies, 0 when not targeted
+    experts: int = 1  # weights stacked in one parameter (a mixture of experts)
+    rank: int = 0  # LoRA's rank on it, 0 when not targeted
 
 
 @dataclass(frozen=True)
@@ -82,16 +79,18 @@ class ModelCounts:
 
 def model_counts(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> ModelCounts:
     """LoRA's trainable parameters for rank r on the targets, and the model's base count."""
-    chosen = set(resolve_targets(spec, targets))
+    ranks = adapter_ranks(spec, r, targets)
     rows = tuple(
         ModuleRow(
             path=layer.path,
             in_features=layer.in_features,
             out_features=layer.out_features,
             copies=layer.copies,
-            targeted=layer.name in chosen,
-            base_params=(layer.in_features * layer.out_features + (layer.out_features if layer.bias else 0)) * layer.copies,
-            lora_params=r * (layer.in_features + layer.out_features) * layer.copies if layer.name in chosen else 0,
+            targeted=layer.name in ranks,
+            base_params=(layer.weight_numel + (layer.out_features if layer.bias else 0)) * layer.copies,
+            lora_params=layer.lora_numel(ranks[layer.name]) * layer.copies if layer.name in ranks else 0,
+            experts=layer.experts,
+            rank=ranks.get(layer.name, 0),
         )
         for layer in linear_layers(spec)
     )
@@ -162,11 +161,12 @@ def optimizer_bytes(trained: list[tuple[int, int]], optimizer: str, element_byte
 
 def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> list[tuple[int, int]]:
     """(numel, copies) of every lora_A and lora_B tensor."""
-    chosen = set(resolve_targets(spec, targets))
+    ranks = adapter_ranks(spec, r, targets)
     tensors = []
     for layer in linear_layers(spec):
-        if layer.name in chosen:
-            tensors += [(r * layer.in_features, layer.copies), (layer.out_features * r, layer.copies)]
+        if layer.name in ranks:
+            rows = ranks[layer.name] * layer.experts
+            tensors += [(rows * layer.in_features, layer.copies), (layer.out_features * rows, layer.copies)]
     return tensors
 
 
@@ -174,11 +174,12 @@ def dequantised_weight(spec: ModelSpec) -> int:
     """QLoRA's temporary: bitsandbytes' matmul_4bit dequantises the 4-bit weight to a 16-bit copy (bf16) for each
     product in forward and in backward (bitsandbytes/autograd/_functions.py), so the widest weight's copy is alive
     at a layer's peak."""
-    return max(layer.in_features * layer.out_features for layer in linear_layers(spec)) * ELEMENT_BYTES[QLORA_OTHER]
+    return max(t.numel for t in base_tensors(spec) if t.kind == "linear") * ELEMENT_BYTES[QLORA_OTHER]
 
 
 def base_weight_bytes(spec: ModelSpec, method: str, dtype: str, prepared: bool = False, qlora_recipe: str = "peft") -> int:
-    """The base model's bytes: all in dtype, or for QLoRA the linear weights in NF4 (with their tables) and the rest
+    """The base model's bytes: all in dtype, or for QLoRA the nn.Linear weights in NF4 (with their tables; bitsandbytes
+    replaces nn.Linear modules only, so a mixture of experts' stacked experts and its router are not quantised) and the rest
     in bf16 as loaded, or in fp32 once prepare_model_for_kbit_training has cast them (`prepared`), or, in the QLoRA
     paper's recipe, the embeddings and the head cast back to bf16 and the norms (and biases) kept in fp32."""
     if method != "qlora":
@@ -217,7 +218,7 @@ def training_bytes(
     qlora_recipe = qlora_recipe if method == "qlora" else "peft"
     prepared = (prepared or qlora_recipe == "paper") and method == "qlora"
     activations = NOTHING_SAVED if spec.family == "matrix" else saved_for_backward(
-        spec, r, resolve_targets(spec, targets), method, dtype, precision, attention, batch, seq, checkpointing or prepared, prepared,
+        spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing or prepared, prepared,
         device=rules, lora_dropout=lora_dropout, model_dropout=model_dropout, padded=padded, qlora_recipe=qlora_recipe)
     size = ELEMENT_BYTES[trained_dtype(method, dtype, precision, qlora_recipe)]
     if method == "full":

@@ -25,7 +25,7 @@ from ..settings import SCHEMA, Settings, model_spec
 from .activations import MEASURED_WITH, Activations, releases_dropout
 from .budget import ModelCounts, TrainingBytes, zero_parts, zero_peak_per_gpu
 from .peak import StepPeak
-from ..presets import ModelSpec
+from ..presets import ModelSpec, active_params
 from .view import ModelView
 
 METHOD_LABELS = SCHEMA["method"].names  # as the controls show them (settings.py)
@@ -42,6 +42,9 @@ def block_caption(spec: ModelSpec) -> str:
     shapes = {
         "llama": ("q, k and v are one fused matrix (qkv_proj), narrower for k and v when there are fewer key/value heads; "
                   "the SwiGLU MLP has two (gate_up_proj, twice as wide, and down_proj)") if spec.fused else
+                 (f"grouped-query attention narrows k and v when there are fewer key/value heads; the MLP is {spec.experts} "
+                  f"experts behind a router (gate, {spec.experts} × {spec.hidden:,}): one expert's gate_up_proj and down_proj "
+                  f"are drawn, and each is stacked {spec.experts} deep in one parameter") if spec.moe else
                  "grouped-query attention narrows k and v when there are fewer key/value heads; the SwiGLU MLP has three matrices",
         "gpt2": "q, k and v are one fused matrix (c_attn, three times as wide); the MLP has two",
         "opt": "q, k, v and out are four square matrices; the ReLU MLP has two (fc1, fc2)",
@@ -67,7 +70,43 @@ def layout_notes(spec: ModelSpec) -> list[str]:
     if spec.fused:
         notes.append("LoRA targets the fused matrices, one adapter each, and PEFT has no default targets for this layout "
                      "(qkv_proj here).")
+    if spec.sandwich:
+        notes.append(f"Gemma's block norms attention's and the MLP's inputs and outputs (four RMSNorms of {spec.hidden:,} "
+                     f"per layer), its MLP is GELU-tanh, and the embedding is scaled by √{spec.hidden:,} = "
+                     f"{spec.hidden ** 0.5:.1f}, a buffer: no parameter.")
+    if spec.moe:
+        notes.append("PEFT adapts a stacked parameter as E adapters of rank r (target_parameters: r·E·(in + out) for each), "
+                     "and all-linear adapts the router and the experts too, gate_up_proj at rank 2r: it reads the target "
+                     "names of transformers 4, where gate and up were separate layers, and joins their two adapters.")
     return notes
+
+
+def experts_lines(s: Settings, view: ModelView) -> list[str]:
+    """A mixture of experts: the parameters a token runs through against those the model holds, and what that does
+    to LoRA's saving and to its memory; nothing for a dense model."""
+    spec, counts = view.spec, view.counts
+    if not spec.moe:
+        return []
+    total, active = counts.base, active_params(spec)
+    lines = [
+        f"{spec.label} holds **{total:,}** parameters, but each token runs through **{active:,}** of them "
+        f"({active / total:.1%}): the router sends it to {spec.experts_per_token} of the {spec.experts} experts in every block. "
+        "Memory follows the total (every expert is loaded, and given gradients and optimizer states when trained); "
+        "compute follows the active.",
+        f"So LoRA's saving looks different: full fine-tuning keeps gradients and AdamW states for all {total:,}, though a "
+        f"token trains only {active:,}; the adapters here are {counts.trainable / total:.4%} of the total and "
+        f"{counts.trainable / active:.4%} of the active.",
+    ]
+    stacked = [row for row in counts.rows if row.experts > 1 and row.targeted]
+    if stacked and s.method != "full":
+        merged = sum(row.base_params // row.copies for row in stacked)
+        lines.append(f"Adapting the experts costs memory of its own: every forward merges each adapted stack with its "
+                     f"adapters (W + B·A, {merged:,} values a layer) and keeps the merged copy for backward, as big as "
+                     f"the experts' weights themselves. Gradient checkpointing keeps it for one layer at a time.")
+    if s.method == "qlora":
+        lines.append("bitsandbytes quantises nn.Linear layers only: the stacked experts and the router stay 16-bit "
+                     "(fp32 once prepare_model_for_kbit_training has cast them), so 4-bit saves little here.")
+    return lines
 
 
 def module_table(counts: ModelCounts) -> dict[str, list]:
@@ -75,8 +114,8 @@ def module_table(counts: ModelCounts) -> dict[str, list]:
     and LoRA parameters of all of them (a dash where LoRA does not target it). Three columns: six were cut off on a
     phone."""
     return {
-        "module (out × in)": [f"{row.path.rsplit('.', 1)[-1]} ×{row.copies} ({row.out_features:,} × {row.in_features:,})"
-                              for row in counts.rows],
+        "module (out × in)": [f"{row.path.rsplit('.', 1)[-1]} ×{row.copies}" + (f"×{row.experts} experts" if row.experts > 1 else "")
+                              + f" ({row.out_features:,} × {row.in_features:,})" for row in counts.rows],
         "base params": [f"{row.base_params:,}" for row in counts.rows],
         "LoRA params": [f"{row.lora_params:,}" if row.targeted else "—" for row in counts.rows],
     }
