@@ -139,9 +139,9 @@ def main() -> None:
             cases.append(measure(family, method, "mixed", 2, 96, 16000, checkpointing=True, size=HELD_OUT))
             cases.append(measure(family, method, "pure", 1, 256, 2000, attention="eager", size=HELD_OUT))
         cases.append(measure(family, "lora", "mixed", 1, 192, 4000, lora_dropout=0.05, size=HELD_OUT))
-    # Llama's layout as Qwen2 (q, k, v biases), Qwen3 (q/k norms, head_dim apart, tied head) and Phi-3 (fused
-    # projections) change it
-    for family in ("qwen2", "qwen3", "phi3"):
+    # Llama's layout as Qwen2 (q, k, v biases), Qwen3 (q/k norms, head_dim apart, tied head), Phi-3 (fused
+    # projections), Gemma 3 (sandwich norms) and the mixtures of experts (Mixtral, Qwen3-MoE) change it
+    for family in ("qwen2", "qwen3", "phi3", "gemma3", *built.MOE):
         for method in ("full", "lora"):
             for precision in ("mixed", "pure", "plain"):
                 if method == "full" and precision == "plain":
@@ -151,6 +151,16 @@ def main() -> None:
             cases.append(measure(family, method, "mixed", 1, 256, 8000, checkpointing=True))
             cases.append(measure(family, method, "pure", 1, 512, 1000, attention="eager"))
             cases.append(measure(family, method, "mixed", 1, 64, 8000, optimizer="sgd"))
+    # Few tokens and a small vocabulary, where adapted expert stacks outweigh the rest: the merged stacks' gradients
+    for family in built.MOE:
+        for precision in ("mixed", "pure", "plain"):
+            cases.append(measure(family, "lora", precision, 1, 32, 1000))
+            cases.append(measure(family, "lora", precision, 1, 32, 1000, targets=list(built.EXPERTS)))
+        cases.append(measure(family, "lora", "mixed", 1, 32, 1000, targets=["down_proj"]))
+        cases.append(measure(family, "lora", "mixed", 1, 32, 1000, targets=["gate_up_proj"]))
+        cases.append(measure(family, "lora", "mixed", 2, 64, 1000, targets=["q_proj", "v_proj", "gate"]))
+        cases.append(measure(family, "lora", "mixed", 1, 64, 1000, foreach=True))
+        cases.append(measure(family, "lora", "mixed", 1, 64, 1000, checkpointing=True))
     built.write_golden(OUT, __doc__, cases)
 
 

@@ -622,6 +622,23 @@ def _layer_work(p: _Recipe, last: _Ledger) -> int:
     if p.eager:
         scores = p.batch * s.heads * p.seq * p.seq
         work = max(work, scores * (2 * FP32 - p.attention_bytes) - last.after_attention)
+    return max(work, _merged_stack_gradient(p))
+
+
+def _merged_stack_gradient(p: _Recipe) -> int:
+    """An adapted expert stack's backward: the grouped product writes the gradient of the whole merged stack
+    (E × out × in, which then flows to B and A) beside its input's gradient. down's comes first, with only the
+    experts' weighted outputs freed; gate_up's after down's merged stack, its input and the activation's output are."""
+    s = p.spec
+    if not s.moe or p.full:
+        return 0
+    pairs, h, i, m = p.tokens * s.experts_per_token, s.hidden, s.intermediate, p.x
+    down, up = ("down_proj" in p.targets), ("gate_up_proj" in p.targets)
+    down_stack = s.experts * h * i * m
+    work = down_stack + pairs * (i - h) * m if down else 0
+    if up:
+        freed = pairs * (h + i) * m + (down_stack + pairs * i * m if down else 0)
+        work = max(work, s.experts * 2 * i * h * m + pairs * h * m - freed)
     return work
 
 

@@ -14,7 +14,7 @@ what else is alive changes, and the step's peak is the largest of these moments:
 - the optimizer step: every gradient, and the update's temporaries (update_temporaries); an update in place adds
   none, and every gradient is alive already at the end of backward.
 Checked against torch.profiler allocation events of real training steps on the CPU, within 2% on every measured case
-but one named in tests/test_peak.py (tools/measure_peak.py, tests/golden/peak.json).
+but three named in tests/test_peak.py (tools/measure_peak.py, tests/golden/peak.json).
 """
 
 from __future__ import annotations

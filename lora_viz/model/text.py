@@ -45,7 +45,8 @@ def block_caption(spec: ModelSpec) -> str:
                  (f"grouped-query attention narrows k and v when there are fewer key/value heads; the MLP is {spec.experts} "
                   f"experts behind a router (gate, {spec.experts} × {spec.hidden:,}): one expert's gate_up_proj and down_proj "
                   f"are drawn, and each is stacked {spec.experts} deep in one parameter") if spec.moe else
-                 "grouped-query attention narrows k and v when there are fewer key/value heads; the SwiGLU MLP has three matrices",
+                 "grouped-query attention narrows k and v when there are fewer key/value heads; the "
+                 + ("gated GELU MLP (GeGLU)" if spec.sandwich else "SwiGLU MLP") + " has three matrices",
         "gpt2": "q, k and v are one fused matrix (c_attn, three times as wide); the MLP has two",
         "opt": "q, k, v and out are four square matrices; the ReLU MLP has two (fc1, fc2)",
         "bert": "q, k, v and the output are four square matrices; the MLP has two",
@@ -88,16 +89,18 @@ def experts_lines(s: Settings, view: ModelView) -> list[str]:
     if not spec.moe:
         return []
     total, active = counts.base, active_params(spec)
+    stacked = [row for row in counts.rows if row.experts > 1 and row.targeted]
+    share = (f"the adapters here are {counts.trainable / total:.4%} of the total and {counts.trainable / active:.4%} of the "
+             "active" + (" (counting every expert's adapter, though a token runs through "
+                         f"{spec.experts_per_token} experts' only)" if stacked else ""))
     lines = [
         f"{spec.label} holds **{total:,}** parameters, but each token runs through **{active:,}** of them "
         f"({active / total:.1%}): the router sends it to {spec.experts_per_token} of the {spec.experts} experts in every block. "
         "Memory follows the total (every expert is loaded, and given gradients and optimizer states when trained); "
         "compute follows the active.",
         f"So LoRA's saving looks different: full fine-tuning keeps gradients and AdamW states for all {total:,}, though a "
-        f"token trains only {active:,}; the adapters here are {counts.trainable / total:.4%} of the total and "
-        f"{counts.trainable / active:.4%} of the active.",
+        f"token trains only {active:,}; {share}.",
     ]
-    stacked = [row for row in counts.rows if row.experts > 1 and row.targeted]
     if stacked and s.method != "full":
         merged = sum(row.base_params // row.copies for row in stacked)
         lines.append(f"Adapting the experts costs memory of its own: every forward merges each adapted stack with its "
