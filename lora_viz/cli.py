@@ -19,7 +19,7 @@ import sys
 
 from .config_json import MAX_CONFIG_CHARS, read_config, reading_text
 from .names import FLOAT_DTYPES
-from .presets import CUSTOM, PRESETS
+from .presets import CUSTOM, PRESETS, active_params
 from .settings import CUSTOM_KEYS, DEFAULTS, SCHEMA, parse_settings, model_spec
 from .version import version
 from .model.activations import RULES
@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "count":
         counts = model_counts(spec, settings.r, settings.targets)
         result = {"trainable": counts.trainable, "base": counts.base, "all": counts.all}
+        if spec.moe:  # a mixture of experts: the parameters one token runs through
+            result["active"] = active_params(spec)
         if "save_dtype" in given:  # the adapter as saved: its trainable parameters in that dtype
             saved = adapter_dtype("saved", settings.save_dtype)
             result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[saved]

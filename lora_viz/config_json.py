@@ -23,8 +23,9 @@ LAYOUTS = {
     "qwen3": ("llama", {"qk_norm": True}),  # Qwen3Attention: q_norm and k_norm over each head
     "phi3": ("llama", {"fused": True}),  # Phi3: qkv_proj and gate_up_proj (Phi-3, Phi-4)
     "gemma3_text": ("llama", {"qk_norm": True, "sandwich": True}),  # Gemma 3's text model (a gemma3 config's text_config)
-    "mixtral": ("llama", {}),  # a router and 8 stacked experts per block
-    "qwen3_moe": ("llama", {"qk_norm": True}),  # Qwen3's attention, a router and 128 stacked experts per block
+    "mixtral": ("llama", {"moe_type": "mixtral"}),  # a router and 8 stacked experts per block
+    "qwen3_moe": ("llama", {"qk_norm": True, "moe_type": "qwen3_moe"}),  # Qwen3's attention, a router and stacked experts
+    "qwen2_moe": ("llama", {"qkv_bias": True, "moe_type": "qwen2_moe"}),  # Qwen2's attention, experts and a shared expert
     "gpt2": ("gpt2", {}),
 }
 # config.json field → custom setting, per layout, and where a family names a field its own way (None: not used).
@@ -40,6 +41,8 @@ FAMILY_FIELDS = {
     # Qwen3-MoE's experts are moe_intermediate_size wide; its intermediate_size is for dense layers, which it has none of
     "qwen3_moe": {"intermediate_size": None, "moe_intermediate_size": "intermediate", "num_experts": "experts",
                   "num_experts_per_tok": "experts_per_token"},
+    "qwen2_moe": {"intermediate_size": None, "moe_intermediate_size": "intermediate", "num_experts": "experts",
+                  "num_experts_per_tok": "experts_per_token", "shared_expert_intermediate_size": "shared_expert"},
 }
 # What transformers' configuration class fills in for a field a config.json leaves out (Gemma 3's text_config
 # gives little more than its sizes), as text a link carries.
@@ -47,6 +50,7 @@ FAMILY_DEFAULTS = {
     "gemma3_text": {"heads": "8", "kv_heads": "4", "head_dim": "256", "vocab": "262208", "tied": "1"},
     "mixtral": {"experts": "8", "experts_per_token": "2"},
     "qwen3_moe": {"intermediate": "768", "experts": "128", "experts_per_token": "8"},
+    "qwen2_moe": {"intermediate": "1408", "experts": "60", "experts_per_token": "4", "shared_expert": "5632"},
 }
 REQUIRED = {"llama": ("hidden", "intermediate", "layers", "heads", "vocab"), "gpt2": ("hidden", "layers", "heads", "vocab")}
 SWITCHES = ("tied", "qkv_bias", "qk_norm", "fused", "sandwich")
@@ -118,8 +122,8 @@ def read_config(text: str) -> ConfigReading:
         names = [field for field, key in fields.items() if key in missing]
         return _nothing(f"{', '.join(names)} missing or unreadable: the model cannot be built without "
                         f"{'it' if len(names) == 1 else 'them'}; nothing was filled.", model_type, notices)
-    for key, on in fixed.items():
-        values[key] = "1" if on else "0"
+    for key, value in fixed.items():
+        values[key] = ("1" if value else "0") if isinstance(value, bool) else value
     if arch == "llama":
         values.setdefault("kv_heads", values["heads"])  # no num_key_value_heads: every head is its own
         values.setdefault("head_dim", "0")
@@ -127,31 +131,34 @@ def read_config(text: str) -> ConfigReading:
         for key in SWITCHES:
             values.setdefault(key, "0")
         values.setdefault("experts", "0")  # a dense MLP
+        values.setdefault("shared_expert", "0")
     if arch == "gpt2" and "intermediate" not in values:
         values["intermediate"] = str(4 * int(values["hidden"]))  # n_inner null: GPT-2's MLP is 4 × n_embd
     for field, what in NOT_MODELLED.items():
         if config.get(field) is True:
             notices.append(f"{field} is true: {what}, which the layout here does not have; the counts leave them out.")
             used.append(field)
-    if model_type == "qwen3_moe":
-        notices += _qwen3_moe_notices(config, used)
+    if model_type in ("qwen3_moe", "qwen2_moe"):
+        notices += _qwen_moe_notices(config, used, renormalised=model_type == "qwen3_moe")
     if "experts" in values and values["experts"] == "0":
         notices.append("No experts: read as a dense model.")
     ignored = tuple(sorted(field for field in config if field not in used and field != "model_type"))
     return ConfigReading(values, model_type, tuple(used), ignored, tuple(notices))
 
 
-def _qwen3_moe_notices(config: dict, used: list[str]) -> list[str]:
-    """Where a Qwen3-MoE config departs from Qwen3-30B-A3B's, which the app models: dense layers among the sparse ones,
-    and the top k's weights not renormalised (which keeps a few bytes per token less)."""
+def _qwen_moe_notices(config: dict, used: list[str], renormalised: bool) -> list[str]:
+    """Where a Qwen-MoE config departs from the released model its layout follows (Qwen3-30B-A3B renormalises the top
+    k's weights, Qwen1.5-MoE-A2.7B does not): dense layers among the sparse ones, and norm_topk_prob the other way,
+    which changes a few bytes per token."""
     notices = []
     if config.get("decoder_sparse_step", 1) != 1 or config.get("mlp_only_layers"):
         notices.append("decoder_sparse_step or mlp_only_layers make some layers dense: every layer is read as a mixture "
                        "of experts here, so the counts are not exact for this model.")
         used += [field for field in ("decoder_sparse_step", "mlp_only_layers") if field in config]
-    if config.get("norm_topk_prob") is False:
-        notices.append("norm_topk_prob is false: the top k's weights are not renormalised, which keeps 4·(k + 1) bytes "
-                       "per token and layer less than the activations here count (as Qwen3-30B-A3B does).")
+    if "norm_topk_prob" in config and config["norm_topk_prob"] is not renormalised:
+        notices.append(f"norm_topk_prob is {str(not renormalised).lower()}: the activations here count the top k's weights "
+                       f"{'renormalised' if renormalised else 'as they come'}, as the released model does: 4·(k + 1) bytes "
+                       "per token and layer apart.")
         used.append("norm_topk_prob")
     return notices
 

@@ -37,6 +37,9 @@ class ModelSpec:
     # the token embedding scaled by √hidden (a buffer, no parameter)
     experts: int = 0  # a mixture of experts: this many MLPs per block, each `intermediate` wide, and a router; 0: dense
     experts_per_token: int = 0  # how many experts the router sends each token to (top-k)
+    moe_type: str = "mixtral"  # the transformers class of a mixture (MOE_TYPES): its router, and how PEFT reads all-linear
+    shared_expert: int = 0  # an MLP this wide that every token runs through beside its experts, behind a sigmoid gate
+    # (Qwen2-MoE's shared_expert_intermediate_size); 0: none
 
     @property
     def head_dim(self) -> int:
@@ -45,6 +48,12 @@ class ModelSpec:
     @property
     def moe(self) -> bool:
         return self.experts > 0
+
+    @property
+    def peft_maps_experts(self) -> bool:
+        """PEFT 0.21 reads all-linear on this mixture as transformers 4 named its layers, and so adapts the router and
+        the stacked experts (its v4 → v5 conversion covers Mixtral and Qwen3-MoE, not Qwen2-MoE)."""
+        return self.moe and self.moe_type in PEFT_MAPPED_MOE
 
 
 @dataclass(frozen=True)
@@ -80,15 +89,21 @@ class Linear:
     bias: bool
     copies: int  # how many of them the model has (layers, or 1)
     experts: int = 1  # weights stacked in this one parameter (transformers 5 keeps a block's experts so)
+    parts: int = 1  # how many path parts its PEFT target name needs: 2 where the last alone names another layer too
 
     @property
     def name(self) -> str:
-        """The last part of the path: what a PEFT target name matches."""
-        return self.path.rsplit(".", 1)[-1]
+        """The end of the path a PEFT target name matches: its last part (the shared expert's: its last two)."""
+        return ".".join(self.path.split(".")[-self.parts:])
 
     @property
     def stacked(self) -> bool:
         return self.experts > 1
+
+    @property
+    def label(self) -> str:
+        """Its name, with a stack's depth: one expert's matrix is what a drawing shows."""
+        return f"{self.name} ×{self.experts}" if self.stacked else self.name
 
     @property
     def weight_numel(self) -> int:
@@ -158,9 +173,14 @@ PRESETS: dict[str, ModelSpec] = {
                   experts=8, experts_per_token=2,
                   source="mistralai/Mixtral-8x7B-v0.1 config.json (8 experts, 2 per token; router 4,096 → 8)"),
         ModelSpec("qwen3-30b-a3b", "Qwen3-30B-A3B (MoE)", "llama", 2048, 768, 48, 32, 4, 151936, published_total=30_532_122_624,
-                  head_size=128, qk_norm=True, experts=128, experts_per_token=8,
+                  head_size=128, qk_norm=True, experts=128, experts_per_token=8, moe_type="qwen3_moe",
                   source="Qwen/Qwen3-30B-A3B config.json (128 experts, 8 per token, each moe_intermediate_size 768 "
                   "wide; head_dim 128; q/k norms)"),
+        ModelSpec("qwen1.5-moe-a2.7b", "Qwen1.5-MoE-A2.7B (MoE)", "llama", 2048, 1408, 24, 16, 16, 151936,
+                  published_total=14_315_784_192, qkv_bias=True, experts=60, experts_per_token=4, moe_type="qwen2_moe",
+                  shared_expert=5632, source="Qwen/Qwen1.5-MoE-A2.7B config.json (Qwen2MoeForCausalLM: 60 experts, 4 per "
+                  "token, each moe_intermediate_size 1,408 wide, and a shared expert 5,632 wide behind a sigmoid gate; "
+                  "q, k and v with biases)"),
         ModelSpec("gpt2", "GPT-2 (124M)", "gpt2", 768, 3072, 12, 12, 12, 50257, positions=1024, published_total=124_439_808,
                   source="openai-community/gpt2 config.json (output head tied to the token embedding)"),
         ModelSpec("bert-base", "BERT-base (BertModel)", "bert", 768, 3072, 12, 12, 12, 30522, positions=512,
@@ -189,7 +209,7 @@ OPT_POSITION_OFFSET = 2  # OPT's learned position table has two rows more than i
 def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int, vocab: int,
                  arch: str = "llama", positions: int = 1024, head_dim: int = 0, tied: bool = False, qkv_bias: bool = False,
                  qk_norm: bool = False, fused: bool = False, sandwich: bool = False, experts: int = 0,
-                 experts_per_token: int = 0) -> ModelSpec:
+                 experts_per_token: int = 0, moe_type: str = "mixtral", shared_expert: int = 0) -> ModelSpec:
     """A model from typed dimensions: Llama-style (SwiGLU, RMSNorm, rotary, GQA; untied head unless `tied`, and
     head_dim, q/k/v biases, q/k norms, fused projections, Gemma's block and a mixture of experts as the newer families
     set them) or GPT-2-style (GELU, biases, LayerNorm, learned positions, tied head; every head is its own key/value head)."""
@@ -198,10 +218,13 @@ def custom_model(hidden: int, intermediate: int, layers: int, heads: int, kv_hea
                          positions=positions, source="typed in")
     return ModelSpec(CUSTOM, "Custom (Llama-style)", "llama", hidden, intermediate, layers, heads, kv_heads, vocab, source="typed in",
                      head_size=head_dim, tied=tied, qkv_bias=qkv_bias, qk_norm=qk_norm, fused=fused, sandwich=sandwich,
-                     experts=experts, experts_per_token=experts_per_token if experts else 0)
+                     experts=experts, experts_per_token=experts_per_token if experts else 0, moe_type=moe_type,
+                     shared_expert=shared_expert if experts else 0)
 
 
 ROUTER = "gate"  # a mixture of experts' router, as transformers and PEFT name it
+MOE_TYPES = ("mixtral", "qwen3_moe", "qwen2_moe")  # the mixtures' transformers classes (config.json's model_type)
+PEFT_MAPPED_MOE = ("mixtral", "qwen3_moe")  # those whose all-linear PEFT 0.21 maps onto the router and the experts
 EXPERT_GATE_UP = "gate_up_proj"  # the experts' gate and up projections, stacked (E × 2i × h)
 MATRIX = "w"  # the one layer of a lone matrix, and its PEFT target name
 
@@ -233,10 +256,15 @@ def linear_layers(spec: ModelSpec) -> tuple[Linear, ...]:
             Linear("self_attn.o_proj", spec.heads * spec.head_dim, h, False, n),
         )
         if spec.moe:  # transformers 5: the router's E × h weight, and each block's experts stacked in two parameters
+            shared = spec.shared_expert
             return (*attention,
                     Linear(f"mlp.{ROUTER}", h, spec.experts, False, n),
                     Linear(f"mlp.experts.{EXPERT_GATE_UP}", h, 2 * i, False, n, spec.experts),
-                    Linear("mlp.experts.down_proj", i, h, False, n, spec.experts))
+                    Linear("mlp.experts.down_proj", i, h, False, n, spec.experts),
+                    *((Linear("mlp.shared_expert.gate_proj", h, shared, False, n, parts=2),
+                       Linear("mlp.shared_expert.up_proj", h, shared, False, n, parts=2),
+                       Linear("mlp.shared_expert.down_proj", shared, h, False, n, parts=2),
+                       Linear("mlp.shared_expert_gate", h, 1, False, n)) if shared else ()))
         return (*attention,
                 Linear("mlp.gate_proj", h, i, False, n),
                 Linear("mlp.up_proj", h, i, False, n),
@@ -316,12 +344,14 @@ def active_params(spec: ModelSpec) -> int:
 
 
 def peft_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str | list[str], list[str]]:
-    """LoraConfig's target_modules and target_parameters for chosen targets: a mixture of experts' stacked experts are
-    parameters, named by their path in the block (PEFT's ParamWrapper); every other target is a module name."""
+    """LoraConfig's target_modules and target_parameters for chosen targets: a mixture of experts' stacked experts and
+    its router are parameters, named by their path in the block (PEFT's ParamWrapper; the router is no nn.Linear);
+    every other target is a module name."""
     if ALL_LINEAR in targets:
         return ALL_LINEAR, []
-    stacked = {layer.name: layer.path for layer in linear_layers(spec) if layer.stacked}
-    return [t for t in targets if t not in stacked], [stacked[t] for t in targets if t in stacked]
+    wrapped = {layer.name: layer.path if layer.stacked else layer.path + ".weight"
+               for layer in linear_layers(spec) if spec.moe and (layer.stacked or layer.name == ROUTER)}
+    return [t for t in targets if t not in wrapped], [wrapped[t] for t in targets if t in wrapped]
 
 
 def target_names(spec: ModelSpec) -> tuple[str, ...]:
@@ -330,9 +360,13 @@ def target_names(spec: ModelSpec) -> tuple[str, ...]:
 
 
 def resolve_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str, ...]:
-    """Target names in model order; 'all-linear' means every linear layer but the output head (PEFT's rule), and in a
-    mixture of experts the router and the stacked experts too (PEFT maps transformers 4's linear experts onto them)."""
+    """Target names in model order; 'all-linear' means every linear layer but the output head (PEFT's rule), and in
+    Mixtral and Qwen3-MoE the router and the stacked experts too (PEFT maps transformers 4's linear experts onto them;
+    in Qwen2-MoE it does not, and the shared expert's layers are the MLP's only linear ones)."""
     names = target_names(spec)
+    if ALL_LINEAR in targets and spec.moe and not spec.peft_maps_experts:  # nn.Linear layers only
+        wrapped = {layer.name for layer in linear_layers(spec) if layer.stacked or layer.name == ROUTER}
+        return tuple(n for n in names if n not in wrapped)
     return names if ALL_LINEAR in targets else tuple(n for n in names if n in targets)
 
 
@@ -341,5 +375,5 @@ def adapter_ranks(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> dict[str
 
     PEFT reads all-linear as transformers 4's modules, where gate and up were separate linear experts of rank r each,
     and joins their two adapters on the stacked gate_up_proj as one of rank 2r (and α 2α, so α/r is unchanged)."""
-    joined = ALL_LINEAR in targets and spec.moe
+    joined = ALL_LINEAR in targets and spec.peft_maps_experts
     return {name: 2 * r if joined and name == EXPERT_GATE_UP else r for name in resolve_targets(spec, targets)}

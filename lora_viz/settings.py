@@ -15,8 +15,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .numbers.example import frame_count
 from .outline import OUTLINE
-from .presets import (ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, PRESETS, ROUTER, default_targets, custom_model, linear_layers,
-                      ModelSpec, target_names)
+from .presets import (ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, MOE_TYPES, PRESETS, ROUTER, adapter_ranks, default_targets,
+                      custom_model, linear_layers, ModelSpec, target_names)
 from .quoting import quote_input
 from .names import (ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, QLORA_RECIPES,
                     SPECTRA, TRAINERS)
@@ -212,6 +212,13 @@ class Settings:
     experts: int = _int(0, "experts", 0, 1024, when=("arch", ("llama",)), **CUSTOM_SIZE,
                         help="A mixture of experts: this many MLPs per block, each `intermediate` wide, and a router "
                              "(Mixtral: 8; Qwen3-30B-A3B: 128); 0: one dense MLP.")
+    moe_type: str = _choice("mixtral", "experts' class", MOE_TYPES, flags=("--moe-type",), when=("arch", ("llama",)), **CUSTOM_SIZE,
+                            help="The transformers class of the mixture: it decides the router's dtype, whether the top k's "
+                                 "weights are renormalised, and whether PEFT's all-linear reaches the router and the experts "
+                                 "(Mixtral and Qwen3-MoE: yes; Qwen2-MoE: no).")
+    shared_expert: int = _int(0, "shared expert width", 0, 4 * MAX_DIM, flags=("--shared-expert",), when=("arch", ("llama",)),
+                              **CUSTOM_SIZE, help="An MLP this wide that every token runs through beside its experts, behind "
+                              "a sigmoid gate (Qwen2-MoE: shared_expert_intermediate_size); 0: none.")
     experts_per_token: int = _int(2, "experts per token", 1, 1024, flags=("--experts-per-token",),
                                   when=("arch", ("llama",)), **CUSTOM_SIZE, help="How many experts the router sends each token "
                                   "to (top-k; Mixtral 2, Qwen3-30B-A3B 8).")
@@ -401,7 +408,7 @@ def experts_take_no_dropout(values: dict[str, Any], raw: Mapping[str, str], noti
     lora_dropout: with any of them targeted, the dropout is 0."""
     spec = _spec_of(values)
     wrapped = {layer.name for layer in linear_layers(spec) if layer.stacked or layer.name == ROUTER} if spec.moe else set()
-    targeted = wrapped if ALL_LINEAR in values["targets"] else wrapped & set(values["targets"])
+    targeted = wrapped & set(adapter_ranks(spec, 1, values["targets"]))
     if targeted and values["lora_dropout"]:
         notices.append(f"LoRA dropout: PEFT's adapters on {', '.join(sorted(targeted))} (parameters, not modules) take no "
                        f"dropout; using 0, not {values['lora_dropout']:g}.")

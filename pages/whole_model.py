@@ -22,6 +22,7 @@ from lora_viz.model.text import (
     peak_rows,
     peft_printout,
     serving_lines,
+    trainable_formula,
     training_headline,
     zero_note,
     zero_table,
@@ -52,7 +53,7 @@ with ui.page("Whole model") as settings:
         ui.metrics(
             [
                 ui.Headline(f"{METHOD_LABELS[settings.method].split(' ')[0]} trains", view.counts.trainable,
-                            f"r·(in + out) over every targeted layer, r = {settings.r}"),
+                            trainable_formula(view.spec, view.counts, settings.r)),
                 ui.Headline("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
                 ui.Headline("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
             ],

@@ -37,6 +37,17 @@ def test_count_takes_a_custom_gpt2_style_model(capsys):
     assert code == 0 and json.loads(out) == {"trainable": 786_432, "base": 354_823_168, "all": 355_609_600}  # GPT-2 medium
 
 
+def test_count_gives_a_mixture_of_experts_active_parameters_and_takes_a_custom_one(capsys):
+    code, out, _ = run(capsys, "count", "--model", "mixtral-8x7b", "--rank", "8", "--targets", "all-linear", "--json")
+    assert code == 0 and json.loads(out) == {"trainable": 179_832_832, "base": 46_702_792_704, "all": 46_882_625_536,
+                                             "active": 12_879_925_248}  # PEFT's counts (tests/golden/peft_counts.json)
+    code, out, _ = run(capsys, "count", "--model", "custom", "--hidden", "2048", "--intermediate", "1408", "--layers", "24",
+                       "--heads", "16", "--kv-heads", "16", "--vocab", "151936", "--qkv-bias", "1", "--experts", "60",
+                       "--experts-per-token", "4", "--moe-type", "qwen2_moe", "--shared-expert", "5632", "--rank", "8",
+                       "--targets", "q_proj,v_proj", "--json")
+    assert code == 0 and json.loads(out)["base"] == 14_315_784_192  # Qwen1.5-MoE-A2.7B, as transformers builds it
+
+
 def test_memory_json_matches_pytorch(capsys):
     code, out, _ = run(capsys, "memory", "--model", "gpt2", "--method", "lora", "--rank", "8", "--targets", "c_attn",
                        "--dtype", "bf16", "--optimizer", "adamw", "--json")

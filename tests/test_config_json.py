@@ -58,6 +58,11 @@ CONFIGS = {
                       "intermediate_size": 6144, "mlp_only_layers": [], "model_type": "qwen3_moe", "moe_intermediate_size": 768,
                       "norm_topk_prob": True, "num_attention_heads": 32, "num_experts": 128, "num_experts_per_tok": 8,
                       "num_hidden_layers": 48, "num_key_value_heads": 4, "tie_word_embeddings": False, "vocab_size": 151936},
+    "qwen1.5-moe-a2.7b": {"architectures": ["Qwen2MoeForCausalLM"], "decoder_sparse_step": 1, "hidden_size": 2048,
+                          "intermediate_size": 5632, "model_type": "qwen2_moe", "moe_intermediate_size": 1408,
+                          "norm_topk_prob": False, "num_attention_heads": 16, "num_experts": 60, "num_experts_per_tok": 4,
+                          "num_hidden_layers": 24, "num_key_value_heads": 16, "shared_expert_intermediate_size": 5632,
+                          "tie_word_embeddings": False, "vocab_size": 151936},
     "gpt2": {"model_type": "gpt2", "n_embd": 768, "n_head": 12, "n_inner": None, "n_layer": 12, "n_positions": 1024,
              "vocab_size": 50257, "resid_pdrop": 0.1},
 }
@@ -145,7 +150,8 @@ def test_any_json_gives_a_reading_and_never_raises(value):
 @given(st.sampled_from(sorted(CONFIGS)), st.dictionaries(st.sampled_from(
     ["hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size",
      "head_dim", "tie_word_embeddings", "n_embd", "n_head", "n_layer", "n_inner", "n_positions", "model_type", "num_local_experts",
-     "num_experts", "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "norm_topk_prob"]),
+     "num_experts", "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers", "norm_topk_prob",
+     "shared_expert_intermediate_size"]),
     FIELD_VALUES, max_size=5))
 def test_a_config_with_hostile_values_opens_a_model_or_says_why_not(key, changes):
     reading = read_config(json.dumps({**CONFIGS[key], **changes}, default=str))
@@ -171,6 +177,8 @@ def test_a_mixture_of_experts_reads_its_experts_and_qwen3_moes_expert_width():
     qwen = read_config(json.dumps(CONFIGS["qwen3-30b-a3b"]))
     assert (qwen.values["experts"], qwen.values["experts_per_token"], qwen.values["intermediate"]) == ("128", "8", "768")
     assert "intermediate_size" in qwen.ignored  # the width of dense layers, which Qwen3-30B-A3B has none of
+    qwen2 = read_config(json.dumps(CONFIGS["qwen1.5-moe-a2.7b"])).values
+    assert (qwen2["shared_expert"], qwen2["moe_type"], qwen2["qkv_bias"]) == ("5632", "qwen2_moe", "1")
 
 
 def test_a_qwen3_moe_config_unlike_qwen3_30b_a3b_says_where_the_numbers_stop_being_exact():

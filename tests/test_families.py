@@ -17,6 +17,7 @@ from lora_viz.presets import ALL_LINEAR, PRESETS, active_params, adapter_ranks, 
 from lora_viz.settings import parse_settings
 
 MIXTRAL, QWEN_MOE, GEMMA = PRESETS["mixtral-8x7b"], PRESETS["qwen3-30b-a3b"], PRESETS["gemma-3-12b"]
+QWEN2_MOE = PRESETS["qwen1.5-moe-a2.7b"]
 
 
 def test_a_mixture_of_experts_runs_each_token_through_k_of_its_experts():
@@ -24,19 +25,24 @@ def test_a_mixture_of_experts_runs_each_token_through_k_of_its_experts():
     assert (total_params(MIXTRAL), active_params(MIXTRAL)) == (46_702_792_704, 12_879_925_248)
     assert (total_params(QWEN_MOE), active_params(QWEN_MOE)) == (30_532_122_624, 3_353_032_704)
     assert active_params(GEMMA) == total_params(GEMMA)  # dense: every parameter is active
+    # Qwen1.5-MoE-A2.7B: 14.3B, and 2.7B with its shared expert, which every token runs through
+    assert (total_params(QWEN2_MOE), active_params(QWEN2_MOE)) == (14_315_784_192, 2_689_173_504)
 
 
 def test_all_linear_joins_gate_and_up_at_rank_2r_as_peft_maps_transformers_4s_names():
     assert adapter_ranks(MIXTRAL, 8, (ALL_LINEAR,))["gate_up_proj"] == 16
     assert adapter_ranks(MIXTRAL, 8, ("gate_up_proj", "down_proj")) == {"gate_up_proj": 8, "down_proj": 8}
     assert adapter_ranks(GEMMA, 8, (ALL_LINEAR,))["up_proj"] == 8  # a dense model's are all r
+    # Qwen2-MoE: PEFT does not map all-linear onto its experts, so it reaches attention and the shared expert only
+    assert set(adapter_ranks(QWEN2_MOE, 8, (ALL_LINEAR,))) == {"q_proj", "k_proj", "v_proj", "o_proj", "shared_expert.gate_proj",
+                                                                "shared_expert.up_proj", "shared_expert.down_proj", "shared_expert_gate"}
     # r·E·(in + out) per stacked parameter: E adapters of rank r, one per expert
     experts = model_counts(MIXTRAL, 8, ("gate_up_proj", "down_proj")).trainable
     assert experts == 32 * 8 * 8 * ((4096 + 2 * 14336) + (14336 + 4096)) == 104_857_600  # PEFT's (tests/golden)
 
 
 def test_stacked_experts_go_to_peft_as_target_parameters():
-    assert peft_targets(MIXTRAL, ("q_proj", "gate", "down_proj")) == (["q_proj", "gate"], ["mlp.experts.down_proj"])
+    assert peft_targets(MIXTRAL, ("q_proj", "gate", "down_proj")) == (["q_proj"], ["mlp.gate.weight", "mlp.experts.down_proj"])
     assert peft_targets(MIXTRAL, (ALL_LINEAR,)) == (ALL_LINEAR, [])
     assert peft_targets(GEMMA, ("q_proj", "v_proj")) == (["q_proj", "v_proj"], [])
     s, _ = parse_settings({"model": "qwen3-30b-a3b", "targets": "q_proj,gate_up_proj,down_proj"})
@@ -51,6 +57,8 @@ def test_peft_takes_no_dropout_on_wrapped_parameters_so_a_link_asking_for_it_get
     assert s.lora_dropout == 0.0 and any("take no dropout" in n and "down_proj" in n for n in notices)
     s, notices = parse_settings({"model": "mixtral-8x7b", "targets": "q_proj,v_proj", "lora_dropout": "0.05"})
     assert s.lora_dropout == 0.05 and not notices  # attention's adapters are ordinary layers
+    s, notices = parse_settings({"model": "qwen1.5-moe-a2.7b", "targets": "all-linear", "lora_dropout": "0.05"})
+    assert s.lora_dropout == 0.05 and not notices  # all-linear wraps no parameter in Qwen2-MoE
 
 
 def test_a_custom_mixture_routes_a_token_to_at_most_all_its_experts():
@@ -111,6 +119,7 @@ def test_whole_model_page_shows_a_mixture_of_experts_total_and_active_with_peft_
     assert not at.exception and "A mixture of experts: total and active parameters" in text
     assert "all params: 46,882,625,536" in text  # PEFT's count (tests/golden/peft_counts.json)
     assert "gate_up_proj ×32×8 experts (28,672 × 4,096)" in text
+    assert "r·(in + out) per targeted layer, 8 times for a stack of experts, r = 8 (16 on gate_up_proj)" in [m.delta for m in at.metric]
 
 
 def test_whole_model_page_opens_gemma_3_and_says_what_its_block_adds():
@@ -118,3 +127,12 @@ def test_whole_model_page_opens_gemma_3_and_says_what_its_block_adds():
     text = " ".join(m.value for m in at.markdown)
     assert not at.exception and "all params: 11,798,769,408" in text  # PEFT's count
     assert "four RMSNorms" in text and "GeGLU" in text and "A mixture of experts" not in text
+
+
+def test_a_shared_expert_is_targeted_by_its_two_part_names_and_exported_as_modules():
+    assert model_counts(QWEN2_MOE, 8, ("shared_expert.down_proj",)).trainable == 24 * 8 * (5632 + 2048)
+    s, notices = parse_settings({"model": "qwen1.5-moe-a2.7b", "targets": "shared_expert.up_proj,gate"})
+    assert not notices and s.targets == ("gate", "shared_expert.up_proj")
+    snippet = lora_config_snippet(s)
+    assert 'target_modules=["shared_expert.up_proj"]' in snippet and 'target_parameters=["mlp.gate.weight"]' in snippet
+

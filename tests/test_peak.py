@@ -31,7 +31,9 @@ LAYOUTS = {  # Llama's layout as Qwen2 and Qwen3 change it (tools/measure_activa
     "gemma3": ModelSpec("small", "small", "llama", 256, 688, 2, 4, 2, 1000, head_size=96, tied=True, qk_norm=True, sandwich=True),
     "mixtral": ModelSpec("small", "small", "llama", 256, 688, 2, 4, 2, 1000, experts=4, experts_per_token=2),
     "qwen3_moe": ModelSpec("small", "small", "llama", 256, 176, 2, 4, 2, 1000, head_size=96, qk_norm=True, experts=8,
-                           experts_per_token=2),
+                           experts_per_token=2, moe_type="qwen3_moe"),
+    "qwen2_moe": ModelSpec("small", "small", "llama", 256, 176, 2, 4, 2, 1000, qkv_bias=True, experts=8, experts_per_token=2,
+                           moe_type="qwen2_moe", shared_expert=344),
 }
 PHASE = {"the loss, at the end of the forward": "forward", "the last layer's forward": "forward",
          "the start of backward, the loss's gradient": "backward", "the last layer's backward": "backward",

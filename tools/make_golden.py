@@ -33,6 +33,8 @@ from transformers import (
     Gemma3TextConfig,
     MixtralConfig,
     MixtralForCausalLM,
+    Qwen2MoeConfig,
+    Qwen2MoeForCausalLM,
     Qwen3MoeConfig,
     Qwen3MoeForCausalLM,
     MistralConfig,
@@ -71,6 +73,7 @@ FUSED_TARGET_SETS = (["qkv_proj"], ["qkv_proj", "o_proj"], ["gate_up_proj", "dow
 # maps from transformers 4's names: the router, gate_up_proj at rank 2r, down_proj at r).
 MOE_TARGET_SETS = (["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"], ["gate_up_proj", "down_proj"],
                    ["q_proj", "v_proj", "gate"], ["down_proj"], ALL_LINEAR)
+SHARED_TARGETS = ["shared_expert.gate_proj", "shared_expert.up_proj", "shared_expert.down_proj", "shared_expert_gate"]  # Qwen2-MoE's
 CUSTOM = custom_model(hidden=1024, intermediate=2816, layers=4, heads=16, kv_heads=4, vocab=1000)
 # GPT-2 medium's sizes in the GPT-2 layout: 354,823,168 parameters.
 CUSTOM_GPT2 = custom_model(hidden=1024, intermediate=4096, layers=24, heads=16, kv_heads=16, vocab=50257, arch="gpt2", positions=1024)
@@ -82,11 +85,15 @@ def build(spec, device_meta: bool = True):
         sizes = dict(hidden_size=spec.hidden, intermediate_size=spec.intermediate, num_hidden_layers=spec.layers,
                      num_attention_heads=spec.heads, num_key_value_heads=spec.kv_heads, vocab_size=spec.vocab,
                      head_dim=spec.head_dim, tie_word_embeddings=spec.tied)
-        if spec.moe:  # experts each `intermediate` wide: Qwen3-MoE's moe_intermediate_size, Mixtral's intermediate_size
+        if spec.moe:  # experts each `intermediate` wide: the Qwens' moe_intermediate_size, Mixtral's intermediate_size
             sizes |= dict(num_experts_per_tok=spec.experts_per_token)
-            sizes |= (dict(num_experts=spec.experts, moe_intermediate_size=spec.intermediate) if spec.qk_norm
-                      else dict(num_local_experts=spec.experts))
-        config_cls, cls = ((Qwen3MoeConfig, Qwen3MoeForCausalLM) if spec.moe and spec.qk_norm else (MixtralConfig, MixtralForCausalLM) if spec.moe
+            sizes |= (dict(num_local_experts=spec.experts) if spec.moe_type == "mixtral"
+                      else dict(num_experts=spec.experts, moe_intermediate_size=spec.intermediate))
+            if spec.moe_type == "qwen2_moe":
+                sizes |= dict(shared_expert_intermediate_size=spec.shared_expert)
+        moe_classes = {"mixtral": (MixtralConfig, MixtralForCausalLM), "qwen3_moe": (Qwen3MoeConfig, Qwen3MoeForCausalLM),
+                       "qwen2_moe": (Qwen2MoeConfig, Qwen2MoeForCausalLM)}
+        config_cls, cls = (moe_classes[spec.moe_type] if spec.moe
                            else (Gemma3TextConfig, Gemma3ForCausalLM) if spec.sandwich
                            else (Phi3Config, Phi3ForCausalLM) if spec.fused else (Qwen3Config, Qwen3ForCausalLM) if spec.qk_norm else (Qwen2Config, Qwen2ForCausalLM) if spec.qkv_bias
                            else (MistralConfig, MistralForCausalLM) if spec.key.startswith("mistral") else (LlamaConfig, LlamaForCausalLM))
@@ -120,7 +127,9 @@ def build(spec, device_meta: bool = True):
 def peft_counts() -> list[dict]:
     cases = []
     for spec in [*PRESETS.values(), CUSTOM, CUSTOM_GPT2]:
-        for targets in MOE_TARGET_SETS if spec.moe else FUSED_TARGET_SETS if spec.fused else TARGET_SETS[spec.family]:
+        sets = (*MOE_TARGET_SETS, *((SHARED_TARGETS,) if spec.shared_expert else ())) if spec.moe else \
+            FUSED_TARGET_SETS if spec.fused else TARGET_SETS[spec.family]
+        for targets in sets:
             modules, parameters = peft_targets(spec, (targets,) if targets == ALL_LINEAR else tuple(targets))
             for r in RANKS:
                 config = LoraConfig(r=r, lora_alpha=8, target_modules=modules, target_parameters=parameters or None)

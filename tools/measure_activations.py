@@ -3,7 +3,7 @@
     pip install -r requirements-tools.txt && python tools/measure_activations.py
 
 For small random-weight transformers models of each family (Llama, GPT-2, OPT, BERT, with their released
-dropout; Llama's layout as Qwen2, Qwen3, Phi-3, Gemma 3, Mixtral and Qwen3-MoE build it), both attention kernels (SDPA, transformers' default, and eager), full fine-tuning, LoRA (r = 8, on all
+dropout; Llama's layout as Qwen2, Qwen3, Phi-3, Gemma 3, Mixtral, Qwen3-MoE and Qwen2-MoE build it), both attention kernels (SDPA, transformers' default, and eager), full fine-tuning, LoRA (r = 8, on all
 linear layers and on PEFT's default targets) and QLoRA (Llama: NF4 base through bitsandbytes, as loaded and as
 prepare_model_for_kbit_training leaves it), mixed, pure and plain precision as the app defines them (see `build`),
 several batch and sequence sizes, LoRA dropout (PEFT's lora_dropout 0.05 and 0.1, against its default 0), the
@@ -35,18 +35,21 @@ from peft import LoraConfig, get_peft_model
 from peft import prepare_model_for_kbit_training
 from transformers import (BertConfig, BertModel, BitsAndBytesConfig, Gemma3ForCausalLM, Gemma3TextConfig, GPT2Config,
                           GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, MixtralConfig, MixtralForCausalLM, OPTConfig,
-                          OPTForCausalLM, Phi3Config, Phi3ForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config,
-                          Qwen3ForCausalLM, Qwen3MoeConfig, Qwen3MoeForCausalLM)
+                          OPTForCausalLM, Phi3Config, Phi3ForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen2MoeConfig,
+                          Qwen2MoeForCausalLM, Qwen3Config, Qwen3ForCausalLM, Qwen3MoeConfig, Qwen3MoeForCausalLM)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "golden" / "activations.json"
 SIZES = ((1, 64), (2, 64), (1, 128))  # (batch, sequence)
 VOCAB = 1000
 PRECISIONS = ("pure", "mixed", "plain")  # as lora_viz.names has them
-MOE, EXPERTS = ("mixtral", "qwen3_moe"), ("gate_up_proj", "down_proj")  # mixtures of experts, and their stacked experts
+MOE, EXPERTS = ("mixtral", "qwen3_moe", "qwen2_moe"), ("gate_up_proj", "down_proj")
+WRAPPED = {"gate": "mlp.gate.weight", **{name: f"mlp.experts.{name}" for name in EXPERTS}}  # as lora_viz.presets.peft_targets
+SHARED = ["shared_expert.gate_proj", "shared_expert.up_proj", "shared_expert.down_proj", "shared_expert_gate"]  # Qwen2-MoE's  # mixtures of experts, and their stacked experts
 DEFAULT_TARGETS = {"llama": ["q_proj", "v_proj"], "gpt2": ["c_attn"], "opt": ["q_proj", "v_proj"], "bert": ["query", "value"],
                    "qwen2": ["q_proj", "v_proj"], "qwen3": ["q_proj", "v_proj"], "phi3": ["qkv_proj"],
-                   "gemma3": ["q_proj", "v_proj"], "mixtral": ["q_proj", "v_proj"], "qwen3_moe": ["q_proj", "v_proj"]}
+                   "gemma3": ["q_proj", "v_proj"], "mixtral": ["q_proj", "v_proj"], "qwen3_moe": ["q_proj", "v_proj"],
+                   "qwen2_moe": ["q_proj", "v_proj"]}
 
 
 def config(family: str, layers: int, attention: str, model_dropout: bool = True):
@@ -86,6 +89,12 @@ def _released(family: str, layers: int, attention: str):
                                                    num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
                                                    head_dim=96, vocab_size=VOCAB, num_experts=8, num_experts_per_tok=2,
                                                    norm_topk_prob=True, attn_implementation=attention)  # as Qwen3-30B-A3B
+    if family == "qwen2_moe":  # 8 experts, 2 per token, each 176 wide, a shared expert 344 wide; q, k, v biases
+        return Qwen2MoeForCausalLM, Qwen2MoeConfig(hidden_size=256, intermediate_size=688, moe_intermediate_size=176,
+                                                   shared_expert_intermediate_size=344, num_hidden_layers=layers,
+                                                   num_attention_heads=4, num_key_value_heads=2, vocab_size=VOCAB, num_experts=8,
+                                                   num_experts_per_tok=2, norm_topk_prob=False, tie_word_embeddings=False,
+                                                   attn_implementation=attention)  # as Qwen1.5-MoE-A2.7B
     if family == "llama":
         return LlamaForCausalLM, LlamaConfig(hidden_size=256, intermediate_size=688, num_hidden_layers=layers, num_attention_heads=4,
                                              num_key_value_heads=2, vocab_size=VOCAB, tie_word_embeddings=False, attn_implementation=attention)
@@ -167,9 +176,9 @@ def build(family: str, attention: str, method: str, precision: str, layers: int,
         model.gradient_checkpointing_enable()
     if method != "full":
         modules, parameters = targets, None
-        if family in MOE and targets != "all-linear":  # the stacked experts are parameters, not modules
-            modules = [name for name in targets if name not in EXPERTS]
-            parameters = [f"mlp.experts.{name}" for name in targets if name in EXPERTS]
+        if family in MOE and targets != "all-linear":  # the stacked experts and the router are parameters, not modules
+            modules = [name for name in targets if name not in WRAPPED]
+            parameters = [WRAPPED[name] for name in targets if name in WRAPPED]
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=modules, target_parameters=parameters or None,
                                                  lora_dropout=lora_dropout))  # fp32 adapters
         if precision == "pure":
@@ -254,9 +263,11 @@ def main() -> None:
         cases.append(case(family, "sdpa", "full", "mixed", 1, 64, checkpointing=True))
         if family in MOE:  # the router alone, the stacked experts alone (PEFT's target_parameters), and both with q and v
             for precision in PRECISIONS:
-                for targets in (["gate"], list(EXPERTS), ["down_proj"], ["q_proj", "v_proj", "gate", "gate_up_proj"]):
+                for targets in (["gate"], list(EXPERTS), ["down_proj"], ["q_proj", "v_proj", "gate", "gate_up_proj"],
+                                *((SHARED,) if family == "qwen2_moe" else ())):
                     cases.append(case(family, "sdpa", "lora", precision, 2, 64, targets))
             cases.append(case(family, "sdpa", "qlora", "mixed", 2, 64, ["q_proj", "v_proj", "gate"]))
+            cases.append(case(family, "sdpa", "qlora", "mixed", 1, 64, ["q_proj", "v_proj"]))  # a frozen fp32 router
     # The QLoRA paper's recipe (qlora.py): prepared, then adapters, embeddings and head cast to bf16; it trains under
     # bf16 autocast (without it, the bf16 head cannot read the fp32 norm's output)
     for attention in ("sdpa", "eager"):

@@ -177,6 +177,7 @@ class _Ledger:
         self.bytes = 0
         self.attention_end = 0
         self.mlp_outputs = 0
+        self.input_kept = False
 
     def mark_attention_end(self) -> None:
         self.attention_end = self.bytes
@@ -239,6 +240,7 @@ class _Ledger:
                 self.add(t * p.r * p.adapter)
         if shared and not x_kept:
             self.add(t * group[0][1] * x_bytes if x_storage is None else x_storage)
+        self.input_kept = shared or x_kept  # whether the group's input itself is kept now (a later reader shares it)
         return {name: grad or p.full or name in p.targets for name, _, _ in group}
 
     def layer_norm(self, grad: bool, x_bytes: int) -> None:
@@ -329,8 +331,8 @@ def _experts(p: _Recipe, ledger: _Ledger, grad: bool) -> None:
 
     Kept: the router's softmax, its top-k indices and (normalising the top k) their sum and values; the index of each
     pair's token, the sort and its inverse (int64), the groups' offsets (int32); gate_up's output (S × 2i, both halves)
-    and the activation's, down's output and the pairs' weights (fp32 in Mixtral; Qwen3-MoE, told apart by its q/k norms,
-    casts them to the compute dtype). An adapted expert stack (PEFT's ParamWrapper) is merged on every forward, W + B·A
+    and the activation's, down's output and the pairs' weights (fp32 in Mixtral; the Qwens cast them to the compute
+    dtype). Qwen2-MoE does not renormalise the top k, and adds a shared expert (below). An adapted expert stack (PEFT's ParamWrapper) is merged on every forward, W + B·A
     into a new E × out × in tensor that the grouped product keeps with its input; the adapters, when their dtype is not
     the base's, are kept as copies in it. An adapted router likewise keeps its merged weight and its input."""
     s = p.spec
@@ -343,23 +345,27 @@ def _experts(p: _Recipe, ledger: _Ledger, grad: bool) -> None:
     weights = router or grad  # the router's output needs a gradient
     outputs = up or grad  # gate_up's output needs one
     experts_out = outputs or down  # down's output needs one
-    if router:  # its input, for the weight's gradient
+    x_kept = _shared_expert(p, ledger, grad) if s.shared_expert else False  # it runs first, on the same input
+    if router and not (x_kept and a == p.x):  # its input, for the weight's gradient
         ledger.add(t * h * a)
-    if router and p.full and p.autocast:  # autocast's 16-bit copy of the fp32 weight
-        ledger.add(experts * h * p.e)
-    elif router and not p.full:  # the merged W + B·A, for the input's gradient; B·A from autocast's or the CPU's copies
+    if router and not p.full:  # the merged W + B·A, for the input's gradient; B·A from autocast's or the CPU's copies
         ledger.add(experts * h * a if grad else 0)  # (autocast's 16-bit copy of it)
         if p.autocast and p.adapter != p.e:
             ledger.add(ranks["gate"] * (h + experts) * p.e)
         elif not p.cuda and p.adapter == p.e and p.e < FP32:  # PEFT multiplies 16-bit adapters in fp32 on the CPU
             ledger.add(ranks["gate"] * (h + experts) * FP32)
-    if weights:
-        ledger.add(t * experts * FP32 + t * k * INDEX_BYTES + t * FP32 + t * k * FP32)  # softmax, top-k, their sum
+    elif p.autocast and p.x == FP32 and (router or grad):  # an fp32 weight (mixed full fine-tuning, QLoRA prepared):
+        ledger.add(experts * h * p.e)  # autocast's 16-bit copy, for the input's gradient
+    if weights:  # the softmax and the top k's indices; renormalising the top k (not in Qwen2-MoE), their sum and values
+        ledger.add(t * experts * FP32 + t * k * INDEX_BYTES + (t * FP32 + t * k * FP32 if s.moe_type != "qwen2_moe" else 0))
     if grad:
         ledger.add(pairs * INDEX_BYTES)  # each pair's token
     if weights:
         ledger.add(pairs * INDEX_BYTES)  # the sort, to gather the pairs' weights
-    ledger.add(pairs * INDEX_BYTES + (experts * 4 if experts_out else 0))  # the inverse sort; the groups' offsets
+    if weights or experts_out:
+        ledger.add(pairs * INDEX_BYTES)  # the inverse sort
+    if experts_out:
+        ledger.add(experts * 4)  # the groups' offsets
     for trained, needs, rank, n_in, n_out in ((up, grad, ranks["gate_up_proj"], h, 2 * i), (down, outputs, ranks["down_proj"], i, h)):
         if trained:
             ledger.add(pairs * n_in * m)  # the grouped product's input, for the weights' gradient
@@ -372,7 +378,27 @@ def _experts(p: _Recipe, ledger: _Ledger, grad: bool) -> None:
     if weights:
         ledger.add(pairs * h * m)  # down's output
     if experts_out:
-        ledger.add(pairs * (a if s.qk_norm else FP32))  # the pairs' weights
+        ledger.add(pairs * (FP32 if s.moe_type == "mixtral" else a))  # the pairs' weights
+
+
+def _shared_expert(p: _Recipe, ledger: _Ledger, grad: bool) -> bool:
+    """Qwen2-MoE's shared expert: a dense SwiGLU MLP every token runs through, scaled by a sigmoid gate (a linear layer
+    of one output) and added to the experts' sum. The sigmoid keeps its output, and the scaling both its operands.
+    Returns whether the block's input is kept (the router then shares it)."""
+    s = p.spec
+    t, h, w = p.tokens, s.hidden, s.shared_expert
+    mlp = ledger.linears([("shared_expert.gate_proj", h, w), ("shared_expert.up_proj", h, w)], p.x, grad)
+    kept = ledger.input_kept
+    gate, up = mlp["shared_expert.gate_proj"], mlp["shared_expert.up_proj"]
+    ledger.add(t * w * p.out * (2 * int(gate) + int(up)))  # SiLU's input, the product's operands
+    out = ledger.linears([("shared_expert.down_proj", w, h)], p.out, gate or up)["shared_expert.down_proj"]
+    scale = ledger.linears([("shared_expert_gate", h, 1)], p.x, grad, x_kept=kept)["shared_expert_gate"]
+    kept = ledger.input_kept
+    if scale:
+        ledger.add(t * h * p.out)  # the shared expert's output, for the gate's gradient
+    if scale or out:
+        ledger.add(t * p.out)  # the sigmoid's output, for its own gradient and the shared expert's
+    return kept
 
 
 def _eager_first_layer(p: _Recipe, ledger: _Ledger, grads: dict[str, bool], q: str, k: str, width: int) -> None:

@@ -14,7 +14,7 @@ def block_alt(s: Settings) -> str:
     spec = model_spec(s)
     chosen = set(resolve_targets(spec, s.targets))
     parts = [
-        f"{layer.name} {layer.out_features:,}×{layer.in_features:,}" + (" (LoRA)" if layer.name in chosen else "")
+        f"{layer.label} {layer.out_features:,}×{layer.in_features:,}" + (" (LoRA)" if layer.name in chosen else "")
         for layer in linear_layers(spec)
         if layer.copies == spec.layers
     ]

@@ -58,6 +58,7 @@ class ModuleRow:
     lora_params: int  # rank·experts·(in + out), all copies, 0 when not targeted
     experts: int = 1  # weights stacked in one parameter (a mixture of experts)
     rank: int = 0  # LoRA's rank on it, 0 when not targeted
+    name: str = ""  # what a PEFT target name matches (presets.Linear.name)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def model_counts(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> ModelCoun
             lora_params=layer.lora_numel(ranks[layer.name]) * layer.copies if layer.name in ranks else 0,
             experts=layer.experts,
             rank=ranks.get(layer.name, 0),
+            name=layer.name,
         )
         for layer in linear_layers(spec)
     )

@@ -17,7 +17,7 @@ from ..render.plotly import (
 )
 from ..settings import Settings, model_spec
 from .budget import alive_at_peak
-from ..presets import Linear, linear_layers, resolve_targets
+from ..presets import linear_layers, resolve_targets
 from .text import METHOD_LABELS
 from .view import MODEL, RECIPE, model_view
 
@@ -41,23 +41,18 @@ def block_figure(s: Settings) -> FigureSpec:
         if targeted:  # the adapter's strips, to the same scale: up (out × r) beside W, down (r × in) below it
             shapes.append(dict(type="rect", x0=x + w, x1=x + w + s.r, y0=0, y1=h, line=dict(color=TRAINED_COLOR, width=1), fillcolor=TRAINED_COLOR))
             shapes.append(dict(type="rect", x0=x, x1=x + w, y0=h, y1=h + s.r, line=dict(color=TRAINED_COLOR, width=1), fillcolor=TRAINED_COLOR))
-        annotations.append(label(x + w / 2, 0, f"{_drawn_name(layer)}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
+        annotations.append(label(x + w / 2, 0, f"{layer.label}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
         x += w + gap
     height_units = max(layer.out_features for layer in layers)
     x_range, y_range = (-gap / 2, x), (-0.35 * height_units, height_units * 1.05)
     # On a phone the three-line labels of neighbouring layers ran into each other: each becomes its name alone,
     # turned upright, in a taller top margin (the sizes stay in the hover text and the table beneath).
     upright = {f"annotations.{i}.{key}": value for i, layer in enumerate(layers)
-               for key, value in (("text", _drawn_name(layer)), ("textangle", -90), ("yanchor", "bottom"))}
+               for key, value in (("text", layer.label), ("textangle", -90), ("yanchor", "bottom"))}
     fit = fitted(x_range, y_range, 420, {"margin.t": 80, **upright})
     layout = equal_scale_layout(x_range, y_range, int(min(420, 760 * fit["fit"]["aspect"])) + 20, 1.0, top=10)
     layout.update(shapes=shapes, annotations=annotations, meta=fit)
     return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
-
-
-def _drawn_name(layer: Linear) -> str:
-    """A layer's name in the drawing; a stack of experts' says how deep it is (one expert is drawn)."""
-    return f"{layer.name} ×{layer.experts}" if layer.stacked else layer.name
 
 
 SHORT_NAMES = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}  # a bar's name: short, for a phone

@@ -37,6 +37,16 @@ def peft_printout(counts: ModelCounts) -> str:
     return f"trainable params: {counts.trainable:,} || all params: {counts.all:,} || trainable%: {counts.trainable_percent:.4f}"
 
 
+def trainable_formula(spec: ModelSpec, counts: ModelCounts, r: int) -> str:
+    """How the adapters' count is made: r·(in + out) per targeted layer, E adapters for a stack of experts, and
+    all-linear's gate_up_proj at 2r."""
+    if not spec.moe:
+        return f"r·(in + out) over every targeted layer, r = {r}"
+    joined = any(row.rank == 2 * r for row in counts.rows)
+    return (f"r·(in + out) per targeted layer, {spec.experts} times for a stack of experts, r = {r}"
+            + (f" ({2 * r} on gate_up_proj)" if joined else ""))
+
+
 def block_caption(spec: ModelSpec) -> str:
     """What the drawing of one block shows, for this model's layout."""
     shapes = {
@@ -76,9 +86,16 @@ def layout_notes(spec: ModelSpec) -> list[str]:
                      f"per layer), its MLP is GELU-tanh, and the embedding is scaled by √{spec.hidden:,} = "
                      f"{spec.hidden ** 0.5:.1f}, a buffer: no parameter.")
     if spec.moe:
-        notes.append("PEFT adapts a stacked parameter as E adapters of rank r (target_parameters: r·E·(in + out) for each), "
-                     "and all-linear adapts the router and the experts too, gate_up_proj at rank 2r: it reads the target "
-                     "names of transformers 4, where gate and up were separate layers, and joins their two adapters.")
+        notes.append("PEFT adapts a stacked parameter as E adapters of rank r (target_parameters: r·E·(in + out) for each). "
+                     + ("all-linear adapts the router and the experts too, gate_up_proj at rank 2r: PEFT reads the target "
+                        "names of transformers 4, where gate and up were separate layers, and joins their two adapters."
+                        if spec.peft_maps_experts else
+                        "all-linear reaches neither the router nor the experts here (PEFT maps transformers 4's names for "
+                        "Mixtral and Qwen3-MoE, not for this class): only attention and the shared expert."))
+    if spec.shared_expert:
+        notes.append(f"Beside its experts every token runs through a shared expert ({spec.shared_expert:,} wide: "
+                     "shared_expert.gate_proj, up_proj and down_proj), scaled by a sigmoid gate (shared_expert_gate, "
+                     f"{spec.hidden:,} → 1).")
     return notes
 
 
@@ -95,7 +112,8 @@ def experts_lines(s: Settings, view: ModelView) -> list[str]:
                          f"{spec.experts_per_token} experts' only)" if stacked else ""))
     lines = [
         f"{spec.label} holds **{total:,}** parameters, but each token runs through **{active:,}** of them "
-        f"({active / total:.1%}): the router sends it to {spec.experts_per_token} of the {spec.experts} experts in every block. "
+        f"({active / total:.1%}): the router sends it to {spec.experts_per_token} of the {spec.experts} experts in every block"
+        + (", and every token runs through the shared expert too. " if spec.shared_expert else ". ") +
         "Memory follows the total (every expert is loaded, and given gradients and optimizer states when trained); "
         "compute follows the active.",
         f"So LoRA's saving looks different: full fine-tuning keeps gradients and AdamW states for all {total:,}, though a "
@@ -117,7 +135,7 @@ def module_table(counts: ModelCounts) -> dict[str, list]:
     and LoRA parameters of all of them (a dash where LoRA does not target it). Three columns: six were cut off on a
     phone."""
     return {
-        "module (out × in)": [f"{row.path.rsplit('.', 1)[-1]} ×{row.copies}" + (f"×{row.experts} experts" if row.experts > 1 else "")
+        "module (out × in)": [f"{row.name} ×{row.copies}" + (f"×{row.experts} experts" if row.experts > 1 else "")
                               + f" ({row.out_features:,} × {row.in_features:,})" for row in counts.rows],
         "base params": [f"{row.base_params:,}" for row in counts.rows],
         "LoRA params": [f"{row.lora_params:,}" if row.targeted else "—" for row in counts.rows],
