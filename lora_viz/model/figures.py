@@ -43,17 +43,24 @@ def block_figure(s: Settings) -> FigureSpec:
             shapes.append(dict(type="rect", x0=x, x1=x + w, y0=h, y1=h + s.r, line=dict(color=TRAINED_COLOR, width=1), fillcolor=TRAINED_COLOR))
         annotations.append(label(x + w / 2, 0, f"{layer.label}<br>{h:,}×{w:,}" + ("<br>+ LoRA" if targeted else "")))
         x += w + gap
+    crowded = len(layers) > CROWDED  # a mixture with a shared expert: eleven labels, too many side by side
     height_units = max(layer.out_features for layer in layers)
     x_range, y_range = (-gap / 2, x), (-0.35 * height_units, height_units * 1.05)
-    # On a phone the three-line labels of neighbouring layers ran into each other: each becomes its name alone,
-    # turned upright, in a taller top margin (the sizes stay in the hover text and the table beneath).
+    # On a phone (and wherever there are too many) the three-line labels of neighbouring layers ran into each other:
+    # each becomes its name alone, turned upright, in a taller top margin (the sizes stay in the table beneath).
     upright = {f"annotations.{i}.{key}": value for i, layer in enumerate(layers)
                for key, value in (("text", layer.label), ("textangle", -90), ("yanchor", "bottom"))}
-    fit = fitted(x_range, y_range, 420, {"margin.t": 80, **upright})
-    layout = equal_scale_layout(x_range, y_range, int(min(420, 760 * fit["fit"]["aspect"])) + 20, 1.0, top=10)
+    if crowded:
+        for i, layer in enumerate(layers):
+            annotations[i].update(text=layer.label, textangle=-90, yanchor="bottom")
+    top = 8 * max(len(layer.label) for layer in layers) if crowded else 80  # px for the longest upright name
+    fit = fitted(x_range, y_range, 420, {"margin.t": top, **upright})
+    layout = equal_scale_layout(x_range, y_range, int(min(420, 760 * fit["fit"]["aspect"])) + 20, 1.0, top=top if crowded else 10)
     layout.update(shapes=shapes, annotations=annotations, meta=fit)
     return plot([dict(type="scatter", x=[0, x], y=[0, height_units], mode="markers", marker=dict(opacity=0), hoverinfo="skip")], layout)
 
+
+CROWDED = 8  # more layers in a block than fit their labels side by side
 
 SHORT_NAMES = {"full": "Full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}  # a bar's name: short, for a phone
 

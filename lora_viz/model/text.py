@@ -40,7 +40,7 @@ def peft_printout(counts: ModelCounts) -> str:
 def trainable_formula(spec: ModelSpec, counts: ModelCounts, r: int) -> str:
     """How the adapters' count is made: r·(in + out) per targeted layer, E adapters for a stack of experts, and
     all-linear's gate_up_proj at 2r."""
-    if not spec.moe:
+    if not any(row.experts > 1 and row.targeted for row in counts.rows):
         return f"r·(in + out) over every targeted layer, r = {r}"
     joined = any(row.rank == 2 * r for row in counts.rows)
     return (f"r·(in + out) per targeted layer, {spec.experts} times for a stack of experts, r = {r}"
