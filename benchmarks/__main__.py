@@ -1,7 +1,8 @@
 """python -m benchmarks: measure every target in one run and write benchmarks/RESULTS.md.
 
 1. Server time and bytes per rank move, every page at three sizes, against the floor (server_moves.py).
-2. Browser time per rank move in headless Chromium, against the floor (browser_moves.py).
+2. Browser time per rank move in headless Chromium, against the floor (browser_moves.py), and a drag across the rank
+   slider: how often the page shows the rank under the thumb (drag.py).
 3. Cold opens (empty cache) and page switches, at normal CPU and throttled 4×, against the floor (opening.py).
 4. A classroom: 30 sessions moving a slider every 2 s for 60 s, twice; then 30 sessions opening one new training
    link, and four opening four heavy ones (classroom.py).
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from harness.browser import chromium as find_chromium
 
-from . import browser_moves, classroom, guess, opening, server_moves
+from . import browser_moves, classroom, drag, guess, opening, server_moves
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -49,6 +50,7 @@ def verdict(ok: bool) -> str:
 def main() -> None:
     moves = server_moves.run()
     browser = browser_moves.run()
+    drags = drag.run()
     opened = opening.run()
     lesson = classroom.run()
     trainings = classroom.trainings()
@@ -83,6 +85,10 @@ def main() -> None:
         f"| ≤ 500 KB sent for any render | largest {1.024 * max(worst_bytes.first_kib, worst_bytes.move_kib):.0f} KB ({worst_bytes.page}, {worst_bytes.size}) | {verdict(1024 * max(worst_bytes.first_kib, worst_bytes.move_kib) <= 500_000)} |",
         f"| whole merge animation ≤ 2 MB | first render of the merge page, animation included: {1.024 * merge_kib:.0f} KB | {verdict(1024 * merge_kib <= 2_000_000)} |",
         f"| browser time per move ≤ 1.5 × the floor | worst {worst_browser.ratio:.2f} ({worst_browser.page}, {worst_browser.size}) | {verdict(worst_browser.ratio <= 1.5)} |",
+        *(f"| drag preview, CPU {rate}×: frame interval p95 ≤ {limit} ms" + (", ≥ 90% of the ranks crossed shown" if rate == 1 else "")
+          + f" | worst p95 {max(d.p95_ms for d in drags if d.rate == rate):.1f} ms, worst share {min(d.shown for d in drags if d.rate == rate):.0%} | "
+          + verdict(all(d.p95_ms <= limit and (rate != 1 or d.shown >= 0.9) for d in drags if d.rate == rate)) + " |"
+          for rate, limit in ((1, 20), (4, 50))),
         f"| classroom: zero errors | {len(lesson.errors)} errors in {lesson.moves} moves | {verdict(not lesson.errors)} |",
         f"| classroom: 95th percentile < 2 s | {lesson.p95_ms:.0f} ms | {verdict(lesson.p95_ms < 2000)} |",
         f"| classroom: memory per session < 20 MB | {lesson.per_student_mib:.1f} MiB | {verdict(lesson.per_student_mib * 1.048576 < 20)} |",
@@ -121,6 +127,12 @@ def main() -> None:
         f"Median of {browser_moves.MOVES * len(browser_moves.ROUNDS)} moves per row (two rounds, the second with another seed and dtype); the Chromium has no GPU.",
         "",
         *browser_moves.table(browser),
+        "",
+        "## Dragging the rank slider",
+        "",
+        drag.__doc__.strip().split("\n\n", 1)[0].replace("\n", " "),
+        "",
+        *drag.table(drags),
         "",
         "## Cold opens and page switches",
         "",

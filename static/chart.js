@@ -256,6 +256,8 @@
   function render(component, args, figureBytes) {
     const element = component.parentElement;
     const state = charts.get(element) || create(element);
+    const keyed = element.closest('[class*="st-key-chart-"]');
+    if (keyed) keyed.style.opacity = ""; // dimmed while the rank slider was dragged: this is the figure for its rank
     state.waiting = { args, spec: utf8.decode(figureBytes), theme: theme(element) };
     // Tests and benchmarks read this with data-in-view: the settings of the newest figure this chart was sent.
     state.div.dataset.received = args.settings;

@@ -213,6 +213,7 @@ def test_a_dropped_connection_comes_back_to_the_same_view(app_url, page):
     slider = page.locator('[data-testid="stSidebar"]').get_by_role("slider").first
     slider.focus()
     slider.press("ArrowRight")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('r') === '20'")  # the count shows at once (the preview)
     expect(page.locator(COUNTS).nth(1)).to_have_text(f"{20 * (1024 + 512):,}")
     assert query_of(page)["r"] == "20" and query_of(page)["d"] == "1024"
 
@@ -280,6 +281,7 @@ def test_a_tab_whose_server_restarted_keeps_its_first_move():
             slider = tab.locator('[data-testid="stSidebar"]').get_by_role("slider").first
             slider.focus()
             slider.press("ArrowRight")
+            tab.wait_for_function("() => new URLSearchParams(location.search).get('r') === '20'")  # the count shows at once
             expect(tab.locator(COUNTS).nth(1)).to_have_text(f"{20 * (1024 + 512):,}")
             assert query_of(tab)["r"] == "20" and query_of(tab)["d"] == "1024"
         browser.close()
@@ -393,3 +395,51 @@ def test_a_tab_loads_plotly_js_once_across_page_switches(app_url, page):
         wait_for_idle(page, 60_000)
         assert page.locator(CHART).count() > 0
     assert len(loaded) == 1, loaded
+
+
+def _drag_rank_slider(page, pixels: int):
+    """Press the rank slider's thumb and move it `pixels` to the right, still pressed; returns the mouse to release."""
+    thumb = page.locator('.st-key-r [data-testid="stSliderThumbValue"]').bounding_box()
+    x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + pixels * step / 10, y)
+    return page.mouse
+
+
+def test_the_headline_numbers_follow_the_rank_slider_while_it_is_dragged(app_url, page):
+    """Before the thumb is released the page already shows the counts for the rank under it (the server's own texts,
+    looked up), and dims the charts that follow on release; the release commits the rank like any setting."""
+    page.goto(f"{app_url}/matrices?d=4096&k=4096&r=8")
+    wait_for_idle(page)
+    mouse = _drag_rank_slider(page, 60)
+    page.wait_for_function("() => document.documentElement.dataset.loraVizPreview && document.documentElement.dataset.loraVizPreview !== '8'")
+    rank = int(page.evaluate("document.documentElement.dataset.loraVizPreview"))
+    shown = page.locator('.st-key-r [data-testid="stSliderThumbValue"]').inner_text()
+    assert int(shown.replace(",", "")) == rank and query_of(page).get("r", "8") == "8"  # not committed yet
+    expect(page.locator(COUNTS).nth(1)).to_have_text(f"{rank * 8192:,}")  # r·(d + k), before any run
+    assert page.evaluate("document.querySelector('.st-key-chart-drawing').style.opacity") == "0.35"
+    mouse.up()
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('r') === '{rank}'")
+    wait_for_idle(page)
+    expect(page.locator(COUNTS).nth(1)).to_have_text(f"{rank * 8192:,}")
+    assert page.evaluate("document.querySelector('.st-key-chart-drawing').style.opacity") == ""
+
+    page.goto(f"{app_url}/")  # the default view: its link carries no r
+    wait_for_idle(page)
+    mouse = _drag_rank_slider(page, 60)
+    page.wait_for_function("() => document.documentElement.dataset.loraVizPreview && document.documentElement.dataset.loraVizPreview !== '8'")
+    rank = int(page.evaluate("document.documentElement.dataset.loraVizPreview"))
+    expect(page.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text(f"{rank * 8192:,}")
+    mouse.up()
+
+    page.goto(f"{app_url}/whole_model?model=mixtral-8x7b&targets=all-linear")
+    wait_for_idle(page)
+    mouse = _drag_rank_slider(page, 60)
+    page.wait_for_function("() => document.documentElement.dataset.loraVizPreview && document.documentElement.dataset.loraVizPreview !== '8'")
+    rank = int(page.evaluate("document.documentElement.dataset.loraVizPreview"))
+    # PEFT's count at r = 8 is 179,832,832 (tests/golden/peft_counts.json); it scales with the rank
+    expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(f"{179_832_832 // 8 * rank:,}")
+    expect(page.locator('[data-testid="stMetricDelta"]').first).to_contain_text(f"r = {rank} ({2 * rank} on gate_up_proj)")
+    mouse.up()

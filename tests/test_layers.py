@@ -5,7 +5,7 @@ Rooms, bottom to top (a module's room is its last name, or its package for ui/):
   1 settings   — the schema, which names what sits below it
   2 keys       — the cache-key rule over the schema
   3 view       — a package's reading of the settings: reductions and the results its figures and words share
-  4 figures, text, alt — what the pages show
+  4 figures, text, alt, preview — what the pages show (preview: their numbers at every rank the slider reaches)
   5 cli, export — the command line and the downloads
   6 ui         — Streamlit, the only room that imports it
 A module may import its own room or a lower one, never a higher one. So only view, figures, text, alt (and the
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lora_viz"
-ROOMS = {"settings": 1, "keys": 2, "view": 3, "figures": 4, "text": 4, "alt": 4, "cli": 5, "export": 5, "__main__": 5}
+ROOMS = {"settings": 1, "keys": 2, "view": 3, "figures": 4, "text": 4, "alt": 4, "preview": 4, "cli": 5, "export": 5, "__main__": 5}
 UI = 6
 # Packages that each hold one concern of the app, with its own rooms; numbers/ and render/ are shared arithmetic.
 CONCERNS = ("lesson", "matrix", "merge", "model", "training")

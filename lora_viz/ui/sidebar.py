@@ -13,6 +13,7 @@ from ..qr import qr_data_uri
 from ..settings import HIDEABLE, SIDEBAR, Settings, schema, to_query
 from ..navigation import PAGES, page_address, PageInfo
 from .control import control, shown
+from .rank_preview import rank_preview_element
 
 PANEL_LABELS = {"share": "“Share this view” (this box)", "pages": "Page links", "export": "Export"}
 
@@ -22,13 +23,17 @@ def hide_label(key: str) -> str:
     return PANEL_LABELS.get(key) or schema(key).label
 
 
-def _settings(s: Settings) -> None:
-    """The shared controls, as the schema lists them (settings.SIDEBAR); each one's key is its URL parameter."""
+def _settings(s: Settings, page: PageInfo) -> None:
+    """The shared controls, as the schema lists them (settings.SIDEBAR); each one's key is its URL parameter. The rank
+    slider's preview follows the slider (rank_preview.py)."""
     bar = st.sidebar
     if any(shown(s, key) for key in SIDEBAR):  # a student view has none: no heading over nothing
         bar.header("Settings")
     for key in SIDEBAR:
         control(s, bar, key, **_sidebar_options(s, key))
+        if key == "r" and shown(s, "r"):
+            with bar:
+                rank_preview_element(s, page)
 
 
 def _sidebar_options(s: Settings, key: str) -> dict:
@@ -102,7 +107,7 @@ def sidebar(s: Settings, page: PageInfo) -> None:
     """Everything in the sidebar of `page`, less what the link hides: the share box first, where a teacher finds it."""
     if shown(s, "share"):
         _share(s, page)
-    _settings(s)
+    _settings(s, page)
     if shown(s, "pages"):
         _navigation(s)
     if shown(s, "export"):

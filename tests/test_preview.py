@@ -1,0 +1,76 @@
+"""The rank slider's preview: for every rank the slider reaches, what the browser looks up equals what the server
+writes for that rank (lora_viz/preview.py; the browser's side is in tests/test_browser.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from lora_viz.matrix.text import seed_numbers
+from lora_viz.model.budget import model_counts
+from lora_viz.model.text import trainable_formula
+from lora_viz.numbers.ranks import rank_options
+from lora_viz.preview import PREVIEWED, preview_ranks, rank_preview
+from lora_viz.settings import model_spec, parse_settings
+
+VIEWS = [{}, {"d": "768", "k": "3072", "trained": "0", "seed": "3"}, {"d": "16", "k": "16", "r": "9"}, {"d": "5", "k": "7", "notation": "paper"},
+         {"d": "65536", "k": "65536", "r": "100"}]
+
+
+def _texts(preview, position: int) -> list[str]:
+    return [slot.texts[position] for slot in preview.slots]
+
+
+@pytest.mark.parametrize("query", VIEWS)
+def test_every_positions_numbers_are_the_servers_texts(query):
+    s, _ = parse_settings(query)
+    for page in ("", "matrices"):
+        preview = rank_preview(page, s, preview_ranks(s))
+        for position, r in enumerate(preview.ranks):
+            items = seed_numbers(replace(s, r=r))
+            assert [slot.texts[position] for slot in preview.slots] == [
+                f"{items[slot.index].value:,}" if slot.part == "value" else items[slot.index].formula for slot in preview.slots]
+        # Only the texts that change with the rank: LoRA's count and formula and the separate serving count, not full
+        # fine-tuning's count nor the merged model's
+        assert [(slot.index, slot.part) for slot in preview.slots] == ([(1, "value"), (1, "formula"), (2, "value")]
+                                                                       if len(preview.ranks) > 1 else [])
+
+
+def test_the_whole_model_pages_trainable_count_follows_the_thumb_and_its_memory_is_dimmed():
+    s, _ = parse_settings({"model": "mixtral-8x7b", "targets": "all-linear"})
+    preview = rank_preview("whole_model", s, preview_ranks(s))
+    spec = model_spec(s)
+    for position, r in enumerate(preview.ranks):
+        counts = model_counts(spec, r, s.targets)
+        assert _texts(preview, position) == [f"{counts.trainable:,}", trainable_formula(spec, counts, r)]
+    assert [(slot.kind, slot.index) for slot in preview.slots] == [("metric", 0), ("metric", 0)]
+    assert preview.dimmed == ("block", "memory")
+    assert rank_preview("whole_model", replace(s, method="full"), preview_ranks(s)) is None  # full fine-tuning has no rank
+
+
+def test_the_preview_does_not_depend_on_the_current_rank_so_a_move_reads_it_from_the_cache():
+    s, _ = parse_settings({})
+    ranks = preview_ranks(s)
+    assert rank_preview("matrices", s, ranks) == rank_preview("matrices", replace(s, r=64), ranks)
+    assert preview_ranks(replace(s, r=9)) == ranks and 9 in ranks  # a rank off the grid joins it only where it is off
+    assert 100 in preview_ranks(replace(s, r=100)) and 100 not in ranks
+
+
+def test_the_preview_is_small_beside_a_page():
+    """Texts only: a few kilobytes, sent once per view (its message does not change with the rank)."""
+    for query in VIEWS:
+        s, _ = parse_settings(query)
+        assert len(rank_preview("matrices", s, preview_ranks(s)).as_json()) < 12_000
+
+
+def test_charts_that_cannot_follow_the_thumb_are_named_to_be_dimmed():
+    s, _ = parse_settings({})
+    ranks = preview_ranks(s)
+    assert rank_preview("matrices", s, ranks).dimmed == ("drawing", "delta")
+    assert rank_preview("", s, ranks).dimmed == ()
+
+
+def test_pages_without_a_rank_preview_get_none():
+    s, _ = parse_settings({})
+    assert {page for page in ("", "lesson", "matrices", "merge", "whole_model", "low_rank") if rank_preview(page, s, preview_ranks(s))} == set(PREVIEWED)
