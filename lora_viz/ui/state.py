@@ -20,7 +20,7 @@ _STREAMLIT_KEYS = ("embed", "embed_options")
 # Constants, never built from input. Wide Markdown tables scroll inside their own box on a phone instead
 # of widening the page; a metric's value and formula (its delta line), and a page link's blurb, wrap instead of
 # being cut off; the share box's link leaves room for its copy button; links to pages in the text are underlined
-# (as links, not plain text).
+# (as links, not plain text); the rank slider's preview element takes no room (it draws nothing of its own).
 _BASE_CSS = """<style>
 [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
 [data-testid="stMarkdownContainer"] th, [data-testid="stMarkdownContainer"] td { padding: 0.5rem 0.6rem; }
@@ -29,6 +29,7 @@ _BASE_CSS = """<style>
 [data-testid="stPageLink-NavLink"], [data-testid="stPageLink-NavLink"] * { white-space: normal !important; overflow: visible !important; height: auto !important; }
 [data-testid="stSidebar"] [data-testid="stCode"] pre { padding-right: 2.75rem !important; }
 [data-testid="stMain"] [data-testid="stPageLink-NavLink"] p { text-decoration: underline; text-decoration-color: rgba(128, 128, 128, 0.7); text-underline-offset: 0.2em; }
+.st-key-lora-viz-rank-preview { display: none; }
 .st-key-lora-viz-notices { background-color: rgba(255, 193, 7, 0.08); border-color: rgba(255, 193, 7, 0.5) !important; }
 </style>"""
 # Presentation mode: everything a projector needs larger. Later rules of equal specificity win, so the headline
