@@ -12,6 +12,7 @@ import pytest
 from lora_viz.model.budget import training_bytes
 from lora_viz.model.peak import update_temporaries
 from lora_viz.presets import ALL_LINEAR, PRESETS, ModelSpec, target_names
+from tests.test_activations import LAYOUTS as ONE_LAYER
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "peak.json").read_text())
 CASES = GOLDEN["cases"]
@@ -24,17 +25,8 @@ SMALL = {
     "opt": ModelSpec("small", "small", "opt", 256, 1024, 2, 4, 4, 1000, positions=256),
     "bert": ModelSpec("small", "small", "bert", 256, 1024, 2, 4, 4, 1000, positions=256),
 }
-LAYOUTS = {  # Llama's layout as Qwen2 and Qwen3 change it (tools/measure_activations.py: _released)
-    "qwen2": ModelSpec("small", "small", "llama", 256, 688, 2, 4, 2, 1000, qkv_bias=True),
-    "qwen3": ModelSpec("small", "small", "llama", 256, 688, 2, 4, 2, 1000, head_size=96, tied=True, qk_norm=True),
-    "phi3": ModelSpec("small", "small", "llama", 256, 688, 2, 4, 2, 1000, fused=True),
-    "gemma3": ModelSpec("small", "small", "llama", 256, 688, 2, 4, 2, 1000, head_size=96, tied=True, qk_norm=True, sandwich=True),
-    "mixtral": ModelSpec("small", "small", "llama", 256, 688, 2, 4, 2, 1000, experts=4, experts_per_token=2),
-    "qwen3_moe": ModelSpec("small", "small", "llama", 256, 176, 2, 4, 2, 1000, head_size=96, qk_norm=True, experts=8,
-                           experts_per_token=2, moe_type="qwen3_moe"),
-    "qwen2_moe": ModelSpec("small", "small", "llama", 256, 176, 2, 4, 2, 1000, qkv_bias=True, experts=8, experts_per_token=2,
-                           moe_type="qwen2_moe", shared_expert=344),
-}
+# Llama's layout as the newer families change it: the measured activations' models (tests/test_activations.py), with 2 layers.
+LAYOUTS = {family: dataclasses.replace(spec, layers=2) for family, spec in ONE_LAYER.items()}
 PHASE = {"the loss, at the end of the forward": "forward", "the last layer's forward": "forward",
          "the start of backward, the loss's gradient": "backward", "the last layer's backward": "backward",
          "the end of backward, the tied embedding's gradient": "backward", "the end of backward, every gradient": "backward",
