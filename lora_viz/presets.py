@@ -1,8 +1,9 @@
 """Whole-model presets as data: every weight tensor, with linear layers named as PEFT names them.
 
 Configurations from the models' Hugging Face config.json files (hidden size, intermediate size, layers,
-attention and key/value heads, vocabulary, positions). Module names follow the transformers classes
-LlamaForCausalLM, MistralForCausalLM, GPT2LMHeadModel and BertModel, which is what PEFT matches targets against."""
+attention and key/value heads, vocabulary, positions, and what the newer families set apart). Module and parameter
+names follow the transformers 5 classes (Llama, Mistral, Qwen2, Qwen3, Phi3, Gemma3, Mixtral, Qwen3-MoE, Qwen2-MoE,
+GPT-2, OPT, BERT), which is what PEFT matches targets against."""
 
 from __future__ import annotations
 
