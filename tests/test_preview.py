@@ -58,7 +58,7 @@ def test_the_preview_does_not_depend_on_the_current_rank_so_a_move_reads_it_from
 
 
 def test_the_preview_is_small_beside_a_page():
-    """Texts only: a few kilobytes, sent once per view (its message does not change with the rank)."""
+    """Texts only: a few kilobytes (Streamlit sends the element on every run)."""
     for query in VIEWS:
         s, _ = parse_settings(query)
         assert len(rank_preview("matrices", s, preview_ranks(s)).as_json()) < 12_000
