@@ -344,6 +344,12 @@ def active_params(spec: ModelSpec) -> int:
     return total_params(spec) - idle * stacked
 
 
+def wrapped_names(spec: ModelSpec) -> set[str]:
+    """A mixture of experts' targets that are parameters, not nn.Linear modules (PEFT's ParamWrapper): the router and
+    the stacked experts; none in a dense model."""
+    return {layer.name for layer in linear_layers(spec) if layer.stacked or layer.name == ROUTER} if spec.moe else set()
+
+
 def peft_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str | list[str], list[str]]:
     """LoraConfig's target_modules and target_parameters for chosen targets: a mixture of experts' stacked experts and
     its router are parameters, named by their path in the block (PEFT's ParamWrapper; the router is no nn.Linear);
@@ -351,7 +357,7 @@ def peft_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str | list[
     if ALL_LINEAR in targets:
         return ALL_LINEAR, []
     wrapped = {layer.name: layer.path if layer.stacked else layer.path + ".weight"
-               for layer in linear_layers(spec) if spec.moe and (layer.stacked or layer.name == ROUTER)}
+               for layer in linear_layers(spec) if layer.name in wrapped_names(spec)}
     return [t for t in targets if t not in wrapped], [wrapped[t] for t in targets if t in wrapped]
 
 
@@ -366,8 +372,7 @@ def resolve_targets(spec: ModelSpec, targets: tuple[str, ...]) -> tuple[str, ...
     in Qwen2-MoE it does not, and the shared expert's layers are the MLP's only linear ones)."""
     names = target_names(spec)
     if ALL_LINEAR in targets and spec.moe and not spec.peft_maps_experts:  # nn.Linear layers only
-        wrapped = {layer.name for layer in linear_layers(spec) if layer.stacked or layer.name == ROUTER}
-        return tuple(n for n in names if n not in wrapped)
+        return tuple(n for n in names if n not in wrapped_names(spec))
     return names if ALL_LINEAR in targets else tuple(n for n in names if n in targets)
 
 

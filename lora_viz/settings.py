@@ -15,8 +15,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .numbers.example import frame_count
 from .outline import OUTLINE
-from .presets import (ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, MOE_TYPES, PRESETS, ROUTER, adapter_ranks, default_targets,
-                      custom_model, linear_layers, ModelSpec, target_names)
+from .presets import (ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, MOE_TYPES, PRESETS, adapter_ranks, default_targets,
+                      custom_model, ModelSpec, target_names, wrapped_names)
 from .quoting import quote_input
 from .names import (ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, QLORA_RECIPES,
                     SPECTRA, TRAINERS)
@@ -407,8 +407,7 @@ def experts_take_no_dropout(values: dict[str, Any], raw: Mapping[str, str], noti
     """PEFT wraps a mixture of experts' router and stacked experts as parameters (ParamWrapper), which refuses
     lora_dropout: with any of them targeted, the dropout is 0."""
     spec = _spec_of(values)
-    wrapped = {layer.name for layer in linear_layers(spec) if layer.stacked or layer.name == ROUTER} if spec.moe else set()
-    targeted = wrapped & set(adapter_ranks(spec, 1, values["targets"]))
+    targeted = wrapped_names(spec) & set(adapter_ranks(spec, 1, values["targets"]))
     if targeted and values["lora_dropout"]:
         notices.append(f"LoRA dropout: PEFT's adapters on {', '.join(sorted(targeted))} (parameters, not modules) take no "
                        f"dropout; using 0, not {values['lora_dropout']:g}.")
