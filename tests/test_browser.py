@@ -397,10 +397,15 @@ def test_a_tab_loads_plotly_js_once_across_page_switches(app_url, page):
     assert len(loaded) == 1, loaded
 
 
+def _thumb_centre(page) -> tuple[float, float]:
+    """The centre of the rank slider's thumb."""
+    thumb = page.locator('.st-key-r [data-testid="stSliderThumbValue"]').bounding_box()
+    return thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+
+
 def _drag_rank_slider(page, pixels: int):
     """Press the rank slider's thumb and move it `pixels` to the right, still pressed; returns the mouse to release."""
-    thumb = page.locator('.st-key-r [data-testid="stSliderThumbValue"]').bounding_box()
-    x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+    x, y = _thumb_centre(page)
     page.mouse.move(x, y)
     page.mouse.down()
     for step in range(1, 11):
@@ -408,37 +413,55 @@ def _drag_rank_slider(page, pixels: int):
     return page.mouse
 
 
-def test_the_headline_numbers_follow_the_rank_slider_while_it_is_dragged(app_url, page):
-    """Before the thumb is released the page already shows the counts for the rank under it (the server's own texts,
-    looked up), and dims the charts that follow on release; the release commits the rank like any setting."""
+SKETCH = ".st-key-chart-drawing canvas.lora-viz-preview"
+PREVIEWED_RANK = "() => document.documentElement.dataset.loraVizPreview && document.documentElement.dataset.loraVizPreview !== '8'"
+
+
+def _previewed_rank(page) -> int:
+    page.wait_for_function(PREVIEWED_RANK)
+    return int(page.evaluate("document.documentElement.dataset.loraVizPreview"))
+
+
+def test_the_drawing_and_headline_numbers_follow_the_rank_slider_while_it_is_dragged(app_url, page):
+    """Before the thumb is released the page already shows the counts for the rank under it and the drawing of W, A
+    and B at that rank (the server's own texts and sketch, looked up), and dims ΔW, which follows on release; the
+    release commits the rank like any setting, and the chart's own figure replaces the sketch."""
     page.goto(f"{app_url}/matrices?d=4096&k=4096&r=8")
     wait_for_idle(page)
+    x, y = _thumb_centre(page)
     mouse = _drag_rank_slider(page, 60)
-    page.wait_for_function("() => document.documentElement.dataset.loraVizPreview && document.documentElement.dataset.loraVizPreview !== '8'")
-    rank = int(page.evaluate("document.documentElement.dataset.loraVizPreview"))
+    rank = _previewed_rank(page)
     shown = page.locator('.st-key-r [data-testid="stSliderThumbValue"]').inner_text()
     assert int(shown.replace(",", "")) == rank and query_of(page).get("r", "8") == "8"  # not committed yet
     expect(page.locator(COUNTS).nth(1)).to_have_text(f"{rank * 8192:,}")  # r·(d + k), before any run
-    assert page.evaluate("document.querySelector('.st-key-chart-drawing').style.opacity") == "0.35"
+    expect(page.locator(SKETCH)).to_have_attribute("data-rank", str(rank))  # the drawing follows, before any run
+    first = page.locator(SKETCH).evaluate("canvas => canvas.toDataURL()")
+    assert page.evaluate("document.querySelector('.st-key-chart-drawing').style.opacity") == ""  # drawn, not dimmed
+    assert page.evaluate("document.querySelector('.st-key-chart-delta').style.opacity") == "0.35"
+    for step in range(1, 11):  # further right: a larger rank, a wider A and a taller B
+        page.mouse.move(x + 60 + 6 * step, y)
+    farther = _previewed_rank(page)
+    expect(page.locator(SKETCH)).to_have_attribute("data-rank", str(farther))
+    assert farther > rank and page.locator(SKETCH).evaluate("canvas => canvas.toDataURL()") != first
+    assert query_of(page).get("r", "8") == "8"
     mouse.up()
-    page.wait_for_function(f"() => new URLSearchParams(location.search).get('r') === '{rank}'")
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('r') === '{farther}'")
     wait_for_idle(page)
-    expect(page.locator(COUNTS).nth(1)).to_have_text(f"{rank * 8192:,}")
-    assert page.evaluate("document.querySelector('.st-key-chart-drawing').style.opacity") == ""
+    expect(page.locator(COUNTS).nth(1)).to_have_text(f"{farther * 8192:,}")
+    expect(page.locator(SKETCH)).to_have_count(0)  # the chart drew the committed rank's figure and took the sketch away
+    assert page.evaluate("document.querySelector('.st-key-chart-delta').style.opacity") == ""
 
     page.goto(f"{app_url}/")  # the default view: its link carries no r
     wait_for_idle(page)
     mouse = _drag_rank_slider(page, 60)
-    page.wait_for_function("() => document.documentElement.dataset.loraVizPreview && document.documentElement.dataset.loraVizPreview !== '8'")
-    rank = int(page.evaluate("document.documentElement.dataset.loraVizPreview"))
+    rank = _previewed_rank(page)
     expect(page.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text(f"{rank * 8192:,}")
     mouse.up()
 
     page.goto(f"{app_url}/whole_model?model=mixtral-8x7b&targets=all-linear")
     wait_for_idle(page)
     mouse = _drag_rank_slider(page, 60)
-    page.wait_for_function("() => document.documentElement.dataset.loraVizPreview && document.documentElement.dataset.loraVizPreview !== '8'")
-    rank = int(page.evaluate("document.documentElement.dataset.loraVizPreview"))
+    rank = _previewed_rank(page)
     # PEFT's count at r = 8 is 179,832,832 (tests/golden/peft_counts.json); it scales with the rank
     expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(f"{179_832_832 // 8 * rank:,}")
     expect(page.locator('[data-testid="stMetricDelta"]').first).to_contain_text(f"r = {rank} ({2 * rank} on gate_up_proj)")

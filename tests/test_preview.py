@@ -7,11 +7,13 @@ from dataclasses import replace
 
 import pytest
 
+from lora_viz.matrix.figures import drawing_figure
 from lora_viz.matrix.text import seed_numbers
 from lora_viz.model.budget import model_counts
 from lora_viz.model.text import trainable_formula
 from lora_viz.numbers.ranks import rank_options
 from lora_viz.preview import PREVIEWED, preview_ranks, rank_preview
+from lora_viz.render.sketch import Tables, sketch
 from lora_viz.settings import model_spec, parse_settings
 
 VIEWS = [{}, {"d": "768", "k": "3072", "trained": "0", "seed": "3"}, {"d": "16", "k": "16", "r": "9"}, {"d": "5", "k": "7", "notation": "paper"},
@@ -57,17 +59,49 @@ def test_the_preview_does_not_depend_on_the_current_rank_so_a_move_reads_it_from
     assert 100 in preview_ranks(replace(s, r=100)) and 100 not in ranks
 
 
-def test_the_preview_is_small_beside_a_page():
-    """Texts only: a few kilobytes (Streamlit sends the element on every run)."""
+def _resolved(tables, value):
+    """A sketch with every table index replaced by what it names (grids: edges, levels, colour scale)."""
+    height, margin, subplots, grids, rects, lines, notes = value
+    grids = [[subplot, tables[x], tables[y], tables[levels], opacity, tables[scale]] for subplot, x, y, levels, opacity, scale in grids]
+    return [height, margin, subplots, grids, rects, lines, notes]
+
+
+@pytest.mark.parametrize("query", VIEWS + [{"present": "1"}, {"d": "4096", "k": "1024", "trained": "0"}])
+def test_every_positions_drawing_is_the_servers_figure_for_that_rank(query):
+    """The drawing the browser draws while the thumb is at a rank is the figure the server draws for that rank."""
+    s, _ = parse_settings(query)
+    preview = rank_preview("matrices", s, preview_ranks(s))
+    assert list(preview.sketches) == ["drawing"]
+    for position, r in enumerate(preview.ranks):
+        tables = Tables()
+        expected = sketch(drawing_figure(replace(s, r=r)), tables)
+        assert _resolved(preview.tables, preview.sketches["drawing"][position]) == _resolved(tables.items, expected)
+
+
+def test_the_drawing_changes_with_the_rank_and_W_is_sent_once():
+    s, _ = parse_settings({})
+    preview = rank_preview("matrices", s, preview_ranks(s))
+    sketches = preview.sketches["drawing"]
+    up_boxes = [frame[4][1][1:5] for frame in sketches]  # the second outline is up's: x0, x1, y0, y1
+    assert [round(x1 - x0, 3) for x0, x1, _, _ in up_boxes] == [float(r) for r in preview.ranks]  # up is r cells wide
+    assert len({frame[3][0][3] for frame in sketches}) == 1  # W's cells: one table entry for every rank
+
+
+def test_the_preview_is_bounded_and_sent_once_per_browser():
+    """Streamlit keeps messages over 10 KB in its message cache, so a preview with sketches is sent to a browser once
+    for its settings, not on every move; texts alone stay a few kilobytes."""
     for query in VIEWS:
         s, _ = parse_settings(query)
-        assert len(rank_preview("matrices", s, preview_ranks(s)).as_json()) < 12_000
+        size = len(rank_preview("matrices", s, preview_ranks(s)).as_json())
+        assert size < 256_000
+        assert size > 10_000 or len(preview_ranks(s)) < 12
+        assert len(rank_preview("", s, preview_ranks(s)).as_json()) < 12_000
 
 
 def test_charts_that_cannot_follow_the_thumb_are_named_to_be_dimmed():
     s, _ = parse_settings({})
     ranks = preview_ranks(s)
-    assert rank_preview("matrices", s, ranks).dimmed == ("drawing", "delta")
+    assert rank_preview("matrices", s, ranks).dimmed == ("delta",)  # the drawing is sketched instead
     assert rank_preview("", s, ranks).dimmed == ()
 
 

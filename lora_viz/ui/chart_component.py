@@ -4,7 +4,7 @@ st.plotly_chart gives a changed figure a new element, so the browser rebuilt eve
 slider move. This component keeps its chart (its key stays the same) and calls Plotly.react with the new figure.
 It is mounted in the page itself (st.components.v2, no iframe), so every chart of a browser tab shares one
 plotly.js: the pinned copy in static/ (the version the plotly package builds figures for), served by Streamlit's
-static file serving and loaded once per tab by the component's small script (chart_loader.js).
+static file serving and loaded once per tab by the component's small script (static_loader.js).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import streamlit as st
 STATIC = Path(__file__).resolve().parents[2] / "static"
 PLOTLY_JS = STATIC / "plotly.min.js"
 CHART_JS = STATIC / "chart.js"
-LOADER = Path(__file__).with_name("chart_loader.js")
+LOADER = Path(__file__).with_name("static_loader.js")  # the preview's element uses it too (rank_preview.py)
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +35,10 @@ def static_url(name: str) -> str:
     return f"/{base}/app/static/{name}" if base else f"/app/static/{name}"
 
 
-def _scripts() -> dict[str, str]:
-    return {"plotly": static_url(PLOTLY_JS.name), "chart": static_url(CHART_JS.name)}
+def loader_args(entry: str, *scripts: Path) -> dict:
+    """What static_loader.js reads first: the scripts of static/ to load (once per tab), and the window property
+    the last one defines."""
+    return {"scripts": [static_url(script.name) for script in scripts], "entry": entry}
 
 
 def _ignore() -> None:
@@ -53,6 +55,6 @@ def mount_chart(spec: bytes, config_json: str, alt: str, settings_query: str, ke
     `request` is set once as the chart's state `request`, which starts a new run (see display.figure).
     """
     args = {"config": config_json, "alt": alt, "settings": settings_query, "request": request, "textScale": text_scale,
-            "fitScreen": fit_screen, **_scripts()}
+            "fitScreen": fit_screen, **loader_args("loraVizChart", PLOTLY_JS, CHART_JS)}
     data = json.dumps(args, separators=(",", ":")).encode() + b"\n" + spec
     _component()(data=data, key=key, default={"request": ""}, on_request_change=_ignore)

@@ -36,12 +36,13 @@ def page(title: str) -> Iterator[Settings]:
     send_without_delay()
     try:
         try:
-            settings = page_settings(title)
+            settings, later = page_settings(title)
         except Exception:
             show_failure(title)
             st.stop()
         try:
             yield settings
+            later()
         except Exception:
             show_failure(title)
         follow_reconnected_tab()

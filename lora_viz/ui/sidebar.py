@@ -13,7 +13,7 @@ from ..qr import qr_data_uri
 from ..settings import HIDEABLE, SIDEBAR, Settings, schema, to_query
 from ..navigation import PAGES, page_address, PageInfo
 from .control import control, shown
-from .rank_preview import rank_preview_element
+from .rank_preview import Later, reserve_rank_preview
 
 PANEL_LABELS = {"share": "“Share this view” (this box)", "pages": "Page links", "export": "Export"}
 
@@ -23,17 +23,19 @@ def hide_label(key: str) -> str:
     return PANEL_LABELS.get(key) or schema(key).label
 
 
-def _settings(s: Settings, page: PageInfo) -> None:
+def _settings(s: Settings, page: PageInfo) -> Later:
     """The shared controls, as the schema lists them (settings.SIDEBAR); each one's key is its URL parameter. The rank
-    slider's preview follows the slider (rank_preview.py)."""
+    slider's preview has its place beside the slider, and is sent once the page is drawn (rank_preview.py)."""
     bar = st.sidebar
     if any(shown(s, key) for key in SIDEBAR):  # a student view has none: no heading over nothing
         bar.header("Settings")
+    later: Later = lambda: None
     for key in SIDEBAR:
         control(s, bar, key, **_sidebar_options(s, key))
         if key == "r" and shown(s, "r"):
             with bar:
-                rank_preview_element(s, page)
+                later = reserve_rank_preview(s, page)
+    return later
 
 
 def _sidebar_options(s: Settings, key: str) -> dict:
@@ -103,12 +105,14 @@ def _export(s: Settings, page: PageInfo) -> None:
             st.caption("Full fine-tuning trains every weight: there is no adapter to configure in PEFT.")
 
 
-def sidebar(s: Settings, page: PageInfo) -> None:
-    """Everything in the sidebar of `page`, less what the link hides: the share box first, where a teacher finds it."""
+def sidebar(s: Settings, page: PageInfo) -> Later:
+    """Everything in the sidebar of `page`, less what the link hides: the share box first, where a teacher finds it.
+    Returns what is left to send once the page's body has run (the rank slider's preview)."""
     if shown(s, "share"):
         _share(s, page)
-    _settings(s, page)
+    later = _settings(s, page)
     if shown(s, "pages"):
         _navigation(s)
     if shown(s, "export"):
         _export(s, page)
+    return later

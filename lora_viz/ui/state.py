@@ -9,6 +9,7 @@ from ..settings import URL_KEYS, Settings, capped, parse_settings, quote_input, 
 from .incoming import as_query_value, dropped_keys, fields_left_out, install, set_aside_reconnected
 from ..navigation import page_by_label
 from .control import MOVED
+from .rank_preview import Later
 from .sidebar import sidebar, student_qr
 
 # The queries this session wrote last, newest last. A browser asks for each run with the address it shows, which can
@@ -65,8 +66,9 @@ def _widget_query() -> dict[str, str]:
     return {key: as_query_value(state[key]) for key in URL_KEYS if key in state}
 
 
-def page_settings(title: str) -> Settings:
-    """Set up a page: read the settings from a new link or from the controls, draw the sidebar and notices, sync the URL."""
+def page_settings(title: str) -> tuple[Settings, Later]:
+    """Set up a page: read the settings from a new link or from the controls, draw the sidebar and notices, sync the
+    URL. Returns the settings, and what the page sends once its body has run (sidebar's `Later`)."""
     set_aside_reconnected()
     url = _url_query()
     reconnected = st.session_state.pop(MOVED, {})  # what a reconnected tab sent (see follow_reconnected_tab)
@@ -86,7 +88,7 @@ def page_settings(title: str) -> Settings:
         notices.insert(0, f"This link is longer than a link the app reads (1,000 fields, 512 KiB): it read the first "
                           f"part and left out the last {f'{left_out:,} fields' if left_out > 1 else 'field'}.")
     page = page_by_label(title)
-    sidebar(settings, page)
+    later = sidebar(settings, page)
     query = to_query(settings)
     if url != {key: [value] for key, value in query.items()}:
         st.query_params.from_dict(query)
@@ -100,7 +102,7 @@ def page_settings(title: str) -> Settings:
         st.page_link("pages/lesson.py", label=f"← Back to the lesson, step {settings.lesson + 1}", query_params=to_query(settings))
     if notices:
         show_notices("Some settings in this link were adjusted:" if new_link else "Adjusted:", notices)
-    return settings
+    return settings, later
 
 
 def _history_navigation() -> bool:
