@@ -12,6 +12,7 @@ from .incoming import as_query_value, reconnected_query
 # What a reconnected tab's controls sent that differs from its link, by key: as the URL writes it, or None for a
 # value no control could have sent (see state.py).
 MOVED = "_lora_viz_moved"
+_MISSING = object()  # a control not yet in the session state
 
 
 def shown(s: Settings, key: str) -> bool:
@@ -34,7 +35,9 @@ def control(s: Settings, container: Any, key: str, **options: Any) -> None:
     if not shown(s, key) or not spec.applies(s):
         return
     value = getattr(s, key)
-    if key not in st.session_state or as_query_value(st.session_state[key]) != as_query_value(value):
+    # .get, not `in`: Streamlit's session state has no __contains__, so `in` built a copy of the whole state each time.
+    held = st.session_state.get(key, _MISSING)
+    if held is _MISSING or as_query_value(held) != as_query_value(value):
         # Only when it differs: a value written here is sent to the browser's control, which moves to it, so writing
         # a stale run's value (overtaken by newer key presses) moved the thumb back.
         st.session_state[key] = list(value) if isinstance(value, tuple) else value
