@@ -28,8 +28,8 @@ from .numbers.memory import ELEMENT_BYTES, ZERO_STAGES, adapter_dtype, fit_verdi
 
 # Each command: the settings it needs, and those it takes besides.
 COMMANDS = {
-    "count": (("model", "r", "targets"), ("save_dtype", *CUSTOM_KEYS)),
-    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("precision", "prepared", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout", "padded", "qlora_recipe", "gpus",
+    "count": (("model", "r", "targets"), ("variant", "save_dtype", *CUSTOM_KEYS)),
+    "memory": (("model", "r", "targets", "method", "dtype", "optimizer"), ("variant", "precision", "prepared", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout", "padded", "qlora_recipe", "gpus",
                                                                        *CUSTOM_KEYS)),
 }
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(notices[0].split("; using")[0])
     spec = model_spec(settings)
     if args.command == "count":
-        counts = model_counts(spec, settings.r, settings.targets)
+        counts = model_counts(spec, settings.r, settings.targets, settings.variant)
         result = {"trainable": counts.trainable, "base": counts.base, "all": counts.all}
         if spec.moe:  # a mixture of experts: the parameters one token runs through
             result["active"] = active_params(spec)
@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             result["adapter_file_bytes"] = counts.trainable * ELEMENT_BYTES[saved]
     else:
         got = training_bytes(spec, settings.r, settings.targets, settings.method, settings.dtype, settings.optimizer, settings.batch, settings.seq, settings.ckpt, settings.precision, settings.prepared, settings.attention,
-                             args.rules, settings.lora_dropout, settings.model_dropout, settings.padded, settings.qlora_recipe)
+                             args.rules, settings.lora_dropout, settings.model_dropout, settings.padded, settings.qlora_recipe,
+                             variant=settings.variant)
         batch = "batch" in given  # activations and the step's peak need a batch
         activations = got.activations if batch else 0
         result = {

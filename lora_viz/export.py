@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from .presets import ALL_LINEAR, peft_targets
 from .model.text import METHOD_LABELS, OPTIMIZER_LABELS, batch_recipe_text, fit_headline, zero_gpu_bytes, zero_verdict
 from .model.view import model_view, qlora_prepared
-from .numbers.counts import FORMULAS, count_params
+from .names import VARIANT_NAMES
+from .numbers.counts import count_params, formulas
 from .model.budget import matrix_memory
 from .numbers.memory import ELEMENT_BYTES, STEP_BYTES, ZERO_FORMULAS, ZERO_STAGES, card_by_key
 from .settings import WHOLE_MODEL, Settings, model_spec
@@ -36,22 +37,24 @@ def numbers_table(s: Settings, page: str = "") -> list[ExportRow]:
 
 def matrix_rows(s: Settings) -> list[ExportRow]:
     """Counts and memory for one d×k matrix and its rank-r adapter, with the formula of each."""
-    c = count_params(s.d, s.k, s.r)
+    c = count_params(s.d, s.k, s.r, s.variant)
     m = matrix_memory(c, s.dtype, s.precision)
-    one = f"one {s.d}×{s.k} matrix, r = {s.r}, {s.precision} precision"
+    one = f"one {s.d}×{s.k} matrix, r = {s.r}, {s.precision} precision" + ("" if s.variant == "lora" else f", {VARIANT_NAMES[s.variant]}")
+    f = formulas(s.variant)
+    tensors = 3 if c.magnitude else 2  # A, B (and DoRA's m): a step count each
     size = ELEMENT_BYTES.get(m.adapter_dtype, 4)
     w = "d·k · bytes per weight" if s.dtype in ELEMENT_BYTES else "d·k weights packed in NF4, with its constants"
     rows = [
-        ExportRow(one, "full fine-tuning trains", c.full_trained, "parameters", FORMULAS["full_trained"]),
-        ExportRow(one, "LoRA trains", c.lora_trainable, "parameters", FORMULAS["lora_trainable"]),
-        ExportRow(one, "LoRA freezes", c.lora_frozen, "parameters", FORMULAS["lora_frozen"]),
-        ExportRow(one, "served, adapter separate", c.served_separate, "parameters", FORMULAS["served_separate"]),
-        ExportRow(one, "served, merged", c.served_merged, "parameters", FORMULAS["served_merged"]),
-        ExportRow(one, "LoRA's share of trainable parameters", round(c.trainable_percent, 6), "%", FORMULAS["trainable_percent"]),
+        ExportRow(one, "full fine-tuning trains", c.full_trained, "parameters", f["full_trained"]),
+        ExportRow(one, "LoRA trains", c.lora_trainable, "parameters", f["lora_trainable"]),
+        ExportRow(one, "LoRA freezes", c.lora_frozen, "parameters", f["lora_frozen"]),
+        ExportRow(one, "served, adapter separate", c.served_separate, "parameters", f["served_separate"]),
+        ExportRow(one, "served, merged", c.served_merged, "parameters", f["served_merged"]),
+        ExportRow(one, "LoRA's share of trainable parameters", round(c.trainable_percent, 6), "%", f["trainable_percent"]),
         ExportRow(one, f"W in {s.dtype}", m.frozen_bytes, "bytes", w),
-        ExportRow(one, f"adapter in {m.adapter_dtype}", m.adapter_bytes, "bytes", f"{FORMULAS['lora_trainable']} · {size}"),
+        ExportRow(one, f"adapter in {m.adapter_dtype}", m.adapter_bytes, "bytes", f"{f['lora_trainable']} · {size}"),
         ExportRow(one, "LoRA training total (AdamW)", m.lora.total, "bytes",
-                  f"W + {FORMULAS['lora_trainable']} · ({size} weight + {size} gradient + 2 · {size} states) + 2 · {STEP_BYTES} steps"),
+                  f"W + {f['lora_trainable']} · ({size} weight + {size} gradient + 2 · {size} states) + {tensors} · {STEP_BYTES} steps"),
     ]
     if m.full is not None:
         rows.append(ExportRow(one, "full fine-tuning training total (AdamW)", m.full.total, "bytes",
@@ -121,6 +124,11 @@ def to_markdown(rows: list[ExportRow]) -> str:
     return "\n".join(lines).lstrip() + "\n"
 
 
+# PEFT's LoraConfig switch for each variant (its own line of the snippet).
+VARIANT_SWITCHES = {"lora": "", "rslora": "    use_rslora=True,  # scale by α/√r\n", "dora": "    use_dora=True,  # a magnitude per output row\n",
+                    "pissa": '    init_lora_weights="pissa",  # start from W\'s top-r singular vectors\n'}
+
+
 def lora_config_snippet(s: Settings) -> str:
     """Python that sets up the chosen method in PEFT: the LoraConfig for the rank, α and targets, and for QLoRA the
     bitsandbytes configuration its base is loaded with; '' for full fine-tuning, which has no adapter to configure."""
@@ -139,6 +147,7 @@ def lora_config_snippet(s: Settings) -> str:
         f"    target_modules={targets},\n"
         f"{stacked}"
         f"    lora_dropout={s.lora_dropout:g},{task}\n"
+        f"{VARIANT_SWITCHES[s.variant]}"
         ")\n"
     )
     if s.method != "qlora":

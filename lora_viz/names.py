@@ -18,6 +18,10 @@ QLORA_RECIPES = ("peft", "paper")
 ATTENTIONS = ("sdpa", "eager")
 SPECTRA = ("rank", "power", "noise")
 TRAINERS = ("adam", "gd")
+# PEFT's LoRA variants: plain LoRA, rsLoRA (use_rslora: α/√r), DoRA (use_dora: a trained magnitude per output row),
+# PiSSA (init_lora_weights="pissa": the factors start from W's top-r singular vectors).
+VARIANTS = ("lora", "rslora", "dora", "pissa")
+VARIANT_NAMES = {"lora": "LoRA", "rslora": "rsLoRA", "dora": "DoRA", "pissa": "PiSSA"}
 IMAGE_FORMATS = ("png", "svg")
 # PEFT keeps LoRA weights in fp32 when the base model is 16-bit or quantised (autocast_adapter_dtype=True, its
 # default), in get_peft_model and in PeftModel.from_pretrained alike, whatever dtype the adapter was saved in.

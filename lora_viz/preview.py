@@ -16,8 +16,10 @@ from typing import Callable
 
 from .matrix.figures import drawing_figure
 from .matrix.text import seed_numbers
+from .keys import depends_on
 from .model.budget import model_counts
 from .model.text import trainable_formula
+from .model.view import MODEL
 from .numbers.ranks import rank_options
 from .render.markdown import Headline
 from .render.plotly import FigureSpec
@@ -60,6 +62,14 @@ def preview_ranks(s: Settings) -> tuple[int, ...]:
     return tuple(rank_options(min(s.d, s.k), s.r))
 
 
+def preview_settings(page: str, s: Settings) -> Settings:
+    """What a page's preview reads, the rank aside (its cache key: moving any other setting reads it from the cache);
+    every other setting at its default, so that the preview cannot read one it did not declare."""
+    keys = {"": seed_numbers.depends.keys, "matrices": seed_numbers.depends.keys + drawing_figure.depends.keys,
+            "whole_model": (*_whole_model_headline.depends.keys, "method")}.get(page, ())
+    return Settings(**{key: getattr(s, key) for key in keys if key != "r"})
+
+
 def rank_preview(page: str, s: Settings, ranks: tuple[int, ...]) -> RankPreview | None:
     """The preview for a page ('' is Home) at each of the ranks, or None for a page without one. The settings' own
     rank is not read: a cached preview serves every rank of the same settings."""
@@ -79,11 +89,12 @@ def _headline_slots(items_at: Callable[[Settings], list[Headline]], s: Settings,
                                                           Slot(kind, i, "formula", tuple(items[i].formula for items in at)))]
 
 
+@depends_on(*MODEL)
 def _whole_model_headline(s: Settings) -> list[Headline]:
     """The whole-model page's first headline: what the adapter trains (pages/whole_model.py)."""
     spec = model_spec(s)
-    counts = model_counts(spec, s.r, s.targets)
-    return [Headline("trains", counts.trainable, trainable_formula(spec, counts, s.r))]
+    counts = model_counts(spec, s.r, s.targets, s.variant)
+    return [Headline("trains", counts.trainable, trainable_formula(spec, counts, s.r, s.variant))]
 
 
 def _preview(ranks: tuple[int, ...], slots: list[Slot], dimmed: tuple[str, ...], s: Settings | None = None,

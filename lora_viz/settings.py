@@ -19,7 +19,7 @@ from .presets import (ALL_LINEAR, ARCHS, CUSTOM, DEFAULT_TARGETS, MOE_TYPES, PRE
                       custom_model, ModelSpec, target_names, wrapped_names)
 from .quoting import quote_input
 from .names import (ATTENTIONS, DTYPES, FLOAT_DTYPES, IMAGE_FORMATS, METHODS, NOTATIONS, OPTIMIZERS, PRECISIONS, QLORA_RECIPES,
-                    SPECTRA, TRAINERS)
+                    SPECTRA, TRAINERS, VARIANTS)
 from .numbers.memory import CARDS, DTYPE_LABELS
 
 LINK_VERSION = 3  # written into every link as v=…; raise it whenever a default changes (see PAST_DEFAULTS)
@@ -120,6 +120,11 @@ class Settings:
                   help="Steps are spaced roughly logarithmically; any rank up to min(d, k) can be given in the link.")
     alpha: float = _float(8.0, "α — scaling numerator (ΔW is scaled by α/r)", 1e-3, MAX_ALPHA, pages=MATRIX_PAGES,
                           sidebar=4, step=1.0, format="%g")
+    variant: str = _choice("lora", "LoRA variant", VARIANTS, pages=(HOME, MATRICES, WHOLE_MODEL), sidebar=4.5, flags=("--variant",),
+                           names={"lora": "LoRA", "rslora": "rsLoRA (α/√r)", "dora": "DoRA (+ magnitude m)", "pissa": "PiSSA (SVD start)"},
+                           help="PEFT's switches: use_rslora scales ΔW by α/√r instead of α/r; use_dora trains a magnitude "
+                                "vector too, one number per output row; init_lora_weights=\"pissa\" starts A and B from W's top-r "
+                                "singular vectors and takes them out of W. rsLoRA and PiSSA train as many parameters as LoRA.")
     dtype: str = _choice("bf16", "dtype of W", DTYPES, names=DTYPE_LABELS, sidebar=5)
     notation: str = _choice("card", "Notation", NOTATIONS, sidebar=7, widget="radio",
                             names={"card": "W + A×B (A is d×r)", "paper": "W₀ + B·A (paper, PEFT)"},
@@ -414,7 +419,20 @@ def experts_take_no_dropout(values: dict[str, Any], raw: Mapping[str, str], noti
         values["lora_dropout"] = 0.0
 
 
-RULES: tuple[Rule, ...] = (heads_divide_evenly, experts_per_token_within_experts, targets_of_the_model, experts_take_no_dropout)
+def experts_take_plain_lora(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
+    """PEFT's ParamWrapper (a mixture's router and stacked experts) refuses use_dora, and PEFT 0.21 fails to start
+    PiSSA there: with any of them targeted, the variant is plain LoRA."""
+    spec = _spec_of(values)
+    targeted = wrapped_names(spec) & set(adapter_ranks(spec, 1, values["targets"]))
+    if targeted and values["variant"] in ("dora", "pissa"):
+        why = "refuse DoRA" if values["variant"] == "dora" else "cannot start from PiSSA's SVD (PEFT 0.21 fails there)"
+        notices.append(f"LoRA variant: PEFT's adapters on {', '.join(sorted(targeted))} (parameters, not modules) {why}; "
+                       f"using plain LoRA.")
+        values["variant"] = "lora"
+
+
+RULES: tuple[Rule, ...] = (heads_divide_evenly, experts_per_token_within_experts, targets_of_the_model, experts_take_no_dropout,
+                           experts_take_plain_lora)
 
 
 def _divisor(key: str, value: int, whole: int, whole_key: str, notices: list[str]) -> int:

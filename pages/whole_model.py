@@ -24,6 +24,7 @@ from lora_viz.model.text import (
     serving_lines,
     trainable_formula,
     training_headline,
+    variant_lines,
     zero_note,
     zero_table,
     zero_verdict,
@@ -53,7 +54,7 @@ with ui.page("Whole model") as settings:
         ui.metrics(
             [
                 ui.Headline(f"{METHOD_LABELS[settings.method].split(' ')[0]} trains", view.counts.trainable,
-                            trainable_formula(view.spec, view.counts, settings.r)),
+                            trainable_formula(view.spec, view.counts, settings.r, settings.variant)),
                 ui.Headline("Frozen base", view.counts.base, f"all {view.spec.label} weights"),
                 ui.Headline("All (base + adapters)", view.counts.all, "what PEFT calls all params"),
             ],
@@ -61,6 +62,8 @@ with ui.page("Whole model") as settings:
         )
         # Inline code, not a code block: a code block makes the page load Streamlit's 1.5 MB syntax highlighter.
         st.markdown(f"`{peft_printout(view.counts)}`")
+    if lines := variant_lines(settings, view):
+        st.markdown("\n\n".join(lines))
     if lines := experts_lines(settings, view):
         st.markdown("#### A mixture of experts: total and active parameters\n\n" + "\n\n".join(lines))
 

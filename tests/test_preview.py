@@ -12,7 +12,7 @@ from lora_viz.matrix.text import seed_numbers
 from lora_viz.model.budget import model_counts
 from lora_viz.model.text import trainable_formula
 from lora_viz.numbers.ranks import rank_options
-from lora_viz.preview import PREVIEWED, preview_ranks, rank_preview
+from lora_viz.preview import PREVIEWED, preview_ranks, preview_settings, rank_preview
 from lora_viz.render.sketch import Tables, sketch
 from lora_viz.settings import model_spec, parse_settings
 
@@ -49,6 +49,18 @@ def test_the_whole_model_pages_trainable_count_follows_the_thumb_and_its_memory_
     assert [(slot.kind, slot.index) for slot in preview.slots] == [("metric", 0), ("metric", 0)]
     assert preview.dimmed == ("block", "memory")
     assert rank_preview("whole_model", replace(s, method="full"), preview_ranks(s)) is None  # full fine-tuning has no rank
+
+
+@pytest.mark.parametrize("page", PREVIEWED)
+def test_the_preview_is_built_from_the_settings_it_declares_so_other_moves_read_it_from_the_cache(page):
+    """A move of alpha, the dtype or the precision (none of which a preview shows) keeps its cache key, and the preview
+    built from that key is the preview of the full settings."""
+    s, _ = parse_settings({"model": "llama-3-8b", "variant": "dora", "seed": "2", "notation": "paper", "trained": "0"})
+    moved, _ = parse_settings({"model": "llama-3-8b", "variant": "dora", "seed": "2", "notation": "paper", "trained": "0",
+                               "alpha": "32", "dtype": "fp16", "precision": "pure", "batch": "4"})
+    assert preview_settings(page, s) == preview_settings(page, moved)
+    ranks = preview_ranks(s)
+    assert rank_preview(page, preview_settings(page, s), ranks) == rank_preview(page, s, ranks)
 
 
 def test_the_preview_does_not_depend_on_the_current_rank_so_a_move_reads_it_from_the_cache():

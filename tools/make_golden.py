@@ -147,6 +147,41 @@ def peft_counts() -> list[dict]:
     return cases
 
 
+# PEFT's switch for each LoRA variant (lora_viz.names.VARIANTS). PiSSA's SVD needs real weights, so it is counted on the
+# small models built on the CPU; rsLoRA only rescales, so one rank shows its counts are LoRA's.
+VARIANT_CONFIGS = {"rslora": dict(use_rslora=True), "dora": dict(use_dora=True), "pissa": dict(init_lora_weights="pissa")}
+PISSA_MODELS = (custom_model(hidden=64, intermediate=176, layers=2, heads=4, kv_heads=2, vocab=100),
+                custom_model(hidden=64, intermediate=256, layers=2, heads=4, kv_heads=4, vocab=100, arch="gpt2", positions=64),
+                custom_model(hidden=64, intermediate=32, layers=2, heads=4, kv_heads=2, vocab=100, experts=4, experts_per_token=2,
+                             moe_type="qwen3_moe", qk_norm=True))  # Qwen3-MoE has Qwen3's q/k norms
+
+
+def peft_variant_counts() -> list[dict]:
+    """PEFT's counts with use_rslora, use_dora and init_lora_weights="pissa", or that PEFT refused the variant (DoRA on
+    a mixture's stacked experts and router) or failed to set it up (PiSSA there)."""
+    cases = []
+    for variant, switch in VARIANT_CONFIGS.items():
+        specs = PISSA_MODELS if variant == "pissa" else [*PRESETS.values(), CUSTOM, CUSTOM_GPT2]
+        for spec in specs:
+            sets = (*MOE_TARGET_SETS, *((SHARED_TARGETS,) if spec.shared_expert else ())) if spec.moe else \
+                FUSED_TARGET_SETS if spec.fused else TARGET_SETS[spec.family]
+            for targets in sets:
+                modules, parameters = peft_targets(spec, (targets,) if targets == ALL_LINEAR else tuple(targets))
+                for r in (8,) if variant == "rslora" else (1, 4) if variant == "pissa" else RANKS:
+                    config = LoraConfig(r=r, lora_alpha=8, target_modules=modules, target_parameters=parameters or None, **switch)
+                    case = {"model": spec.key, "custom": None if spec.key != "custom" else _custom_args(spec), "r": r,
+                            "targets": targets, "variant": variant}
+                    try:
+                        model = get_peft_model(build(spec, device_meta=variant != "pissa"), config)
+                    except (ValueError, AttributeError) as refused:  # PiSSA on stacked experts fails: AttributeError
+                        cases.append(case | {"refused": f"{type(refused).__name__}: {refused}"})
+                    else:
+                        trainable, all_params = model.get_nb_trainable_parameters()
+                        cases.append(case | {"trainable": trainable, "all": all_params})
+                    print(cases[-1], flush=True)
+    return cases
+
+
 def _bytes(tensors) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
@@ -334,20 +369,33 @@ def served_adapters() -> list[dict]:
     return cases
 
 
+def _custom_args(spec) -> dict:
+    """A custom model's sizes as custom_model's keyword arguments."""
+    return dict(hidden=spec.hidden, intermediate=spec.intermediate, layers=spec.layers, heads=spec.heads, kv_heads=spec.kv_heads,
+                vocab=spec.vocab, arch=spec.family, positions=spec.positions or 1024, head_dim=spec.head_size,
+                tied=spec.tied, qkv_bias=spec.qkv_bias, qk_norm=spec.qk_norm, fused=spec.fused, sandwich=spec.sandwich,
+                experts=spec.experts, experts_per_token=spec.experts_per_token, moe_type=spec.moe_type, shared_expert=spec.shared_expert)
+
+
 def _dims(spec) -> list:
     """A custom model's sizes, as custom_model takes them."""
     return [spec.hidden, spec.intermediate, spec.layers, spec.heads, spec.kv_heads, spec.vocab, spec.family, spec.positions or 1024]
 
 
 def main(only: str = "") -> None:
-    """Write every golden file; with `memory` all but PEFT's counts (they take longest), with `serving` the served adapter alone."""
+    """Write every golden file; with `memory` all but PEFT's counts (they take longest), with `serving` the served adapter
+    alone, with `variants` PEFT's counts of the LoRA variants alone."""
     GOLDEN.mkdir(parents=True, exist_ok=True)
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
+    if only == "variants":
+        (GOLDEN / "peft_variant_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_variant_counts()}, indent=1) + "\n")
+        return
     (GOLDEN / "served_adapter.json").write_text(json.dumps({"versions": versions, "cases": served_adapters()}, indent=1) + "\n")
     if only == "serving":
         return
     if only != "memory":
         (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
+        (GOLDEN / "peft_variant_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_variant_counts()}, indent=1) + "\n")
     versions["bitsandbytes"] = __import__("bitsandbytes").__version__
     cases = torch_memory() + opt_memory() + bitsandbytes_memory()
     (GOLDEN / "torch_memory.json").write_text(json.dumps({"versions": versions, "cases": cases}, indent=1) + "\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..notation import labels
-from ..numbers.counts import scaling
+from ..numbers.counts import scaling, scaling_text
 from ..settings import Settings
 from .budget import product_block
 from .layout import magnified_corner, scale_layout
@@ -29,4 +29,6 @@ def magnifier_alt(s: Settings) -> str:
 def delta_alt(s: Settings) -> str:
     block = product_block(s.d, s.k, s.r)
     cells = "every weight" if block == 1 else f"exact means of {block:,}×{block:,} blocks"
-    return f"ΔW = (α/r)·{labels(s.notation).product} with α/r = {scaling(s.alpha, s.r):.4g}: a {s.d:,}×{s.k:,} matrix of rank at most {s.r:,}, drawn as {cells}."
+    scale = scaling_text(s.variant)
+    return (f"ΔW = ({scale})·{labels(s.notation).product} with {scale} = {scaling(s.alpha, s.r, s.variant):.4g}: a {s.d:,}×{s.k:,} "
+            f"matrix of rank at most {s.r:,}, drawn as {cells}.")

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..keys import depends_on
 from ..notation import labels
-from ..numbers.counts import scaling
+from ..numbers.counts import scaling, scaling_text
 from ..render.plotly import (
     FROZEN_COLOR,
     LINK_COLOR,
@@ -156,9 +156,9 @@ def role_drawing(s: Settings, role: str, magnify: bool = True) -> FigureSpec:
     return stacked(scale_figure(s, role), magnifier_figure(s, role))
 
 
-@depends_on(*DRAWN, "alpha")
+@depends_on(*DRAWN, "alpha", "variant")
 def delta_figure(s: Settings) -> FigureSpec:
-    """ΔW = (α/r)·up·down at W's scale and grid, from exact block means (O(blocks²·r))."""
+    """ΔW = (α/r)·up·down (rsLoRA: α/√r) at W's scale and grid, from exact block means (O(blocks²·r))."""
     block = product_block(s.d, s.k, s.r)
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
     names = labels(s.notation)
@@ -166,12 +166,13 @@ def delta_figure(s: Settings) -> FigureSpec:
     if m.up_is_zero:
         delta = np.zeros((d_edges.size - 1, k_edges.size - 1))
     else:
-        delta = scaling(s.alpha, s.r) * product_block_means(m.up, m.down, d_edges, k_edges)
+        delta = scaling(s.alpha, s.r, s.variant) * product_block_means(m.up, m.down, d_edges, k_edges)
     what = "value" if block == 1 else "block mean"
     cells = "every weight" if block == 1 else f"exact means of {block:,}×{block:,} blocks"
-    title = f"ΔW = (α/r)·{names.product}: {s.d:,}×{s.k:,} like W<br>({cells})"
+    scale = scaling_text(s.variant)
+    title = f"ΔW = ({scale})·{names.product}: {s.d:,}×{s.k:,} like W<br>({cells})"
     if m.up_is_zero:
-        title = f"ΔW = (α/r)·{names.product} = 0 at initialisation<br>({names.up} starts at zero)"
+        title = f"ΔW = ({scale})·{names.product} = 0 at initialisation<br>({names.up} starts at zero)"
     layout = equal_scale_layout((0, s.k), (0, s.d), delta_height(s), symmetric_limit(delta), top=55)
     whole = Box(0, s.k, 0, s.d)
     layout.update(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(whole, TRAINED_COLOR)],

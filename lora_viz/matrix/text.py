@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from ..keys import depends_on
 from ..notation import labels
-from ..numbers.counts import FORMULAS, ParamCounts, break_even_rank, count_params, with_numbers
+from ..names import VARIANT_NAMES
+from ..numbers.counts import ParamCounts, break_even_rank, count_params, formulas, scaling_text, with_numbers
 from ..model.budget import matrix_memory
 from ..numbers.memory import DTYPE_LABELS, recipe_text
 from ..render.markdown import Headline, bytes_text, caption
@@ -28,17 +29,37 @@ def _ratio_text(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+@depends_on("d", "k", "r", "notation", "variant")  # declared: the rank slider's preview is cached by them (preview.py)
 def seed_numbers(s: Settings) -> list[Headline]:
-    """The four answers to the seed question for W (d×k) and rank r."""
-    c = count_params(s.d, s.k, s.r)
+    """The four answers to the seed question for W (d×k) and rank r (DoRA's magnitude m counted with the factors)."""
+    c = count_params(s.d, s.k, s.r, s.variant)
     names = labels(s.notation)
+    trained = f"{names.up} + {names.down}" + (" + m" if c.magnitude else "")
+    f = formulas(s.variant)
     return [
-        Headline("Full fine-tuning: trains, serves", c.full_trained, f"{FORMULAS['full_trained']} = {with_numbers(c, 'full_trained')}"),
-        Headline("LoRA trains", c.lora_trainable,
-                 f"{names.up} + {names.down} = {with_numbers(c, 'lora_trainable')}; W frozen: {c.lora_frozen:,}"),
-        Headline("Served, adapter separate", c.served_separate, f"W + {names.up} + {names.down} = {FORMULAS['served_separate']}"),
-        Headline("Served, merged", c.served_merged, f"{names.merged}: {FORMULAS['served_merged']} again, no extra compute"),
+        Headline("Full fine-tuning: trains, serves", c.full_trained, f"{f['full_trained']} = {with_numbers(c, 'full_trained')}"),
+        Headline(f"{VARIANT_NAMES[s.variant]} trains", c.lora_trainable,
+                 f"{trained} = {with_numbers(c, 'lora_trainable')}; W frozen: {c.lora_frozen:,}"),
+        Headline("Served, adapter separate", c.served_separate, f"W + {trained} = {f['served_separate']}"),
+        Headline("Served, merged", c.served_merged,
+                 f"{'W′ = m ⊙ (W + ΔW)/‖W + ΔW‖' if c.magnitude else names.merged}: {f['served_merged']} again, no extra compute"),
     ]
+
+
+def variant_lines(s: Settings) -> list[str]:
+    """What the chosen LoRA variant changes, in PEFT's terms ([] for plain LoRA)."""
+    names = labels(s.notation)
+    return {
+        "lora": [],
+        "rslora": [f"rsLoRA (PEFT's use_rslora=True) scales ΔW by α/√r = {s.alpha:g}/√{s.r:,} instead of α/r: the same "
+                   f"parameters, and a step of the same size moves ΔW about as much at every rank."],
+        "dora": [f"DoRA (PEFT's use_dora=True) trains a magnitude m beside {names.up} and {names.down}: one number per output "
+                 f"row of W, {s.d:,} here, started at W's row norms. Merged, W′ = m ⊙ (W + ΔW)/‖W + ΔW‖ row by row: still "
+                 f"{s.d:,}×{s.k:,}."],
+        "pissa": [f"PiSSA (PEFT's init_lora_weights=\"pissa\") starts {names.up} and {names.down} from W's top-{s.r:,} singular "
+                  f"vectors (√S shared between them) and takes (α/r)·{names.product} out of W, so W′ = W at the start: the same "
+                  f"parameters as LoRA. To serve on the original W, PEFT turns the result into a plain LoRA of rank {2 * s.r:,}."],
+    }[s.variant]
 
 
 def _share_line(c: ParamCounts) -> str:
@@ -53,8 +74,8 @@ def _share_line(c: ParamCounts) -> str:
 
 
 def count_lines(s: Settings) -> list[str]:
-    """Plain sentences about the counts: share, reduction, break-even rank."""
-    c = count_params(s.d, s.k, s.r)
+    """Plain sentences about the counts: share, reduction, break-even rank, and what the variant changes."""
+    c = count_params(s.d, s.k, s.r, s.variant)
     even = break_even_rank(s.d, s.k)
     even_text = f"{even.numerator:,}" if even.denominator == 1 else f"{float(even):,.1f}"
     side = "below" if s.r < even else ("at" if s.r == even else "above")
@@ -63,12 +84,13 @@ def count_lines(s: Settings) -> list[str]:
         f"It freezes all {c.lora_frozen:,} weights of W: they get no gradient and no optimizer state.",
         f"Break-even rank d·k/(d + k) = {even_text}: at r = {s.r:,} you are {side} it"
         + (" — LoRA would train more than full fine-tuning." if side == "above" else "."),
+        *variant_lines(s),
     ]
 
 
 def memory_rows(s: Settings) -> list[MemoryRow]:
     """Training (AdamW) and serving bytes for W in the chosen dtype and the adapter as the precision keeps it."""
-    m = matrix_memory(count_params(s.d, s.k, s.r), s.dtype, s.precision)
+    m = matrix_memory(count_params(s.d, s.k, s.r, s.variant), s.dtype, s.precision)
     full = m.full
     return [
         MemoryRow("Weights", full and full.weights, m.lora.weights),
@@ -83,8 +105,9 @@ def memory_rows(s: Settings) -> list[MemoryRow]:
 def memory_notes(s: Settings) -> list[str]:
     """What the memory table assumes."""
     notes = [
-        f"W is stored in {DTYPE_LABELS[s.dtype]}. Recipe: {recipe_text(s.dtype, s.precision)}. LoRA trains "
-        f"{labels(s.notation).up} and {labels(s.notation).down}; full fine-tuning trains W.",
+        f"W is stored in {DTYPE_LABELS[s.dtype]}. Recipe: {recipe_text(s.dtype, s.precision)}. {VARIANT_NAMES[s.variant]} trains "
+        f"{labels(s.notation).up} and {labels(s.notation).down}" + (f" and the magnitude m ({s.d:,} numbers)" if s.variant == "dora" else "")
+        + "; full fine-tuning trains W.",
         "AdamW keeps two states per trained weight in its trained dtype and a 4-byte step per tensor (PyTorch); frozen "
         "weights get no gradient and no state. Activations are not included. The same rules as the whole-model page.",
         "Sizes in binary units: 1 KiB = 1,024 B, 1 MiB = 1,024² B, 1 GiB = 1,024³ B.",
@@ -119,9 +142,11 @@ def scale_caption(s: Settings) -> str:
 def delta_at_start(s: Settings) -> str:
     """Why ΔW is zero before training, in this notation."""
     names = labels(s.notation)
+    pissa = (f" PiSSA starts otherwise: its factors start from W's top-{s.r:,} singular vectors, so ΔW is not zero, and the "
+             f"base becomes W − ΔW, so W′ = W exactly all the same (the drawing shows LoRA's start)." if s.variant == "pissa" else "")
     return (
         f"At initialisation {names.up} (next to the output) is all zeros and {names.down} (next to the input) is random, "
-        f"as in the LoRA paper, so ΔW = (α/r)·{names.product} = 0 and W′ = W exactly. "
+        f"as in the LoRA paper, so ΔW = ({scaling_text(s.variant)})·{names.product} = 0 and W′ = W exactly.{pissa} "
         "Switch on “Trained adapter” in the sidebar to see a non-zero ΔW."
     )
 

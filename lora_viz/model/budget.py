@@ -78,9 +78,11 @@ class ModelCounts:
         return 100.0 * self.trainable / self.all
 
 
-def model_counts(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> ModelCounts:
-    """LoRA's trainable parameters for rank r on the targets, and the model's base count."""
+def model_counts(spec: ModelSpec, r: int, targets: tuple[str, ...], variant: str = "lora") -> ModelCounts:
+    """LoRA's trainable parameters for rank r on the targets (DoRA: and a magnitude of out_features per targeted
+    layer), and the model's base count."""
     ranks = adapter_ranks(spec, r, targets)
+    magnitude = variant == "dora"
     rows = tuple(
         ModuleRow(
             path=layer.path,
@@ -89,7 +91,7 @@ def model_counts(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> ModelCoun
             copies=layer.copies,
             targeted=layer.name in ranks,
             base_params=(layer.weight_numel + (layer.out_features if layer.bias else 0)) * layer.copies,
-            lora_params=layer.lora_numel(ranks[layer.name]) * layer.copies if layer.name in ranks else 0,
+            lora_params=(layer.lora_numel(ranks[layer.name]) + magnitude * layer.out_features) * layer.copies if layer.name in ranks else 0,
             experts=layer.experts,
             rank=ranks.get(layer.name, 0),
             name=layer.name,
@@ -161,14 +163,16 @@ def optimizer_bytes(trained: list[tuple[int, int]], optimizer: str, element_byte
     raise ValueError(f"unknown optimizer {optimizer!r}")
 
 
-def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...]) -> list[tuple[int, int]]:
-    """(numel, copies) of every lora_A and lora_B tensor."""
+def _adapter_tensors(spec: ModelSpec, r: int, targets: tuple[str, ...], variant: str = "lora") -> list[tuple[int, int]]:
+    """(numel, copies) of every lora_A and lora_B tensor, and DoRA's magnitude vectors (out_features each)."""
     ranks = adapter_ranks(spec, r, targets)
     tensors = []
     for layer in linear_layers(spec):
         if layer.name in ranks:
             rows = ranks[layer.name] * layer.experts
             tensors += [(rows * layer.in_features, layer.copies), (layer.out_features * rows, layer.copies)]
+            if variant == "dora":
+                tensors.append((layer.out_features, layer.copies))
     return tensors
 
 
@@ -201,7 +205,7 @@ def training_bytes(
     spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, optimizer: str,
     batch: int, seq: int, checkpointing: bool, precision: str = "mixed", prepared: bool = False, attention: str = "sdpa",
     rules: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True, padded: bool = False, qlora_recipe: str = "peft",
-    foreach: bool | None = None,
+    foreach: bool | None = None, variant: str = "lora",
 ) -> TrainingBytes:
     """Weights, gradients and optimizer states as PyTorch allocates them, and the activations it saves for backward.
 
@@ -215,7 +219,8 @@ def training_bytes(
     dropout as its configuration releases it (GPT-2, OPT and BERT 0.1), or off. padded: the batch is padded to its
     longest sequence, with an attention mask. qlora_recipe: "peft", or "paper", the QLoRA paper's qlora.py, which
     prepares the model (checkpointing on), then casts the adapters, the embeddings and the head to bf16. foreach:
-    AdamW's implementation, by default the rules' own (CUDA: foreach; the CPU: a loop over tensors).
+    AdamW's implementation, by default the rules' own (CUDA: foreach; the CPU: a loop over tensors). variant: PEFT's
+    LoRA variant; DoRA's magnitude vectors are trained like the factors (its extra activations are not derived yet).
     """
     qlora_recipe = qlora_recipe if method == "qlora" else "peft"
     prepared = (prepared or qlora_recipe == "paper") and method == "qlora"
@@ -230,7 +235,7 @@ def training_bytes(
         head_gradient = spec.vocab * spec.hidden * size if spec.family in CAUSAL else 0  # BERT has no head
         tied_gradient = 0 if any(t.kind == "head" for t in base_tensors(spec)) else head_gradient
     else:
-        trained = _adapter_tensors(spec, r, targets)
+        trained = _adapter_tensors(spec, r, targets, variant)
         gradients = sum(numel * copies for numel, copies in trained) * size
         weights = base_weight_bytes(spec, method, dtype, prepared, qlora_recipe) + gradients  # adapters kept like their gradients
         head_gradient = tied_gradient = 0
@@ -265,11 +270,12 @@ def matrix_memory(counts: ParamCounts, dtype: str, precision: str = "mixed") -> 
     spec = one_matrix(counts.d, counts.k)
 
     def priced(method: str) -> TrainingBytes:
-        return training_bytes(spec, counts.r, (MATRIX,), method, dtype, "adamw", 1, 1, False, precision)
+        return training_bytes(spec, counts.r, (MATRIX,), method, dtype, "adamw", 1, 1, False, precision,
+                              variant="dora" if counts.magnitude else "lora")
 
     lora = priced("lora")
     w = base_weight_bytes(spec, "lora", dtype)
-    adapter = lora.gradients  # A and B, kept like their gradients
+    adapter = lora.gradients  # A and B (and DoRA's m), kept like their gradients
     return MatrixMemory(
         dtype=dtype,
         full=priced("full") if dtype in FLOAT_DTYPES else None,
@@ -324,12 +330,12 @@ class ServingBytes:
 
 
 def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int, save_dtype: str,
-                  method: str) -> ServingBytes:
+                  method: str, variant: str = "lora") -> ServingBytes:
     """The base in dtype (QLoRA: its 4-bit base as loaded), the adapter served and saved as adapter_dtype says.
     Merging a QLoRA adapter means dequantising the NF4 base to 16 bits (bf16) and adding ΔW: a 16-bit model."""
     base = base_weight_bytes(spec, method, dtype)
     merged = total_params(spec) * ELEMENT_BYTES[QLORA_OTHER if method == "qlora" else dtype]
-    trainable = model_counts(spec, r, targets).trainable
+    trainable = model_counts(spec, r, targets, variant).trainable
     served_dtype = adapter_dtype("served", save_dtype)
     served = trainable * ELEMENT_BYTES[served_dtype]
     adapter_file = trainable * ELEMENT_BYTES[adapter_dtype("saved", save_dtype)]

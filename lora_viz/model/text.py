@@ -23,7 +23,7 @@ from ..numbers.memory import (
 )
 from ..settings import SCHEMA, Settings, model_spec
 from .activations import MEASURED_WITH, Activations, releases_dropout
-from .budget import ModelCounts, TrainingBytes, zero_parts, zero_peak_per_gpu
+from .budget import ModelCounts, TrainingBytes, model_counts, zero_parts, zero_peak_per_gpu
 from .peak import StepPeak
 from ..presets import ModelSpec, active_params
 from .view import ModelView
@@ -37,14 +37,37 @@ def peft_printout(counts: ModelCounts) -> str:
     return f"trainable params: {counts.trainable:,} || all params: {counts.all:,} || trainable%: {counts.trainable_percent:.4f}"
 
 
-def trainable_formula(spec: ModelSpec, counts: ModelCounts, r: int) -> str:
-    """How the adapters' count is made: r·(in + out) per targeted layer, E adapters for a stack of experts, and
-    all-linear's gate_up_proj at 2r."""
+def trainable_formula(spec: ModelSpec, counts: ModelCounts, r: int, variant: str = "lora") -> str:
+    """How the adapters' count is made: r·(in + out) per targeted layer (DoRA: + out, its magnitude), E adapters for a
+    stack of experts, and all-linear's gate_up_proj at 2r."""
+    if variant == "dora":  # PEFT refuses DoRA on stacked experts (settings.experts_take_no_dora)
+        return f"r·(in + out) + out (DoRA's magnitude) over every targeted layer, r = {r}"
     if not any(row.experts > 1 and row.targeted for row in counts.rows):
         return f"r·(in + out) over every targeted layer, r = {r}"
     joined = any(row.rank == 2 * r for row in counts.rows)
     return (f"r·(in + out) per targeted layer, {spec.experts} times for a stack of experts, r = {r}"
             + (f" ({2 * r} on gate_up_proj)" if joined else ""))
+
+
+def variant_lines(s: Settings, view: ModelView) -> list[str]:
+    """What the chosen LoRA variant changes in this model's numbers, and what the page does not price yet ([] for LoRA)."""
+    if s.method == "full" or s.variant == "lora":
+        return []
+    if s.variant == "rslora":
+        return ["rsLoRA (use_rslora=True) changes only the scaling, α/√r instead of α/r: the same parameters and the same "
+                "memory as LoRA."]
+    if s.variant == "pissa":
+        doubled = model_counts(view.spec, 2 * s.r, s.targets).trainable
+        return [f"PiSSA (init_lora_weights=\"pissa\") trains the same parameters with the same memory as LoRA; it only starts "
+                f"from each targeted W's top-{s.r:,} singular vectors (one SVD per layer, once, at setup). To serve it on the "
+                f"original base rather than on PiSSA's residual, PEFT converts it into a plain LoRA of rank {2 * s.r:,}: "
+                f"{doubled:,} parameters."]
+    magnitudes = view.counts.trainable - model_counts(view.spec, s.r, s.targets).trainable
+    return [f"DoRA (use_dora=True) adds a magnitude vector to every targeted layer, one number per output: {magnitudes:,} "
+            f"parameters here, counted above and trained like the factors (weights, gradients and optimizer states in the "
+            f"memory below). Not yet priced: what DoRA's forward adds to the activations (each step every targeted layer "
+            f"builds its dense ΔW and the row norms of W + ΔW), so the activations and the peak below are LoRA's with the "
+            f"magnitudes: a lower bound for DoRA."]
 
 
 def block_caption(spec: ModelSpec) -> str:

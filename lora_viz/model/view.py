@@ -29,7 +29,7 @@ class ModelView:
     serving: ServingBytes
 
 
-MODEL = ("model", *CUSTOM_KEYS, "r", "targets")  # the model (a preset, or every custom size and switch) and the adapter
+MODEL = ("model", *CUSTOM_KEYS, "r", "targets", "variant")  # the model (a preset, or every custom size and switch) and the adapter
 RECIPE = ("dtype", "precision", "prepared", "optimizer", "batch", "seq", "ckpt", "attention", "lora_dropout", "model_dropout",
           "padded", "qlora_recipe", "adapters", "save_dtype", "gpus")  # how it is trained and served
 
@@ -65,8 +65,8 @@ def model_view(s: Settings) -> ModelView:
     training = {
         method: training_bytes(spec, s.r, s.targets, method, dtype, s.optimizer, s.batch, s.seq, s.ckpt, s.precision, s.prepared,
                                s.attention, lora_dropout=s.lora_dropout, model_dropout=s.model_dropout,
-                               padded=s.padded, qlora_recipe=s.qlora_recipe)
+                               padded=s.padded, qlora_recipe=s.qlora_recipe, variant=s.variant)
         for method in METHODS
     }
-    serving = serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.save_dtype, s.method)
-    return ModelView(spec, dtype, model_counts(spec, s.r, s.targets), training, serving)
+    serving = serving_bytes(spec, s.r, s.targets, dtype, s.adapters, s.save_dtype, s.method, s.variant)
+    return ModelView(spec, dtype, model_counts(spec, s.r, s.targets, s.variant), training, serving)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 from fractions import Fraction
 
 
@@ -15,10 +16,11 @@ class ParamCounts:
     r: int
     full_trained: int  # d·k
     full_served: int  # d·k
-    lora_trainable: int  # r·(d + k)
+    lora_trainable: int  # r·(d + k), and DoRA's magnitude: + d
     lora_frozen: int  # d·k
-    served_separate: int  # d·k + r·(d + k)
+    served_separate: int  # d·k + r·(d + k) (+ d)
     served_merged: int  # d·k
+    magnitude: int = 0  # DoRA's magnitude vector, one per output row of W: d (0 for the other variants)
 
     @property
     def trainable_percent(self) -> float:
@@ -42,23 +44,39 @@ FORMULAS = {
 }
 
 
+# DoRA trains a magnitude vector beside the factors, one entry per output row (PEFT's lora_magnitude_vector): + d.
+DORA_FORMULAS = {
+    "lora_trainable": "r·(d + k) + d",
+    "served_separate": "d·k + r·(d + k) + d",
+    "trainable_percent": "100·(r·(d + k) + d)/(d·k)",
+}
+
+
+def formulas(variant: str = "lora") -> dict[str, str]:
+    """The seed question's formulas for a variant: DoRA adds its magnitude's d; rsLoRA and PiSSA count as LoRA."""
+    return FORMULAS | DORA_FORMULAS if variant == "dora" else FORMULAS
+
+
 def with_numbers(c: ParamCounts, name: str) -> str:
     """A formula's terms with this matrix's numbers: d·k → "4,096 × 4,096", r·(d + k) → "4,096×8 + 8×4,096"."""
     dk = f"{c.d:,} × {c.k:,}"
+    magnitude = f" + {c.magnitude:,}" if c.magnitude else ""
     return {
         "full_trained": dk,
         "lora_frozen": dk,
         "served_merged": dk,
-        "lora_trainable": f"{c.d:,}×{c.r:,} + {c.r:,}×{c.k:,}",
+        "lora_trainable": f"{c.d:,}×{c.r:,} + {c.r:,}×{c.k:,}{magnitude}",
         "served_separate": f"{c.full_trained:,} + {c.lora_trainable:,}",
         "trainable_percent": f"100 · {c.lora_trainable:,} / {c.full_trained:,}",
     }[name]
 
 
-def count_params(d: int, k: int, r: int) -> ParamCounts:
-    """Counts for W (d×k) and a rank-r adapter: trainable r(d+k), frozen dk, served dk + r(d+k) or dk merged."""
+def count_params(d: int, k: int, r: int, variant: str = "lora") -> ParamCounts:
+    """Counts for W (d×k) and a rank-r adapter: trainable r(d+k) (DoRA: + d), frozen dk, served dk + trainable, or dk
+    merged (DoRA's magnitude merges into W′ too)."""
     full = d * k
-    adapter = r * (d + k)
+    magnitude = d if variant == "dora" else 0
+    adapter = r * (d + k) + magnitude
     return ParamCounts(
         d=d,
         k=k,
@@ -69,12 +87,18 @@ def count_params(d: int, k: int, r: int) -> ParamCounts:
         lora_frozen=full,
         served_separate=full + adapter,
         served_merged=full,
+        magnitude=magnitude,
     )
 
 
-def scaling(alpha: float, r: int) -> float:
-    """LoRA's scaling of its update: ΔW = (α/r)·up·down (PEFT's lora_alpha / r)."""
-    return alpha / r
+def scaling(alpha: float, r: int, variant: str = "lora") -> float:
+    """LoRA's scaling of its update: ΔW = (α/r)·up·down (PEFT's lora_alpha / r); rsLoRA's α/√r (use_rslora)."""
+    return alpha / math.sqrt(r) if variant == "rslora" else alpha / r
+
+
+def scaling_text(variant: str = "lora") -> str:
+    """The scaling's formula: α/r, or rsLoRA's α/√r."""
+    return "α/√r" if variant == "rslora" else "α/r"
 
 
 def break_even_rank(d: int, k: int) -> Fraction:

@@ -2,14 +2,14 @@
 reachable rank shows (lora_viz.preview) and draws it as the thumb moves (static/rank_preview.js, loaded once per tab
 by the same small script as the charts, static_loader.js).
 
-Its data depends on the settings but not on the rank itself, so a rank move reads it from the shared cache; a preview
-with sketches is over Streamlit's 10 KB message-cache threshold, so a browser that holds it is not sent it again.
+Its data depends on the few settings it reads (preview.preview_settings), not on the rank itself, so a rank move, or a
+move of any setting it does not read, reads it from the shared cache; a preview with sketches is over Streamlit's
+10 KB message-cache threshold, so a browser that holds it is not sent it again.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from functools import lru_cache
 from typing import Callable
 
@@ -17,7 +17,7 @@ import streamlit as st
 
 from ..cache import RESULTS
 from ..navigation import PageInfo
-from ..preview import PREVIEWED, preview_ranks, rank_preview
+from ..preview import PREVIEWED, preview_ranks, preview_settings, rank_preview
 from ..settings import Settings
 from .chart_component import LOADER, STATIC, loader_args
 
@@ -46,8 +46,8 @@ def reserve_rank_preview(s: Settings, page: PageInfo) -> Later:
 def _send(s: Settings, page: PageInfo, place) -> None:
     """Send the page's preview, if it has one (cached, like a figure, in the cache all sessions share)."""
     ranks = preview_ranks(s)
-    unranked = replace(s, r=ranks[0])  # the preview reads the ranks it is given, never the settings' own
-    data = RESULTS.get(("rank_preview", page.url_path, unranked, ranks), lambda: _bytes(page.url_path, unranked, ranks))
+    read = preview_settings(page.url_path, s)  # the preview reads the ranks it is given, never the settings' own
+    data = RESULTS.get(("rank_preview", page.url_path, read, ranks), lambda: _bytes(page.url_path, read, ranks))
     if data:
         args = json.dumps(loader_args("loraVizRankPreview", SCRIPT), separators=(",", ":")).encode()
         with place:

@@ -1,0 +1,84 @@
+"""PEFT's LoRA variants (rsLoRA, DoRA, PiSSA): counts equal PEFT's (tests/golden/peft_variant_counts.json, written by
+tools/make_golden.py variants), DoRA's magnitude is its own term, and links, the command line and the export carry
+the variant."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lora_viz.cli import main as cli
+from lora_viz.export import lora_config_snippet, matrix_rows
+from lora_viz.matrix.text import count_lines, seed_numbers
+from lora_viz.model.budget import model_counts
+from lora_viz.numbers.counts import count_params, scaling
+from lora_viz.presets import PRESETS, adapter_ranks, custom_model, wrapped_names
+from lora_viz.settings import parse_settings, to_query
+
+GOLDEN = json.loads((Path(__file__).parent / "golden" / "peft_variant_counts.json").read_text())["cases"]
+
+
+def _spec(case: dict):
+    return custom_model(**case["custom"]) if case["custom"] else PRESETS[case["model"]]
+
+
+@pytest.mark.parametrize("case", [c for c in GOLDEN if "refused" not in c], ids=lambda c: f"{c['model']}-{c['variant']}-r{c['r']}-{c['targets']}")
+def test_every_variants_count_equals_peft(case):
+    spec = _spec(case)
+    targets = (case["targets"],) if isinstance(case["targets"], str) else tuple(case["targets"])
+    counts = model_counts(spec, case["r"], targets, case["variant"])
+    assert (counts.trainable, counts.all) == (case["trainable"], case["all"])
+
+
+def test_the_golden_file_covers_every_preset_and_variant():
+    covered = {(c["model"], c["variant"]) for c in GOLDEN}
+    assert {(key, variant) for key in PRESETS for variant in ("rslora", "dora")} <= covered
+    assert {c["variant"] for c in GOLDEN} == {"rslora", "dora", "pissa"}
+    assert any(c["variant"] == "pissa" and c["model"] == "custom" and "trainable" in c for c in GOLDEN)
+
+
+@pytest.mark.parametrize("case", [c for c in GOLDEN if "refused" in c], ids=lambda c: f"{c['model']}-{c['variant']}-{c['targets']}")
+def test_where_peft_refuses_a_variant_a_link_gets_plain_lora_and_a_notice(case):
+    spec = _spec(case)
+    targets = (case["targets"],) if isinstance(case["targets"], str) else tuple(case["targets"])
+    # PEFT refuses DoRA on a mixture's stacked experts and router, and fails to start PiSSA there
+    assert case["variant"] in ("dora", "pissa") and wrapped_names(spec) & set(adapter_ranks(spec, 1, targets))  # the rule's condition
+    if not case["custom"]:
+        s, notices = parse_settings({"model": case["model"], "targets": ",".join(targets), "variant": case["variant"]})
+        assert s.variant == "lora" and any("using plain LoRA" in notice for notice in notices)
+
+
+def test_doras_magnitude_is_its_own_term_in_the_seed_question():
+    c = count_params(4096, 4096, 8, "dora")
+    assert (c.lora_trainable, c.magnitude, c.served_separate, c.served_merged) == (65_536 + 4_096, 4_096, 16_846_848, 16_777_216)
+    for variant in ("lora", "rslora", "pissa"):
+        assert count_params(4096, 4096, 8, variant).lora_trainable == 65_536
+    s, _ = parse_settings({"variant": "dora"})
+    headline = seed_numbers(s)[1]
+    assert headline.value == 69_632 and headline.formula.startswith("A + B + m = 4,096×8 + 8×4,096 + 4,096")
+    assert "magnitude" in " ".join(count_lines(s))
+
+
+def test_rsloras_scaling_is_alpha_over_the_root_of_r():
+    assert scaling(8, 16, "rslora") == 2.0 and scaling(8, 16) == 0.5
+    s, _ = parse_settings({"variant": "rslora", "r": "16"})
+    assert "α/√r" in " ".join(count_lines(s))
+
+
+@pytest.mark.parametrize("variant, line", [("rslora", "use_rslora=True"), ("dora", "use_dora=True"), ("pissa", 'init_lora_weights="pissa"')])
+def test_links_the_command_line_and_the_export_carry_the_variant(variant, line, capsys):
+    s, notices = parse_settings({"variant": variant, "model": "llama-3-8b", "targets": "q_proj,v_proj"})
+    assert not notices and to_query(s)["variant"] == variant
+    assert line in lora_config_snippet(s)
+    assert cli(["count", "--model", "llama-3-8b", "--rank", "8", "--targets", "q_proj,v_proj", "--variant", variant, "--json"]) == 0
+    trainable = json.loads(capsys.readouterr().out)["trainable"]
+    assert trainable == 3_407_872 + (32 * (4096 + 1024) if variant == "dora" else 0)  # DoRA: + out_features per adapted layer
+    assert any(row.value == count_params(4096, 4096, 8, variant).lora_trainable for row in matrix_rows(parse_settings({"variant": variant})[0]))
+
+
+def test_plain_lora_writes_no_switch_and_no_variant_in_the_link():
+    s, _ = parse_settings({})
+    assert "variant" not in to_query(s)
+    assert "use_rslora" not in lora_config_snippet(s) and "use_dora" not in lora_config_snippet(s)
