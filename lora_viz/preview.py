@@ -76,7 +76,7 @@ def rank_preview(page: str, s: Settings, ranks: tuple[int, ...]) -> RankPreview 
     if page == "":
         return _preview(ranks, _headline_slots(seed_numbers, s, ranks, METRIC), ())
     if page == "matrices":
-        return _preview(ranks, _headline_slots(seed_numbers, s, ranks, CELL), ("delta",), s, {"drawing": drawing_figure})
+        return _preview(ranks, _headline_slots(seed_numbers, s, ranks, CELL), ("delta", "scaling"), s, {"drawing": drawing_figure})
     if page == "whole_model" and s.method != "full":
         return _preview(ranks, _headline_slots(_whole_model_headline, s, ranks, METRIC), ("block", "memory"))
     return None

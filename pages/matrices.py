@@ -34,6 +34,8 @@ with ui.page("Matrices to scale") as settings:
     # The drawing column is filled last: ΔW's stand-in asks for a new run, which must not cut this one short.
     with drawing:
         ui.figure(figures.drawing_figure, settings, alt=alt.drawing_alt(settings), main=True)
+        if settings.variant == "rslora":
+            ui.figure(figures.scaling_figure, settings, alt=alt.scaling_alt(settings))
         if settings.trained:
             ui.figure(figures.delta_figure, settings, alt=alt.delta_alt(settings), later=delta_pending(settings),
                       stand_in=figures.pending_delta_figure)

@@ -113,10 +113,26 @@ def test_the_preview_is_bounded_and_sent_once_per_browser():
 def test_charts_that_cannot_follow_the_thumb_are_named_to_be_dimmed():
     s, _ = parse_settings({})
     ranks = preview_ranks(s)
-    assert rank_preview("matrices", s, ranks).dimmed == ("delta",)  # the drawing is sketched instead
+    assert rank_preview("matrices", s, ranks).dimmed == ("delta", "scaling")  # the drawing is sketched instead
     assert rank_preview("", s, ranks).dimmed == ()
 
 
 def test_pages_without_a_rank_preview_get_none():
     s, _ = parse_settings({})
     assert {page for page in ("", "lesson", "matrices", "merge", "whole_model", "low_rank") if rank_preview(page, s, preview_ranks(s))} == set(PREVIEWED)
+
+
+def test_a_preview_that_cannot_be_built_leaves_the_page_as_drawn(monkeypatch):
+    """The preview aids the slider: if building it fails, the page shows everything else and no error box."""
+    from harness.pages import metric_values, open_page
+    from lora_viz.ui import rank_preview as element
+
+    def broken(*args):
+        raise ValueError("a sketch draws heatmaps and lines")
+
+    monkeypatch.setattr(element, "_bytes", broken)
+    element.RESULTS.clear()
+    at = open_page("pages/matrices.py", {"r": "16"})
+    assert not at.exception and not at.error
+    assert metric_values(at)[1] == f"{16 * 8192:,}"
+    assert not [e for e in at.get("bidi_component") if e.proto.component_name == "lora_viz_rank_preview"]

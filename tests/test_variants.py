@@ -5,16 +5,21 @@ the variant."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 
+from harness.pages import chart_specs, open_page
 from lora_viz.cli import main as cli
 from lora_viz.export import lora_config_snippet, matrix_rows
+from lora_viz.matrix.figures import scaling_figure
 from lora_viz.matrix.text import count_lines, seed_numbers
 from lora_viz.model.budget import model_counts
 from lora_viz.numbers.counts import count_params, scaling
+from lora_viz.numbers.ranks import rank_options
 from lora_viz.presets import PRESETS, adapter_ranks, custom_model, wrapped_names
+from lora_viz.render.sketch import unpacked
 from lora_viz.settings import parse_settings, to_query
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "peft_variant_counts.json").read_text())["cases"]
@@ -82,3 +87,18 @@ def test_plain_lora_writes_no_switch_and_no_variant_in_the_link():
     s, _ = parse_settings({})
     assert "variant" not in to_query(s)
     assert "use_rslora" not in lora_config_snippet(s) and "use_dora" not in lora_config_snippet(s)
+
+
+def test_rsloras_chart_compares_the_two_scalings_at_every_rank_and_shows_only_for_rslora():
+    s, _ = parse_settings({"variant": "rslora", "alpha": "16", "r": "64"})
+    lora, rslora = scaling_figure(s)["data"]
+    ranks = rank_options(4096, 64)
+    assert list(unpacked(lora["x"])) == ranks
+    assert list(unpacked(lora["y"])) == [16 / r for r in ranks]
+    assert list(unpacked(rslora["y"])) == pytest.approx([16 / r ** 0.5 for r in ranks])
+    layout = scaling_figure(s)["layout"]
+    assert layout["shapes"][0]["x0"] == 64 and layout["annotations"][0]["x"] == pytest.approx(math.log10(64))  # a note on a log axis
+    titles = [spec["layout"].get("title", {}).get("text", "") for spec in chart_specs(open_page("pages/matrices.py", {"variant": "rslora"}))]
+    assert any(title.startswith("The scaling of ΔW") for title in titles)
+    titles = [spec["layout"].get("title", {}).get("text", "") for spec in chart_specs(open_page("pages/matrices.py", {}))]
+    assert not any(title.startswith("The scaling of ΔW") for title in titles)

@@ -32,3 +32,9 @@ def delta_alt(s: Settings) -> str:
     scale = scaling_text(s.variant)
     return (f"ΔW = ({scale})·{labels(s.notation).product} with {scale} = {scaling(s.alpha, s.r, s.variant):.4g}: a {s.d:,}×{s.k:,} "
             f"matrix of rank at most {s.r:,}, drawn as {cells}.")
+
+
+def scaling_alt(s: Settings) -> str:
+    """The rsLoRA chart: α/r against α/√r, with their values at the current rank."""
+    return (f"Two lines over the rank on log axes: LoRA's scaling α/r falls as 1/r, rsLoRA's α/√r as 1/√r. At r = {s.r:,} "
+            f"with α = {s.alpha:g}: α/r = {scaling(s.alpha, s.r):.4g}, α/√r = {scaling(s.alpha, s.r, 'rslora'):.4g}.")

@@ -1,12 +1,15 @@
-"""The matrices page's figures: W, A and B to scale, the magnified corner, and ΔW."""
+"""The matrices page's figures: W, A and B to scale, the magnified corner, ΔW, and rsLoRA's scaling against LoRA's."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ..keys import depends_on
 from ..notation import labels
 from ..numbers.counts import scaling, scaling_text
+from ..numbers.ranks import rank_options
 from ..render.plotly import (
     FROZEN_COLOR,
     LINK_COLOR,
@@ -25,6 +28,7 @@ from ..render.plotly import (
     same_cells,
     stacked,
     symmetric_limit,
+    vline,
 )
 from ..settings import Settings
 from .budget import product_block
@@ -178,6 +182,32 @@ def delta_figure(s: Settings) -> FigureSpec:
     layout.update(title=dict(text=title, font=dict(size=13), x=0.01), shapes=[outline(whole, TRAINED_COLOR)],
                   meta=linked(DELTA_LINK, [link_source(0, d_edges, k_edges)], [same_cells(whole)]))
     return plot([heatmap(delta, k_edges, d_edges, "ΔW", what)], layout)
+
+
+@depends_on("d", "k", "r", "alpha")
+def scaling_figure(s: Settings) -> FigureSpec:
+    """LoRA's α/r against rsLoRA's α/√r at every rank the slider reaches, on log axes, the current rank marked."""
+    ranks = np.array(rank_options(min(s.d, s.k), s.r), dtype=np.float64)
+    lines = [
+        dict(type="scatter", x=ranks, y=np.array([scaling(s.alpha, int(r)) for r in ranks]), name="LoRA: α/r",
+             line=dict(color=FROZEN_COLOR, width=2, dash="dash")),
+        dict(type="scatter", x=ranks, y=np.array([scaling(s.alpha, int(r), "rslora") for r in ranks]), name="rsLoRA: α/√r",
+             line=dict(color=TRAINED_COLOR, width=2.5)),
+    ]
+    shape, note = vline(s.r, dict(color="#888", width=1, dash="dot"), f"r = {s.r:,}")
+    note["x"] = math.log10(s.r)  # plotly.js places a note on a log axis by the logarithm (a shape by the value)
+    layout = dict(
+        height=300,
+        margin=dict(l=10, r=10, t=40, b=10),
+        title=dict(text=f"The scaling of ΔW at every rank (α = {s.alpha:g})", font=dict(size=13), x=0.01),
+        xaxis=dict(title=dict(text="rank r"), type="log"),
+        yaxis=dict(title=dict(text="scaling"), type="log", exponentformat="power"),
+        shapes=[shape],
+        annotations=[note],
+        legend=dict(orientation="h", y=-0.3, yanchor="top"),
+        dragmode=False,
+    )
+    return plot(lines, layout)
 
 
 def delta_height(s: Settings) -> int:

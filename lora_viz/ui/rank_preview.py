@@ -10,6 +10,7 @@ move of any setting it does not read, reads it from the shared cache; a preview 
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from typing import Callable
 
@@ -22,6 +23,7 @@ from ..settings import Settings
 from .chart_component import LOADER, STATIC, loader_args
 
 SCRIPT = STATIC / "rank_preview.js"
+LOG = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +46,15 @@ def reserve_rank_preview(s: Settings, page: PageInfo) -> Later:
 
 
 def _send(s: Settings, page: PageInfo, place) -> None:
-    """Send the page's preview, if it has one (cached, like a figure, in the cache all sessions share)."""
+    """Send the page's preview, if it has one (cached, like a figure, in the cache all sessions share). The preview is
+    an aid to the slider, not the page: if it cannot be built, the page stays as drawn and the log keeps why."""
+    try:
+        _send_preview(s, page, place)
+    except Exception:
+        LOG.exception("The rank preview of %r could not be built", page.label)
+
+
+def _send_preview(s: Settings, page: PageInfo, place) -> None:
     ranks = preview_ranks(s)
     read = preview_settings(page.url_path, s)  # the preview reads the ranks it is given, never the settings' own
     data = RESULTS.get(("rank_preview", page.url_path, read, ranks), lambda: _bytes(page.url_path, read, ranks))
