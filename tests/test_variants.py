@@ -1,6 +1,6 @@
 """PEFT's LoRA variants (rsLoRA, DoRA, PiSSA): counts equal PEFT's (tests/golden/peft_variant_counts.json, written by
-tools/make_golden.py variants), DoRA's magnitude is its own term, and links, the command line and the export carry
-the variant."""
+tools/make_golden.py variants), DoRA's magnitude is its own term, PiSSA's start and DoRA's merge equal PEFT's on a
+small layer (tests/golden/variant_math.json), and links, the command line and the export carry the variant."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.pages import chart_specs, open_page
@@ -18,6 +19,7 @@ from lora_viz.matrix.text import count_lines, seed_numbers
 from lora_viz.model.budget import model_counts
 from lora_viz.numbers.counts import count_params, scaling
 from lora_viz.numbers.ranks import rank_options
+from lora_viz.numbers.variants import dora_magnitude, dora_merge, pissa_start
 from lora_viz.presets import PRESETS, adapter_ranks, custom_model, wrapped_names
 from lora_viz.render.sketch import unpacked
 from lora_viz.settings import parse_settings, to_query
@@ -102,3 +104,31 @@ def test_rsloras_chart_compares_the_two_scalings_at_every_rank_and_shows_only_fo
     assert any(title.startswith("The scaling of ΔW") for title in titles)
     titles = [spec["layout"].get("title", {}).get("text", "") for spec in chart_specs(open_page("pages/matrices.py", {}))]
     assert not any(title.startswith("The scaling of ΔW") for title in titles)
+
+
+MATH = json.loads((Path(__file__).parent / "golden" / "variant_math.json").read_text())
+
+
+def _aligned(a: np.ndarray, b: np.ndarray, golden_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A and B with each rank-1 pair's sign as PEFT's SVD chose it (a singular vector's sign is arbitrary; the pair's
+    product, and so everything the model computes, is not)."""
+    signs = np.sign(np.sum(b * golden_b, axis=0))
+    return a * signs[:, None], b * signs[None, :]
+
+
+def test_pissas_start_equals_pefts_on_a_small_matrix():
+    w, r, alpha = np.array(MATH["w"]), MATH["r"], MATH["alpha"]
+    start = pissa_start(w, r, alpha)
+    golden = {key: np.array(value) for key, value in MATH["pissa"].items()}
+    a, b = _aligned(start.a, start.b, golden["b"])
+    assert np.allclose(a, golden["a"], atol=1e-5) and np.allclose(b, golden["b"], atol=1e-5)
+    assert np.allclose(start.residual, golden["residual"], atol=1e-5)
+    assert np.allclose(start.residual + alpha / r * start.b @ start.a, w)  # the model is unchanged at the start
+
+
+def test_doras_merge_equals_pefts_merged_weights_on_a_small_layer():
+    w, alpha, dora = np.array(MATH["w"]), MATH["alpha"], {key: np.array(value) for key, value in MATH["dora"].items()}
+    assert np.allclose(dora_magnitude(w), dora["initial_magnitude"], atol=1e-5)  # m starts at W's row norms
+    assert np.allclose(dora_merge(w, dora["a"], dora["b"], dora["magnitude"], alpha), dora["merged"], atol=1e-5)
+    zero = np.zeros_like(dora["b"])
+    assert np.allclose(dora_merge(w, dora["a"], zero, dora_magnitude(w), alpha), w)  # W′ = W before training

@@ -182,6 +182,40 @@ def peft_variant_counts() -> list[dict]:
     return cases
 
 
+class _OneLinear(torch.nn.Module):
+    """One bias-free linear layer, out × in, the smallest model PEFT adapts."""
+
+    def __init__(self, weight: torch.Tensor) -> None:
+        super().__init__()
+        self.proj = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)
+        self.proj.weight.data = weight.clone()
+
+
+def variant_math() -> dict:
+    """PiSSA's initial A, B and residual, and DoRA's merged weight, from PEFT on one small seeded fp32 layer: what
+    lora_viz.numbers.variants computes in NumPy."""
+    generator = torch.Generator().manual_seed(0)
+    out_features, in_features, r, alpha = 12, 10, 3, 8
+    weight = torch.randn(out_features, in_features, generator=generator)
+    pissa = get_peft_model(_OneLinear(weight), LoraConfig(r=r, lora_alpha=alpha, target_modules=["proj"], init_lora_weights="pissa"))
+    layer = pissa.base_model.model.proj
+    start = {"a": layer.lora_A["default"].weight.tolist(), "b": layer.lora_B["default"].weight.tolist(),
+             "residual": layer.base_layer.weight.tolist()}
+    dora = get_peft_model(_OneLinear(weight), LoraConfig(r=r, lora_alpha=alpha, target_modules=["proj"], use_dora=True))
+    layer = dora.base_model.model.proj
+    initial_magnitude = layer.lora_magnitude_vector["default"].weight.detach().clone()
+    a, b = torch.randn(r, in_features, generator=generator), torch.randn(out_features, r, generator=generator)
+    magnitude = initial_magnitude * (1 + 0.1 * torch.randn(out_features, generator=generator))  # as if trained
+    with torch.no_grad():
+        layer.lora_A["default"].weight.copy_(a)
+        layer.lora_B["default"].weight.copy_(b)
+        layer.lora_magnitude_vector["default"].weight.copy_(magnitude)
+    merged = dora.merge_and_unload().proj.weight
+    return {"w": weight.tolist(), "r": r, "alpha": alpha, "pissa": start,
+            "dora": {"initial_magnitude": initial_magnitude.tolist(), "a": a.tolist(), "b": b.tolist(), "magnitude": magnitude.tolist(),
+                     "merged": merged.tolist()}}
+
+
 def _bytes(tensors) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
@@ -384,11 +418,15 @@ def _dims(spec) -> list:
 
 def main(only: str = "") -> None:
     """Write every golden file; with `memory` all but PEFT's counts (they take longest), with `serving` the served adapter
-    alone, with `variants` PEFT's counts of the LoRA variants alone."""
+    alone, with `variants` PEFT's counts and arithmetic of the LoRA variants alone (`variant_math`: the arithmetic)."""
     GOLDEN.mkdir(parents=True, exist_ok=True)
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
+    if only == "variant_math":
+        (GOLDEN / "variant_math.json").write_text(json.dumps({"versions": versions, **variant_math()}, indent=1) + "\n")
+        return
     if only == "variants":
         (GOLDEN / "peft_variant_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_variant_counts()}, indent=1) + "\n")
+        (GOLDEN / "variant_math.json").write_text(json.dumps({"versions": versions, **variant_math()}, indent=1) + "\n")
         return
     (GOLDEN / "served_adapter.json").write_text(json.dumps({"versions": versions, "cases": served_adapters()}, indent=1) + "\n")
     if only == "serving":
@@ -396,6 +434,7 @@ def main(only: str = "") -> None:
     if only != "memory":
         (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
         (GOLDEN / "peft_variant_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_variant_counts()}, indent=1) + "\n")
+        (GOLDEN / "variant_math.json").write_text(json.dumps({"versions": versions, **variant_math()}, indent=1) + "\n")
     versions["bitsandbytes"] = __import__("bitsandbytes").__version__
     cases = torch_memory() + opt_memory() + bitsandbytes_memory()
     (GOLDEN / "torch_memory.json").write_text(json.dumps({"versions": versions, "cases": cases}, indent=1) + "\n")
