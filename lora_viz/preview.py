@@ -1,11 +1,12 @@
-"""What the rank slider shows while it is dragged: every reachable rank's headline numbers, made on the server by the
-functions that write the page, so the browser only looks them up (lora_viz/ui/rank_preview.js).
+"""What the rank slider shows while it is dragged: every reachable rank's headline numbers and drawing, made on the
+server by the functions that draw and write the page, so the browser only looks them up (static/rank_preview.js).
 
 A page's preview holds, for each rank the slider can reach (numbers.ranks.rank_options, at most 68), the texts of its
-headline numbers that change with the rank (each number and its formula) and the sketch of each chart that follows
-the thumb (render.sketch: the figure the server draws for that rank, as a canvas draws it), and names the charts that
-cannot follow it: they are dimmed while it moves and redrawn on release. Nothing here depends on the current rank but the
-list of ranks (an off-grid rank joins it), so a move of the slider reads the preview from the cache.
+headline numbers that change with the rank (each number and its formula) and the sketch of each chart that follows the
+thumb (render.sketch: the figure the server draws for that rank, as a canvas draws it), and names the charts that
+cannot follow it: they are dimmed while it moves and redrawn on release. A preview reads only the settings its texts
+and figures declare (preview_settings) and the list of ranks (an off-grid rank joins it), never the current rank, so a
+move of the slider, or of any setting it does not show, reads the preview from the cache.
 """
 
 from __future__ import annotations
