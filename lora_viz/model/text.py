@@ -40,7 +40,7 @@ def peft_printout(counts: ModelCounts) -> str:
 def trainable_formula(spec: ModelSpec, counts: ModelCounts, r: int, variant: str = "lora") -> str:
     """How the adapters' count is made: r·(in + out) per targeted layer (DoRA: + out, its magnitude), E adapters for a
     stack of experts, and all-linear's gate_up_proj at 2r."""
-    if variant == "dora":  # PEFT refuses DoRA on stacked experts (settings.experts_take_no_dora)
+    if variant == "dora":  # PEFT refuses DoRA on stacked experts (settings.experts_take_plain_lora)
         return f"r·(in + out) + out (DoRA's magnitude) over every targeted layer, r = {r}"
     if not any(row.experts > 1 and row.targeted for row in counts.rows):
         return f"r·(in + out) over every targeted layer, r = {r}"
@@ -62,7 +62,7 @@ def variant_lines(s: Settings, view: ModelView) -> list[str]:
                 f"from each targeted W's top-{s.r:,} singular vectors (one SVD per layer, once, at setup). To serve it on the "
                 f"original base rather than on PiSSA's residual, PEFT converts it into a plain LoRA of rank {2 * s.r:,}: "
                 f"{doubled:,} parameters."]
-    magnitudes = view.counts.trainable - model_counts(view.spec, s.r, s.targets).trainable
+    magnitudes = sum(row.out_features * row.copies for row in view.counts.rows if row.targeted)  # one per output row
     return [f"DoRA (use_dora=True) adds a magnitude vector to every targeted layer, one number per output: {magnitudes:,} "
             f"parameters here, counted above and trained like the factors (weights, gradients and optimizer states in the "
             f"memory below). Not yet priced: what DoRA's forward adds to the activations (each step every targeted layer "
