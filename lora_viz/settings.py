@@ -411,8 +411,7 @@ def experts_per_token_within_experts(values: dict[str, Any], raw: Mapping[str, s
 def experts_take_no_dropout(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
     """PEFT wraps a mixture of experts' router and stacked experts as parameters (ParamWrapper), which refuses
     lora_dropout: with any of them targeted, the dropout is 0."""
-    spec = _spec_of(values)
-    targeted = wrapped_names(spec) & set(adapter_ranks(spec, 1, values["targets"]))
+    targeted = _wrapped_targets(values)
     if targeted and values["lora_dropout"]:
         notices.append(f"LoRA dropout: PEFT's adapters on {', '.join(sorted(targeted))} (parameters, not modules) take no "
                        f"dropout; using 0, not {values['lora_dropout']:g}.")
@@ -422,13 +421,18 @@ def experts_take_no_dropout(values: dict[str, Any], raw: Mapping[str, str], noti
 def experts_take_plain_lora(values: dict[str, Any], raw: Mapping[str, str], notices: list[str]) -> None:
     """PEFT's ParamWrapper (a mixture's router and stacked experts) refuses use_dora, and PEFT 0.21 fails to start
     PiSSA there: with any of them targeted, the variant is plain LoRA."""
-    spec = _spec_of(values)
-    targeted = wrapped_names(spec) & set(adapter_ranks(spec, 1, values["targets"]))
+    targeted = _wrapped_targets(values)
     if targeted and values["variant"] in ("dora", "pissa"):
         why = "refuse DoRA" if values["variant"] == "dora" else "cannot start from PiSSA's SVD (PEFT 0.21 fails there)"
         notices.append(f"LoRA variant: PEFT's adapters on {', '.join(sorted(targeted))} (parameters, not modules) {why}; "
                        f"using plain LoRA.")
         values["variant"] = "lora"
+
+
+def _wrapped_targets(values: Mapping[str, Any]) -> set[str]:
+    """The targeted names that PEFT wraps as parameters (ParamWrapper), not modules."""
+    spec = _spec_of(values)
+    return wrapped_names(spec) & set(adapter_ranks(spec, 1, values["targets"]))
 
 
 RULES: tuple[Rule, ...] = (heads_divide_evenly, experts_per_token_within_experts, targets_of_the_model, experts_take_no_dropout,

@@ -17,7 +17,8 @@ from lora_viz.model.text import activation_rows, card_table, checkpointing_alter
 from lora_viz.numbers.memory import card_by_key, fit_verdict
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "activations.json").read_text())
-CASES = GOLDEN["cases"]
+DORA = json.loads((Path(__file__).parent / "golden" / "activations_dora.json").read_text())
+CASES = GOLDEN["cases"] + DORA["cases"]
 
 # The measured models' sizes (tools/measure_activations.py: config).
 SMALL = {
@@ -49,17 +50,33 @@ def _derived(case: dict, layers: int):
     return saved_for_backward(spec, 8, targets, case["method"], "bf16", case["precision"], case["attention"], case["batch"],
                               case["seq"], case["checkpointing"], case["prepared"], device="cpu",
                               lora_dropout=case.get("lora_dropout", 0.0), model_dropout=case.get("model_dropout", True),
-                              padded=case.get("padded", False), qlora_recipe=case.get("qlora_recipe", "peft"))
+                              padded=case.get("padded", False), qlora_recipe=case.get("qlora_recipe", "peft"),
+                              variant=case.get("variant", "lora"))
 
 
 def _what_the_hooks_see(case: dict, layers: int) -> int:
     """Without checkpointing, everything. With it, the hooks see what lies outside the checkpoints and each
-    checkpoint's input, but not the rotary tables a checkpoint holds in its closure (they are in memory all the same)."""
+    checkpoint's input, but not the rotary tables a checkpoint holds in its closure (they are in memory all the same).
+    GPT-2 with DoRA in pure bf16: the hooks also keep each target's W + ΔW alive (_hooks_keep_dora_norm_inputs)."""
     a = _derived(case, layers)
     if not case["checkpointing"]:
-        return a.total
+        return a.total + _hooks_keep_dora_norm_inputs(case, layers)
     rope = sum(part.bytes for part in a.outside if part.what == "rotary cos and sin")
     return a.outside_bytes - rope + a.checkpoints
+
+
+def _hooks_keep_dora_norm_inputs(case: dict, layers: int) -> int:
+    """GPT-2's Conv1D under DoRA in pure bf16: PEFT wraps the transposed W in a new Parameter, so the norm of W + ΔW
+    records its input (out × in, bf16) for a graph the forward drops. Under saved_tensors_hooks that record outlives
+    the step; without hooks it is freed with the forward (checked with a dispatch mode's weak references: none of five
+    steps' W + ΔW was alive after its step), and torch.profiler's peaks (tests/test_peak.py) agree. So the app leaves
+    it out, and the measurement has it."""
+    if case.get("variant") != "dora" or case["family"] != "gpt2" or case["precision"] != "pure":
+        return 0
+    h, i = SMALL["gpt2"].hidden, SMALL["gpt2"].intermediate
+    per_layer = {"c_attn": 3 * h * h} if case["targets"] == "c_attn" else {"c_attn": 3 * h * h, "attn.c_proj": h * h,
+                                                                            "c_fc": h * i, "mlp.c_proj": i * h}
+    return layers * sum(per_layer.values()) * 2
 
 
 def _name(case: dict) -> str:
@@ -67,13 +84,32 @@ def _name(case: dict) -> str:
         "-ckpt" if case["checkpointing"] else "") + ("" if case["prepared"] or case["method"] != "qlora" else "-loaded") + (
         f"-dropout{case['lora_dropout']}" if case.get("lora_dropout") else "") + (
         "" if case.get("model_dropout", True) else "-model-dropout-off") + ("-padded" if case.get("padded") else "") + (
-        "-paper" if case.get("qlora_recipe") == "paper" else "")
+        "-paper" if case.get("qlora_recipe") == "paper" else "") + ("-" + case["variant"] if "variant" in case else "")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_name(c) for c in CASES])
 def test_derivation_equals_the_measured_bytes(case):
     """Exact, with one and with two layers: so one layer, the first layer and what lies outside all agree."""
     assert (_what_the_hooks_see(case, 1), _what_the_hooks_see(case, 2)) == (case["layers_1"], case["layers_2"])
+
+
+def test_dora_is_measured_on_every_family_precision_and_its_switches():
+    grid = {(c["family"], c["method"], c["precision"], bool(c["lora_dropout"])) for c in DORA["cases"]}
+    assert grid >= {(f, "lora", p, dropout) for f in SMALL for p in PRECISIONS for dropout in (False, True)}
+    assert {c["family"] for c in DORA["cases"] if c["method"] == "qlora"} == {"llama"}
+    assert {c["family"] for c in DORA["cases"] if c["checkpointing"]} == set(SMALL)
+    assert set(LAYOUTS) - {c["family"] for c in DORA["cases"]} == {"mixtral", "qwen3_moe", "qwen2_moe"}  # PEFT refuses them
+
+
+def test_dora_keeps_more_than_lora_by_its_outputs_and_vectors():
+    """Llama-3-8B, q and v at r = 16, 2 × 1,000 tokens, mixed: each of its 2 × 32 targets keeps the base's and B's
+    outputs in bf16 (tokens × out each) and three fp32 vectors of out."""
+    spec = PRESETS["llama-3-8b"]
+    kept = {variant: saved_for_backward(spec, 16, ("q_proj", "v_proj"), "lora", "bf16", "mixed", "sdpa", 2, 1000, False,
+                                        variant=variant) for variant in ("lora", "dora")}
+    outs = 32 * (4096 + 1024)  # q's and v's out_features over 32 layers
+    first_layer = 4096 + 1024  # the first layer's base output needs no gradient: two vectors, not three
+    assert kept["dora"].total - kept["lora"].total == 2000 * outs * (2 + 2) + 3 * outs * 4 - first_layer * 4
 
 
 def test_measurements_cover_lora_dropout_for_every_family_and_precision():

@@ -132,3 +132,21 @@ def test_doras_merge_equals_pefts_merged_weights_on_a_small_layer():
     assert np.allclose(dora_merge(w, dora["a"], dora["b"], dora["magnitude"], alpha), dora["merged"], atol=1e-5)
     zero = np.zeros_like(dora["b"])
     assert np.allclose(dora_merge(w, dora["a"], zero, dora_magnitude(w), alpha), w)  # W′ = W before training
+
+
+def test_whole_model_prices_doras_activations_and_names_its_dense_delta_w_when_it_sets_the_peak():
+    from lora_viz.model.peak import DORA_MOMENT
+    from lora_viz.model.text import variant_lines
+    from lora_viz.model.view import model_view
+
+    few, many = ({"model": "llama-3-8b", "targets": "q_proj,v_proj", "variant": "dora", "batch": str(b), "seq": str(n)}
+                 for b, n in ((1, 64), (8, 2048)))
+    for query, sets_it in ((few, True), (many, False)):
+        s, notices = parse_settings(query)
+        view = model_view(s)
+        peak = view.training["lora"].peak
+        lines = " ".join(variant_lines(s, view))
+        assert not notices and (peak.at.where == DORA_MOMENT) == sets_it
+        assert ("here they set it" in lines) == sets_it and "lower bound" not in lines
+        lora = model_view(parse_settings({**query, "variant": "lora"})[0]).training["lora"]
+        assert view.training["lora"].activations - lora.activations == view.training["lora"].saved.dora_kept > 0

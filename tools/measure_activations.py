@@ -1,6 +1,6 @@
 """Measure what PyTorch saves for backward in one training forward pass (dev only; writes a golden file).
 
-    pip install -r requirements-tools.txt && python tools/measure_activations.py
+    pip install -r requirements-tools.txt && python tools/measure_activations.py [dora]
 
 For small random-weight transformers models of each family (Llama, GPT-2, OPT, BERT, with their released
 dropout; Llama's layout as Qwen2, Qwen3, Phi-3, Gemma 3, Mixtral, Qwen3-MoE and Qwen2-MoE build it), both attention kernels (SDPA, transformers' default, and eager), full fine-tuning, LoRA (r = 8, on all
@@ -40,6 +40,7 @@ from transformers import (BertConfig, BertModel, BitsAndBytesConfig, Gemma3ForCa
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "golden" / "activations.json"
+DORA_OUT = ROOT / "tests" / "golden" / "activations_dora.json"
 SIZES = ((1, 64), (2, 64), (1, 128))  # (batch, sequence)
 VOCAB = 1000
 PRECISIONS = ("pure", "mixed", "plain")  # as lora_viz.names has them
@@ -154,7 +155,8 @@ def saved_bytes(model, batch: int, seq: int, autocast: bool, padded: bool = Fals
 
 
 def build(family: str, attention: str, method: str, precision: str, layers: int, targets="all-linear", prepared: bool = True,
-          checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True, qlora_recipe: str = "peft"):
+          checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True, qlora_recipe: str = "peft",
+          variant: str = "lora"):
     """The model in the app's recipe (lora_viz.numbers.memory.trained_dtype): full fine-tuning mixed keeps fp32 weights
     (bf16 autocast), pure and plain all bf16; LoRA keeps a bf16 base with PEFT's fp32 adapters (mixed, under
     autocast; plain, without it: PEFT's defaults) or with the adapters cast to bf16 (pure); QLoRA loads the base
@@ -180,7 +182,7 @@ def build(family: str, attention: str, method: str, precision: str, layers: int,
             modules = [name for name in targets if name not in WRAPPED]
             parameters = [WRAPPED[name] for name in targets if name in WRAPPED]
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=modules, target_parameters=parameters or None,
-                                                 lora_dropout=lora_dropout))  # fp32 adapters
+                                                 lora_dropout=lora_dropout, use_dora=variant == "dora"))  # fp32 adapters
         if precision == "pure":
             for param in model.parameters():
                 if param.requires_grad:
@@ -203,14 +205,15 @@ def paper_casts(model) -> None:
 
 def case(family: str, attention: str, method: str, precision: str, batch: int, seq: int, targets="all-linear",
          prepared: bool = True, checkpointing: bool = False, lora_dropout: float = 0.0, model_dropout: bool = True,
-         padded: bool = False, qlora_recipe: str = "peft") -> dict:
+         padded: bool = False, qlora_recipe: str = "peft", variant: str = "lora") -> dict:
     """One measured case: the saved bytes with one and with two layers."""
     totals = [saved_bytes(build(family, attention, method, precision, layers, targets, prepared, checkpointing, lora_dropout,
-                                model_dropout, qlora_recipe), batch, seq, autocast=precision == "mixed", padded=padded)
+                                model_dropout, qlora_recipe, variant), batch, seq, autocast=precision == "mixed", padded=padded)
               for layers in (1, 2)]
     found = {"family": family, "attention": attention, "method": method, "precision": precision, "batch": batch, "seq": seq,
              "targets": targets if isinstance(targets, str) else ",".join(targets), "prepared": prepared,
-             "checkpointing": checkpointing, "lora_dropout": lora_dropout, "model_dropout": model_dropout, "padded": padded, "qlora_recipe": qlora_recipe, "layers_1": totals[0], "layers_2": totals[1]}
+             "checkpointing": checkpointing, "lora_dropout": lora_dropout, "model_dropout": model_dropout, "padded": padded, "qlora_recipe": qlora_recipe,
+             **({"variant": variant} if variant != "lora" else {}), "layers_1": totals[0], "layers_2": totals[1]}
     print(found, flush=True)
     return found
 
@@ -280,5 +283,27 @@ def main() -> None:
     write_golden(OUT, __doc__, cases)
 
 
+def dora() -> None:
+    """DoRA (PEFT's use_dora=True) on every family, precision and kernel, with and without LoRA dropout (which makes
+    PEFT recompute the base's output from a copy of its weight), QLoRA's NF4 base, and gradient checkpointing."""
+    cases = []
+    for family in ("llama", "gpt2", "opt", "bert"):
+        for precision in PRECISIONS:
+            for targets in ("all-linear", DEFAULT_TARGETS[family]):
+                for lora_dropout in (0.0, 0.05):
+                    cases.append(case(family, "sdpa", "lora", precision, 2, 64, targets, lora_dropout=lora_dropout, variant="dora"))
+            cases.append(case(family, "eager", "lora", precision, 1, 64, variant="dora"))
+            if family == "llama":
+                for prepared in (True, False):
+                    cases.append(case(family, "sdpa", "qlora", precision, 1, 64, prepared=prepared, variant="dora"))
+        cases.append(case(family, "sdpa", "lora", "mixed", 1, 64, checkpointing=True, variant="dora"))
+    for family in ("qwen2", "qwen3", "phi3", "gemma3"):
+        for precision in PRECISIONS:
+            cases.append(case(family, "sdpa", "lora", precision, 2, 64, variant="dora"))
+    write_golden(DORA_OUT, __doc__, cases)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    dora() if sys.argv[1:] == ["dora"] else main()

@@ -1,6 +1,6 @@
 """Measure the peak of one training step with torch.profiler (dev only; writes a golden file).
 
-    pip install -r requirements-tools.txt && python tools/measure_peak.py
+    pip install -r requirements-tools.txt && python tools/measure_peak.py [dora]
 
 For small random-weight models of each family, built in the app's recipes as tools/measure_activations.py builds
 them (2 layers), a warm-up step runs (forward, loss, backward, optimizer.step(), zero_grad(set_to_none=True)), then a
@@ -25,6 +25,7 @@ import measure_activations as built
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "golden" / "peak.json"
+DORA_OUT = ROOT / "tests" / "golden" / "peak_dora.json"
 SMALL = (256, 2)  # (hidden, layers) of tools/measure_activations.py's models, from which the working-set rules were read
 HELD_OUT = dict(hidden=384, intermediate=1536, heads=6, kv_heads=2, layers=3)  # a size no rule was read from
 
@@ -59,14 +60,16 @@ def live_bytes(tensors) -> int:
 
 def measure(family: str, method: str, precision: str, batch: int, seq: int, vocab: int, attention: str = "sdpa",
             optimizer: str = "adamw", foreach: bool = False, checkpointing: bool = False, targets="all-linear",
-            lora_dropout: float = 0.0, padded: bool = False, qlora_recipe: str = "peft", size: dict | None = None) -> dict:
+            lora_dropout: float = 0.0, padded: bool = False, qlora_recipe: str = "peft", size: dict | None = None,
+            variant: str = "lora") -> dict:
     """One case: the step's measured peak, what was alive at its start, and the phase the peak falls in. size: the
     model's hidden, intermediate, heads, kv_heads and layers, when not measure_activations' 2-layer models."""
     built.VOCAB = vocab
     layers = size["layers"] if size else SMALL[1]
     original = sized(*(size[k] for k in ("hidden", "intermediate", "heads", "kv_heads"))) if size else None
     try:
-        model = built.build(family, attention, method, precision, layers, targets, True, checkpointing, lora_dropout, True, qlora_recipe)
+        model = built.build(family, attention, method, precision, layers, targets, True, checkpointing, lora_dropout, True, qlora_recipe,
+                            variant)
     finally:
         if original:
             built._released = original
@@ -111,7 +114,7 @@ def measure(family: str, method: str, precision: str, batch: int, seq: int, voca
              "attention": attention, "optimizer": optimizer, "foreach": foreach, "checkpointing": checkpointing,
              "targets": targets if isinstance(targets, str) else ",".join(targets), "lora_dropout": lora_dropout,
              "padded": padded, "qlora_recipe": qlora_recipe, "size": size or "small", "start": start, "peak": start + highest,
-             "phase": at}
+             "phase": at, **({"variant": variant} if variant != "lora" else {})}
     print(found, flush=True)
     return found
 
@@ -164,5 +167,24 @@ def main() -> None:
     built.write_golden(OUT, __doc__, cases)
 
 
+def dora() -> None:
+    """DoRA (PEFT's use_dora=True): every family and precision, few tokens (where each target's dense ΔW, built every
+    forward, can set the peak) and more, LoRA dropout, checkpointing, and a size no rule was read from."""
+    cases = []
+    for family in ("llama", "gpt2", "opt", "bert"):
+        for precision in ("mixed", "pure", "plain"):
+            cases.append(measure(family, "lora", precision, 1, 16, 1000, variant="dora"))
+            cases.append(measure(family, "lora", precision, 2, 128, 8000, variant="dora"))
+        cases.append(measure(family, "lora", "mixed", 1, 64, 1000, lora_dropout=0.05, variant="dora"))
+        cases.append(measure(family, "lora", "mixed", 1, 64, 1000, checkpointing=True, variant="dora"))
+        cases.append(measure(family, "lora", "mixed", 1, 32, 1000, targets=built.DEFAULT_TARGETS[family], variant="dora"))
+    for family in ("llama", "gpt2"):
+        for precision in ("mixed", "pure"):
+            cases.append(measure(family, "lora", precision, 1, 64, 2000, size=HELD_OUT, variant="dora"))
+    built.write_golden(DORA_OUT, __doc__, cases)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    dora() if sys.argv[1:] == ["dora"] else main()

@@ -70,6 +70,18 @@ class Activations:
     logits_bytes: int = 0  # what the head returns per logit: the compute dtype, or 4 from an fp32 head without autocast
     layer_work: int = 0  # the gradients and temporaries alive at once at a layer's widest backward step
     forward_work: int = 0  # the outputs alive at once at a layer's widest forward step, where measured to matter
+    dora_peak: int = 0  # DoRA: the most a layer holds at once at a target: its saved tensors so far, and that target's
+    # dense ΔW temporaries (_dora_work) or its output's (_Ledger.dora)
+    dora_layer: int = 0  # what one layer's DoRA targets keep beyond LoRA's (the first layer's: dora_first_layer)
+    dora_first_layer: int = 0
+    dora_work: int = 0  # the widest DoRA target's dense ΔW temporaries, alive while it takes the norm of W + ΔW
+
+    @property
+    def dora_kept(self) -> int:
+        """What DoRA's targets keep beyond LoRA's at the peak of saved tensors (see total)."""
+        if self.checkpointing:
+            return self.dora_layer
+        return self.dora_first_layer + (self.layers - 1) * self.dora_layer
 
     @property
     def outside_bytes(self) -> int:
@@ -124,6 +136,8 @@ class _Recipe:
     model_dropout: bool  # the model's own dropout as its configuration releases it (else off)
     padded: bool  # an attention mask with padding is passed: SDPA gets it as a float bias
     precision: str
+    quantised: bool = False  # QLoRA: a bitsandbytes 4-bit base, which returns its input's dtype
+    dora: bool = False  # PEFT's use_dora: each target also keeps what its magnitude's scaling needs (_Ledger.dora)
     joined: bool = False  # all-linear on a mixture of experts: gate_up_proj's rank is 2r (budget.adapter_ranks)
 
     @property
@@ -138,7 +152,7 @@ class _Recipe:
 
 def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
             attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool, device: str,
-            lora_dropout: float, model_dropout: bool, padded: bool, qlora_recipe: str) -> _Recipe:
+            lora_dropout: float, model_dropout: bool, padded: bool, qlora_recipe: str, variant: str = "lora") -> _Recipe:
     compute = compute_dtype(method, dtype)  # NF4 weights are dequantised to bf16 to compute
     e = ELEMENT_BYTES[compute]
     paper = method == "qlora" and qlora_recipe == "paper"  # qlora.py prepares the model first, then casts
@@ -154,7 +168,8 @@ def _recipe(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtyp
         embed=e if paper else FP32 if fp32_stream else e,
         embeddings_grad=full or checkpointing, eager=attention == "eager", cuda=device == "cuda",
         lora_dropout=lora_dropout > 0 and not full, model_dropout=model_dropout, padded=padded, precision=precision,
-        joined=ALL_LINEAR in targets and spec.moe,
+        joined=ALL_LINEAR in targets and spec.moe, quantised=method == "qlora",
+        dora=variant == "dora" and not full,
     )
 
 
@@ -178,6 +193,9 @@ class _Ledger:
         self.attention_end = 0
         self.mlp_outputs = 0
         self.input_kept = False
+        self.dora_peak = 0  # the most the layer holds at once at a DoRA target (Activations.dora_peak)
+        self.dora_kept = 0  # what its DoRA targets keep beyond LoRA's
+        self.dora_work = 0  # its widest DoRA target's dense ΔW temporaries (_dora_work)
 
     def mark_attention_end(self) -> None:
         self.attention_end = self.bytes
@@ -238,10 +256,43 @@ class _Ledger:
                     self.add(t * n_in * p.adapter)
                 self.dropout(p.lora_dropout, grad, t * n_in, p.adapter)
                 self.add(t * p.r * p.adapter)
+            if name in p.targets and p.dora:
+                self.dora(n_in, n_out, t, grad, x_bytes)
         if shared and not x_kept:
             self.add(t * group[0][1] * x_bytes if x_storage is None else x_storage)
         self.input_kept = shared or x_kept  # whether the group's input itself is kept now (a later reader shares it)
         return {name: grad or p.full or name in p.targets for name, _, _ in group}
+
+    def dora(self, n_in: int, n_out: int, t: int, grad: bool, x_bytes: int) -> None:
+        """What PEFT's DoRA adds to a target (DoraLinearLayer.forward).
+
+        (m/‖W + ΔW‖ − 1)·base keeps the base's output and m/‖W + ΔW‖·(B·A·x) keeps B's output, each tokens × out, for
+        m's gradient; the norm, m/‖·‖ and m/‖·‖ − 1 (out each, in the adapter's dtype) for the other gradients, the
+        last only when the base's output needs one. ΔW and its norm are built from an identity through A and B, but
+        detached, so that graph is freed with the forward. With LoRA dropout PEFT recomputes the base's output from
+        the dropped input and W cast to the adapter's dtype (then 16-bit under autocast), keeping that copy when the
+        input needs a gradient; W itself, when the cast leaves it as it is, is a parameter and costs nothing.
+        GPT-2's Conv1D: PEFT wraps the transposed W in a new Parameter (peft.utils.other.transpose), which requires a
+        gradient, so where the cast leaves W as it is the recomputed base's output needs one. (The norm then records
+        W + ΔW for a graph that is dropped with the forward; under saved_tensors_hooks that record outlives the step,
+        which tests/test_activations.py accounts for.)"""
+        p = self.p
+        work = _dora_work(p, n_in, n_out)
+        self.dora_work = max(self.dora_work, work)
+        self.dora_peak = max(self.dora_peak, self.bytes + work)
+        computed = p.e if p.autocast else p.adapter  # what B, and with dropout the recomputed base, return
+        base = computed if p.lora_dropout else x_bytes if p.quantised else p.e if p.autocast else p.out
+        w_itself = p.adapter == p.e and not p.quantised  # W cast to the adapter's dtype is W (a bf16 base, bf16 adapters)
+        wrapped = w_itself and p.spec.family == "gpt2"
+        vectors = 3 if grad or (wrapped and p.lora_dropout) else 2
+        before = self.bytes
+        self.add(t * n_out * (base + computed) + n_out * p.adapter * vectors)
+        # Then (m/‖·‖ − 1)·base, m/‖·‖·(B·A·x), its scaled copy and their sum, in the magnitude's (the adapter's)
+        # dtype: three of the four alive at once, tokens × out each, on top of what the layer has saved
+        self.dora_peak = max(self.dora_peak, self.bytes + 3 * t * n_out * p.adapter)
+        if p.lora_dropout and grad and not w_itself:
+            self.add(n_out * n_in * computed)
+        self.dora_kept += self.bytes - before
 
     def layer_norm(self, grad: bool, x_bytes: int) -> None:
         """nn.LayerNorm keeps its input, mean and 1/σ (when its input or weight needs a gradient)."""
@@ -698,6 +749,16 @@ def _forward_work(p: _Recipe, last: _Ledger) -> int:
     return round(per_unit * p.tokens * s.intermediate)
 
 
+def _dora_work(p: _Recipe, n_in: int, n_out: int) -> int:
+    """A DoRA target's forward temporaries (DoraLinearLayer.get_lora_weight and get_weight_norm): an identity in × in
+    that A keeps (its 16-bit copy under autocast), A's output (in × r), ΔW (out × in, in the adapter's dtype; under
+    autocast B's 16-bit output too, which stays alive beside its cast, as measured), W cast to the adapter's dtype
+    when that copies, then scaling·ΔW and W + scaling·ΔW, alive together while the norm is taken."""
+    a, c = p.adapter, p.e if p.autocast else p.adapter
+    copy = a != p.e or p.quantised
+    return n_in * n_in * c + n_in * p.r * c + n_out * n_in * (a * (3 + copy) + (p.e if p.autocast else 0))
+
+
 FAMILIES = {"llama": (_llama_layer, _llama_outside), "gpt2": (_gpt2_layer, _gpt2_outside),
             "opt": (_opt_layer, _opt_outside), "bert": (_bert_layer, _bert_outside)}
 
@@ -705,21 +766,22 @@ FAMILIES = {"llama": (_llama_layer, _llama_outside), "gpt2": (_gpt2_layer, _gpt2
 def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method: str, dtype: str, precision: str,
                        attention: str, batch: int, seq: int, checkpointing: bool, prepared: bool = False,
                        device: str = "cuda", lora_dropout: float = 0.0, model_dropout: bool = True,
-                       padded: bool = False, qlora_recipe: str = "peft") -> Activations:
+                       padded: bool = False, qlora_recipe: str = "peft", variant: str = "lora") -> Activations:
     """What one training step keeps for backward, in parts (see the module's note for the rules).
 
     targets: the chosen target names, or all-linear (presets.resolve_targets); dtype: a float dtype (QLoRA computes
     in bf16); device: "cuda" for the app, "cpu" for the tests against CPU measurements; lora_dropout: PEFT's, whose
     size does not matter here, only whether it is on; model_dropout: the model's own dropout as released, or off;
     padded: the batch is padded to its longest sequence, with an attention mask; qlora_recipe: "peft", or "paper"
-    (the QLoRA paper's casts after preparing the model: bf16 adapters, embeddings and head)."""
+    (the QLoRA paper's casts after preparing the model: bf16 adapters, embeddings and head); variant: PEFT's LoRA
+    variant (DoRA keeps more: _Ledger.dora)."""
     p = _recipe(spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing, prepared, device, lora_dropout,
-                model_dropout, padded, qlora_recipe)
+                model_dropout, padded, qlora_recipe, variant)
     layer, outside = FAMILIES[spec.family]
-    last = layer(p, True)
+    last, first = layer(p, True), layer(p, p.embeddings_grad)
     return Activations(
         outside=tuple(part for part in outside(p, spec.layers) if part.bytes),
-        first_layer=layer(p, p.embeddings_grad).bytes,
+        first_layer=first.bytes,
         layer=last.bytes,
         layers=spec.layers,
         checkpoint_input=p.tokens * spec.hidden * p.x,
@@ -729,4 +791,8 @@ def saved_for_backward(spec: ModelSpec, r: int, targets: tuple[str, ...], method
         logits_bytes=FP32 if p.head_fp32 and not p.autocast else p.e,
         layer_work=_layer_work(p, last),
         forward_work=_forward_work(p, last),
+        dora_peak=last.dora_peak,
+        dora_layer=last.dora_kept,
+        dora_first_layer=first.dora_kept,
+        dora_work=last.dora_work,
     )

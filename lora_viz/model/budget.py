@@ -220,13 +220,15 @@ def training_bytes(
     longest sequence, with an attention mask. qlora_recipe: "peft", or "paper", the QLoRA paper's qlora.py, which
     prepares the model (checkpointing on), then casts the adapters, the embeddings and the head to bf16. foreach:
     AdamW's implementation, by default the rules' own (CUDA: foreach; the CPU: a loop over tensors). variant: PEFT's
-    LoRA variant; DoRA's magnitude vectors are trained like the factors (its extra activations are not derived yet).
+    LoRA variant; DoRA's magnitude vectors are trained like the factors, and its targets keep more for backward
+    (activations._Ledger.dora).
     """
     qlora_recipe = qlora_recipe if method == "qlora" else "peft"
     prepared = (prepared or qlora_recipe == "paper") and method == "qlora"
     activations = NOTHING_SAVED if spec.family == "matrix" else saved_for_backward(
         spec, r, targets, method, dtype, precision, attention, batch, seq, checkpointing or prepared, prepared,
-        device=rules, lora_dropout=lora_dropout, model_dropout=model_dropout, padded=padded, qlora_recipe=qlora_recipe)
+        device=rules, lora_dropout=lora_dropout, model_dropout=model_dropout, padded=padded, qlora_recipe=qlora_recipe,
+        variant=variant)
     size = ELEMENT_BYTES[trained_dtype(method, dtype, precision, qlora_recipe)]
     if method == "full":
         trained = [(t.numel, t.copies) for t in base_tensors(spec)]

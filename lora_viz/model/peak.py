@@ -7,7 +7,8 @@ what else is alive changes, and the step's peak is the largest of these moments:
 - the start of backward: the saved tensors and two fp32 gradients the size of the logits (the log-softmax's and the
   logits'), 8 bytes per logit;
 - the last layer's forward, where a layer's outputs in flight were measured to matter (BERT, without a loss over a
-  vocabulary) or QLoRA dequantises a 4-bit weight;
+  vocabulary) or QLoRA dequantises a 4-bit weight; with DoRA, where a target builds its dense ΔW and the norm of
+  W + ΔW (an identity in × in pushed through A and B, and out × in temporaries) or scales its output;
 - the last layer's backward: what the loss, the head and the final norm kept is freed; the layer's own working set of
   gradients and temporaries (activations.layer_work) is added, with checkpointing on top of the recomputed layer;
 - the end of backward, with a tied head: the embedding's gradient beside the head's, before the two are added;
@@ -27,6 +28,7 @@ from .activations import Activations, Part
 INDEX_BYTES = 8  # int64 token ids and labels
 LOSS_GRADIENTS = 2 * FP32_BYTES  # the log-softmax's gradient and the logits' gradient, both fp32, alive at once
 SAVED, GRADIENTS, UPDATE, TEMPORARY = "saved", "gradients", "update", "temporary"  # a Part's kinds
+DORA_MOMENT = "the last layer's forward, at a DoRA target"
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,16 @@ def step_peak(weights: int, gradients: int, optimizer_states: int, saved: Activa
     if saved.forward_work or costs.dequantised:
         moments.append(Moment("the last layer's forward", (
             below, Part("the layer's outputs in flight", saved.forward_work, kind=TEMPORARY), *weight_copy)))
+    if saved.dora_peak:
+        earlier = saved.forward - saved.above_layers - (0 if saved.checkpointing else saved.layer)
+        moments.append(Moment(DORA_MOMENT, (
+            Part("saved for backward before the last layer", earlier),
+            Part("the last layer's saved tensors so far, and a DoRA target's identity, ΔW and W + ΔW or its output's "
+                 "temporaries",
+                 saved.dora_peak, kind=TEMPORARY))))
     if saved.checkpointing:  # backward reruns the layer's forward, then its backward, on top of the checkpoints
         layer = (Part("the last layer, recomputed", saved.layer),
-                 Part("the layer's working set", max(saved.layer_work, saved.forward_work), kind=TEMPORARY))
+                 Part("the layer's working set", max(saved.layer_work, saved.forward_work, saved.dora_peak - saved.layer), kind=TEMPORARY))
     else:
         layer = (Part("the layer's gradients and temporaries", saved.layer_work, kind=TEMPORARY),)
     moments.append(Moment("the last layer's backward", (

@@ -24,7 +24,7 @@ from ..numbers.memory import (
 from ..settings import SCHEMA, Settings, model_spec
 from .activations import MEASURED_WITH, Activations, releases_dropout
 from .budget import ModelCounts, TrainingBytes, model_counts, zero_parts, zero_peak_per_gpu
-from .peak import StepPeak
+from .peak import DORA_MOMENT, StepPeak
 from ..presets import ModelSpec, active_params
 from .view import ModelView
 
@@ -63,11 +63,17 @@ def variant_lines(s: Settings, view: ModelView) -> list[str]:
                 f"original base rather than on PiSSA's residual, PEFT converts it into a plain LoRA of rank {2 * s.r:,}: "
                 f"{doubled:,} parameters."]
     magnitudes = sum(row.out_features * row.copies for row in view.counts.rows if row.targeted)  # one per output row
+    m = view.training[s.method]
+    saved, peak = m.saved, m.peak
+    at_dora = peak.at.where == DORA_MOMENT
     return [f"DoRA (use_dora=True) adds a magnitude vector to every targeted layer, one number per output: {magnitudes:,} "
             f"parameters here, counted above and trained like the factors (weights, gradients and optimizer states in the "
-            f"memory below). Not yet priced: what DoRA's forward adds to the activations (each step every targeted layer "
-            f"builds its dense ΔW and the row norms of W + ΔW), so the activations and the peak below are LoRA's with the "
-            f"magnitudes: a lower bound for DoRA."]
+            f"memory below).",
+            f"Its forward keeps more for backward: each targeted layer's base output and B's output (tokens × out each) "
+            f"and three vectors of out, {format_bytes(saved.dora_kept)} over the layers, in the activations below. And "
+            f"every step each target builds its dense ΔW, pushing an identity (in × in) through A and B, and takes the "
+            f"row norms of W + ΔW: the widest target's temporaries are {format_bytes(saved.dora_work)}, alive while it "
+            f"runs, which the step's peak includes" + (" — here they set it." if at_dora else ".")]
 
 
 def block_caption(spec: ModelSpec) -> str:
