@@ -100,7 +100,7 @@ def rank_limit(values: Mapping[str, Any]) -> int:
 
 def last_frame(values: Mapping[str, Any]) -> int:
     """The merge animation opens on one of its frames, and there are fewer of them at ranks below 8."""
-    return frame_count(values["r"]) - 1
+    return frame_count(values["r"], values["variant"]) - 1
 
 
 MATRIX_PAGES = (HOME, LESSON, MATRICES, MERGE, LOW_RANK)
@@ -120,7 +120,7 @@ class Settings:
                   help="Steps are spaced roughly logarithmically; any rank up to min(d, k) can be given in the link.")
     alpha: float = _float(8.0, "α — scaling numerator (ΔW is scaled by α/r)", 1e-3, MAX_ALPHA, pages=MATRIX_PAGES,
                           sidebar=4, step=1.0, format="%g")
-    variant: str = _choice("lora", "LoRA variant", VARIANTS, pages=(HOME, MATRICES, WHOLE_MODEL), sidebar=4.5, flags=("--variant",),
+    variant: str = _choice("lora", "LoRA variant", VARIANTS, pages=(HOME, MATRICES, MERGE, WHOLE_MODEL), sidebar=4.5, flags=("--variant",),
                            names={"lora": "LoRA", "rslora": "rsLoRA (α/√r)", "dora": "DoRA (+ magnitude m)", "pissa": "PiSSA (SVD start)"},
                            help="PEFT's switches: use_rslora scales ΔW by α/√r instead of α/r; use_dora trains a magnitude "
                                 "vector too, one number per output row; init_lora_weights=\"pissa\" starts A and B from W's top-r "

@@ -4,14 +4,16 @@ import streamlit as st
 
 from lora_viz import ui
 from lora_viz.merge import alt, figures
-from lora_viz.merge.view import compare_outputs, merge_example
+from lora_viz.merge.view import compare_outputs
 from lora_viz.merge.text import (
     PLAY_HINT,
     example_note,
     initialisation_text,
+    merge_title,
     merging_twice_text,
     phase_names,
     same_answer_text,
+    spectra_caption,
     two_adapters_text,
 )
 from lora_viz.notation import labels
@@ -23,7 +25,7 @@ with ui.page("Merge") as settings:
     # Headings and captions share elements with the text next to them: every element costs a little on each move.
     # On a projector (presentation mode) the animation comes first and its note after it, so that it fits the screen.
     note = caption(f"{example_note(settings)} {names.note} {PLAY_HINT}")
-    st.markdown(f"# Merge: {names.merged}" + ("" if settings.present else "\n\n" + note))
+    st.markdown(f"# {merge_title(settings)}" + ("" if settings.present else "\n\n" + note))
     if not settings.trained:
         ui.trained_switch(
             settings,
@@ -39,10 +41,8 @@ with ui.page("Merge") as settings:
     size, results = ui.cached(compare_outputs, settings)
     st.markdown("## Same answer, no extra compute\n\n" + same_answer_text(settings, size, results) + "\n\n## Rank made visible")
     ui.figure(figures.spectra_figure, settings, alt=alt.spectra_alt(settings))
-    example = merge_example(settings)
     st.markdown(
-        caption(f"ΔW has at most r = {example.size.r} non-zero singular values; the rest sit at machine zero (about 1e-15, "
-                "drawn no lower than 1e-17). Storing W′ in 16 bits adds a rounding floor to W′ − W, so it is no longer exactly rank r.")
+        caption(spectra_caption(settings))
         + f"\n\n## Initialisation\n\n{initialisation_text(settings)}\n\n"
         f"## Two common mistakes\n\n### Merging twice\n\n{merging_twice_text(settings)}\n\n"
         f"### Adding two adapters' factors\n\n{two_adapters_text(settings)}"

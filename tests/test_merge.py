@@ -13,6 +13,7 @@ from lora_viz.numbers.example import example_size, frame_count
 from lora_viz.merge.figures import merge_animation
 from lora_viz.notation import CARD
 from lora_viz.numbers import precision
+from lora_viz.render.sketch import unpacked
 from lora_viz.settings import Settings
 
 TRAINED = Settings(trained=True, alpha=16)
@@ -219,3 +220,55 @@ def test_the_play_buttons_take_the_themes_colours():
     """Explicit light colours kept Play and Pause light in a dark theme; the app's theme gives them theirs."""
     menu = merge_animation(Settings())["layout"]["updatemenus"][0]
     assert not {"bgcolor", "bordercolor", "font"} & set(menu)
+
+
+DORA = Settings(trained=True, alpha=16, variant="dora")
+
+
+def test_doras_animation_ends_on_pefts_merge_with_a_frame_for_the_normalisation():
+    from lora_viz.numbers.variants import dora_merge
+
+    e = merge_example(DORA)
+    frames = merge_frames(e)
+    assert len(frames) == frame_count(DORA.r, "dora") == frame_count(DORA.r) + 2
+    before, normalised, merged = frames[-3], frames[-2], frames[-1]
+    np.testing.assert_allclose(before.merged, e.w + e.delta, atol=1e-12)  # where LoRA's merge ends
+    assert normalised.kind == "normalised"
+    np.testing.assert_allclose(np.linalg.norm(normalised.merged, axis=1), 1.0, atol=1e-12)  # every row of length 1
+    # The last frame is numbers/variants.py's DoRA merge (equal to PEFT's merged weight in tests/test_variants.py),
+    # in PEFT's names: W out × in, B = up, A = down, s = α/r.
+    np.testing.assert_allclose(merged.merged, dora_merge(e.w, e.down, e.up, e.magnitude, DORA.alpha), atol=1e-12)
+    assert merge_text.phase_names(DORA)[-3:] == ["100%", "÷ length", "merged"]
+
+
+def test_an_untrained_dora_adapter_merges_to_w_exactly():
+    e = merge_example(Settings(trained=False, variant="dora"))
+    np.testing.assert_allclose(merge_frames(e)[-1].merged, e.w, atol=1e-12)
+
+
+def test_doras_merged_update_is_not_low_rank_and_the_page_says_so():
+    e = merge_example(DORA)
+    sv = spectra(e, "fp32")
+    assert np.sum(sv.delta > 1e-9 * sv.delta[0]) == e.size.r
+    assert np.all(sv.merged_minus_w > 1e3 * sv.delta[-1])  # every singular value of W′ − W well above machine zero
+    assert "not low rank" in merge_text.spectra_caption(DORA) and "not low rank" not in merge_text.spectra_caption(TRAINED)
+
+
+def test_doras_separate_and_merged_outputs_agree_in_every_precision():
+    _, results = compare_outputs(DORA)
+    by_dtype = {r.dtype: r.separate_vs_merged / r.output_scale for r in results}
+    assert by_dtype["fp32"] < 1e-5 and by_dtype["fp16"] < 2e-3 and by_dtype["bf16"] < 2e-2
+
+
+def test_doras_hover_and_the_magnitude_column():
+    figure = merge_animation(DORA)
+    names = [trace.get("name") for trace in figure["data"]]
+    assert names[-1] == "m" and unpacked(figure["data"][-1]["z"]).shape == (merge_example(DORA).size.d, 1)
+    _, merged_template = hover_templates(CARD, 8, 1.0, "dora")
+    assert "mᵢ · (W + ΔW)[i,j] / ‖(W + ΔW)ᵢ‖" in merged_template and "customdata[22]" in merged_template
+
+
+def test_rsloras_merge_scales_by_alpha_over_root_r():
+    e = merge_example(Settings(trained=True, alpha=16, variant="rslora", r=4, d=8, k=8))
+    assert e.scale == pytest.approx(16 / 2)
+    assert merge_text.phase_names(Settings(variant="rslora"))[9] == "α/√r"

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..names import float_dtype
 from ..notation import labels
-from ..numbers.counts import scaling
+from ..numbers.counts import scaling, scaling_text
 from ..settings import Settings
 from .core import spectra
 from .view import by_example, merge_example, two_adapters
@@ -16,10 +16,14 @@ from ..numbers.example import example_size, frame_count
 def merge_animation_alt(s: Settings) -> str:
     size = example_size(s.d, s.k, s.r)
     n = labels(s.notation)
+    scale = scaling_text(s.variant)
+    dora = (" Then, for DoRA, each row of W + ΔW is divided by its length and multiplied by its magnitude mᵢ, drawn as a "
+            f"{size.d}×1 column beside W′.") if s.variant == "dora" else ""
     return (
-        f"Animation in {frame_count(s.r)} steps on a {size.d}×{size.k} example at rank {size.r}: ΔW = (α/r)·{n.product} "
-        f"built from {size.r} rank-1 terms, scaled by α/r = {scaling(s.alpha, size.r):.4g}, then added to W to give W′, "
-        "drawn beside W. Hovering a cell of ΔW, W or W′ outlines the row of " + n.up + " and the column of " + n.down + " that make it."
+        f"Animation in {frame_count(s.r, s.variant)} steps on a {size.d}×{size.k} example at rank {size.r}: ΔW = ({scale})·{n.product} "
+        f"built from {size.r} rank-1 terms, scaled by {scale} = {scaling(s.alpha, size.r, s.variant):.4g}, then added to W to give "
+        f"W + ΔW, drawn beside W.{dora} Hovering a cell of ΔW, W or W′ outlines the row of " + n.up + " and the column of "
+        + n.down + " that make it."
     )
 
 

@@ -28,6 +28,7 @@ from ..render.plotly import (
     symmetric_limit,
     vline,
 )
+from ..numbers.counts import scaling_text
 from ..settings import Settings
 from .core import merge_frames, product_hover, spectra
 from .text import frame_caption, frame_name
@@ -51,17 +52,25 @@ CAPTION_PROMPT = "Point at a cell of ΔW, W or W′ (tap it on a phone): its r p
 MACHINE_ZERO_FLOOR = 1e-17  # log axes cannot show 0: smaller singular values are drawn here
 
 
-def hover_templates(names: Labels, r: int, scale: float) -> tuple[str, str]:
-    """ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j] term by term, and W′[i,j] = W[i,j] + the same (see product_hover's layout)."""
-    products = f"α/r · Σₜ {names.up}[i,t]·{names.down}[t,j]"
+def hover_templates(names: Labels, r: int, scale: float, variant: str = "lora") -> tuple[str, str]:
+    """ΔW[i,j] = α/r·Σₜ up[i,t]·down[t,j] term by term, and W′[i,j] = W[i,j] + the same; DoRA's W′[i,j] =
+    mᵢ·(W + ΔW)[i,j]/‖(W + ΔW)ᵢ‖ (see product_hover's layout)."""
+    products = f"{scaling_text(variant)} · Σₜ {names.up}[i,t]·{names.down}[t,j]"
     terms = " + ".join(f"(%{{customdata[{2 + 2 * t}]:.2f}})(%{{customdata[{3 + 2 * t}]:.2f}})" for t in range(r))
-    w, delta, merged = 2 + 2 * r, 3 + 2 * r, 4 + 2 * r
+    w, delta, merged, m, length = 2 + 2 * r, 3 + 2 * r, 4 + 2 * r, 5 + 2 * r, 6 + 2 * r
     cell = "[%{customdata[0]:.0f},%{customdata[1]:.0f}]"
     delta_template = f"ΔW[i,j] = {products}<br>ΔW{cell} = {scale:.3g} · ({terms})<br>= %{{customdata[{delta}]:.4f}}"
-    merged_template = (
-        f"W′[i,j] = W[i,j] + {products}<br>W′{cell} = %{{customdata[{w}]:.4f}} + {scale:.3g} · ({terms})<br>"
-        f"= %{{customdata[{w}]:.4f}} + %{{customdata[{delta}]:.4f}} = %{{customdata[{merged}]:.4f}}"
-    )
+    if variant == "dora":
+        merged_template = (
+            f"W′[i,j] = mᵢ · (W + ΔW)[i,j] / ‖(W + ΔW)ᵢ‖<br>W′{cell} = %{{customdata[{m}]:.4f}} · "
+            f"(%{{customdata[{w}]:.4f}} + %{{customdata[{delta}]:.4f}}) / %{{customdata[{length}]:.4f}}<br>"
+            f"= %{{customdata[{merged}]:.4f}}"
+        )
+    else:
+        merged_template = (
+            f"W′[i,j] = W[i,j] + {products}<br>W′{cell} = %{{customdata[{w}]:.4f}} + {scale:.3g} · ({terms})<br>"
+            f"= %{{customdata[{w}]:.4f}} + %{{customdata[{delta}]:.4f}} = %{{customdata[{merged}]:.4f}}"
+        )
     return delta_template + "<br>now shown: %{z:.4f}", merged_template + "<br>now shown: %{z:.4f}"
 
 
@@ -106,7 +115,8 @@ def merge_animation(s: Settings) -> FigureSpec:
     w_box = Box(delta_box.x1 + 2 * GAP, delta_box.x1 + 2 * GAP + k, delta_box.y0, delta_box.y1)
     merged_box = Box(w_box.x1 + 2 * GAP, w_box.x1 + 2 * GAP + k, delta_box.y0, delta_box.y1)
     hover = product_hover(e)
-    delta_template, merged_template = hover_templates(names, r, e.scale)
+    delta_template, merged_template = hover_templates(names, r, e.scale, e.variant)
+    magnitude_box = Box(merged_box.x1 + 1.5 * GAP, merged_box.x1 + 1.5 * GAP + 1, delta_box.y0, delta_box.y1)  # DoRA's m, d × 1
     start = frames[s.step]
     traces = [
         _cells(e.up, up_box.x0, up_box.y0, names.up, caption=True),
@@ -115,12 +125,19 @@ def merge_animation(s: Settings) -> FigureSpec:
         _cells(start.merged, merged_box.x0, merged_box.y0, "W′", hover, merged_template, caption=True),
         _cells(e.w, w_box.x0, w_box.y0, "W", template="W (frozen): %{z:.4f}", caption=True),
     ]
+    if e.magnitude is not None:
+        # m holds row lengths, not weights: on its own scale from 0 (the weights' would paint it all one colour)
+        magnitude = _cells(e.magnitude[:, None], magnitude_box.x0, magnitude_box.y0, "m",
+                           template="m (DoRA's magnitude of this row): %{z:.4f}", caption=True)
+        del magnitude["coloraxis"]
+        traces.append(magnitude | dict(colorscale="Reds", zmin=0.0, zmax=float(e.magnitude.max()), showscale=False))
     outlines = [
         outline(up_box, TRAINED_COLOR),
         outline(down_box, TRAINED_COLOR),
         outline(delta_box, TRAINED_COLOR, "dot"),
         outline(w_box, FROZEN_COLOR),
         outline(merged_box, FROZEN_COLOR),
+        *([outline(magnitude_box, TRAINED_COLOR)] if e.magnitude is not None else []),
     ]
 
     def shapes(term: int | None) -> list[dict]:
@@ -136,7 +153,7 @@ def merge_animation(s: Settings) -> FigureSpec:
     big = dict(font=dict(size=22))
     animation = [
         dict(
-            name=frame_name(frame),
+            name=frame_name(frame, e),
             data=[dict(type="heatmap", z=frame.delta.astype(np.float32)), dict(type="heatmap", z=frame.merged.astype(np.float32))],
             traces=[2, 3],  # only the two panels that change travel with each frame
             layout=dict(title=dict(text=_wrap(frame_caption(frame, e, names, s.alpha))), shapes=shapes(frame.term)),
@@ -146,7 +163,8 @@ def merge_animation(s: Settings) -> FigureSpec:
     # A few large ΔW entries would wash out every other cell: clip the colours at the 98th percentile, and say so.
     every = np.abs(np.concatenate([a.ravel() for a in (e.w, e.up, e.down, frames[-1].delta, frames[-1].merged)]))
     limit = float(np.percentile(every, 98)) or 1.0
-    x_range, y_range = (-0.5, merged_box.x1 + 0.5), (-0.5, delta_box.y1 + 4.0)  # room for the two-line labels below
+    right = magnitude_box.x1 if e.magnitude is not None else merged_box.x1
+    x_range, y_range = (-0.5, right + 0.5), (-0.5, delta_box.y1 + 4.0)  # room for the two-line labels below
     # Square cells: the chart sets the height from the width it has (meta.fit); this one is for a 700 px plot.
     fit = fitted(x_range, y_range, MAX_PLOT_PX, ON_A_PHONE, PRESENTING)
     aspect = fit["fit"]["aspect"]
@@ -168,9 +186,12 @@ def merge_animation(s: Settings) -> FigureSpec:
             # collide with the caption.
             label((up_box.x0 + up_box.x1) / 2, up_box.y1 + 0.3, f"{names.up}<br>{d}×{r}", yanchor="top"),
             label(down_box.x0 - 0.4, (down_box.y0 + down_box.y1) / 2, f"{names.down}<br>{r}×{k}", anchor="right", yanchor="middle"),
-            label((delta_box.x0 + delta_box.x1) / 2, delta_box.y1 + 0.3, f"ΔW<br>= (α/r)·{names.product}", yanchor="top"),
+            label((delta_box.x0 + delta_box.x1) / 2, delta_box.y1 + 0.3, f"ΔW<br>= ({scaling_text(e.variant)})·{names.product}",
+                  yanchor="top"),
             label((w_box.x0 + w_box.x1) / 2, w_box.y1 + 0.3, "W<br>frozen", yanchor="top"),
-            label((merged_box.x0 + merged_box.x1) / 2, merged_box.y1 + 0.3, "W′<br>= W + ΔW", yanchor="top"),
+            label((merged_box.x0 + merged_box.x1) / 2, merged_box.y1 + 0.3,
+                  "W′ = m ⊙<br>(W + ΔW)/‖·‖" if e.magnitude is not None else "W′<br>= W + ΔW", yanchor="top"),
+            *([label(magnitude_box.x0 + 0.5, magnitude_box.y1 + 0.3, f"m<br>{d}×1", yanchor="top")] if e.magnitude is not None else []),
             dict(label(delta_box.x1 + GAP, middle, "+", yanchor="middle"), **big),
             dict(label(w_box.x1 + GAP, middle, "=", yanchor="middle"), **big),
         ],
@@ -188,7 +209,7 @@ def merge_animation(s: Settings) -> FigureSpec:
                 yanchor="top",
                 pad=dict(t=8, r=8),
                 buttons=[
-                    dict(label="▶ Play", method="animate", args=[[frame_name(frame) for frame in frames[s.step:]], dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True, transition=dict(duration=0))]),
+                    dict(label="▶ Play", method="animate", args=[[frame_name(frame, e) for frame in frames[s.step:]], dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True, transition=dict(duration=0))]),
                     dict(label="❚❚ Pause", method="animate", args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate", transition=dict(duration=0))]),
                 ],
             )

@@ -11,7 +11,7 @@ from ..settings import Settings
 from . import core
 from .core import SAMPLE_DIM, SAMPLE_RANK, Example, OutputComparison, TwoAdapters
 
-EXAMPLE = ("d", "k", "r", "seed", "trained", "alpha")  # what the animated example is made of
+EXAMPLE = ("d", "k", "r", "seed", "trained", "alpha", "variant")  # what the animated example is made of
 
 
 def to_example(s: Settings) -> Settings:
@@ -33,13 +33,13 @@ def by_example(*keys: str) -> Callable[[Callable[[Settings], str]], Callable[[Se
 
 def merge_example(s: Settings) -> Example:
     """The animated example: min(d, 16) × min(k, 16) at rank min(r, 8)."""
-    return core.animated_example(s.d, s.k, s.r, s.seed, s.trained, s.alpha)
+    return core.animated_example(s.d, s.k, s.r, s.seed, s.trained, s.alpha, s.variant)
 
 
 @depends_on(*EXAMPLE, reduce=to_sample)
 def compare_outputs(s: Settings) -> tuple[ExampleSize, list[OutputComparison]]:
     """Merged and separate outputs for a seeded random x on up to 64×64 at rank ≤ 16, in fp32, fp16, bf16."""
-    return core.compare_outputs(s.d, s.k, s.r, s.seed, s.trained, s.alpha)
+    return core.compare_outputs(s.d, s.k, s.r, s.seed, s.trained, s.alpha, s.variant)
 
 
 def two_adapters(s: Settings) -> TwoAdapters:

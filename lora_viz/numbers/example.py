@@ -10,6 +10,7 @@ MAX_EXAMPLE_RANK = 8
 
 MERGE_FRAMES = 4  # frames in which W turns into W′
 PHASES_WITHOUT_TERMS = 2 + MERGE_FRAMES  # start, α/r scaling, and the merge
+DORA_FRAMES = 2  # DoRA's merge goes on: each row of W + ΔW divided by its length, then scaled by its magnitude
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,6 @@ def example_size(d: int, k: int, r: int) -> ExampleSize:
     return ExampleSize(size.d, size.k, size.r, (size.d, size.k, size.r) != (d, k, r))
 
 
-def frame_count(r: int) -> int:
-    """Frames for rank r's example: start, one per rank-1 term, α/r, then the merge."""
-    return min(r, MAX_EXAMPLE_RANK) + PHASES_WITHOUT_TERMS
+def frame_count(r: int, variant: str = "lora") -> int:
+    """Frames for rank r's example: start, one per rank-1 term, α/r, then the merge (DoRA's: two more)."""
+    return min(r, MAX_EXAMPLE_RANK) + PHASES_WITHOUT_TERMS + (DORA_FRAMES if variant == "dora" else 0)

@@ -54,3 +54,9 @@ def scale(a: np.ndarray, factor: float, dtype: str) -> np.ndarray:
     """factor · a rounded to dtype."""
     work = np.float64 if dtype == "fp64" else np.float32
     return round_to(a.astype(work) * work(factor), dtype)
+
+
+def multiply(a: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
+    """a · b elementwise (broadcast) rounded to dtype."""
+    work = np.float64 if dtype == "fp64" else np.float32
+    return round_to(a.astype(work) * b.astype(work), dtype)
