@@ -29,7 +29,7 @@ PAGES = sorted(str(p) for p in Path("pages").glob("*.py")) + ["app.py"]
 BUSY = Settings(d=12, k=10, r=3, alpha=4.0, dtype="fp16", notation="paper", seed=5, trained=True, step=2, model="gpt2",
                 targets=("c_attn",), method="full", optimizer="sgd", batch=2, seq=64, ckpt=True, adapters=3, hidden=64,
                 intermediate=128, layers=2, heads=4, kv_heads=2, vocab=100, spectrum="rank", spectrum_rank=2, decay=0.5,
-                noise=0.1, steps=20, lr=0.01, trainer="gd", lesson=2, present=True, image="svg", hide=("d",))
+                noise=0.1, steps=20, lr=0.01, trainer="gd", lesson=2, present=True, image="svg", hide=("d",), variant="dora")
 # Another value for each setting, as valid as the first and inside every reduction: given here where the schema's
 # own choice would not do, otherwise derived from the schema (so a new setting needs nothing here).
 OTHER_GIVEN = dict(d=11, k=9, r=2, alpha=2.0, step=1, model="bert-base", targets=("c_proj",), batch=3, seq=65, adapters=4,

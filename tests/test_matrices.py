@@ -107,3 +107,22 @@ def test_delta_at_the_largest_rank_needs_a_few_mb():
     finally:
         tracemalloc.stop()
     assert peak < 16 * 2**20  # all ranks at once took 96 MB
+
+
+def test_doras_magnitude_is_drawn_to_scale_beside_the_output_side_factor():
+    """m is d×1: one column as wide as one rank of up, level with up's rows, on a colour scale of its own."""
+    from lora_viz.matrix.figures import scale_figure
+    from lora_viz.matrix.layout import scale_layout
+    from lora_viz.render.sketch import unpacked
+    from lora_viz.settings import Settings
+
+    for d, k, r in ((64, 48, 4), (4096, 4096, 8), (1000, 3000, 1)):
+        s = Settings(d=d, k=k, r=r, variant="dora")
+        g = scale_layout(d, k, r, magnitude=True)
+        figure = scale_figure(s)
+        m = next(t for t in figure["data"] if t.get("name") == "m")
+        x, y = unpacked(m["x"]), unpacked(m["y"])
+        assert x[-1] - x[0] == 1 and (y[0], y[-1]) == (g.up.y0, g.up.y1) == (0, d)  # one column, every row
+        assert x[0] > g.up.x1 and m["coloraxis"] == "coloraxis3" and figure["layout"]["coloraxis3"]["cmin"] == 0
+        assert "m " + f"{d:,}×1" in " ".join(a["text"] for a in figure["layout"]["annotations"])
+    assert all(t.get("name") != "m" for t in scale_figure(Settings(variant="lora"))["data"])

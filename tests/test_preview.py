@@ -17,7 +17,7 @@ from lora_viz.render.sketch import Tables, sketch
 from lora_viz.settings import model_spec, parse_settings
 
 VIEWS = [{}, {"d": "768", "k": "3072", "trained": "0", "seed": "3"}, {"d": "16", "k": "16", "r": "9"}, {"d": "5", "k": "7", "notation": "paper"},
-         {"d": "65536", "k": "65536", "r": "100"}]
+         {"d": "65536", "k": "65536", "r": "100"}, {"variant": "dora", "d": "1024", "k": "768"}, {"variant": "rslora", "alpha": "16"}]
 
 
 def _texts(preview, position: int) -> list[str]:

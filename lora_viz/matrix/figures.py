@@ -13,6 +13,7 @@ from ..numbers.ranks import rank_options
 from ..render.plotly import (
     FROZEN_COLOR,
     LINK_COLOR,
+    MAGNITUDE_COLORSCALE,
     TRAINED_COLOR,
     FigureSpec,
     arrows,
@@ -35,7 +36,7 @@ from .budget import product_block
 from .field import block_edges
 from ..render.geometry import Box
 from .layout import magnified_corner, scale_layout
-from .values import grid_means, lora_matrices, product_block_means
+from .values import grid_means, lora_matrices, magnitude_example, product_block_means
 
 
 DELTA_LINK = "delta"  # the linked-highlighting group of ΔW's chart and the drawing of its factors
@@ -51,7 +52,7 @@ DIMMED = 0.3  # W's opacity while the factors are lit
 def scale_figure(s: Settings, role: str = "lora", factor_px: float = 1.5) -> FigureSpec:
     """W, up and down at one scale: a cell is the same size in every matrix; values are exact block means. The
     factors' outlines are `factor_px` wide (wider shows a factor thinner than a pixel as a line)."""
-    g = scale_layout(s.d, s.k, s.r)
+    g = scale_layout(s.d, s.k, s.r, magnitude=s.variant == "dora" and role != "full")
     m = lora_matrices(s.d, s.k, s.r, s.seed, s.trained)
     names = labels(s.notation)
     d_edges, k_edges, r_edges = g.edges(s.d), g.edges(s.k), g.edges(s.r)
@@ -72,8 +73,11 @@ def scale_figure(s: Settings, role: str = "lora", factor_px: float = 1.5) -> Fig
     # input's label clears it too. up's label goes right of up while there is room for it (a quarter of the width),
     # else inside up, on a backing, where a wide up (r near k) leaves nowhere else.
     up_text = f"{names.up}<br>{s.d:,}×{s.r:,}<br>trained"
-    room_right = g.width - g.up.x1
-    up_label = (label(g.up.x1 + g.gap * 0.1, (g.up.y0 + g.up.y1) / 2, up_text, anchor="left", yanchor="middle")
+    right_of_up = g.magnitude.x1 if g.magnitude else g.up.x1  # DoRA's m stands between up and its label
+    if g.magnitude:
+        up_text += f"<br><br>m {s.d:,}×1<br>(DoRA)"
+    room_right = g.width - right_of_up
+    up_label = (label(right_of_up + g.gap * 0.1, (g.up.y0 + g.up.y1) / 2, up_text, anchor="left", yanchor="middle")
                 if room_right >= 0.25 * g.width else
                 dict(label((g.up.x0 + g.up.x1) / 2, (g.up.y0 + g.up.y1) / 2, up_text, yanchor="middle"), bgcolor="rgba(128, 128, 128, 0.35)"))
     w_state = {"lora": "frozen", "full": "trained: every entry", "lit": "frozen: no gradient"}[role]
@@ -93,9 +97,16 @@ def scale_figure(s: Settings, role: str = "lora", factor_px: float = 1.5) -> Fig
         paths += [((down_mid, below), (down_mid, g.down.y1)), ((up_mid, g.down.y0), (up_mid, g.up.y1)), ((up_mid, g.up.y0), (out_x, above))]
         line = dict(line=dict(color=LINK_COLOR, width=LIT_WIDTH)) if role == "lit" else dict(line=dict(color=TRAINED_COLOR, width=factor_px))
         shapes += [dict(outline(g.up, TRAINED_COLOR), **line), dict(outline(g.down, TRAINED_COLOR), **line)]
+        if g.magnitude:  # DoRA's m: one column of row lengths, on a colour scale of its own
+            magnitude = 1 + grid_means(magnitude_example(s.d, s.seed), g.block)
+            traces.append(dict(heatmap(magnitude, np.array([g.magnitude.x0, g.magnitude.x1]), d_edges + g.magnitude.y0, "m",
+                                       "magnitude, an example:"), coloraxis="coloraxis3"))
+            shapes.append(dict(outline(g.magnitude, TRAINED_COLOR), **line))
     traces.append(arrows(paths))
     layout = equal_scale_layout((-g.gap * 0.1, g.width + g.gap * 0.1), (-g.gap * 0.9, g.height + g.gap * 0.5), g.height_px, symmetric_limit(w, up, down), top=10)
     layout.update(shapes=shapes, annotations=annotations)
+    if g.magnitude:
+        layout["coloraxis3"] = dict(colorscale=MAGNITUDE_COLORSCALE, cmin=0.0, cmax=float(magnitude.max()), showscale=False)
     if role == "lora":
         # Hovering a block of ΔW (its own chart) lights up the rows of up and the columns of down that make it, and
         # the block of W it is added to.
@@ -139,7 +150,7 @@ def magnifier_figure(s: Settings, role: str = "lora") -> FigureSpec:
     return plot(traces, layout)
 
 
-DRAWN = ("d", "k", "r", "notation", "seed", "trained")  # what the to-scale drawing shows
+DRAWN = ("d", "k", "r", "notation", "seed", "trained", "variant")  # what the to-scale drawing shows (DoRA: its m too)
 
 
 @depends_on(*DRAWN, "present")
@@ -160,7 +171,7 @@ def role_drawing(s: Settings, role: str, magnify: bool = True) -> FigureSpec:
     return stacked(scale_figure(s, role), magnifier_figure(s, role))
 
 
-@depends_on(*DRAWN, "alpha", "variant")
+@depends_on(*DRAWN, "alpha")
 def delta_figure(s: Settings) -> FigureSpec:
     """ΔW = (α/r)·up·down (rsLoRA: α/√r) at W's scale and grid, from exact block means (O(blocks²·r))."""
     block = product_block(s.d, s.k, s.r)

@@ -33,6 +33,7 @@ class ScaleLayout:
     height: float
     block: int  # drawn cell = block×block weights (1 = every weight drawn)
     px_per_cell: float  # at NOMINAL_WIDTH_PX
+    magnitude: Box | None = None  # DoRA's m (d×1), beside the output-side factor
 
     @property
     def thinnest_px(self) -> float:
@@ -53,17 +54,20 @@ class ScaleLayout:
         return block_edges(n, self.block)
 
 
-def scale_layout(d: int, k: int, r: int) -> ScaleLayout:
-    """Positions for W (d×k), up (d×r) beside it and down (r×k) below up; one cell is one unit everywhere."""
+def scale_layout(d: int, k: int, r: int, magnitude: bool = False) -> ScaleLayout:
+    """Positions for W (d×k), up (d×r) beside it and down (r×k) below up; one cell is one unit everywhere. With
+    `magnitude` (DoRA), m (d×1) stands a quarter gap right of up."""
     gap = max(1.0, 0.08 * max(d, k))
     w = Box(0, k, 0, d)
     up = Box(k + gap, k + gap + r, 0, d)
     down = Box(k + gap, 2 * k + gap, d + gap / 2, d + gap / 2 + r)
-    width = 2 * k + gap
+    m = Box(up.x1 + gap / 4, up.x1 + gap / 4 + 1, 0, d) if magnitude else None
+    width = max(2 * k + gap, m.x1 if m else 0)
     height = d + 1.9 * gap + r  # room above for the output and below for the input arrows
     px = min(NOMINAL_WIDTH_PX / width, (MAX_HEIGHT_PX - 90) / height)
     block = max(1, math.ceil(max(d, k) / MAX_CELLS))
-    return ScaleLayout(d=d, k=k, r=r, gap=gap, w=w, up=up, down=down, width=width, height=height, block=block, px_per_cell=px)
+    return ScaleLayout(d=d, k=k, r=r, gap=gap, w=w, up=up, down=down, width=width, height=height, block=block, px_per_cell=px,
+                       magnitude=m)
 
 
 MAGNIFIED_CELLS = 12  # rows, columns and ranks the magnified corner shows at most

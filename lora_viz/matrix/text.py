@@ -63,14 +63,16 @@ def variant_lines(s: Settings) -> list[str]:
 
 
 def _share_line(c: ParamCounts) -> str:
-    """LoRA's trainable share, compared the right way round at any rank (r·(d + k) can pass d·k)."""
+    """LoRA's (DoRA's, with its magnitude) trainable share, compared the right way round at any rank (r·(d + k) can
+    pass d·k)."""
+    name, count = ("DoRA", "r·(d + k) + d") if c.magnitude else ("LoRA", "r·(d + k)")
     if c.lora_trainable < c.full_trained:
-        return (f"LoRA trains {c.trainable_percent:.4g}% of the weights: "
+        return (f"{name} trains {c.trainable_percent:.4g}% of the weights: "
                 f"{_ratio_text(float(c.reduction))}× fewer than full fine-tuning.")
     if c.lora_trainable == c.full_trained:
-        return "LoRA trains exactly as many parameters as full fine-tuning here: r·(d + k) = d·k."
-    return (f"r·(d + k) is {_ratio_text(float(1 / c.reduction))}× d·k: "
-            "LoRA trains more parameters than full fine-tuning here.")
+        return f"{name} trains exactly as many parameters as full fine-tuning here: {count} = d·k."
+    return (f"{count} is {_ratio_text(float(1 / c.reduction))}× d·k: "
+            f"{name} trains more parameters than full fine-tuning here.")
 
 
 def count_lines(s: Settings) -> list[str]:
@@ -117,7 +119,7 @@ def memory_notes(s: Settings) -> list[str]:
     return notes
 
 
-@depends_on("d", "k", "r", "notation", memo=256)  # asked twice per run: for the caption and the text alternative
+@depends_on("d", "k", "r", "notation", "variant", memo=256)  # asked twice per run: for the caption and the text alternative
 def scale_caption(s: Settings) -> str:
     """What the to-scale drawing shows, in words, for the caption and the text alternative."""
     g = scale_layout(s.d, s.k, s.r)
@@ -132,10 +134,15 @@ def scale_caption(s: Settings) -> str:
     thin = ""
     if g.needs_magnifier:
         thin = f" The thinnest strip is {g.thinnest_px:.2g} px wide at this scale, so a magnified corner is shown below it."
+    magnitude = ""
+    if s.variant == "dora":
+        magnitude = (f" DoRA's magnitude m ({s.d:,}×1, one per output row) stands beside {names.up} at the same scale, "
+                     "as wide as one rank: its colours are lengths on a scale of their own (white at 0, dark red at the "
+                     "largest), a seeded example like the factors; on the merge page m is computed from W.")
     return (
         f"W ({s.d:,}×{s.k:,}), {names.up} ({s.d:,}×{s.r:,}) and {names.down} ({s.r:,}×{s.k:,}) at the same pixels per row "
         f"and per column: areas compare honestly. {cells}{thin} Colour: blue below zero, white at zero, red above; "
-        "hover a cell for its number."
+        f"hover a cell for its number.{magnitude}"
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from .field import Field, Wave, block_edges
 
 # Salts keep the three matrices independent under one seed.
-_SALT_W, _SALT_UP, _SALT_DOWN = 1, 2, 3
+_SALT_W, _SALT_UP, _SALT_DOWN, _SALT_MAGNITUDE = 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ def lora_matrices(d: int, k: int, r: int, seed: int, trained: bool) -> LoraMatri
     up = Field(d, r, seed=seed, salt=_SALT_UP, noise=0.3, waves=_waves(seed, _SALT_UP, 2, 0.8, "cols", r))
     down = Field(r, k, seed=seed, salt=_SALT_DOWN, noise=0.3, waves=_waves(seed, _SALT_DOWN, 2, 0.8, "rows", r))
     return LoraMatrices(w=w, up=up, down=down)
+
+
+def magnitude_example(d: int, seed: int) -> Field:
+    """DoRA's m (d×1) as the to-scale drawing shows it, less its mean of 1: a seeded example of row lengths, like the
+    drawing's W, A and B (the merge page computes W's own row lengths on its small example)."""
+    return Field(d, 1, seed=seed, salt=_SALT_MAGNITUDE, noise=0.1, waves=_waves(seed, _SALT_MAGNITUDE, 2, 0.15))
 
 
 @lru_cache(maxsize=64)

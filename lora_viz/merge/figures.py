@@ -13,6 +13,7 @@ from ..notation import Labels, labels
 from ..render.plotly import (
     FROZEN_COLOR,
     LINK_COLOR,
+    MAGNITUDE_COLORSCALE,
     TRAINED_COLOR,
     FigureSpec,
     equal_scale_layout,
@@ -130,7 +131,7 @@ def merge_animation(s: Settings) -> FigureSpec:
         magnitude = _cells(e.magnitude[:, None], magnitude_box.x0, magnitude_box.y0, "m",
                            template="m (DoRA's magnitude of this row): %{z:.4f}", caption=True)
         del magnitude["coloraxis"]
-        traces.append(magnitude | dict(colorscale="Reds", zmin=0.0, zmax=float(e.magnitude.max()), showscale=False))
+        traces.append(magnitude | dict(colorscale=MAGNITUDE_COLORSCALE, zmin=0.0, zmax=float(e.magnitude.max()), showscale=False))
     outlines = [
         outline(up_box, TRAINED_COLOR),
         outline(down_box, TRAINED_COLOR),
