@@ -237,6 +237,9 @@ class Settings:
     lr: float = _float(0.02, "learning rate", 1e-5, 1.0, pages=(LOW_RANK,), step=0.005, format="%g")
     trainer: str = _choice("adam", "Optimizer", TRAINERS, pages=(LOW_RANK,), widget="radio", horizontal=True,
                            names={"adam": "Adam", "gd": "gradient descent"})
+    lr_ratio: float = _float(1.0, "LoRA+ ratio (B's learning rate ÷ A's)", 1.0, 64.0, pages=(LOW_RANK,), step=1.0, format="%g",
+                             help="LoRA+ (PEFT's loraplus_lr_ratio; its authors suggest 16): the output-side factor, which starts "
+                                  "at zero, learns this many times faster than the input-side one. 1: plain LoRA.")
     lesson: int = _int(0, "Lesson step", 0, LESSON_LENGTH - 1, pages=(LESSON,), widget="select_slider")
     present: bool = _bool(False, "Presentation mode (larger type)", hideable=False, sidebar=10)
     student: bool = _bool(False, "Student view (every control and the teachers' tools hidden)", hideable=False)

@@ -11,10 +11,12 @@ from lora_viz.training.text import (
     budget_text,
     divergence_text,
     intro_text,
+    spectrum_caption,
     sweep_caption,
     training_summary,
+    variants_text,
 )
-from lora_viz.training.view import training_spec
+from lora_viz.training.view import training_spec, variants_trained
 
 with ui.page("Why low rank works") as settings:
     names = labels(settings.notation)
@@ -38,7 +40,9 @@ with ui.page("Why low rank works") as settings:
     ui.figure(figures.loss_figure, settings, alt=alt.loss_alt(result))
     st.markdown(training_summary(result) + "\n\n### The spectrum")
     ui.figure(figures.spectrum_figure, settings, alt=alt.training_spectrum_alt(result))
-    st.markdown(caption("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep.")
-                + "\n\n### Every rank")
+    st.markdown(caption(spectrum_caption(result)) + "\n\n### LoRA, rsLoRA and PiSSA at the same rank")
+    variants = variants_trained(settings)
+    ui.figure(figures.variants_figure, settings, alt=alt.variants_alt(result, variants))
+    st.markdown(variants_text(result, variants) + "\n\n### Every rank")
     ui.figure(figures.sweep_figure, settings, alt=alt.sweep_alt(result), name="rank-sweep")  # its download: lora-viz-rank-sweep
     st.caption(sweep_caption(result))

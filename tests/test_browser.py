@@ -294,7 +294,7 @@ def test_low_rank_training_shows_progress_and_result(app_url, page):
     expect(done).to_contain_text("showing r = 2")
     # The bar goes once the training is done (a full bar stayed, reading as something still going on).
     expect(page.locator('[data-testid="stProgress"]')).to_have_count(0)
-    expect(page.locator(CHART)).to_have_count(3)
+    expect(page.locator(CHART)).to_have_count(4)
     expect(page.get_by_text("the best any rank-2 update can do is")).to_be_visible()
 
     # Another rank: the training already covers it, so the bar and the summary follow at once.

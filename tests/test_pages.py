@@ -440,9 +440,11 @@ def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
     query = {"spectrum": spectrum, "spectrum_rank": "3", "decay": "1.5", "noise": "0.1", "steps": "100", "lr": "0.03", "trainer": "adam", "r": "2", "d": "16", "k": "12"}
     at = open_page("pages/low_rank.py", query)
     assert not at.exception and not at.warning
-    assert len(charts(at)) == 3
+    assert len(charts(at)) == 4  # loss, spectrum, the variants at r, the sweep
     assert {key: link_query(at)[key] for key in query} == query
-    sweep = chart_specs(at)[2]
+    variants, sweep = chart_specs(at)[2:]
+    assert [trace["name"] for trace in variants["data"]][:3] == ["LoRA, r = 2", "rsLoRA (α/√r), r = 2",
+                                                                 "PiSSA (starts from W's top r), r = 2"]
     assert len(sweep["data"][1]["x"]) == 12  # every rank 1 … min(d, k)
     done = next(c.value for c in at.caption if c.value.startswith("Trained:"))
     assert "ranks 1–12" in done and "showing r = 2" in done and not at.get("progress")  # no bar once trained
@@ -453,7 +455,7 @@ def test_a_link_that_makes_training_diverge_shows_why_instead_of_crashing():
     at = open_page("pages/low_rank.py", {"trainer": "gd", "lr": "0.09"})
     assert not at.exception
     assert any("Gradient descent diverged" in w.value and "Lower the learning rate" in w.value for w in at.warning)
-    assert len(charts(at)) == 3 and at.query_params["lr"] == "0.09"  # the link keeps its settings; the page explains them
+    assert len(charts(at)) == 4 and at.query_params["lr"] == "0.09"  # the link keeps its settings; the page explains them
 
 
 def test_the_training_introduction_says_where_the_loss_starts_for_noisy_labels():

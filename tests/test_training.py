@@ -237,3 +237,43 @@ def test_the_sweep_caption_says_what_the_exact_rank_case_reached():
     assert "not at it yet" in sweep_caption(short)
     long = at_rank(train_everything(spec(d=12, k=10, spectrum="rank", spectrum_rank=2, steps=2000, lr=0.05)), 2)
     assert "it reached the optimum" in sweep_caption(long)
+
+
+def test_pissa_starts_from_ws_top_singular_vectors_with_the_model_unchanged():
+    """PiSSA's factors hold W's top-r singular part, which the residual base gives up: ΔW = 0 at the start, so its
+    loss starts where LoRA's does; and its adapter's singular values are W's top r (what the spectrum marks)."""
+    from lora_viz.training.task import w_singular_values
+    from lora_viz.training.train import pissa_factors_init, train_lora
+
+    task = make_task(spec(d=20, k=16))
+    up, down = pissa_factors_init(task, 5, 8.0)
+    np.testing.assert_allclose(np.linalg.svd(8.0 / 5 * up @ down, compute_uv=False)[:5], w_singular_values(task)[:5], rtol=1e-10)
+    runs = {v: train_lora(task, 5, 8.0, 50, 0.02, "adam", 0, v) for v in ("lora", "pissa")}
+    assert runs["pissa"].losses[0] == pytest.approx(runs["lora"].losses[0], rel=1e-12)
+    assert not np.allclose(runs["pissa"].losses[1:], runs["lora"].losses[1:])  # a different start trains differently
+
+
+def test_rsloras_scaling_and_lora_plus_change_the_training_as_they_should():
+    from lora_viz.training.train import train_lora
+
+    task = make_task(spec(d=24, k=24))
+    # With gradient descent, ΔW's first step is scale²·(its gradient through the factors): rsLoRA at r = 16 is
+    # (α/√r)² / (α/r)² = r = 16 times LoRA's.
+    first = {v: train_lora(task, 16, 8.0, 1, 1e-3, "gd", 0, v).delta for v in ("lora", "rslora")}
+    assert np.linalg.norm(first["rslora"]) == pytest.approx(16 * np.linalg.norm(first["lora"]), rel=1e-9)
+    # LoRA+: the output-side factor starts at zero, so its first step is all ΔW's first step moves: ratio times larger.
+    plus = train_lora(task, 4, 8.0, 1, 1e-3, "gd", 0, lr_ratio=16.0).delta
+    plain = train_lora(task, 4, 8.0, 1, 1e-3, "gd", 0).delta
+    np.testing.assert_allclose(plus, 16 * plain, rtol=1e-9)
+
+
+def test_the_variants_train_at_the_shown_rank_with_the_sweeps_optimizer():
+    from lora_viz.training.text import variants_text
+    from lora_viz.training.train import at_rank, train_everything, train_variants
+
+    s = spec(d=12, k=10, steps=60, lr_ratio=4.0)
+    variants = train_variants(s, 3)
+    assert variants.r == 3 and set(variants.runs) == {"rslora", "pissa"}
+    assert all(run.losses.size == 61 for run in variants.runs.values())
+    text = variants_text(at_rank(train_everything(s), 3), variants)
+    assert "At r = 3, after 60 steps" in text and "learns 4× faster" in text

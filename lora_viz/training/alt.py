@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .train import TrainingResult
+from .task import w_singular_values
+from .train import TrainingResult, VariantRuns
 
 
 def loss_alt(result: TrainingResult) -> str:
@@ -21,8 +22,16 @@ def training_spectrum_alt(result: TrainingResult) -> str:
     tail = float(np.sum(target[result.r:] ** 2))
     return (
         f"Singular values on a log scale: the needed change's largest is {target[0]:.3g}; the energy beyond the first "
-        f"{result.r} is {tail:.3g}, which LoRA at rank {result.r} cannot learn."
+        f"{result.r} is {tail:.3g}, which LoRA at rank {result.r} cannot learn. Diamonds mark W's own top {result.r} "
+        f"singular values, from {w_singular_values(result.task)[0]:.3g}: where PiSSA's adapter starts (LoRA's starts at 0)."
     )
+
+
+def variants_alt(result: TrainingResult, variants: VariantRuns) -> str:
+    ends = {"LoRA": result.lora.losses, "rsLoRA": variants.runs["rslora"].losses, "PiSSA": variants.runs["pissa"].losses}
+    return (f"Loss per training step on a log scale at r = {result.r}: "
+            + "; ".join(f"{name} from {losses[0]:.3g} to {losses[-1]:.3g}" for name, losses in ends.items())
+            + f"; full fine-tuning ends at {result.full.losses[-1]:.3g}.")
 
 
 def sweep_alt(result: TrainingResult) -> str:

@@ -9,11 +9,13 @@ from ..keys import depends_on
 from ..notation import labels
 from ..render.plotly import FROZEN_COLOR, TRAINED_COLOR, FigureSpec, hline, plot, vline
 from ..settings import Settings
-from .train import TrainingResult
-from .view import TRAINED_ON, to_task, trained
+from .task import w_singular_values
+from .train import TrainingResult, VariantRuns
+from .view import TRAINED_ON, to_task, trained, variants_trained
 
 LOSS_FLOOR = 1e-8  # log axes cannot show 0: smaller losses are drawn here
 BOUND_COLOR = "#54a24b"
+RSLORA_COLOR, PISSA_COLOR = "#f58518", "#b279a2"  # the variants beside LoRA (TRAINED_COLOR)
 
 
 def _log_layout(x_title: str, y_title: str, marker: tuple[dict, dict], height: int = 340) -> dict:
@@ -46,16 +48,37 @@ def loss_chart(result: TrainingResult) -> FigureSpec:
 
 def spectrum_chart(result: TrainingResult, product: str = "A×B") -> FigureSpec:
     """Singular values of the change to learn and of the learned LoRA update (the factors' `product` as the notation
-    writes it); the tail beyond r is what LoRA must miss."""
+    writes it); the tail beyond r is what LoRA must miss. W's own top r, open diamonds: where PiSSA's adapter starts
+    (LoRA's starts at zero)."""
     target = result.task.singular_values()
     learned = result.lora.singular_values
     index = np.arange(1, target.size + 1)
+    pissa = w_singular_values(result.task)[:result.r]
     traces = [
         dict(type="bar", x=index, y=np.maximum(target, LOSS_FLOOR), name="needed change ΔW* (with the noise the data shows)", marker=dict(color=FROZEN_COLOR), opacity=0.55),
         dict(type="scatter", x=index, y=np.maximum(learned, LOSS_FLOOR), name=f"learned (α/r)·{product}, r = {result.r}", mode="markers", marker=dict(color=TRAINED_COLOR, size=8)),
+        dict(type="scatter", x=index[:pissa.size], y=pissa, name=f"PiSSA's start: W's top {result.r} (LoRA's: 0)", mode="markers",
+             marker=dict(color=PISSA_COLOR, size=9, symbol="diamond-open", line=dict(width=2))),
     ]
     marker = vline(result.r + 0.5, dict(dash="dot", color="#888"), f"r = {result.r}")
     return plot(traces, _log_layout("singular value index", "singular value", marker))
+
+
+def variants_chart(result: TrainingResult, variants: VariantRuns) -> FigureSpec:
+    """Loss per step at rank r for LoRA, rsLoRA (α/√r) and PiSSA (W's top-r start), with full fine-tuning and the
+    best loss any rank-r update can reach."""
+    r = result.r
+    curves = (("LoRA", result.lora.losses, TRAINED_COLOR, "solid"),
+              ("rsLoRA (α/√r)", variants.runs["rslora"].losses, RSLORA_COLOR, "dot"),
+              ("PiSSA (starts from W's top r)", variants.runs["pissa"].losses, PISSA_COLOR, "dashdot"),
+              ("full fine-tuning", result.full.losses, FROZEN_COLOR, "dash"))
+    traces = [dict(type="scatter", x=np.arange(losses.size), y=np.maximum(losses, LOSS_FLOOR), name=f"{name}, r = {r}"
+                   if name != "full fine-tuning" else name, line=dict(color=color, width=2, dash=dash))
+              for name, losses, color, dash in curves]
+    best = max(result.task.best_loss(r), LOSS_FLOOR)
+    marker = hline(best, dict(color=BOUND_COLOR, dash="dot"), f"best possible at rank {r}: {best:.3g}")
+    title = "loss (share of ΔW* not learned)" if result.task.floor == 0 else "loss"
+    return plot(traces, _log_layout("training step", title, marker))
 
 
 def sweep_chart(result: TrainingResult) -> FigureSpec:
@@ -101,3 +124,9 @@ def spectrum_figure(s: Settings) -> FigureSpec:
 def sweep_figure(s: Settings) -> FigureSpec:
     """The rank sweep of the settings' training (every rank: the rank slider does not change it)."""
     return sweep_chart(trained(s))
+
+
+@depends_on(*TRAINED_ON, "r", reduce=to_task)
+def variants_figure(s: Settings) -> FigureSpec:
+    """The variants' loss curves at the settings' rank."""
+    return variants_chart(trained(s), variants_trained(s))

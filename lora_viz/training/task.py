@@ -31,6 +31,7 @@ class TrainingSpec:
     steps: int
     lr: float
     trainer: str
+    lr_ratio: float = 1.0  # LoRA+: the output-side factor's learning rate ÷ the input-side one's
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,8 @@ def loss_and_gradient(task: Task, delta: np.ndarray) -> tuple[float, np.ndarray]
     """L = ‖(W + ΔW)X − Y‖²/n and ∂L/∂ΔW = (2/n)·E·Xᵀ with E = (W + ΔW)X − Y."""
     error = (task.w + delta) @ task.x - task.y
     return float(np.sum(error**2) / task.n), (2.0 / task.n) * error @ task.x.T
+
+
+def w_singular_values(task: Task) -> np.ndarray:
+    """σ(W), the frozen weight's singular values, largest first: PiSSA's adapter starts with the top r of them."""
+    return np.linalg.svd(task.w, compute_uv=False)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .task import Task, start_loss
-from .train import CPU_BUDGET_S, DIVERGENCE_FACTOR, TrainingResult
+from ..numbers.counts import scaling
+from .task import Task, start_loss, w_singular_values
+from .train import CPU_BUDGET_S, DIVERGENCE_FACTOR, TrainingResult, VariantRuns
 
 
 def intro_text(task: Task, product: str) -> str:
@@ -81,3 +82,30 @@ def sweep_caption(result: TrainingResult) -> str:
     first, last = sweep[0], sweep[-1]
     return text + (f"With singular values decaying as i^−{spec.decay:g}, each extra rank removes less: the best possible loss "
                    f"goes from {loss_text(first.best_loss)} at r = 1 to {loss_text(last.best_loss)} at r = {last.r}.")
+
+
+def spectrum_caption(result: TrainingResult) -> str:
+    """What the spectrum shows: LoRA's learned directions, and where PiSSA's adapter starts."""
+    top = w_singular_values(result.task)[:result.r]
+    return ("LoRA learns the top r singular directions of the needed change; what lies beyond r is the loss it must keep. "
+            f"PiSSA (PEFT's init_lora_weights=\"pissa\") starts elsewhere: its factors hold W's own top {result.r} singular "
+            f"values ({top[0]:.3g} down to {top[-1]:.3g}, the diamonds), taken out of the frozen base so that the model is "
+            "unchanged at the start, where LoRA's start at zero.")
+
+
+def variants_text(result: TrainingResult, variants: VariantRuns) -> str:
+    """The variants' final losses at this rank beside LoRA's, and what each changes, read off the trainings."""
+    r, spec = result.r, result.spec
+    finals = {"LoRA": result.lora.losses, "rsLoRA": variants.runs["rslora"].losses, "PiSSA": variants.runs["pissa"].losses}
+    ends = ", ".join(f"{name} **{loss_text(float(losses[-1]))}**" for name, losses in finals.items())
+    diverged = [name for name, run in (("rsLoRA", variants.runs["rslora"]), ("PiSSA", variants.runs["pissa"]))
+                if run.diverged_at is not None]
+    plus = (f" Every adapter here trains with LoRA+: the output-side factor (PEFT's lora_B) learns {spec.lr_ratio:g}× faster."
+            if spec.lr_ratio > 1 else " LoRA+ (the ratio above the rank) would train the output-side factor faster.")
+    return (
+        f"At r = {r}, after {spec.steps:,} steps: {ends}. rsLoRA scales ΔW by α/√r = {scaling(spec.alpha, r, 'rslora'):.3g} "
+        f"instead of α/r = {scaling(spec.alpha, r):.3g}: the larger r, the more it keeps the update's size, so high ranks "
+        "learn as fast as low ones. PiSSA trains the same parameters from W's top singular vectors: it helps where the "
+        "change to learn lies along them; this task's ΔW* is drawn apart from W, so it must first turn away from them."
+        + (f" {' and '.join(diverged)} diverged: lower the learning rate." if diverged else "") + plus
+    )

@@ -1,4 +1,5 @@
-"""Training in NumPy: full fine-tuning and LoRA at every rank, with Adam or gradient descent, stopped if it diverges."""
+"""Training in NumPy: full fine-tuning and LoRA at every rank, with Adam or gradient descent (and LoRA+'s faster
+output-side factor), stopped if it diverges; at one rank, rsLoRA's scaling and PiSSA's start beside plain LoRA."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from ..numbers.counts import scaling
+from ..numbers.variants import pissa_start
 from .task import Task, TrainingSpec, loss_and_gradient, make_task
 
 ADAM = (0.9, 0.999, 1e-8)
@@ -38,25 +40,27 @@ def diverged(loss: float, start: float) -> bool:
 
 
 class _Optimizer:
-    """Adam (β₁ 0.9, β₂ 0.999) or plain gradient descent over a list of arrays, updated in place."""
+    """Adam (β₁ 0.9, β₂ 0.999) or plain gradient descent over a list of arrays, updated in place, each array at its
+    own learning rate (LoRA+: the output-side factor's is larger)."""
 
-    def __init__(self, params: list[np.ndarray], lr: float, trainer: str) -> None:
-        self.params, self.lr, self.trainer, self.t = params, lr, trainer, 0
+    def __init__(self, params: list[np.ndarray], lr: float | list[float], trainer: str) -> None:
+        self.params, self.trainer, self.t = params, trainer, 0
+        self.lrs = lr if isinstance(lr, list) else [lr] * len(params)
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
 
     def step(self, grads: list[np.ndarray]) -> None:
         self.t += 1
         b1, b2, eps = ADAM
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+        for p, g, m, v, lr in zip(self.params, grads, self.m, self.v, self.lrs):
             if self.trainer == "gd":
-                p -= self.lr * g
+                p -= lr * g
                 continue
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
-            p -= self.lr * (m / (1 - b1**self.t)) / (np.sqrt(v / (1 - b2**self.t)) + eps)
+            p -= lr * (m / (1 - b1**self.t)) / (np.sqrt(v / (1 - b2**self.t)) + eps)
 
 
 # Told the share done after each training; answers whether to go on (False once the budget is spent).
@@ -82,16 +86,28 @@ def lora_gradients(task: Task, up: np.ndarray, down: np.ndarray, scale: float) -
     return (loss, *factor_gradients(g, up, down, scale))
 
 
-def train_lora(task: Task, r: int, alpha: float, steps: int, lr: float, trainer: str, seed: int) -> Run:
-    """Train up (d×r, from zero) and down (r×k, random) with W frozen; ΔW = (α/r)·up·down."""
-    up, down = lora_factors_init(task, r, seed)
-    scale = scaling(alpha, r)
+def pissa_factors_init(task: Task, r: int, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """PiSSA's start (init_lora_weights="pissa"): up and down from W's top-r singular triplets, √S shared
+    (numbers/variants.pissa_start: up is PEFT's B, down its A). The base becomes W − scale·up·down, so the model is
+    W at the start all the same."""
+    start = pissa_start(task.w, r, alpha)
+    return start.b.copy(), start.a.copy()
+
+
+def train_lora(task: Task, r: int, alpha: float, steps: int, lr: float, trainer: str, seed: int, variant: str = "lora",
+               lr_ratio: float = 1.0) -> Run:
+    """Train up (d×r) and down (r×k) with W frozen; ΔW = scale·(up·down − up₀·down₀), scale α/r (rsLoRA α/√r).
+    LoRA starts from up₀ = 0 and a random down₀; PiSSA from W's top-r singular vectors, on the residual base
+    W − scale·up₀·down₀. LoRA+ (lr_ratio > 1) trains up, PEFT's lora_B, that many times faster."""
+    up, down = pissa_factors_init(task, r, alpha) if variant == "pissa" else lora_factors_init(task, r, seed)
+    scale = scaling(alpha, r, variant)
+    start = scale * up @ down  # what the residual base takes out: 0 for LoRA
 
     def update(grad: np.ndarray) -> np.ndarray:
         optimizer.step(list(factor_gradients(grad, up, down, scale)))
-        return scale * up @ down
+        return scale * up @ down - start
 
-    optimizer = _Optimizer([up, down], lr, trainer)
+    optimizer = _Optimizer([up, down], [lr * lr_ratio, lr], trainer)
     return _descend(task, np.zeros_like(task.w), steps, update)
 
 
@@ -175,7 +191,7 @@ def train_everything(spec: TrainingSpec, progress: Progress = None) -> Training:
     report(1 / (len(ranks) + 1))
     runs, sweep = [], []
     for rank in ranks:
-        run = train_lora(task, rank, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed)
+        run = train_lora(task, rank, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed, lr_ratio=spec.lr_ratio)
         runs.append(RankRun(run.losses, np.linalg.svd(run.delta, compute_uv=False), run.diverged_at))
         sweep.append(SweepPoint(rank, float(run.losses[-1]), task.best_loss(rank), rank * (d + k), run.diverged_at))
         if not report((rank + 1) / (len(ranks) + 1)) and rank < len(ranks):
@@ -188,3 +204,25 @@ def at_rank(training: Training, r: int) -> TrainingResult:
     r = min(r, len(training.runs))
     return TrainingResult(training.spec, training.task, training.runs[r - 1], training.full, training.sweep, r,
                           training.budget_spent)
+
+
+COMPARED = ("rslora", "pissa")  # trained at the shown rank beside plain LoRA (whose run the sweep has)
+
+
+@dataclass(frozen=True)
+class VariantRuns:
+    """rsLoRA's and PiSSA's loss curves at one rank, for the same task, steps, optimizer and LoRA+ ratio."""
+
+    r: int
+    runs: dict[str, Run]  # by variant
+
+
+def train_variants(spec: TrainingSpec, r: int, progress: Progress = None) -> VariantRuns:
+    """rsLoRA (α/√r) and PiSSA (W's top-r singular vectors) at rank r, each as train_lora trains plain LoRA."""
+    task = make_task(spec)
+    report = progress or (lambda share: True)
+    runs = {}
+    for number, variant in enumerate(COMPARED, start=1):
+        runs[variant] = train_lora(task, r, spec.alpha, spec.steps, spec.lr, spec.trainer, spec.seed, variant, spec.lr_ratio)
+        report(number / len(COMPARED))
+    return VariantRuns(r, runs)

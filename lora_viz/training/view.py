@@ -10,16 +10,16 @@ from ..cache import RESULTS
 from ..keys import depends_on
 from ..settings import Settings
 from .task import TrainingSpec, task_size
-from .train import CPU_BUDGET_S, Training, TrainingResult, at_rank, train_everything
+from .train import CPU_BUDGET_S, Training, TrainingResult, VariantRuns, at_rank, train_everything, train_variants
 
-TRAINED_ON = ("d", "k", "alpha", "seed", "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer")
+TRAINED_ON = ("d", "k", "alpha", "seed", "spectrum", "spectrum_rank", "decay", "noise", "steps", "lr", "trainer", "lr_ratio")
 
 # Trainings run on threads of their own (lora_viz/builds.py) and are kept in the one cache, RESULTS, rather than
 # with st.cache_data: st.cache_data would record the progress bar's updates and replay them into another session's
 # page. One training covers every rank, so the rank slider never retrains. A class opening one link starts one
 # training (the others wait for it, and get it even if its starter leaves), and at most two run at once: on two
 # cores, four side by side each took ten times as long as one alone.
-TRAININGS: Builds[Training] = Builds(workers=2, done=RESULTS, budget_s=CPU_BUDGET_S)
+TRAININGS: Builds[Training | VariantRuns] = Builds(workers=2, done=RESULTS, budget_s=CPU_BUDGET_S)
 
 
 def to_task(s: Settings) -> Settings:
@@ -47,3 +47,17 @@ def trained(s: Settings) -> TrainingResult:
     with ask_training(s, object()) as ticket:  # a session of its own: this wait ends no page's wait
         ticket.wait(None)
         return at_rank(ticket.result(), s.r)
+
+
+def ask_variants(s: Settings, session: Hashable) -> Ticket[VariantRuns]:
+    """A ticket for rsLoRA's and PiSSA's trainings at the settings' rank (at most the task's min(d, k))."""
+    spec, r = training_spec(s), to_task(s).r
+    return TRAININGS.ask(("variants", spec, r), session, lambda job: train_variants(spec, r, job.report))
+
+
+@depends_on(*TRAINED_ON, "r", reduce=to_task)
+def variants_trained(s: Settings) -> VariantRuns:
+    """rsLoRA and PiSSA at the settings' rank; the page has waited for them (ui.train), as for trained()."""
+    with ask_variants(s, object()) as ticket:
+        ticket.wait(None)
+        return ticket.result()

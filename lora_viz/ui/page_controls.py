@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from ..builds import BuildFailed
+from ..builds import BuildFailed, Ticket
 from ..presets import ALL_LINEAR, CUSTOM, default_targets, target_names
 from ..numbers.memory import ZERO_STAGES
 from ..config_json import MAX_CONFIG_CHARS, read_config, reading_text
 from ..settings import CUSTOM_KEYS, Settings, capped, model_spec, parse_settings, schema, to_query
 from ..model.view import qlora_prepared
 from ..training.train import TrainingResult, at_rank
-from ..training.view import TRAININGS, ask_training
+from ..training.view import TRAININGS, ask_training, ask_variants
 from .control import control, shown
 from .display import open_view
+
+T = TypeVar("T")
 
 
 def step_control(s: Settings, phases: list[str]) -> None:
@@ -128,6 +132,7 @@ def training_controls(s: Settings) -> None:
     control(s, left, "decay")  # for a power law
     control(s, middle, "noise")
     control(s, middle, "trainer")
+    control(s, middle, "lr_ratio")
     control(s, right, "steps")
     control(s, right, "lr")
 
@@ -142,20 +147,29 @@ def _session() -> str:
 
 
 def train(s: Settings) -> TrainingResult:
-    """Train (or fetch the cached training) with a progress bar while it trains, then a line that says what was trained.
+    """Train (or fetch the cached training) with a progress bar while it trains, then a line that says what was trained;
+    then rsLoRA and PiSSA at the shown rank, the same way (a rank move trains those two again, not the sweep).
 
-    The training runs on the builds' own threads: this page only waits for it and draws its progress, so a session
-    that reruns or leaves stops waiting, never the training. If the training fails, the page says so and stops.
+    The trainings run on the builds' own threads: this page only waits for them and draws their progress, so a
+    session that reruns or leaves stops waiting, never a training. If a training fails, the page says so and stops.
     """
-    with ask_training(s, _session()) as ticket:
+    result = at_rank(_wait(ask_training(s, _session()), DOING), s.r)
+    st.caption(f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {s.steps} steps each; showing r = {result.r}.")
+    _wait(ask_variants(s, _session()), f"Training rsLoRA and PiSSA at r = {result.r}…")
+    return result
+
+
+def _wait(ticket_of: Ticket[T], doing: str) -> T:
+    """Wait for a training, drawing its progress and its place in the queue while it runs; stop the page if it failed."""
+    with ticket_of as ticket:
         # Drawn only when there is training to wait for: a bar emptied and refilled on every rank move would
         # cost the browser two updates and an animation each time.
-        bar = None if ticket.wait(0) else st.progress(0.0, text=DOING)
+        bar = None if ticket.wait(0) else st.progress(0.0, text=doing)
         notice = st.empty() if bar else None
         waited = 0.0
         while not ticket.wait(POLL_SECONDS):
             waited += POLL_SECONDS
-            bar.progress(min(ticket.progress, 1.0), text=DOING)
+            bar.progress(min(ticket.progress, 1.0), text=doing)
             if text := _waiting_text(ticket.place, ticket.started_elsewhere, waited):
                 notice.info(text, icon="⏳")
             else:
@@ -163,16 +177,14 @@ def train(s: Settings) -> TrainingResult:
         if notice:
             notice.empty()
         try:
-            training = ticket.result()
+            found = ticket.result()
         except BuildFailed:
             st.warning("This training stopped before it finished (the server's log says why). Move any control, "
                        "or reload the page, to train it again.", icon="⚠️")
             st.stop()
-    result = at_rank(training, s.r)
     if bar is not None:
         bar.empty()  # a full bar left on the page read as something still going on
-    st.caption(f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {s.steps} steps each; showing r = {result.r}.")
-    return result
+    return found
 
 
 def _waiting_text(place: int | None, elsewhere: bool, seconds: float) -> str:
