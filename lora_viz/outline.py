@@ -11,6 +11,7 @@ class StepOutline:
     title: str
     page: str  # the page script that shows this step
     figure: str  # the picture the step draws
+    variant: str = "lora"  # the LoRA variant its page link opens with
 
 
 OUTLINE = (
@@ -24,4 +25,9 @@ OUTLINE = (
     StepOutline("What to remember", "pages/whole_model.py", "memory"),
     StepOutline("An analogy", "pages/merge.py", "delta"),
     StepOutline("The answer", "pages/matrices.py", "answer"),
+    # What a learner meets next, after the seed question's answer (appended, so that teachers' links to the steps
+    # above still open the same step)
+    StepOutline("Next: rsLoRA's scaling", "pages/matrices.py", "rslora", "rslora"),
+    StepOutline("Next: DoRA's magnitude", "pages/merge.py", "dora", "dora"),
+    StepOutline("Next: PiSSA's start", "pages/low_rank.py", "pissa", "pissa"),
 )

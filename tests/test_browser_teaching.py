@@ -58,7 +58,7 @@ def test_lesson_by_keyboard_alone(app_url, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{app_url}/lesson?lesson=1&d=4096&k=4096&r=8")
     wait_for_idle(page)
-    expect(page.locator("h3").first).to_have_text("Step 2 of 10: Full fine-tuning")
+    expect(page.locator("h3").first).to_have_text("Step 2 of 13: Full fine-tuning")
     _tab_to(page, "e.tagName === 'INPUT' && (e.placeholder || '').startsWith('a number')")
     page.keyboard.type("16777216")
     page.keyboard.press("Enter")  # submits the guess form
@@ -66,7 +66,7 @@ def test_lesson_by_keyboard_alone(app_url, browser):
     expect(page.get_by_text("Answer: 16,777,216 parameters")).to_be_visible()
     _tab_to(page, "e.tagName === 'BUTTON' && e.innerText.includes('Next')")
     page.keyboard.press("Enter")
-    expect(page.locator("h3").first).to_have_text("Step 3 of 10: LoRA: what is trained")
+    expect(page.locator("h3").first).to_have_text("Step 3 of 13: LoRA: what is trained")
     page.wait_for_function("() => new URLSearchParams(location.search).get('lesson') === '2'")
     page.screenshot(path=str(SCREENSHOTS / "lesson-keyboard.png"))
     page.close()

@@ -28,7 +28,7 @@ def questions(settings=Settings()):
 def test_the_lesson_slider_reaches_every_step_and_no_further():
     last, notices = parse_settings({"lesson": "99"})
     assert last.lesson == LESSON_LENGTH - 1 and notices  # clamped, with a notice
-    assert lesson_steps(last)[last.lesson].title == "The answer"
+    assert lesson_steps(last)[last.lesson].title == "Next: PiSSA's start"
 
 
 def test_seed_numbers_in_the_lesson():
@@ -151,12 +151,28 @@ def test_no_hint_answers_any_step(settings):
     assert not re.search(r"\d", feedback("lots", questions(settings)[0]).message)
 
 
-def test_the_lesson_ends_with_the_seed_questions_answer_in_words_and_numbers():
-    last = lesson_steps(Settings())[-1]
+def test_the_seed_question_ends_with_its_answer_in_words_and_numbers_then_the_variants_follow():
+    steps = lesson_steps(Settings())
+    # Step 9, as before the variants were added after it: teachers' links to it still open it.
+    answer = steps[9]
     # It answers a question that asked "how many", not a yes-or-no one (it began "Yes.").
-    assert last.title == "The answer" and last.body.startswith("For W of 4,096×4,096 at rank r = 8:")
+    assert answer.title == "The answer" and answer.body.startswith("For W of 4,096×4,096 at rank r = 8:")
     for number in ("16,777,216", "65,536", "16,842,752"):
-        assert number in last.body
+        assert number in answer.body
+    assert [step.title for step in steps[10:]] == ["Next: rsLoRA's scaling", "Next: DoRA's magnitude", "Next: PiSSA's start"]
+
+
+def test_each_variant_step_asks_a_question_with_peft_exact_answers_and_opens_its_page_with_the_variant():
+    steps = {step.title: step for step in lesson_steps(Settings())}
+    rslora, dora, pissa = (steps[f"Next: {name}"] for name in ("rsLoRA's scaling", "DoRA's magnitude", "PiSSA's start"))
+    assert rslora.question.answer == 65_536 and "2.828" in rslora.body  # the same factors; α/√r = 8/√8
+    assert dora.question.answer == 65_536 + 4_096  # + m, one per output row (tests/test_variants.py: PEFT's count)
+    assert pissa.question.answer == 2 * 65_536  # the rank-16 plain LoRA PEFT converts it to
+    assert (rslora.variant, dora.variant, pissa.variant) == ("rslora", "dora", "pissa")
+    assert (rslora.figure, dora.figure, pissa.figure) == ("rslora", "dora", "pissa")
+    known = known_quantities(Settings())
+    assert "what LoRA trains" in feedback("65536", dora.question, known).message  # forgot m: the page says so
+    assert feedback("131072", pissa.question, known).verdict == "exact"
 
 
 def test_the_analogy_says_the_change_reaches_every_weight():

@@ -493,14 +493,14 @@ def _button(at: AppTest, label: str):
 
 def test_lesson_guess_then_reveal_then_next():
     at = open_page("pages/lesson.py", {"lesson": "2", "d": "4096", "k": "4096", "r": "8"})
-    assert at.subheader[0].value == "Step 3 of 10: LoRA: what is trained"
+    assert at.subheader[0].value == "Step 3 of 13: LoRA: what is trained"
     assert not [m for m in at.markdown if "Answer" in m.value]  # hidden before a guess
     at.text_input(key="_guess_input_2").input("65536")
     _button(at, "Check my guess").click().run()
     assert at.success[0].value == "Exactly right."
     assert any("**Answer: 65,536 parameters**" in m.value for m in at.markdown)
     _button(at, "Next →").click().run()
-    assert at.subheader[0].value == "Step 4 of 10: LoRA: what share" and at.query_params["lesson"] == "3"
+    assert at.subheader[0].value == "Step 4 of 13: LoRA: what share" and at.query_params["lesson"] == "3"
     at.text_input(key="_guess_input_3").input("4%")
     _button(at, "Check my guess").click().run()
     assert at.warning[0].value == "Off: 10.2 times too high."

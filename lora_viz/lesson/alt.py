@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..matrix.alt import delta_alt, drawing_alt
+from dataclasses import replace
+
+from ..matrix.alt import delta_alt, drawing_alt, scaling_alt
 from ..merge.alt import merge_animation_alt
 from ..numbers.example import example_size
 from ..notation import labels
@@ -30,4 +32,8 @@ def step_alt(s: Settings, revealed: bool) -> str:
         return merge_animation_alt(s) + scaled
     if kind == "delta":
         return delta_alt(s) + f" Every weight of W changes, yet ΔW is made of {s.r * (s.d + s.k):,} numbers."
+    if kind == "rslora":
+        return scaling_alt(s)
+    if kind == "dora":
+        return drawing_alt(replace(s, variant="dora"))
     return drawing_alt(s)

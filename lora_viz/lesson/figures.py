@@ -6,10 +6,10 @@ A question's answer stays out of its picture until a guess has been checked: its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..keys import depends_on
-from ..matrix.figures import DRAWN, delta_figure, role_drawing
+from ..matrix.figures import DRAWN, delta_figure, role_drawing, scaling_figure
 from ..merge.figures import merge_animation
 from ..merge.view import EXAMPLE
 from ..numbers.example import example_size
@@ -117,6 +117,13 @@ def _count_bars(kind: str, s: Settings, revealed: bool) -> Bars:
             Bar("of which W", (kept(c.full_trained),), f"{c.full_trained:,}"),
             Bar(f"of which {n.up} and {n.down}", (trained(c.lora_trainable),), f"{c.lora_trainable:,}"),
         ), "parameters", "Parameters while serving, to scale")
+    if kind == "pissa":
+        return Bars((
+            Bar(f"PiSSA trains {n.up} and {n.down} at r = {s.r:,}", (trained(c.lora_trainable),), f"{c.lora_trainable:,}"),
+            Bar(f"served on the original W: a plain LoRA of rank {2 * s.r:,}", (trained(2 * c.lora_trainable),),
+                f"{2 * c.lora_trainable:,}", hidden=not revealed),
+            Bar("W, frozen", (kept(c.lora_frozen),), f"{c.lora_frozen:,}"),
+        ), "parameters", "PiSSA's adapter, trained and converted to serve, to scale")
     if kind == "answer":
         return Bars((
             Bar("full fine-tuning: trains and serves", (trained(c.full_trained),), f"{c.full_trained:,}"),
@@ -150,7 +157,7 @@ def _memory_bars(kind: str, s: Settings, revealed: bool) -> Bars:
 def step_bars(s: Settings, revealed: bool) -> Bars | None:
     """The current step's bars, if its picture is bars (figures and their text alternatives both draw on these)."""
     kind = OUTLINE[s.lesson].figure
-    if kind in ("share", "serving", "answer"):
+    if kind in ("share", "serving", "answer", "pissa"):
         return _count_bars(kind, s, revealed)
     if kind in ("adapter", "memory"):
         return _memory_bars(kind, s, revealed)
@@ -171,7 +178,8 @@ def _merge(s: Settings) -> FigureSpec:
     return dict(figure, layout=layout)
 
 
-FIGURE_KINDS = ("drawing", "full", "lit", "share", "serving", "merge", "adapter", "memory", "delta", "answer")
+FIGURE_KINDS = ("drawing", "full", "lit", "share", "serving", "merge", "adapter", "memory", "delta", "answer", "rslora", "dora",
+                "pissa")
 
 
 SHOWN = (*DRAWN, *EXAMPLE, "lesson", "dtype", "alpha", "step", "present")  # what any step's picture may show
@@ -202,4 +210,8 @@ def picture(s: Settings, revealed: bool) -> FigureSpec:
         return _merge(s)
     if kind == "delta":
         return delta_figure(s)
+    if kind == "rslora":
+        return scaling_figure(s)
+    if kind == "dora":  # the drawing with DoRA's magnitude m beside the factors
+        return role_drawing(replace(s, variant="dora"), "lora", magnify=not s.present)
     raise ValueError(f"no figure {kind!r}")

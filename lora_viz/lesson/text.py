@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..names import ADAPTER_DTYPE
 from ..notation import labels
-from ..numbers.counts import FORMULAS, count_params, with_numbers
+from ..numbers.counts import FORMULAS, count_params, scaling, with_numbers
 from ..numbers.memory import ELEMENT_BYTES, MIB, format_bytes, tensor_bytes
 from ..outline import OUTLINE
 from ..settings import Settings
@@ -21,6 +21,7 @@ class Step:
     question: Question | None
     page: str  # the page script that shows this step
     figure: str  # the picture the step draws (lesson/figures.py: FIGURE_KINDS)
+    variant: str = "lora"  # the LoRA variant its page link opens with
 
 
 def known_quantities(s: Settings) -> list[Quantity]:
@@ -34,12 +35,15 @@ def known_quantities(s: Settings) -> list[Quantity]:
         Quantity(s.d * s.r, f"{n.up} alone, d·r: one of LoRA's two trained factors"),
         Quantity(s.r * s.k, f"{n.down} alone, r·k: one of LoRA's two trained factors"),
         Quantity(s.d + s.k, "d + k: the shape of the two factors, not yet times the rank r"),
+        Quantity(c.lora_trainable + s.d, f"{n.up}, {n.down} and DoRA's magnitude, r·(d + k) + d: what DoRA trains"),
+        Quantity(2 * c.lora_trainable, "r·(d + k) twice: a plain LoRA of rank 2r, as PEFT converts PiSSA to serve it"),
     ]
 
 
 def lesson_steps(s: Settings) -> list[Step]:
     """The seed question and its answer, step by step, for W (d×k) and rank r."""
     c = count_params(s.d, s.k, s.r)
+    dora = count_params(s.d, s.k, s.r, "dora")
     n = labels(s.notation)
     dk = f"{s.d:,}×{s.k:,}"
     adapter_bytes = tensor_bytes(c.lora_trainable, ADAPTER_DTYPE)
@@ -105,8 +109,32 @@ def lesson_steps(s: Settings) -> list[Step]:
             f"merged ({n.merged}), it is back to **{c.served_merged:,}**, with no extra compute.",
             None,
         ),
+        (
+            f"PEFT's `use_rslora=True` (rank-stabilised LoRA) changes one thing: ΔW is scaled by α/√r instead of α/r. "
+            f"At r = {s.r:,} and α = {s.alpha:g} that is {scaling(s.alpha, s.r, 'rslora'):.4g} instead of "
+            f"{scaling(s.alpha, s.r):.4g}: at high ranks α/r shrinks the update so much that it learns slowly, α/√r less so.",
+            Question("How many parameters does rsLoRA train?", "parameters", c.lora_trainable,
+                     f"the same as LoRA, {n.up} + {n.down} = {FORMULAS['lora_trainable']} = {c.lora_trainable:,}: rsLoRA "
+                     "changes the scaling, not the factors"),
+        ),
+        (
+            f"PEFT's `use_dora=True` (DoRA) splits each row of W′ into a length and a direction: W′ = m ⊙ (W + ΔW)/‖W + ΔW‖, "
+            f"row by row. The direction comes from W + ΔW as in LoRA; the length mᵢ of each of the {s.d:,} output rows is "
+            f"trained too, a vector m of {s.d:,} numbers beside {n.up} and {n.down}.",
+            Question("How many parameters does DoRA train?", "parameters", dora.lora_trainable,
+                     f"{n.up} + {n.down} + m = {with_numbers(dora, 'lora_trainable')} = {dora.lora_trainable:,}; merged, "
+                     f"W′ is again {s.d:,}×{s.k:,}"),
+        ),
+        (
+            f"PEFT's `init_lora_weights=\"pissa\"` (PiSSA) starts {n.up} and {n.down} from W's top-{s.r:,} singular "
+            f"vectors instead of from zero, and takes their product out of W, so the model is unchanged at the start. "
+            f"It trains as many parameters as LoRA. But its adapter was trained on that residual base: to serve it on "
+            f"the original W, PEFT folds the starting factors in, as a plain LoRA of rank 2r = {2 * s.r:,}.",
+            Question(f"How many parameters does that rank-{2 * s.r:,} adapter hold?", "parameters", 2 * c.lora_trainable,
+                     f"2r·(d + k) = {2 * s.r:,}·({s.d:,} + {s.k:,}) = {2 * c.lora_trainable:,}, twice what PiSSA trained"),
+        ),
     ]
-    return [Step(o.title, body, question, o.page, o.figure) for o, (body, question) in zip(OUTLINE, said, strict=True)]
+    return [Step(o.title, body, question, o.page, o.figure, o.variant) for o, (body, question) in zip(OUTLINE, said, strict=True)]
 
 
 def answer_text(question: Question) -> str:

@@ -80,7 +80,7 @@ def lesson_step(s: Settings) -> None:
             else:
                 st.caption("The answer appears once you have checked a guess.")
     page = next(p for p in PAGES if p.script == step.page)
-    words.page_link(page.script, label=f"See it on “{page.label}”", query_params=to_query(s))
+    words.page_link(page.script, label=f"See it on “{page.label}”", query_params=to_query(replace(s, variant=step.variant)))
     if not s.present:
         back, forward = st.columns(2)
     back.button("← Previous", on_click=_go, args=(index - 1,), disabled=index == 0, use_container_width=True)
