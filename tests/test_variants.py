@@ -150,3 +150,29 @@ def test_whole_model_prices_doras_activations_and_names_its_dense_delta_w_when_i
         assert ("here they set it" in lines) == sets_it and "lower bound" not in lines
         lora = model_view(parse_settings({**query, "variant": "lora"})[0]).training["lora"]
         assert view.training["lora"].activations - lora.activations == view.training["lora"].saved.dora_kept > 0
+
+
+CONVERSIONS = json.loads((Path(__file__).parent / "golden" / "peft_pissa_conversion.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", CONVERSIONS, ids=lambda c: f"{c['custom']['arch']}-r{c['r']}-{c['targets']}")
+def test_pissas_adapter_served_on_the_original_base_is_pefts_rank_2r_conversion(case):
+    from lora_viz.model.budget import served_adapter_count
+
+    spec = custom_model(**case["custom"])
+    targets = tuple(case["targets"]) if isinstance(case["targets"], list) else (case["targets"],)
+    assert case["served_rank"] == 2 * case["r"]
+    assert served_adapter_count(spec, case["r"], targets, "pissa") == case["served"]
+    assert served_adapter_count(spec, case["r"], targets, "lora") * 2 == case["served"]
+
+
+def test_whole_models_serving_says_what_pissas_adapter_becomes():
+    from lora_viz.model.text import serving_lines
+    from lora_viz.model.view import model_view
+
+    s, _ = parse_settings({"model": "llama-3-8b", "variant": "pissa"})
+    lines = serving_lines(s, model_view(s))
+    assert "a plain LoRA of rank 2r = 16 (6,815,744 parameters, twice the 3,407,872 trained)" in lines[-1]
+    plain, _ = parse_settings({"model": "llama-3-8b"})
+    assert model_view(s).serving.adapter_file == 2 * model_view(plain).serving.adapter_file
+    assert not any("PiSSA" in line for line in serving_lines(plain, model_view(plain)))

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -179,6 +180,35 @@ def peft_variant_counts() -> list[dict]:
                         trainable, all_params = model.get_nb_trainable_parameters()
                         cases.append(case | {"trainable": trainable, "all": all_params})
                     print(cases[-1], flush=True)
+    return cases
+
+
+def pissa_conversions() -> list[dict]:
+    """The adapter PEFT writes to serve PiSSA on the original base (save_pretrained with
+    path_initial_model_for_weight_conversion): its parameters, counted in the saved file, and its rank, on the small
+    models PiSSA is counted on (lora_viz.model.budget.served_adapter_count)."""
+    import tempfile
+
+    from safetensors import safe_open
+
+    cases = []
+    for spec in PISSA_MODELS[:2]:  # PiSSA fails on the mixture's stacked experts (peft_variant_counts)
+        for targets in TARGET_SETS[spec.family]:
+            modules, _ = peft_targets(spec, (targets,) if targets == ALL_LINEAR else tuple(targets))
+            for r in (1, 4):
+                model = get_peft_model(build(spec, device_meta=False), LoraConfig(r=r, lora_alpha=8, target_modules=modules,
+                                                                                  init_lora_weights="pissa"))
+                with tempfile.TemporaryDirectory() as folder:
+                    model.peft_config["default"].init_lora_weights = True  # PEFT's recipe: keep the start as it is
+                    model.save_pretrained(f"{folder}/start")
+                    model.peft_config["default"].init_lora_weights = "pissa"
+                    model.save_pretrained(f"{folder}/served", path_initial_model_for_weight_conversion=f"{folder}/start")
+                    with safe_open(f"{folder}/served/adapter_model.safetensors", "pt") as saved:
+                        shapes = [saved.get_slice(name).get_shape() for name in saved.keys()]
+                count = sum(math.prod(shape) for shape in shapes)
+                cases.append({"model": spec.key, "custom": _custom_args(spec), "r": r, "targets": targets,
+                              "served": count, "served_rank": min(min(shape) for shape in shapes)})
+                print(cases[-1], flush=True)
     return cases
 
 
@@ -418,15 +448,20 @@ def _dims(spec) -> list:
 
 def main(only: str = "") -> None:
     """Write every golden file; with `memory` all but PEFT's counts (they take longest), with `serving` the served adapter
-    alone, with `variants` PEFT's counts and arithmetic of the LoRA variants alone (`variant_math`: the arithmetic)."""
+    alone, with `variants` PEFT's counts and arithmetic of the LoRA variants alone (`variant_math`: the arithmetic;
+    `pissa_conversion`: PiSSA's adapter converted to serve on the original base)."""
     GOLDEN.mkdir(parents=True, exist_ok=True)
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
     if only == "variant_math":
         (GOLDEN / "variant_math.json").write_text(json.dumps({"versions": versions, **variant_math()}, indent=1) + "\n")
         return
+    if only == "pissa_conversion":
+        (GOLDEN / "peft_pissa_conversion.json").write_text(json.dumps({"versions": versions, "cases": pissa_conversions()}, indent=1) + "\n")
+        return
     if only == "variants":
         (GOLDEN / "peft_variant_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_variant_counts()}, indent=1) + "\n")
         (GOLDEN / "variant_math.json").write_text(json.dumps({"versions": versions, **variant_math()}, indent=1) + "\n")
+        (GOLDEN / "peft_pissa_conversion.json").write_text(json.dumps({"versions": versions, "cases": pissa_conversions()}, indent=1) + "\n")
         return
     (GOLDEN / "served_adapter.json").write_text(json.dumps({"versions": versions, "cases": served_adapters()}, indent=1) + "\n")
     if only == "serving":
@@ -435,6 +470,7 @@ def main(only: str = "") -> None:
         (GOLDEN / "peft_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_counts()}, indent=1) + "\n")
         (GOLDEN / "peft_variant_counts.json").write_text(json.dumps({"versions": versions, "cases": peft_variant_counts()}, indent=1) + "\n")
         (GOLDEN / "variant_math.json").write_text(json.dumps({"versions": versions, **variant_math()}, indent=1) + "\n")
+        (GOLDEN / "peft_pissa_conversion.json").write_text(json.dumps({"versions": versions, "cases": pissa_conversions()}, indent=1) + "\n")
     versions["bitsandbytes"] = __import__("bitsandbytes").__version__
     cases = torch_memory() + opt_memory() + bitsandbytes_memory()
     (GOLDEN / "torch_memory.json").write_text(json.dumps({"versions": versions, "cases": cases}, indent=1) + "\n")

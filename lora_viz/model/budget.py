@@ -331,13 +331,23 @@ class ServingBytes:
     merged_copies: int  # stored: N merged models
 
 
+def served_adapter_count(spec: ModelSpec, r: int, targets: tuple[str, ...], variant: str = "lora") -> int:
+    """The parameters of the adapter served beside the original base: the trained count, or PiSSA's rank-2r
+    conversion's (a plain LoRA)."""
+    if variant == "pissa":
+        return model_counts(spec, 2 * r, targets).trainable
+    return model_counts(spec, r, targets, variant).trainable
+
+
 def serving_bytes(spec: ModelSpec, r: int, targets: tuple[str, ...], dtype: str, n_adapters: int, save_dtype: str,
                   method: str, variant: str = "lora") -> ServingBytes:
     """The base in dtype (QLoRA: its 4-bit base as loaded), the adapter served and saved as adapter_dtype says.
-    Merging a QLoRA adapter means dequantising the NF4 base to 16 bits (bf16) and adding ΔW: a 16-bit model."""
+    Merging a QLoRA adapter means dequantising the NF4 base to 16 bits (bf16) and adding ΔW: a 16-bit model.
+    PiSSA's adapter is served on the original base as PEFT converts it (save_pretrained with
+    path_initial_model_for_weight_conversion): a plain LoRA of rank 2r, its starting factors folded in."""
     base = base_weight_bytes(spec, method, dtype)
     merged = total_params(spec) * ELEMENT_BYTES[QLORA_OTHER if method == "qlora" else dtype]
-    trainable = model_counts(spec, r, targets, variant).trainable
+    trainable = served_adapter_count(spec, r, targets, variant)
     served_dtype = adapter_dtype("served", save_dtype)
     served = trainable * ELEMENT_BYTES[served_dtype]
     adapter_file = trainable * ELEMENT_BYTES[adapter_dtype("saved", save_dtype)]

@@ -23,7 +23,7 @@ from ..numbers.memory import (
 )
 from ..settings import SCHEMA, Settings, model_spec
 from .activations import MEASURED_WITH, Activations, releases_dropout
-from .budget import ModelCounts, TrainingBytes, model_counts, zero_parts, zero_peak_per_gpu
+from .budget import ModelCounts, TrainingBytes, model_counts, served_adapter_count, zero_parts, zero_peak_per_gpu
 from .peak import DORA_MOMENT, StepPeak
 from ..presets import ModelSpec, active_params
 from .view import ModelView
@@ -57,11 +57,9 @@ def variant_lines(s: Settings, view: ModelView) -> list[str]:
         return ["rsLoRA (use_rslora=True) changes only the scaling, α/√r instead of α/r: the same parameters and the same "
                 "memory as LoRA."]
     if s.variant == "pissa":
-        doubled = model_counts(view.spec, 2 * s.r, s.targets).trainable
         return [f"PiSSA (init_lora_weights=\"pissa\") trains the same parameters with the same memory as LoRA; it only starts "
-                f"from each targeted W's top-{s.r:,} singular vectors (one SVD per layer, once, at setup). To serve it on the "
-                f"original base rather than on PiSSA's residual, PEFT converts it into a plain LoRA of rank {2 * s.r:,}: "
-                f"{doubled:,} parameters."]
+                f"from each targeted W's top-{s.r:,} singular vectors (one SVD per layer, once, at setup). Serving below: "
+                f"PEFT's rank-{2 * s.r:,} conversion, to serve on the original base."]
     magnitudes = sum(row.out_features * row.copies for row in view.counts.rows if row.targeted)  # one per output row
     m = view.training[s.method]
     saved, peak = m.saved, m.peak
@@ -271,7 +269,18 @@ def serving_lines(s: Settings, view: ModelView) -> list[str]:
         f"The adapter file: about {format_bytes(v.adapter_file)} ({v.adapter_file:,} B of {s.save_dtype} weights plus a small header).",
         f"{v.n_adapters:,} adapter files beside one base: {format_bytes(v.shared_base)} stored, against {format_bytes(v.merged_copies)} for "
         f"{v.n_adapters:,} merged copies (the LoRA paper's example: 350 GB + 35 MB × 100 ≈ 354 GB instead of 35 TB).",
+        *([pissa_serving_line(s, view)] if s.variant == "pissa" and s.method != "full" else []),
     ]
+
+
+def pissa_serving_line(s: Settings, view: ModelView) -> str:
+    """What PiSSA's adapter becomes to serve on the original base, the numbers above being that conversion's."""
+    trained = view.counts.trainable
+    served = served_adapter_count(view.spec, s.r, s.targets, s.variant)
+    return (f"PiSSA: the adapter above is PEFT's conversion for the original base, a plain LoRA of rank 2r = {2 * s.r:,} "
+            f"({served:,} parameters, twice the {trained:,} trained): PiSSA trained on a residual base, W minus its top-"
+            f"{s.r:,} singular part, and the conversion folds that part back into the adapter. Served on its own residual "
+            "base instead, the adapter keeps rank r, but that base is a model of its own to ship.")
 
 
 PEAK_ALIVE = "alive besides weights, states and batch"
