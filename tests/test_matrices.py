@@ -1,4 +1,5 @@
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,3 +127,12 @@ def test_doras_magnitude_is_drawn_to_scale_beside_the_output_side_factor():
         assert x[0] > g.up.x1 and m["coloraxis"] == "coloraxis3" and figure["layout"]["coloraxis3"]["cmin"] == 0
         assert "m " + f"{d:,}×1" in " ".join(a["text"] for a in figure["layout"]["annotations"])
     assert all(t.get("name") != "m" for t in scale_figure(Settings(variant="lora"))["data"])
+
+
+def test_the_magnitudes_colour_scale_is_left_alone_by_the_dark_themes_middle():
+    """static/chart.js darkMiddle darkens the middle stop of every colour axis with an odd number of stops (the
+    diverging weights' scale); m's scale of lengths has an even number, so it keeps its colours in the dark theme."""
+    from lora_viz.render.plotly import COLORSCALE, MAGNITUDE_COLORSCALE
+
+    assert len(MAGNITUDE_COLORSCALE) % 2 == 0 and len(COLORSCALE) % 2 == 1
+    assert "scale.length % 2 === 0" in (Path(__file__).parents[1] / "static" / "chart.js").read_text()

@@ -191,6 +191,18 @@ def test_merge_step_control_round_trips_and_clamps():
     assert animation["layout"]["updatemenus"][0]["buttons"][0]["args"][0][0] == animation["frames"][2]["name"]
 
 
+def test_merge_page_follows_the_variant_from_its_link_and_its_select_box():
+    at = open_page("pages/merge.py", {"r": "2", "step": "99", "trained": "1", "variant": "dora"})
+    assert at.query_params["step"] == "9"  # DoRA's two more frames: the link may open on the last
+    animation = chart_specs(at)[0]
+    assert [frame["name"] for frame in animation["frames"]][-3:] == ["100%", "÷ length", "merged"]
+    assert [trace["name"] for trace in animation["data"]][-1] == "m"
+    assert any(m.value.startswith("# Merge: W′ = m ⊙ (W + A×B) / ‖W + A×B‖") for m in at.markdown)
+    at.selectbox(key="variant").set_value("lora").run()  # back to LoRA: the step is clamped to its last frame
+    assert "variant" not in at.query_params and at.query_params["step"] == "7"
+    assert [trace["name"] for trace in chart_specs(at)[0]["data"]][-1] == "W"
+
+
 def test_merge_page_offers_a_trained_adapter_at_initialisation():
     at = open_page("pages/merge.py", {"trained": "0"})
     assert "ΔW = 0" in at.info[0].value

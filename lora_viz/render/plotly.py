@@ -68,8 +68,10 @@ def vline(x: float, line: dict, text: str) -> tuple[dict, dict]:
     return shape, note
 
 
-# DoRA's magnitudes are lengths, not weights: a colour scale of their own, from white at 0 to dark red
-MAGNITUDE_COLORSCALE = [[0.0, "rgb(255, 245, 240)"], [0.5, "rgb(251, 106, 74)"], [1.0, "rgb(103, 0, 13)"]]
+# DoRA's magnitudes are lengths, not weights: a colour scale of their own, from white at 0 to dark red. Four stops, an
+# even number: the dark theme darkens the middle of a diverging scale (static/chart.js darkMiddle), which has odd ones.
+MAGNITUDE_COLORSCALE = [[0.0, "rgb(255, 245, 240)"], [1 / 3, "rgb(252, 146, 114)"], [2 / 3, "rgb(239, 59, 44)"],
+                        [1.0, "rgb(103, 0, 13)"]]
 
 
 def heatmap(values: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray, name: str, what: str) -> dict:
