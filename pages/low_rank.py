@@ -16,7 +16,7 @@ from lora_viz.training.text import (
     training_summary,
     variants_text,
 )
-from lora_viz.training.view import training_spec, variants_trained
+from lora_viz.training.view import training_spec
 
 with ui.page("Why low rank works") as settings:
     names = labels(settings.notation)
@@ -41,7 +41,7 @@ with ui.page("Why low rank works") as settings:
     st.markdown(training_summary(result) + "\n\n### The spectrum")
     ui.figure(figures.spectrum_figure, settings, alt=alt.training_spectrum_alt(result))
     st.markdown(caption(spectrum_caption(result)) + "\n\n### LoRA, rsLoRA and PiSSA at the same rank")
-    variants = variants_trained(settings)
+    variants = ui.train_variants(settings)
     ui.figure(figures.variants_figure, settings, alt=alt.variants_alt(result, variants))
     st.markdown(variants_text(result, variants) + "\n\n### Every rank")
     ui.figure(figures.sweep_figure, settings, alt=alt.sweep_alt(result), name="rank-sweep")  # its download: lora-viz-rank-sweep

@@ -13,8 +13,8 @@ from ..numbers.memory import ZERO_STAGES
 from ..config_json import MAX_CONFIG_CHARS, read_config, reading_text
 from ..settings import CUSTOM_KEYS, Settings, capped, model_spec, parse_settings, schema, to_query
 from ..model.view import qlora_prepared
-from ..training.train import TrainingResult, at_rank
-from ..training.view import TRAININGS, ask_training, ask_variants
+from ..training.train import TrainingResult, VariantRuns, at_rank
+from ..training.view import TRAININGS, ask_training, ask_variants, to_task
 from .control import control, shown
 from .display import open_view
 
@@ -147,16 +147,20 @@ def _session() -> str:
 
 
 def train(s: Settings) -> TrainingResult:
-    """Train (or fetch the cached training) with a progress bar while it trains, then a line that says what was trained;
-    then rsLoRA and PiSSA at the shown rank, the same way (a rank move trains those two again, not the sweep).
+    """Train (or fetch the cached training) with a progress bar while it trains, then a line that says what was trained.
 
     The trainings run on the builds' own threads: this page only waits for them and draws their progress, so a
     session that reruns or leaves stops waiting, never a training. If a training fails, the page says so and stops.
     """
     result = at_rank(_wait(ask_training(s, _session()), DOING), s.r)
     st.caption(f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {s.steps} steps each; showing r = {result.r}.")
-    _wait(ask_variants(s, _session()), f"Training rsLoRA and PiSSA at r = {result.r}…")
     return result
+
+
+def train_variants(s: Settings) -> VariantRuns:
+    """rsLoRA and PiSSA at the shown rank, as train() trains the sweep: a rank move trains these two again, not the
+    sweep, and the page calls this where their chart goes, so that everything above it is drawn first."""
+    return _wait(ask_variants(s, _session()), f"Training rsLoRA and PiSSA at r = {to_task(s).r}…")
 
 
 def _wait(ticket_of: Ticket[T], doing: str) -> T:
