@@ -81,3 +81,14 @@ def test_the_heap_is_frozen_after_new_imports_and_collected_only_then(untuned, m
 def test_a_page_run_tunes_the_process(untuned):
     open_page("app.py", {})
     assert server._sockets_tuned and server._modules_frozen > 0 and gc.get_freeze_count() > 0
+
+
+def test_the_browser_keeps_large_messages_long_enough_for_rapid_key_presses():
+    """At Streamlit's default of 2 finished runs, keys pressed 50–80 ms apart on a loaded machine broke the connection
+    ("Cached ForwardMsg MISS") and lost the last press (.streamlit/config.toml says how often). The served app reads
+    this file."""
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["global"]["maxCachedMessageAge"] >= 20
