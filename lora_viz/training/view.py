@@ -19,7 +19,10 @@ TRAINED_ON = ("d", "k", "alpha", "seed", "spectrum", "spectrum_rank", "decay", "
 # page. One training covers every rank, so the rank slider never retrains. A class opening one link starts one
 # training (the others wait for it, and get it even if its starter leaves), and at most two run at once: on two
 # cores, four side by side each took ten times as long as one alone.
-TRAININGS: Builds[Training | VariantRuns] = Builds(workers=2, done=RESULTS, budget_s=CPU_BUDGET_S)
+TRAININGS: Builds[Training] = Builds(workers=2, done=RESULTS, budget_s=CPU_BUDGET_S)
+# rsLoRA and PiSSA at one rank (at most 0.76 s of CPU) on a worker of their own: in the sweeps' queue, a page that had
+# its sweep waited behind another student's sweep for them.
+VARIANTS: Builds[VariantRuns] = Builds(workers=1, done=RESULTS, budget_s=CPU_BUDGET_S)
 
 
 def to_task(s: Settings) -> Settings:
@@ -52,7 +55,7 @@ def trained(s: Settings) -> TrainingResult:
 def ask_variants(s: Settings, session: Hashable) -> Ticket[VariantRuns]:
     """A ticket for rsLoRA's and PiSSA's trainings at the settings' rank (at most the task's min(d, k))."""
     spec, r = training_spec(s), to_task(s).r
-    return TRAININGS.ask(("variants", spec, r), session, lambda job: train_variants(spec, r, job.report))
+    return VARIANTS.ask(("variants", spec, r), session, lambda job: train_variants(spec, r, job.report))
 
 
 @depends_on(*TRAINED_ON, "r", reduce=to_task)

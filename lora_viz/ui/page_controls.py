@@ -14,7 +14,7 @@ from ..config_json import MAX_CONFIG_CHARS, read_config, reading_text
 from ..settings import CUSTOM_KEYS, Settings, capped, model_spec, parse_settings, schema, to_query
 from ..model.view import qlora_prepared
 from ..training.train import TrainingResult, VariantRuns, at_rank
-from ..training.view import TRAININGS, ask_training, ask_variants, to_task
+from ..training.view import TRAININGS, VARIANTS, ask_training, ask_variants, to_task
 from .control import control, shown
 from .display import open_view
 
@@ -152,7 +152,7 @@ def train(s: Settings) -> TrainingResult:
     The trainings run on the builds' own threads: this page only waits for them and draws their progress, so a
     session that reruns or leaves stops waiting, never a training. If a training fails, the page says so and stops.
     """
-    result = at_rank(_wait(ask_training(s, _session()), DOING), s.r)
+    result = at_rank(_wait(ask_training(s, _session()), DOING, TRAININGS.workers), s.r)
     st.caption(f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {s.steps} steps each; showing r = {result.r}.")
     return result
 
@@ -160,10 +160,10 @@ def train(s: Settings) -> TrainingResult:
 def train_variants(s: Settings) -> VariantRuns:
     """rsLoRA and PiSSA at the shown rank, as train() trains the sweep: a rank move trains these two again, not the
     sweep, and the page calls this where their chart goes, so that everything above it is drawn first."""
-    return _wait(ask_variants(s, _session()), f"Training rsLoRA and PiSSA at r = {to_task(s).r}…")
+    return _wait(ask_variants(s, _session()), f"Training rsLoRA and PiSSA at r = {to_task(s).r}…", VARIANTS.workers)
 
 
-def _wait(ticket_of: Ticket[T], doing: str) -> T:
+def _wait(ticket_of: Ticket[T], doing: str, workers: int) -> T:
     """Wait for a training, drawing its progress and its place in the queue while it runs; stop the page if it failed."""
     with ticket_of as ticket:
         # Drawn only when there is training to wait for: a bar emptied and refilled on every rank move would
@@ -174,7 +174,7 @@ def _wait(ticket_of: Ticket[T], doing: str) -> T:
         while not ticket.wait(POLL_SECONDS):
             waited += POLL_SECONDS
             bar.progress(min(ticket.progress, 1.0), text=doing)
-            if text := _waiting_text(ticket.place, ticket.started_elsewhere, waited):
+            if text := _waiting_text(ticket.place, ticket.started_elsewhere, waited, workers):
                 notice.info(text, icon="⏳")
             else:
                 notice.empty()
@@ -191,11 +191,12 @@ def _wait(ticket_of: Ticket[T], doing: str) -> T:
     return found
 
 
-def _waiting_text(place: int | None, elsewhere: bool, seconds: float) -> str:
+def _waiting_text(place: int | None, elsewhere: bool, seconds: float, workers: int = TRAININGS.workers) -> str:
     """What a waiting page says: queued behind other trainings, or trained for another session too ('' for its own)."""
     if place is not None:
         before = f", and {place} more queued before this one" if place else ""
-        return (f"Queued: {TRAININGS.workers} other trainings are running{before}; this one starts when a turn "
+        running = f"{workers} other trainings are running" if workers > 1 else "another training is running"
+        return (f"Queued: {running}{before}; this one starts when a turn "
                 f"comes… {seconds:.0f} s")
     if elsewhere:
         return f"Training in another session (the same settings): showing it when it is done… {seconds:.0f} s"
