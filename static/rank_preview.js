@@ -17,7 +17,7 @@
   const [ARROW_LENGTH, ARROW_HALF_WIDTH] = [0.65, 0.3]; // an arrowhead marker's length and half width, per unit of its size
 
   const state = { preview: null, tables: [], slider: null, observer: null, shown: null, committed: -1, nodes: [], startRank: null,
-                  listening: false, images: new Map(), palettes: new Map() };
+                  listening: false, sent: null, images: new Map(), palettes: new Map() };
 
   function rankOf(thumb) {
     const text = (thumb.getAttribute("aria-valuetext") || "").replace(/[^\d]/g, "");
@@ -304,8 +304,18 @@
     document.addEventListener("keydown", start, true);
   }
 
-  function render(component, args, bytes) {
-    state.preview = JSON.parse(new TextDecoder().decode(bytes));
+  // The server sends the preview deflated (zlib): a quarter of its size or less, so each run hashes and holds less.
+  async function inflate(bytes) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return JSON.parse(await new Response(stream).text());
+  }
+
+  async function render(component, args, bytes) {
+    const sent = (state.sent = bytes);
+    state.preview = null; // until it is read, the slider moves alone
+    const preview = await inflate(bytes);
+    if (state.sent !== sent) return; // a newer preview came while this one was read
+    state.preview = preview;
     state.tables = state.preview.tables || [];
     state.images.clear();
     state.palettes.clear();

@@ -3,6 +3,8 @@ writes for that rank (lora_viz/preview.py; the browser's side is in tests/test_b
 
 from __future__ import annotations
 
+import json
+import zlib
 from dataclasses import replace
 
 import pytest
@@ -15,6 +17,7 @@ from lora_viz.numbers.ranks import rank_options
 from lora_viz.preview import PREVIEWED, preview_ranks, preview_settings, rank_preview
 from lora_viz.render.sketch import Tables, sketch
 from lora_viz.settings import model_spec, parse_settings
+from lora_viz.ui import rank_preview as element
 
 VIEWS = [{}, {"d": "768", "k": "3072", "trained": "0", "seed": "3"}, {"d": "16", "k": "16", "r": "9"}, {"d": "5", "k": "7", "notation": "paper"},
          {"d": "65536", "k": "65536", "r": "100"}, {"variant": "dora", "d": "1024", "k": "768"}, {"variant": "rslora", "alpha": "16"}]
@@ -99,15 +102,18 @@ def test_the_drawing_changes_with_the_rank_and_W_is_sent_once():
     assert len({frame[3][0][3] for frame in sketches}) == 1  # W's cells: one table entry for every rank
 
 
-def test_the_preview_is_bounded_and_sent_once_per_browser():
-    """Streamlit keeps messages over 10 KB in its message cache, so a preview with sketches is sent to a browser once
-    for its settings, not on every move; texts alone stay a few kilobytes."""
+def test_the_preview_is_bounded_and_sent_deflated():
+    """What the browser is sent is the preview's JSON, deflated: a quarter of it or less with sketches. Streamlit keeps
+    messages over 10 KB in its message cache, so a large preview is sent to a browser once for its settings, and a
+    smaller one costs at most 10 KB a move."""
     for query in VIEWS:
         s, _ = parse_settings(query)
-        size = len(rank_preview("matrices", s, preview_ranks(s)).as_json())
-        assert size < 256_000
-        assert size > 10_000 or len(preview_ranks(s)) < 12
-        assert len(rank_preview("", s, preview_ranks(s)).as_json()) < 12_000
+        read, ranks = preview_settings("matrices", s), preview_ranks(s)
+        sent = element._bytes("matrices", read, ranks)
+        assert json.loads(zlib.decompress(sent)) == json.loads(rank_preview("matrices", read, ranks).as_json())
+        assert len(sent) < 64_000
+        assert len(sent) * 4 < len(rank_preview("matrices", read, ranks).as_json()) or len(ranks) < 12
+        assert len(element._bytes("", preview_settings("", s), ranks)) < 12_000
 
 
 def test_charts_that_cannot_follow_the_thumb_are_named_to_be_dimmed():
@@ -125,7 +131,6 @@ def test_pages_without_a_rank_preview_get_none():
 def test_a_preview_that_cannot_be_built_leaves_the_page_as_drawn(monkeypatch):
     """The preview aids the slider: if building it fails, the page shows everything else and no error box."""
     from harness.pages import metric_values, open_page
-    from lora_viz.ui import rank_preview as element
 
     def broken(*args):
         raise ValueError("a sketch draws heatmaps and lines")
