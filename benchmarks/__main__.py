@@ -51,6 +51,7 @@ def main() -> None:
     moves = server_moves.run()
     browser = browser_moves.run()
     drags = drag.run()
+    whole = [d for d in drags if d.view == "whole slider"]
     opened = opening.run()
     lesson = classroom.run()
     trainings = classroom.trainings()
@@ -86,10 +87,12 @@ def main() -> None:
         f"| ≤ 500 KB sent for any render | largest {1.024 * max(worst_bytes.first_kib, worst_bytes.move_kib):.0f} KB ({worst_bytes.page}, {worst_bytes.size}) | {verdict(1024 * max(worst_bytes.first_kib, worst_bytes.move_kib) <= 500_000)} |",
         f"| whole merge animation ≤ 2 MB | first render of the merge page, animation included: {1.024 * merge_kib:.0f} KB | {verdict(1024 * merge_kib <= 2_000_000)} |",
         f"| release until the page settles (browser time per move) ≤ 1.5 × the floor, every page and size | worst {worst_browser.ratio:.2f} ({worst_browser.page}, {worst_browser.size}) | {verdict(worst_browser.ratio <= 1.5)} |",
-        *(f"| drag preview, CPU {rate}×: frame interval p95 ≤ {limit} ms" + (", ≥ 90% of the ranks crossed shown" if rate == 1 else "")
-          + f" | worst p95 {max(d.p95_ms for d in drags if d.rate == rate):.1f} ms (the thumb's own: {max(d.thumb_p95_ms for d in drags if d.rate == rate):.1f} ms), "
-          f"worst share {min(d.shown for d in drags if d.rate == rate):.0%}, lag behind the thumb p95 ≤ {max(d.lag_p95_ms for d in drags if d.rate == rate):.1f} ms | "
-          + verdict(all(d.p95_ms <= limit and (rate != 1 or d.shown >= 0.9) for d in drags if d.rate == rate)) + " |"
+        *(f"| drag preview across the whole slider (68 positions, 60 steps), CPU {rate}×: frame interval p95 ≤ {limit} ms"
+          + (", ≥ 90% of the ranks crossed shown" if rate == 1 else "")
+          + f" | worst p95 {max(d.p95_ms for d in whole if d.rate == rate):.1f} ms (the thumb's own: {max(d.thumb_p95_ms for d in whole if d.rate == rate):.1f} ms; "
+          f"the floor's thumb, Streamlit's slider alone: {max(d.floor_thumb_p95_ms for d in whole if d.rate == rate):.1f} ms), "
+          f"worst share {min(d.shown for d in whole if d.rate == rate):.0%}, lag behind the thumb p95 ≤ {max(d.lag_p95_ms for d in whole if d.rate == rate):.1f} ms | "
+          + verdict(all(d.p95_ms <= limit and (rate != 1 or d.shown >= 0.9) for d in whole if d.rate == rate)) + " |"
           for rate, limit in ((1, 20), (4, 50))),
         f"| classroom: zero errors | {len(lesson.errors)} errors in {lesson.moves} moves | {verdict(not lesson.errors)} |",
         f"| classroom: 95th percentile < 2 s | {lesson.p95_ms:.0f} ms | {verdict(lesson.p95_ms < 2000)} |",

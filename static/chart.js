@@ -79,8 +79,8 @@
 
   // A page's main figure in presentation mode is no taller than the screen leaves below its top (and its caption):
   // a projector shows it whole. Figures drawn at one scale keep it, and grow narrower instead.
-  function fitToScreen(layout, div) {
-    const top = div.getBoundingClientRect().top + window.scrollY;
+  // `top`: the chart's top on the page, where the caller has read it already (reading it lays the page out).
+  function fitToScreen(layout, div, top = div.getBoundingClientRect().top + window.scrollY) {
     const caption = layout.meta && layout.meta.caption ? 90 : 0;
     const margin = layout.margin || {};
     const least = (margin.t || 0) + (margin.b || 0) + 200; // a plot area of 200 px at the least, whatever is above it

@@ -17,7 +17,7 @@
   const [ARROW_LENGTH, ARROW_HALF_WIDTH] = [0.65, 0.3]; // an arrowhead marker's length and half width, per unit of its size
 
   const state = { preview: null, tables: [], slider: null, observer: null, shown: null, committed: -1, nodes: [], startRank: null,
-                  listening: false, sent: null, images: new Map(), palettes: new Map() };
+                  listening: false, sent: null, dimmed: null, geometry: new WeakMap(), images: new Map(), palettes: new Map() };
 
   function rankOf(thumb) {
     const text = (thumb.getAttribute("aria-valuetext") || "").replace(/[^\d]/g, "");
@@ -49,6 +49,8 @@
   }
 
   function dim(names, on) {
+    if (state.dimmed === on) return;
+    state.dimmed = on;
     for (const name of names) {
       const element = document.querySelector(`.st-key-chart-${name}`);
       if (element) element.style.opacity = on ? DIM : "";
@@ -195,18 +197,35 @@
   }
 
   // The sketch on the canvas, as wide as the chart and as tall as the figure would be (or the chart, if taller).
+  // Where a chart stands, read once per drag: the thumb moves the sidebar alone, and reading the page's layout at each
+  // new rank made the browser lay the page out twice a frame.
+  function geometry(chart) {
+    let at = state.geometry.get(chart);
+    if (!at) {
+      const box = chart.getBoundingClientRect();
+      at = { width: chart.clientWidth, height: chart.clientHeight, top: box.top + window.scrollY, left: chart.offsetLeft, offsetTop: chart.offsetTop };
+      state.geometry.set(chart, at);
+    }
+    return at;
+  }
+
   function drawSketch(canvas, sketch, chart) {
     const look = chart.loraViz;
+    const at = geometry(chart);
     const fitted = { height: sketch[0], margin: { t: sketch[1][2], b: sketch[1][3] } };
-    if (look.fitScreen) window.loraVizChart.fitToScreen(fitted, chart);
-    const width = chart.clientWidth;
-    const height = Math.max(fitted.height, chart.clientHeight);
+    if (look.fitScreen) window.loraVizChart.fitToScreen(fitted, chart, at.top);
+    const width = at.width;
+    const height = Math.max(fitted.height, at.height);
     const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    canvas.style.width = `${width}px`;
-    canvas.style.height = `${height}px`;
-    chart.style.minHeight = `${fitted.height}px`; // the page flows around the figure the rank will have
+    // A canvas given a size, even its own, is made anew: only when the size changes.
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    const least = `${fitted.height}px`; // the page flows around the figure the rank will have
+    if (chart.style.minHeight !== least) chart.style.minHeight = least;
     const context = canvas.getContext("2d");
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     context.imageSmoothingEnabled = false;
@@ -244,7 +263,8 @@
         canvas.className = "lora-viz-preview";
         canvas.setAttribute("aria-hidden", "true"); // a moment's picture: the chart keeps its text alternative
         chart.parentElement.style.position = "relative";
-        canvas.style.cssText = `position: absolute; left: ${chart.offsetLeft}px; top: ${chart.offsetTop}px; z-index: 2; pointer-events: none;`;
+        const at = geometry(chart);
+        canvas.style.cssText = `position: absolute; left: ${at.left}px; top: ${at.offsetTop}px; z-index: 2; pointer-events: none;`;
         chart.parentElement.appendChild(canvas);
       }
       drawSketch(canvas, sketches[position], chart);
@@ -257,7 +277,8 @@
     if (position === state.shown) return;
     state.shown = position;
     state.nodes.forEach((node, i) => {
-      if (node && node.isConnected) node.nodeValue = preview.slots[i].texts[position];
+      const text = preview.slots[i].texts[position];
+      if (node && node.isConnected && node.nodeValue !== text) node.nodeValue = text;
     });
     dim(preview.dimmed, position !== state.committed);
     sketchCharts(position);
@@ -296,6 +317,8 @@
       if (event.target && event.target.closest && event.target.closest(SLIDER)) {
         const thumb = document.querySelector(THUMB);
         state.shown = null;
+        state.dimmed = null;
+        state.geometry = new WeakMap(); // the page may have moved since the last drag
         state.startRank = thumb ? rankOf(thumb) : null; // before the slider moves: the rank the page shows
         watch();
       }
