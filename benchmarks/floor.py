@@ -42,7 +42,8 @@ def widget_line(container: str, key: str) -> str:
     low, high = cast(spec.low), cast(_limit(key))
     if spec.widget in ("select_slider", "radio"):  # a number picked from its whole range
         options = list(range(low, high + 1))
-        return f"{container}.{spec.widget}({label!r}, {options!r}, index={options.index(default)}, {tail})"
+        start = f"value={default!r}" if spec.widget == "select_slider" else f"index={options.index(default)}"  # as each takes it
+        return f"{container}.{spec.widget}({label!r}, {options!r}, {start}, {tail})"
     extra = (f", step={cast(spec.step)!r}" if spec.step is not None else "") + (f", format={spec.format!r}" if spec.format else "")
     return f"{container}.{spec.widget}({label!r}, {low!r}, {high!r}, {cast(default)!r}{extra}, {tail})"
 
