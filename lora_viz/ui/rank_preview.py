@@ -37,31 +37,30 @@ Later = Callable[[], None]  # what a page sends once its body has run
 
 
 def reserve_rank_preview(s: Settings, page: PageInfo) -> Later:
-    """Keep the preview's place here (beside the slider) and return what sends it there: the page calls it once its
-    body has run, because a new preview is the run's longest build (a tenth of a second at the largest) and the
-    page comes first."""
+    """What sends the page's preview: the page calls it once its body has run, because a new preview is the run's
+    longest build (a tenth of a second at the largest) and the page comes first. The element is hidden and finds the
+    slider by its key, so it goes at the sidebar's end, with no placeholder kept for it (one message less a run)."""
     if page.url_path not in PREVIEWED:
         return lambda: None
-    place = st.empty()
-    return lambda: _send(s, page, place)
+    return lambda: _send(s, page)
 
 
-def _send(s: Settings, page: PageInfo, place) -> None:
+def _send(s: Settings, page: PageInfo) -> None:
     """Send the page's preview, if it has one (cached, like a figure, in the cache all sessions share). The preview is
     an aid to the slider, not the page: if it cannot be built, the page stays as drawn and the log keeps why."""
     try:
-        _send_preview(s, page, place)
+        _send_preview(s, page)
     except Exception:
         LOG.exception("The rank preview of %r could not be built", page.label)
 
 
-def _send_preview(s: Settings, page: PageInfo, place) -> None:
+def _send_preview(s: Settings, page: PageInfo) -> None:
     ranks = preview_ranks(s)
     read = preview_settings(page.url_path, s)  # the preview reads the ranks it is given, never the settings' own
     data = RESULTS.get(("rank_preview", page.url_path, read, ranks), lambda: _bytes(page.url_path, read, ranks))
     if data:
         args = json.dumps(loader_args("loraVizRankPreview", SCRIPT), separators=(",", ":")).encode()
-        with place:
+        with st.sidebar:
             _component()(data=args + b"\n" + data, key="lora-viz-rank-preview")
 
 

@@ -24,18 +24,14 @@ def hide_label(key: str) -> str:
 
 
 def _settings(s: Settings, page: PageInfo) -> Later:
-    """The shared controls, as the schema lists them (settings.SIDEBAR); each one's key is its URL parameter. The rank
-    slider's preview has its place beside the slider, and is sent once the page is drawn (rank_preview.py)."""
+    """The shared controls, as the schema lists them (settings.SIDEBAR); each one's key is its URL parameter. Returns
+    what sends the rank slider's preview, once the page is drawn (rank_preview.py), where the slider is shown."""
     bar = st.sidebar
     if any(shown(s, key) for key in SIDEBAR):  # a student view has none: no heading over nothing
         bar.header("Settings")
-    later: Later = lambda: None
     for key in SIDEBAR:
         control(s, bar, key, **_sidebar_options(s, key))
-        if key == "r" and shown(s, "r"):
-            with bar:
-                later = reserve_rank_preview(s, page)
-    return later
+    return reserve_rank_preview(s, page) if shown(s, "r") else (lambda: None)
 
 
 def _sidebar_options(s: Settings, key: str) -> dict:
