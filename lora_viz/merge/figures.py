@@ -81,9 +81,10 @@ def _wrap(caption: str, width: int = 58) -> str:
 
 
 def _cells(values: np.ndarray, x0: float, y0: float, name: str, hover: np.ndarray | None = None, template: str = "",
-           caption: bool = False) -> dict:
+           caption: bool = False, colours: dict | None = None) -> dict:
     """A matrix's cells, each a unit square from (x0, y0); what a cell holds goes in a tooltip, or with `caption` in
-    the caption beneath the figure (static/chart.js), where it hides nothing."""
+    the caption beneath the figure (static/chart.js), where it hides nothing. Coloured on the weights' shared scale,
+    or on a scale of their own (`colours`: the trace's colorscale, zmin and zmax)."""
     rows, cols = values.shape
     said = template or f"{name}: %{{z:.4f}}"
     cells = dict(
@@ -91,7 +92,7 @@ def _cells(values: np.ndarray, x0: float, y0: float, name: str, hover: np.ndarra
         z=values.astype(np.float32),
         x=np.arange(cols + 1, dtype=float) + x0,
         y=np.arange(rows + 1, dtype=float) + y0,
-        coloraxis="coloraxis",
+        **(colours or dict(coloraxis="coloraxis")),
         name=name,
         **(dict(hoverinfo="none", meta=dict(caption=said)) if caption else dict(hovertemplate=said + "<extra></extra>")),
     )
@@ -128,10 +129,9 @@ def merge_animation(s: Settings) -> FigureSpec:
     ]
     if e.magnitude is not None:
         # m holds row lengths, not weights: on its own scale from 0 (the weights' would paint it all one colour)
-        magnitude = _cells(e.magnitude[:, None], magnitude_box.x0, magnitude_box.y0, "m",
-                           template="m (DoRA's magnitude of this row): %{z:.4f}", caption=True)
-        del magnitude["coloraxis"]
-        traces.append(magnitude | dict(colorscale=MAGNITUDE_COLORSCALE, zmin=0.0, zmax=float(e.magnitude.max()), showscale=False))
+        traces.append(_cells(e.magnitude[:, None], magnitude_box.x0, magnitude_box.y0, "m",
+                             template="m (DoRA's magnitude of this row): %{z:.4f}", caption=True,
+                             colours=dict(colorscale=MAGNITUDE_COLORSCALE, zmin=0.0, zmax=float(e.magnitude.max()), showscale=False)))
     outlines = [
         outline(up_box, TRAINED_COLOR),
         outline(down_box, TRAINED_COLOR),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .task import w_singular_values
-from .train import TrainingResult, VariantRuns
+from .train import TrainingResult, VariantRuns, compared_runs
 
 
 def loss_alt(result: TrainingResult) -> str:
@@ -28,9 +28,8 @@ def training_spectrum_alt(result: TrainingResult) -> str:
 
 
 def variants_alt(result: TrainingResult, variants: VariantRuns) -> str:
-    ends = {"LoRA": result.lora.losses, "rsLoRA": variants.runs["rslora"].losses, "PiSSA": variants.runs["pissa"].losses}
     return (f"Loss per training step on a log scale at r = {result.r}: "
-            + "; ".join(f"{name} from {losses[0]:.3g} to {losses[-1]:.3g}" for name, losses in ends.items())
+            + "; ".join(f"{name} from {run.losses[0]:.3g} to {run.losses[-1]:.3g}" for name, run in compared_runs(result, variants).items())
             + f"; full fine-tuning ends at {result.full.losses[-1]:.3g}.")
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..numbers.counts import scaling
 from .task import Task, start_loss, w_singular_values
-from .train import CPU_BUDGET_S, DIVERGENCE_FACTOR, TrainingResult, VariantRuns
+from .train import CPU_BUDGET_S, DIVERGENCE_FACTOR, TrainingResult, VariantRuns, compared_runs
 
 
 def intro_text(task: Task, product: str) -> str:
@@ -96,10 +96,9 @@ def spectrum_caption(result: TrainingResult) -> str:
 def variants_text(result: TrainingResult, variants: VariantRuns) -> str:
     """The variants' final losses at this rank beside LoRA's, and what each changes, read off the trainings."""
     r, spec = result.r, result.spec
-    finals = {"LoRA": result.lora.losses, "rsLoRA": variants.runs["rslora"].losses, "PiSSA": variants.runs["pissa"].losses}
-    ends = ", ".join(f"{name} **{loss_text(float(losses[-1]))}**" for name, losses in finals.items())
-    diverged = [name for name, run in (("rsLoRA", variants.runs["rslora"]), ("PiSSA", variants.runs["pissa"]))
-                if run.diverged_at is not None]
+    runs = compared_runs(result, variants)
+    ends = ", ".join(f"{name} **{loss_text(float(run.losses[-1]))}**" for name, run in runs.items())
+    diverged = [name for name, run in runs.items() if name != "LoRA" and run.diverged_at is not None]
     plus = (f" Every adapter here trains with LoRA+: the output-side factor (PEFT's lora_B) learns {spec.lr_ratio:g}× faster."
             if spec.lr_ratio > 1 else " LoRA+ (the ratio above the rank) would train the output-side factor faster.")
     return (

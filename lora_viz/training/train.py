@@ -217,6 +217,12 @@ class VariantRuns:
     runs: dict[str, Run]  # by variant
 
 
+def compared_runs(result: TrainingResult, variants: VariantRuns) -> dict[str, RankRun | Run]:
+    """The runs compared at the shown rank (each with its losses, and the step it diverged at if it did), by the name
+    the page gives them: plain LoRA, rsLoRA and PiSSA."""
+    return {"LoRA": result.lora, "rsLoRA": variants.runs["rslora"], "PiSSA": variants.runs["pissa"]}
+
+
 def train_variants(spec: TrainingSpec, r: int, progress: Progress = None) -> VariantRuns:
     """rsLoRA (α/√r) and PiSSA (W's top-r singular vectors) at rank r, each as train_lora trains plain LoRA."""
     task = make_task(spec)
