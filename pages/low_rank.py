@@ -14,6 +14,7 @@ from lora_viz.training.text import (
     spectrum_caption,
     sweep_caption,
     training_summary,
+    variants_pending,
     variants_text,
 )
 from lora_viz.training.view import training_spec
@@ -41,8 +42,13 @@ with ui.page("Why low rank works") as settings:
     st.markdown(training_summary(result) + "\n\n### The spectrum")
     ui.figure(figures.spectrum_figure, settings, alt=alt.training_spectrum_alt(result))
     st.markdown(caption(spectrum_caption(result)) + "\n\n### LoRA, rsLoRA and PiSSA at the same rank")
-    variants = ui.train_variants(settings)
-    ui.figure(figures.variants_figure, settings, alt=alt.variants_alt(result, variants))
-    st.markdown(variants_text(result, variants) + "\n\n### Every rank")
+    if ui.variants_ready(settings):
+        variants = ui.train_variants(settings)
+        ui.figure(figures.variants_figure, settings, alt=alt.variants_alt(result, variants))
+        st.markdown(variants_text(result, variants) + "\n\n### Every rank")
+    else:  # a rank move: the run answers at once, and the two trainings follow in a run of their own
+        pending = variants_pending(result)
+        ui.figure(figures.variants_figure, settings, alt=pending, later=pending, stand_in=figures.pending_variants_figure)
+        st.markdown("### Every rank")
     ui.figure(figures.sweep_figure, settings, alt=alt.sweep_alt(result), name="rank-sweep")  # its download: lora-viz-rank-sweep
     st.caption(sweep_caption(result))

@@ -306,6 +306,12 @@ def test_low_rank_training_shows_progress_and_result(app_url, page):
     expect(done.filter(has_text="showing r = 3")).to_be_visible()
     expect(done).to_have_count(1)
     expect(page.get_by_text("the best any rank-3 update can do is")).to_be_visible()
+    # rsLoRA and PiSSA train at r = 3 in a run their chart's stand-in asks for once the slider rests (out of view or not).
+    variants = page.locator(CHART).nth(2)
+    expect(variants).to_have_attribute("data-received", re.compile(r"(^|&)r=3(&|$)"), timeout=20_000)
+    variants.scroll_into_view_if_needed()
+    expect(variants).to_have_attribute("data-drawn", re.compile(r"(^|&)r=3(&|$)"))
+    expect(page.get_by_text("Training rsLoRA and PiSSA at r = 3")).to_have_count(0)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "low-rank-trained.png"))
 

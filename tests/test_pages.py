@@ -452,14 +452,36 @@ def test_low_rank_page_opens_from_links_and_draws_its_figures(spectrum):
     query = {"spectrum": spectrum, "spectrum_rank": "3", "decay": "1.5", "noise": "0.1", "steps": "100", "lr": "0.03", "trainer": "adam", "r": "2", "d": "16", "k": "12"}
     at = open_page("pages/low_rank.py", query)
     assert not at.exception and not at.warning
-    assert len(charts(at)) == 4  # loss, spectrum, the variants at r, the sweep
+    assert len(charts(at)) == 4  # loss, spectrum, the variants at r (their stand-in while they train), the sweep
     assert {key: link_query(at)[key] for key in query} == query
+    stand_in = charts(at)[2]
+    assert "training at this rank" in stand_in["spec"] and "Training rsLoRA and PiSSA at r = 2" in at.info[0].body
+    at.session_state["chart-variants"] = {"request": stand_in["request"]}  # as the chart sets it once the slider rests
+    at.run()
+    assert not at.info and not at.exception and len(charts(at)) == 4
     variants, sweep = chart_specs(at)[2:]
     assert [trace["name"] for trace in variants["data"]][:3] == ["LoRA, r = 2", "rsLoRA (α/√r), r = 2",
                                                                  "PiSSA (starts from W's top r), r = 2"]
     assert len(sweep["data"][1]["x"]) == 12  # every rank 1 … min(d, k)
     done = next(c.value for c in at.caption if c.value.startswith("Trained:"))
     assert "ranks 1–12" in done and "showing r = 2" in done and not at.get("progress")  # no bar once trained
+
+
+def test_a_rank_move_on_the_low_rank_page_answers_before_rslora_and_pissa_train():
+    """rsLoRA and PiSSA train at the shown rank (0.1–0.2 s): a rank move draws their chart's stand-in and starts them,
+    and the run the stand-in asks for draws their curves; a rank already trained is drawn at once."""
+    at = open_page("pages/low_rank.py", {"d": "16", "k": "12", "steps": "100", "r": "2"})
+    at.session_state["chart-variants"] = {"request": charts(at)[2]["request"]}
+    at.run()
+    at.select_slider(key="r").set_value(3).run()
+    stand_in = charts(at)[2]
+    assert "r=3" in stand_in["request"] and "training at this rank" in stand_in["spec"]
+    assert len(charts(at)) == 4 and any(m.value == "### Every rank" for m in at.markdown)  # the page goes on past it
+    at.session_state["chart-variants"] = {"request": stand_in["request"]}
+    at.run()
+    assert [trace["name"] for trace in chart_specs(at)[2]["data"]][:2] == ["LoRA, r = 3", "rsLoRA (α/√r), r = 3"]
+    at.select_slider(key="r").set_value(2).run()  # trained already: drawn in the move's own run
+    assert [trace["name"] for trace in chart_specs(at)[2]["data"]][:1] == ["LoRA, r = 2"] and not at.info
 
 
 def test_a_link_that_makes_training_diverge_shows_why_instead_of_crashing():

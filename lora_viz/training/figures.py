@@ -18,7 +18,10 @@ BOUND_COLOR = "#54a24b"
 RSLORA_COLOR, PISSA_COLOR = "#f58518", "#b279a2"  # the variants beside LoRA (TRAINED_COLOR)
 
 
-def _log_layout(x_title: str, y_title: str, marker: tuple[dict, dict], height: int = 340) -> dict:
+LOG_CHART_HEIGHT = 340  # px: the loss charts'
+
+
+def _log_layout(x_title: str, y_title: str, marker: tuple[dict, dict], height: int = LOG_CHART_HEIGHT) -> dict:
     """A log-y layout with one marked line (a shape and its label)."""
     shape, note = marker
     return dict(
@@ -130,3 +133,20 @@ def sweep_figure(s: Settings) -> FigureSpec:
 def variants_figure(s: Settings) -> FigureSpec:
     """The variants' loss curves at the settings' rank."""
     return variants_chart(trained(s), variants_trained(s))
+
+
+# The same at every rank, so a rank move sends it as a message the browser already holds; keyed by the task's sizes,
+# which the link has, so its chart records settings that agree with the link, as every chart's do.
+@depends_on("d", "k")
+def pending_variants_figure(s: Settings) -> FigureSpec:
+    """The variants chart's place, at its height, while rsLoRA and PiSSA train at the shown rank (the chart stays,
+    so it is not rebuilt)."""
+    layout = dict(
+        height=LOG_CHART_HEIGHT,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(visible=False, range=[0, 1]),
+        yaxis=dict(visible=False, range=[0, 1]),
+        annotations=[dict(x=0.5, y=0.5, text="rsLoRA and PiSSA: training at this rank…", showarrow=False, font=dict(size=13, color="#888"))],
+        dragmode=False,
+    )
+    return plot([], layout)

@@ -93,6 +93,13 @@ def spectrum_caption(result: TrainingResult) -> str:
             "unchanged at the start, where LoRA's start at zero.")
 
 
+def variants_pending(result: TrainingResult) -> str:
+    """What the page says while rsLoRA and PiSSA train at the result's rank, after a rank move."""
+    return (f"Training rsLoRA and PiSSA at r = {result.r} ({result.spec.steps:,} steps each) once the slider rests: their "
+            "loss curves follow in a moment "
+            "(a rank move answers at once; only the rank the hand stops at is trained).")
+
+
 def variants_text(result: TrainingResult, variants: VariantRuns) -> str:
     """The variants' final losses at this rank beside LoRA's, and what each changes, read off the trainings."""
     r, spec = result.r, result.spec

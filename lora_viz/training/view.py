@@ -52,10 +52,21 @@ def trained(s: Settings) -> TrainingResult:
         return at_rank(ticket.result(), s.r)
 
 
+def _variants_key(s: Settings) -> Hashable:
+    """What rsLoRA's and PiSSA's trainings at the settings' rank (at most the task's min(d, k)) are kept under."""
+    return ("variants", training_spec(s), to_task(s).r)
+
+
 def ask_variants(s: Settings, session: Hashable) -> Ticket[VariantRuns]:
-    """A ticket for rsLoRA's and PiSSA's trainings at the settings' rank (at most the task's min(d, k))."""
-    spec, r = training_spec(s), to_task(s).r
-    return VARIANTS.ask(("variants", spec, r), session, lambda job: train_variants(spec, r, job.report))
+    """A ticket for rsLoRA's and PiSSA's trainings at the settings' rank."""
+    key = _variants_key(s)
+    _, spec, r = key
+    return VARIANTS.ask(key, session, lambda job: train_variants(spec, r, job.report))
+
+
+def variants_kept(s: Settings) -> bool:
+    """True if rsLoRA's and PiSSA's trainings at the settings' rank are kept (asking for them costs no training)."""
+    return _variants_key(s) in VARIANTS.done
 
 
 @depends_on(*TRAINED_ON, "r", reduce=to_task)

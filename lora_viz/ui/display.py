@@ -85,6 +85,26 @@ def _chart(key: Hashable, build: Callable[[], FigureSpec], s: Settings, depends_
                 fit_screen=main and s.present)
 
 
+def figure_kept(builder: Builder, s: Settings) -> bool:
+    """True if the figure of s is in the cache all sessions share (drawing it costs no build)."""
+    return (builder_name(builder), key_of(builder, s)) in RESULTS
+
+
+def figure_requested(builder: Builder, s: Settings) -> bool:
+    """True if the figure's stand-in asked for this run (see `figure`): the run then computes the figure."""
+    return _requested(_chart_name(builder)) == _request(key_of(builder, s))
+
+
+def _chart_name(builder: Builder) -> str:
+    """A figure's chart is named after its builder: "delta" for delta_figure."""
+    return builder.__name__.removesuffix("_figure")
+
+
+def _request(key: Settings) -> str:
+    """What names a figure's key: the chart sets it as its state to ask for the figure."""
+    return urlencode(to_query(key))
+
+
 def _chart_key(chart_name: str) -> str:
     """The chart's widget key: its state holds the request it sent (see `figure`)."""
     return f"chart-{chart_name}"
@@ -113,9 +133,9 @@ def figure(builder: Builder, s: Settings, alt: str, later: str = "", stand_in: B
     """
     key = key_of(builder, of or s)
     cache_key = (builder_name(builder), key)
-    chart_name = name or builder.__name__.removesuffix("_figure")
+    chart_name = name or _chart_name(builder)
     if later and stand_in and cache_key not in RESULTS:
-        request = urlencode(to_query(key))  # names the figure: the chart sets it as its state to ask for it
+        request = _request(key)
         if _requested(chart_name) != request:
             pending = key_of(stand_in, s)
             _chart((builder_name(stand_in), pending), lambda: stand_in(pending), s, pending, later, chart_name, request)

@@ -14,9 +14,10 @@ from ..config_json import MAX_CONFIG_CHARS, read_config, reading_text
 from ..settings import CUSTOM_KEYS, Settings, capped, model_spec, parse_settings, schema, to_query
 from ..model.view import qlora_prepared
 from ..training.train import TrainingResult, VariantRuns, at_rank
-from ..training.view import TRAININGS, VARIANTS, ask_training, ask_variants, to_task
+from ..training.view import TRAININGS, VARIANTS, ask_training, ask_variants, to_task, variants_kept
 from .control import control, shown
-from .display import open_view
+from ..training.figures import variants_figure
+from .display import figure_kept, figure_requested, open_view
 
 T = TypeVar("T")
 
@@ -155,6 +156,14 @@ def train(s: Settings) -> TrainingResult:
     result = at_rank(_wait(ask_training(s, _session()), DOING, TRAININGS.workers), s.r)
     st.caption(f"Trained: full fine-tuning and LoRA at ranks 1–{len(result.sweep)}, {s.steps} steps each; showing r = {result.r}.")
     return result
+
+
+def variants_ready(s: Settings) -> bool:
+    """True when this run draws rsLoRA's and PiSSA's curves at the shown rank: they are trained, or their chart's
+    stand-in asked for this run (which trains them, drawing its progress). Otherwise the page draws the stand-in
+    (ui.figure's `later`), which asks for that run once the slider rests: a rank move answers at once, and the ranks a
+    hand moves past are never trained."""
+    return figure_kept(variants_figure, s) or figure_requested(variants_figure, s) or variants_kept(s)
 
 
 def train_variants(s: Settings) -> VariantRuns:
