@@ -28,6 +28,7 @@ from ..render.plotly import (
     row_band,
     same_cells,
     stacked,
+    stand_in,
     symmetric_limit,
     vline,
 )
@@ -232,12 +233,4 @@ def pending_delta_figure(s: Settings) -> FigureSpec:
 
     The same for every rank, so a rank move sends the stand-in as a message the browser already holds.
     """
-    layout = dict(
-        height=delta_height(s),
-        margin=dict(l=10, r=10, t=55, b=10),
-        xaxis=dict(visible=False, range=[0, 1]),
-        yaxis=dict(visible=False, range=[0, 1]),
-        annotations=[dict(x=0.5, y=0.5, text="ΔW: computing its exact block means…", showarrow=False, font=dict(size=13, color="#888"))],
-        dragmode=False,
-    )
-    return plot([], layout)
+    return stand_in(delta_height(s), 55, "ΔW: computing its exact block means…")

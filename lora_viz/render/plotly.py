@@ -22,6 +22,20 @@ TRAINED_COLOR = "#e45756"
 FigureSpec = dict[str, Any]  # a Plotly figure as plain data: {"data": [...], "layout": {...}, "frames": [...]}
 
 
+def stand_in(height: int, top: int, note: str) -> FigureSpec:
+    """A chart's place at its figure's height (and top margin), with one grey note, while its figure is computed: the
+    chart stays on the page, so it is not rebuilt when the figure comes."""
+    layout = dict(
+        height=height,
+        margin=dict(l=10, r=10, t=top, b=10),
+        xaxis=dict(visible=False, range=[0, 1]),
+        yaxis=dict(visible=False, range=[0, 1]),
+        annotations=[dict(x=0.5, y=0.5, text=note, showarrow=False, font=dict(size=13, color="#888"))],
+        dragmode=False,
+    )
+    return plot([], layout)
+
+
 def plot(data: list[dict], layout: dict, frames: list[dict] | None = None) -> FigureSpec:
     """A finished figure as the JSON-ready dict plotly.js draws, arrays packed (static/chart.js adds the app's theme).
 

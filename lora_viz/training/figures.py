@@ -7,7 +7,7 @@ import numpy as np
 
 from ..keys import depends_on
 from ..notation import labels
-from ..render.plotly import FROZEN_COLOR, TRAINED_COLOR, FigureSpec, hline, plot, vline
+from ..render.plotly import FROZEN_COLOR, TRAINED_COLOR, FigureSpec, hline, plot, stand_in, vline
 from ..settings import Settings
 from .task import w_singular_values
 from .train import TrainingResult, VariantRuns
@@ -139,14 +139,5 @@ def variants_figure(s: Settings) -> FigureSpec:
 # which the link has, so its chart records settings that agree with the link, as every chart's do.
 @depends_on("d", "k")
 def pending_variants_figure(s: Settings) -> FigureSpec:
-    """The variants chart's place, at its height, while rsLoRA and PiSSA train at the shown rank (the chart stays,
-    so it is not rebuilt)."""
-    layout = dict(
-        height=LOG_CHART_HEIGHT,
-        margin=dict(l=10, r=10, t=30, b=10),
-        xaxis=dict(visible=False, range=[0, 1]),
-        yaxis=dict(visible=False, range=[0, 1]),
-        annotations=[dict(x=0.5, y=0.5, text="rsLoRA and PiSSA: training at this rank…", showarrow=False, font=dict(size=13, color="#888"))],
-        dragmode=False,
-    )
-    return plot([], layout)
+    """The variants chart's place while rsLoRA and PiSSA train at the shown rank."""
+    return stand_in(LOG_CHART_HEIGHT, 30, "rsLoRA and PiSSA: training at this rank…")
