@@ -14,9 +14,9 @@ from ..config_json import MAX_CONFIG_CHARS, read_config, reading_text
 from ..settings import CUSTOM_KEYS, Settings, capped, model_spec, parse_settings, schema, to_query
 from ..model.view import qlora_prepared
 from ..training.train import TrainingResult, VariantRuns, at_rank
+from ..training.figures import variants_figure
 from ..training.view import TRAININGS, VARIANTS, ask_training, ask_variants, to_task, variants_kept
 from .control import control, shown
-from ..training.figures import variants_figure
 from .display import figure_kept, figure_requested, open_view
 
 T = TypeVar("T")
@@ -167,8 +167,8 @@ def variants_ready(s: Settings) -> bool:
 
 
 def train_variants(s: Settings) -> VariantRuns:
-    """rsLoRA and PiSSA at the shown rank, as train() trains the sweep: a rank move trains these two again, not the
-    sweep, and the page calls this where their chart goes, so that everything above it is drawn first."""
+    """rsLoRA and PiSSA at the shown rank, waited for as train() waits for the sweep. The page calls this where their
+    chart goes, once variants_ready: in a run that finds them kept, or in the run their stand-in asked for."""
     return _wait(ask_variants(s, _session()), f"Training rsLoRA and PiSSA at r = {to_task(s).r}…", VARIANTS.workers)
 
 
